@@ -1,0 +1,280 @@
+//! Wiring for the local stack: which adapters to use (in-memory and the built-in simulator by
+//! default; DynamoDB and a real Unipile when the environment says so) and the routes.
+
+use crate::bridge::{from_lambda, to_lambda};
+use crate::jwt::{DEFAULT_LOCAL_JWT_SECRET, LocalAuthorizer};
+use crate::simulator::{DEFAULT_API_KEY, Simulator};
+use accounts::Accounts;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get};
+use connect_callback::ConnectCallback;
+use hosted_link::HostedLink;
+use lambda_http::RequestExt;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use unipile_connect::adapters::clock::SystemClock;
+use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
+use unipile_connect::adapters::memory::MemoryStore;
+use unipile_connect::adapters::unipile::HttpUnipile;
+use unipile_connect::config::{self, ConfigError, EnvSource};
+use unipile_connect::deps::Deps;
+use unipile_connect::http::{Problem, with_jwt_claims};
+use unipile_connect::ports::AccountStore;
+
+pub const DEFAULT_PORT: u16 = 8787;
+/// The user the start-up token is minted for.
+pub const DEMO_USER: &str = "demo-user";
+pub const DEMO_EMAIL: &str = "demo@example.com";
+
+const LANDING_PAGE: &str = include_str!("../static/index.html");
+
+/// A running local stack.
+pub struct LocalStack {
+    pub base_url: String,
+    pub address: SocketAddr,
+    /// The built-in simulator, unless `UNIPILE_DSN` pointed elsewhere.
+    pub simulator: Option<Simulator>,
+    pub authorizer: LocalAuthorizer,
+    /// What the store is, for the start-up banner.
+    pub store_description: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    hosted_link: Arc<HostedLink>,
+    connect_callback: Arc<ConnectCallback>,
+    accounts: Arc<Accounts>,
+    authorizer: LocalAuthorizer,
+}
+
+/// What the local stack reads: the process environment, with local defaults filled in.
+struct LocalEnv(HashMap<String, String>);
+
+impl EnvSource for LocalEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn random_key() -> String {
+    let mut bytes = [0u8; 32];
+    // Without randomness the stack still starts; the key only protects local callbacks.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl LocalStack {
+    /// Binds `127.0.0.1:port` (0 for any free port) and serves every function there. `env`
+    /// is the environment to read settings from (the process's, or a test's own map).
+    pub async fn start(port: u16, env: HashMap<String, String>) -> Result<Self, String> {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let base_url = format!("http://{address}");
+
+        let mut settings = env;
+        let simulator = if settings.contains_key("UNIPILE_DSN") {
+            None
+        } else {
+            let key = settings
+                .entry("UNIPILE_API_KEY".into())
+                .or_insert_with(|| DEFAULT_API_KEY.into())
+                .clone();
+            settings.insert("UNIPILE_DSN".into(), base_url.clone());
+            Some(Simulator::new(&key))
+        };
+        settings
+            .entry("PUBLIC_BASE_URL".into())
+            .or_insert_with(|| base_url.clone());
+        settings
+            .entry("STATE_SIGNING_KEY".into())
+            .or_insert_with(random_key);
+        settings
+            .entry("ALLOWED_REDIRECT_ORIGINS".into())
+            .or_insert_with(|| format!("{base_url},http://localhost:{}", address.port()));
+        let authorizer = LocalAuthorizer::new(
+            settings
+                .get("LOCAL_JWT_SECRET")
+                .map_or(DEFAULT_LOCAL_JWT_SECRET, String::as_str),
+        );
+        let env = LocalEnv(settings);
+        let (deps, store_description) = local_deps(&env).await.map_err(|e| e.to_string())?;
+
+        let app = App {
+            hosted_link: Arc::new(HostedLink {
+                deps: deps.clone(),
+                settings: config::link_settings(&env).map_err(|e| e.to_string())?,
+                claims: config::claim_names(&env),
+            }),
+            connect_callback: Arc::new(ConnectCallback {
+                deps: deps.clone(),
+                state_key: config::state_key(&env).map_err(|e| e.to_string())?,
+            }),
+            accounts: Arc::new(Accounts {
+                deps,
+                claims: config::claim_names(&env),
+            }),
+            authorizer: authorizer.clone(),
+        };
+        let mut router = Router::new()
+            .route("/", get(|| async { Html(LANDING_PAGE) }))
+            .route(
+                "/_local/health",
+                get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route("/_local/token", get(mint_token))
+            .route("/accounts/link", any(hosted_link_route))
+            .route("/accounts", any(accounts_route))
+            .route("/accounts/{id}", any(accounts_route))
+            .route("/unipile/notify", any(notify_route))
+            .with_state(app);
+        if let Some(simulator) = &simulator {
+            router = router.merge(simulator.router());
+        }
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "local stack stopped");
+            }
+        });
+        Ok(Self {
+            base_url,
+            address,
+            simulator,
+            authorizer,
+            store_description,
+            task,
+        })
+    }
+
+    /// A token for the demo user, valid for 30 days.
+    pub fn demo_token(&self) -> Result<String, String> {
+        self.authorizer
+            .mint(DEMO_USER, Some(DEMO_EMAIL), chrono::Duration::days(30))
+    }
+
+    /// Serves until the task ends (the binary's main loop).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// DynamoDB when `TABLE_NAME` is set (creating the table only on an emulator, named by
+/// `AWS_ENDPOINT_URL`); memory otherwise. Unipile over HTTP either way: the built-in
+/// simulator's address or the configured DSN.
+async fn local_deps(env: &LocalEnv) -> Result<(Deps, String), ConfigError> {
+    let unipile =
+        HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
+            var: "UNIPILE_DSN",
+            reason: e.to_string(),
+        })?;
+    let (store, description): (Arc<dyn AccountStore>, String) = match env.var("TABLE_NAME") {
+        Some(table) => {
+            let aws = config::aws_sdk_config().await;
+            let client = aws_sdk_dynamodb::Client::new(&aws);
+            if env.var("AWS_ENDPOINT_URL").is_some() {
+                create_table(&client, &table)
+                    .await
+                    .map_err(|e| ConfigError::Invalid {
+                        var: "TABLE_NAME",
+                        reason: e.to_string(),
+                    })?;
+            }
+            (
+                Arc::new(DynamoStore::new(client, table.clone())),
+                format!("DynamoDB table {table}"),
+            )
+        }
+        None => (Arc::new(MemoryStore::new()), "in memory".to_owned()),
+    };
+    Ok((
+        Deps {
+            store,
+            unipile: Arc::new(unipile),
+            clock: Arc::new(SystemClock),
+        },
+        description,
+    ))
+}
+
+/// API Gateway's part: verify the bearer token, pass the claims on, or answer 401.
+async fn authorized(
+    app: &App,
+    request: axum::extract::Request,
+) -> Result<lambda_http::Request, Response> {
+    let header = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned);
+    let claims = app
+        .authorizer
+        .verify(header.as_deref())
+        .map_err(|reason| from_lambda(Problem::unauthorized(reason).into_response()))?;
+    Ok(with_jwt_claims(to_lambda(request).await?, claims))
+}
+
+async fn hosted_link_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match authorized(&app, request).await {
+        Ok(request) => respond(hosted_link::handler(&app.hosted_link, request).await),
+        Err(refused) => refused,
+    }
+}
+
+async fn accounts_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match authorized(&app, request).await {
+        Ok(request) => {
+            let id = request
+                .uri()
+                .path()
+                .strip_prefix("/accounts/")
+                .map(str::to_owned);
+            let request = match id {
+                Some(id) => request.with_path_parameters(HashMap::from([("id".to_owned(), id)])),
+                None => request,
+            };
+            respond(accounts::handler(&app.accounts, request).await)
+        }
+        Err(refused) => refused,
+    }
+}
+
+async fn notify_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match to_lambda(request).await {
+        Ok(request) => respond(connect_callback::handler(&app.connect_callback, request).await),
+        Err(refused) => refused,
+    }
+}
+
+fn respond(
+    outcome: Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+) -> Response {
+    match outcome {
+        Ok(response) => from_lambda(response),
+        Err(error) => from_lambda(Problem::internal(error.to_string()).into_response()),
+    }
+}
+
+/// `GET /_local/token?sub=..&email=..`: a token for any local user, for trying several users.
+async fn mint_token(
+    State(app): State<App>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let sub = query.get("sub").map_or(DEMO_USER, String::as_str);
+    let email = query.get("email").map(String::as_str);
+    match app.authorizer.mint(sub, email, chrono::Duration::days(1)) {
+        Ok(token) => axum::Json(serde_json::json!({"token": token})).into_response(),
+        Err(error) => from_lambda(Problem::internal(error).into_response()),
+    }
+}

@@ -1,0 +1,7 @@
+//! Implementations of the ports: AWS and HTTP ones for Lambda, in-memory ones for tests and
+//! the local stack.
+
+pub mod clock;
+pub mod dynamodb;
+pub mod memory;
+pub mod unipile;

@@ -1,0 +1,203 @@
+use super::dsn::UnipileDsn;
+use super::error::{UnipileError, UnipileErrorType};
+use super::wire::{AccountResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse};
+use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
+use crate::ports::{HostedLinkRequest, Unipile, UnipileAccount};
+use async_trait::async_trait;
+use chrono::SecondsFormat;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use url::Url;
+
+/// How to reach one Unipile tenant and how patient to be with it.
+#[derive(Debug, Clone)]
+pub struct UnipileSettings {
+    pub dsn: UnipileDsn,
+    pub api_key: SecretString,
+    /// Per attempt, connection and answer included.
+    pub timeout: Duration,
+    /// Further attempts after a 429, a 5xx or no answer.
+    pub max_retries: u32,
+    /// First backoff; doubled on each retry, plus up to as much again of jitter.
+    pub retry_base_delay: Duration,
+}
+
+/// The Unipile port over HTTP. Built once at cold start: it owns a connection pool.
+#[derive(Debug, Clone)]
+pub struct HttpUnipile {
+    http: reqwest::Client,
+    settings: UnipileSettings,
+}
+
+impl HttpUnipile {
+    pub fn new(settings: UnipileSettings) -> Result<Self, UnipileError> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("unipile-connect/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| UnipileError::Transport(format!("HTTP client: {e}")))?;
+        Ok(Self { http, settings })
+    }
+
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        self.http
+            .request(method, self.settings.dsn.endpoint(segments))
+            .header("X-API-KEY", self.settings.api_key.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+    }
+
+    /// Sends with bounded retries on 429/5xx and transport failures. Only for calls that are
+    /// safe to repeat: all the calls this client makes today are.
+    async fn send(
+        &self,
+        what: &'static str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<reqwest::Response, UnipileError> {
+        let mut attempt = 0;
+        loop {
+            let outcome = build().send().await;
+            let retryable = match &outcome {
+                Ok(response) => is_retryable_status(response.status()),
+                Err(_) => true,
+            };
+            if !retryable || attempt >= self.settings.max_retries {
+                return match outcome {
+                    Ok(response) => {
+                        tracing::debug!(
+                            call = what,
+                            status = response.status().as_u16(),
+                            attempt,
+                            "unipile answered"
+                        );
+                        Ok(response)
+                    }
+                    // reqwest's error text names the URL, never our headers.
+                    Err(error) => Err(UnipileError::Transport(error.without_url().to_string())),
+                };
+            }
+            let delay = self.backoff(attempt);
+            tracing::warn!(
+                call = what,
+                attempt,
+                status = outcome.as_ref().map(|r| r.status().as_u16()).ok(),
+                delay_ms = delay.as_millis() as u64,
+                "unipile call failed, retrying"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self
+            .settings
+            .retry_base_delay
+            .saturating_mul(1 << attempt.min(10));
+        let jitter_ms = fastrand::u64(0..=base.as_millis() as u64);
+        base + Duration::from_millis(jitter_ms)
+    }
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 500 | 502 | 503 | 504)
+}
+
+/// Reads a 2xx body as `T`, or turns the answer into the typed error Unipile described.
+async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, UnipileError> {
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| UnipileError::Transport(e.without_url().to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()));
+    }
+    Err(api_error(status, &bytes))
+}
+
+fn api_error(status: StatusCode, body: &[u8]) -> UnipileError {
+    let envelope: Option<ErrorEnvelope> = serde_json::from_slice(body).ok();
+    let (error_type, title, detail) = match envelope {
+        Some(e) => (e.error_type, e.title, e.detail),
+        None => (None, None, None),
+    };
+    UnipileError::Api {
+        status: status.as_u16(),
+        error_type: UnipileErrorType::from(error_type.unwrap_or_default()),
+        title: title.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+        detail,
+    }
+}
+
+#[async_trait]
+impl Unipile for HttpUnipile {
+    async fn create_hosted_link(&self, request: &HostedLinkRequest) -> Result<Url, UnipileError> {
+        let (kind, providers, reconnect_account) = match &request.kind {
+            LinkKind::Create { providers } => ("create", Some(providers), None),
+            LinkKind::Reconnect { account_id } => ("reconnect", None, Some(account_id.as_str())),
+        };
+        let body = HostedLinkBody {
+            kind,
+            providers,
+            reconnect_account,
+            api_url: self.settings.dsn.api_url(),
+            expires_on: request
+                .expires_on
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            name: request.name.as_str(),
+            notify_url: request.notify_url.as_str(),
+            success_redirect_url: request.success_redirect_url.as_ref().map(Url::as_str),
+            failure_redirect_url: request.failure_redirect_url.as_ref().map(Url::as_str),
+        };
+        let response = self
+            .send("hosted_link", || {
+                self.request(Method::POST, &["hosted", "accounts", "link"])
+                    .json(&body)
+            })
+            .await?;
+        let link: HostedLinkResponse = read(response).await?;
+        Url::parse(&link.url)
+            .map_err(|e| UnipileError::UnexpectedResponse(format!("hosted-auth url: {e}")))
+    }
+
+    async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {
+        let response = self
+            .send("get_account", || {
+                self.request(Method::GET, &["accounts", account_id.as_str()])
+            })
+            .await?;
+        let account: AccountResponse = read(response).await?;
+        if let Some(object) = account.object.as_deref().filter(|o| *o != "Account") {
+            return Err(UnipileError::UnexpectedResponse(format!(
+                "object {object:?}, expected Account"
+            )));
+        }
+        Ok(UnipileAccount {
+            account_id: AccountId::parse(account.id)
+                .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
+            account_type: Provider::from(account.account_type),
+            source_statuses: account
+                .sources
+                .into_iter()
+                .filter_map(|s| s.status.map(AccountStatus::from))
+                .collect(),
+        })
+    }
+
+    async fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError> {
+        let response = self
+            .send("delete_account", || {
+                self.request(Method::DELETE, &["accounts", account_id.as_str()])
+            })
+            .await?;
+        match read::<serde_json::Value>(response).await {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_not_found() => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+use crate::domain::string_enum::open_string_enum;
+
+open_string_enum!(
+    /// The `type` of Unipile's error envelope (contract §4d, §7). Branch on this, never on
+    /// the HTTP status alone.
+    UnipileErrorType {
+        MissingCredentials => "errors/missing_credentials",
+        InvalidCredentials => "errors/invalid_credentials",
+        ExpiredCredentials => "errors/expired_credentials",
+        InsufficientPrivileges => "errors/insufficient_privileges",
+        ExpiredLink => "errors/expired_link",
+        DisconnectedAccount => "errors/disconnected_account",
+        CheckpointError => "errors/checkpoint_error",
+        InvalidCheckpointSolution => "errors/invalid_checkpoint_solution",
+        AccountRestricted => "errors/account_restricted",
+        InsufficientPermissions => "errors/insufficient_permissions",
+        FeatureNotSubscribed => "errors/feature_not_subscribed",
+        SubscriptionRequired => "errors/subscription_required",
+        ResourceNotFound => "errors/resource_not_found",
+        InvalidResourceIdentifier => "errors/invalid_resource_identifier",
+        TooManyRequests => "errors/too_many_requests",
+        InvalidParameters => "errors/invalid_parameters",
+        MissingParameters => "errors/missing_parameters",
+        InvalidRequest => "errors/invalid_request",
+        MalformedRequest => "errors/malformed_request",
+        InvalidBody => "errors/invalid_body",
+        UnexpectedError => "errors/unexpected_error",
+        ProviderError => "errors/provider_error",
+        AuthenticationIntentError => "errors/authentication_intent_error",
+        NoClientSession => "errors/no_client_session",
+        NetworkDown => "errors/network_down",
+        ServiceUnavailable => "errors/service_unavailable",
+        RequestTimeout => "errors/request_timeout",
+    }
+);
+
+/// A call to Unipile that did not give what we asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnipileError {
+    /// Unipile answered with its error envelope (or a bare non-2xx status).
+    #[error("Unipile answered {status} {error_type}: {title}")]
+    Api {
+        status: u16,
+        error_type: UnipileErrorType,
+        title: String,
+        detail: Option<String>,
+    },
+    /// No answer: connection refused, timeout, TLS.
+    #[error("Unipile could not be reached: {0}")]
+    Transport(String),
+    /// A 2xx answer we could not read.
+    #[error("Unipile's answer could not be read: {0}")]
+    UnexpectedResponse(String),
+}
+
+impl UnipileError {
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Api {
+                status, error_type, ..
+            } => {
+                *status == 404
+                    || matches!(
+                        error_type,
+                        UnipileErrorType::ResourceNotFound
+                            | UnipileErrorType::InvalidResourceIdentifier
+                    )
+            }
+            _ => false,
+        }
+    }
+
+    /// Worth another try later: Unipile or the provider is busy or down (contract §7).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Transport(_) => true,
+            Self::UnexpectedResponse(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_is_told_by_status_or_type() {
+        let by_type = UnipileError::Api {
+            status: 400,
+            error_type: UnipileErrorType::from("errors/resource_not_found"),
+            title: "x".into(),
+            detail: None,
+        };
+        assert!(by_type.is_not_found());
+        let other = UnipileError::Api {
+            status: 401,
+            error_type: UnipileErrorType::from("errors/invalid_credentials"),
+            title: "x".into(),
+            detail: None,
+        };
+        assert!(!other.is_not_found());
+        assert!(!other.is_transient());
+        assert!(UnipileError::Transport("refused".into()).is_transient());
+    }
+}

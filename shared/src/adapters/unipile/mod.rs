@@ -1,0 +1,9 @@
+//! Unipile API v1 over HTTPS (reqwest + rustls), as described in `unipile-api-v1.md`.
+
+mod client;
+mod dsn;
+pub mod error;
+mod wire;
+
+pub use client::{HttpUnipile, UnipileSettings};
+pub use dsn::{DsnError, UnipileDsn};

@@ -1,0 +1,58 @@
+//! Unipile's JSON, field for field as the contract gives it. Requests are built exactly;
+//! responses are read leniently (unknown fields ignored, `object` spellings tolerated).
+
+use crate::domain::ProviderSelection;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize)]
+pub(super) struct HostedLinkBody<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub providers: Option<&'a ProviderSelection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconnect_account: Option<&'a str>,
+    pub api_url: String,
+    #[serde(rename = "expiresOn")]
+    pub expires_on: String,
+    pub name: &'a str,
+    pub notify_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_redirect_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_redirect_url: Option<&'a str>,
+}
+
+/// `{"object":"HostedAuthURL"|"HostedAuthUrl","url":"..."}`: only `url` is read.
+#[derive(Debug, Deserialize)]
+pub(super) struct HostedLinkResponse {
+    pub url: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AccountResponse {
+    #[serde(default)]
+    pub object: Option<String>,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub account_type: String,
+    #[serde(default)]
+    pub sources: Vec<SourceResponse>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SourceResponse {
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// The common error envelope `{"title","detail"?,"type","status"}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ErrorEnvelope {
+    #[serde(rename = "type", default)]
+    pub error_type: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+}

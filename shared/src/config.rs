@@ -1,0 +1,209 @@
+//! Settings, read once at cold start. A missing or malformed value stops the cold start with a
+//! message naming the variable, rather than failing on the first request.
+
+use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
+use crate::domain::RedirectPolicy;
+use crate::flows::hosted_link::LinkSettings;
+use crate::http::{ClaimNames, StateKey};
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{var} is not valid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// Where settings come from: the process environment in Lambda and locally, a map in tests.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+fn optional(env: &dyn EnvSource, var: &'static str) -> Option<String> {
+    env.var(var)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn required(env: &dyn EnvSource, var: &'static str) -> Result<String, ConfigError> {
+    optional(env, var).ok_or(ConfigError::Missing(var))
+}
+
+fn number<T: std::str::FromStr>(
+    env: &dyn EnvSource,
+    var: &'static str,
+    default: T,
+    valid: impl Fn(&T) -> bool,
+) -> Result<T, ConfigError> {
+    let Some(raw) = optional(env, var) else {
+        return Ok(default);
+    };
+    raw.parse::<T>()
+        .ok()
+        .filter(|n| valid(n))
+        .ok_or_else(|| ConfigError::Invalid {
+            var,
+            reason: format!("{raw:?} is not an accepted number"),
+        })
+}
+
+/// `UNIPILE_DSN`, `UNIPILE_API_KEY`, and the optional patience settings.
+pub fn unipile_settings(env: &dyn EnvSource) -> Result<UnipileSettings, ConfigError> {
+    let dsn =
+        UnipileDsn::parse(&required(env, "UNIPILE_DSN")?).map_err(|e| ConfigError::Invalid {
+            var: "UNIPILE_DSN",
+            reason: e.to_string(),
+        })?;
+    Ok(UnipileSettings {
+        dsn,
+        api_key: SecretString::from(required(env, "UNIPILE_API_KEY")?),
+        timeout: Duration::from_secs(number(env, "UNIPILE_TIMEOUT_SECONDS", 10, |n| {
+            (1..=60).contains(n)
+        })?),
+        max_retries: number(env, "UNIPILE_MAX_RETRIES", 2, |n| *n <= 5)?,
+        retry_base_delay: Duration::from_millis(number(env, "UNIPILE_RETRY_BASE_MS", 200, |n| {
+            *n <= 10_000
+        })?),
+    })
+}
+
+pub fn table_name(env: &dyn EnvSource) -> Result<String, ConfigError> {
+    required(env, "TABLE_NAME")
+}
+
+/// `STATE_SIGNING_KEY`: at least 32 bytes; shared by hosted-link (signs) and connect-callback
+/// (verifies).
+pub fn state_key(env: &dyn EnvSource) -> Result<StateKey, ConfigError> {
+    StateKey::new(required(env, "STATE_SIGNING_KEY")?.into_bytes()).map_err(|reason| {
+        ConfigError::Invalid {
+            var: "STATE_SIGNING_KEY",
+            reason,
+        }
+    })
+}
+
+pub fn claim_names(env: &dyn EnvSource) -> ClaimNames {
+    let defaults = ClaimNames::default();
+    ClaimNames {
+        user_id: optional(env, "USER_ID_CLAIM").unwrap_or(defaults.user_id),
+        email: optional(env, "EMAIL_CLAIM").unwrap_or(defaults.email),
+    }
+}
+
+/// `PUBLIC_BASE_URL`, `STATE_SIGNING_KEY`, `ALLOWED_REDIRECT_ORIGINS`, `LINK_TTL_MINUTES`.
+pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
+    let raw = required(env, "PUBLIC_BASE_URL")?;
+    let public_base_url = Url::parse(&raw)
+        .ok()
+        .filter(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none()
+        })
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "PUBLIC_BASE_URL",
+            reason: format!("{raw:?} is not an http(s) base URL"),
+        })?;
+    let redirects =
+        RedirectPolicy::parse(&optional(env, "ALLOWED_REDIRECT_ORIGINS").unwrap_or_default())
+            .map_err(|reason| ConfigError::Invalid {
+                var: "ALLOWED_REDIRECT_ORIGINS",
+                reason,
+            })?;
+    // Unipile expires every link at its daily restart anyway (contract §2): more than a day is
+    // a mistake.
+    let minutes = number(env, "LINK_TTL_MINUTES", 30i64, |n| (1..=1440).contains(n))?;
+    Ok(LinkSettings {
+        public_base_url,
+        state_key: state_key(env)?,
+        redirects,
+        link_ttl: chrono::Duration::minutes(minutes),
+    })
+}
+
+/// The AWS SDK configuration: region and credentials from the Lambda environment;
+/// `AWS_ENDPOINT_URL` points every client at an emulator.
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn missing_and_malformed_settings_name_the_variable() {
+        let err = unipile_settings(&env(&[("UNIPILE_DSN", "api8.unipile.com:13443")]))
+            .expect_err("no key");
+        assert_eq!(err.to_string(), "UNIPILE_API_KEY is not set");
+        let err = unipile_settings(&env(&[
+            ("UNIPILE_DSN", "ftp://x"),
+            ("UNIPILE_API_KEY", "k"),
+        ]))
+        .expect_err("bad dsn");
+        assert!(
+            err.to_string().starts_with("UNIPILE_DSN is not valid"),
+            "{err}"
+        );
+        let err = link_settings(&env(&[
+            ("PUBLIC_BASE_URL", "https://cb.example.com"),
+            ("STATE_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+            ("LINK_TTL_MINUTES", "0"),
+        ]))
+        .expect_err("ttl");
+        assert!(
+            err.to_string().starts_with("LINK_TTL_MINUTES is not valid"),
+            "{err}"
+        );
+        let err = state_key(&env(&[("STATE_SIGNING_KEY", "short")])).expect_err("short key");
+        assert!(
+            err.to_string()
+                .starts_with("STATE_SIGNING_KEY is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn defaults_apply_and_the_api_key_never_prints() {
+        let settings = unipile_settings(&env(&[
+            ("UNIPILE_DSN", "api8.unipile.com:13443"),
+            ("UNIPILE_API_KEY", "sk_live_do_not_print"),
+        ]))
+        .expect("valid");
+        assert_eq!(settings.timeout, Duration::from_secs(10));
+        assert_eq!(settings.max_retries, 2);
+        assert!(!format!("{settings:?}").contains("sk_live_do_not_print"));
+        let link = link_settings(&env(&[
+            ("PUBLIC_BASE_URL", "https://cb.example.com"),
+            ("STATE_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+        ]))
+        .expect("valid");
+        assert_eq!(link.link_ttl, chrono::Duration::minutes(30));
+        assert!(!format!("{link:?}").contains("0123456789abcdef"));
+        assert_eq!(claim_names(&env(&[])), ClaimNames::default());
+    }
+}

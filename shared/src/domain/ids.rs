@@ -1,0 +1,168 @@
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why a string was refused as an identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("{kind} is empty")]
+    Empty { kind: &'static str },
+    #[error("{kind} is longer than {max} characters")]
+    TooLong { kind: &'static str, max: usize },
+    #[error("{kind} contains a control or whitespace character")]
+    BadCharacter { kind: &'static str },
+    #[error("{kind} is not a valid email address")]
+    NotAnEmail { kind: &'static str },
+}
+
+/// Identifiers end up inside DynamoDB keys (`USER#<id>`) and URLs: refuse anything that
+/// could smuggle whitespace or control characters into them.
+fn check_token(kind: &'static str, value: &str, max: usize) -> Result<(), IdError> {
+    if value.is_empty() {
+        return Err(IdError::Empty { kind });
+    }
+    if value.chars().count() > max {
+        return Err(IdError::TooLong { kind, max });
+    }
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(IdError::BadCharacter { kind });
+    }
+    Ok(())
+}
+
+macro_rules! id_newtype {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                check_token($kind, &value, $max)?;
+                Ok(Self(value))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_newtype!(
+    /// Our customer's user, as named by the `sub` claim of their token.
+    UserId,
+    "user id",
+    256
+);
+id_newtype!(
+    /// A Unipile account id (`e54m8LR22bA7G5qsAc8w`).
+    AccountId,
+    "account id",
+    128
+);
+
+/// Where we write to a user. Only a light shape check: the identity provider vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+        let value = value.into();
+        check_token("email", &value, 320)?;
+        match value.split_once('@') {
+            Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(Self(value)),
+            _ => Err(IdError::NotAnEmail { kind: "email" }),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(value: Email) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_refuse_empty_whitespace_and_overlong_values() {
+        assert_eq!(UserId::parse(""), Err(IdError::Empty { kind: "user id" }));
+        assert_eq!(
+            AccountId::parse("abc def"),
+            Err(IdError::BadCharacter { kind: "account id" })
+        );
+        assert_eq!(
+            AccountId::parse("a".repeat(129)),
+            Err(IdError::TooLong {
+                kind: "account id",
+                max: 128
+            })
+        );
+        assert_eq!(
+            UserId::parse("user_42").map(String::from),
+            Ok("user_42".to_owned())
+        );
+    }
+
+    #[test]
+    fn ids_deserialize_through_parse() {
+        let bad: Result<AccountId, _> = serde_json::from_str("\"\"");
+        assert!(bad.is_err());
+        let good: AccountId = serde_json::from_str("\"e54m8LR22bA7G5qsAc8w\"").expect("valid id");
+        assert_eq!(good.as_str(), "e54m8LR22bA7G5qsAc8w");
+    }
+
+    #[test]
+    fn email_needs_a_local_part_and_a_dotted_domain() {
+        assert!(Email::parse("jane@example.com").is_ok());
+        assert_eq!(
+            Email::parse("jane"),
+            Err(IdError::NotAnEmail { kind: "email" })
+        );
+        assert_eq!(
+            Email::parse("@example.com"),
+            Err(IdError::NotAnEmail { kind: "email" })
+        );
+    }
+}

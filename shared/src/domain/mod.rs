@@ -1,0 +1,19 @@
+//! Pure domain: identifiers, statuses, accounts and the rules on them. No I/O here.
+
+mod account;
+mod ids;
+mod link;
+mod provider;
+mod status;
+pub(crate) mod string_enum;
+mod unipile_event;
+
+pub use account::Account;
+pub use ids::{AccountId, Email, IdError, UserId};
+pub use link::{
+    LinkKind, LinkRequest, LinkRequestBody, LinkRequestError, ProviderSelection, ProvidersField,
+    RedirectPolicy,
+};
+pub use provider::Provider;
+pub use status::AccountStatus;
+pub use unipile_event::{UnipileEvent, UnipileEventError};

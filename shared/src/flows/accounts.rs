@@ -1,0 +1,78 @@
+//! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user.
+
+use super::FlowError;
+use crate::domain::{Account, AccountId, UserId};
+use crate::ports::{AccountStore, StoreError, Unipile};
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+/// One account as the landing page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountView {
+    pub account_id: String,
+    #[serde(rename = "type")]
+    pub account_type: String,
+    pub status: String,
+    pub last_update: String,
+    pub created_on: String,
+}
+
+impl From<&Account> for AccountView {
+    fn from(account: &Account) -> Self {
+        Self {
+            account_id: account.account_id.to_string(),
+            account_type: account.account_type.to_string(),
+            status: account.status.to_string(),
+            last_update: account
+                .last_update
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            created_on: account
+                .created_on
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountList {
+    pub accounts: Vec<AccountView>,
+}
+
+pub async fn list_accounts(
+    store: &dyn AccountStore,
+    user: &UserId,
+) -> Result<AccountList, FlowError> {
+    let mut accounts = store.accounts_of(user).await?;
+    Account::sort_newest_first(&mut accounts);
+    Ok(AccountList {
+        accounts: accounts.iter().map(AccountView::from).collect(),
+    })
+}
+
+/// Deletes at Unipile first, then here: if the second step fails, a retry finds the account
+/// still listed, Unipile answers "not found" (a success), and the row goes.
+pub async fn disconnect_account(
+    store: &dyn AccountStore,
+    unipile: &dyn Unipile,
+    user: &UserId,
+    account_id: &AccountId,
+) -> Result<(), FlowError> {
+    let not_found = || FlowError::NotFound(format!("no account {account_id} for this user"));
+    let owned = store
+        .get_account(account_id)
+        .await?
+        .is_some_and(|account| account.is_owned_by(user));
+    if !owned {
+        return Err(not_found());
+    }
+    unipile.delete_account(account_id).await?;
+    store
+        .delete_account(account_id, user)
+        .await
+        .map_err(|error| match error {
+            StoreError::OwnedByAnotherUser => not_found(),
+            other => FlowError::Store(other),
+        })?;
+    tracing::info!(account_id = %account_id, user_id = %user, "account disconnected");
+    Ok(())
+}

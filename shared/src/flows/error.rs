@@ -1,0 +1,21 @@
+use crate::ports::{StoreError, UnipileError};
+
+/// Why a use case did not complete. The HTTP edge turns each into one problem+json response
+/// (`http::Problem`), in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Unipile(#[from] UnipileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}

@@ -1,0 +1,9 @@
+//! The use cases, each a function over ports: what a handler calls once it has parsed its
+//! request. They decide; the handlers only translate HTTP.
+
+pub mod accounts;
+pub mod connect_callback;
+mod error;
+pub mod hosted_link;
+
+pub use error::FlowError;

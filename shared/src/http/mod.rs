@@ -1,0 +1,15 @@
+//! The HTTP edge shared by every handler: who is calling, what a response looks like.
+
+mod authorizer;
+mod identity;
+mod problem;
+mod request;
+mod response;
+mod state_token;
+
+pub use authorizer::with_jwt_claims;
+pub use identity::{Caller, ClaimNames, IdentityError};
+pub use problem::Problem;
+pub use request::{json_body, path_param, query_param};
+pub use response::{json_response, no_content};
+pub use state_token::{StateKey, StateToken, StateTokenError};

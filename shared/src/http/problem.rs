@@ -1,0 +1,181 @@
+//! RFC 9457 problem+json: every error a handler returns takes this shape, built here only.
+
+use super::response::build;
+use crate::flows::FlowError;
+use crate::ports::{StoreError, UnipileError};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Unipile's error `type`, when the problem is Unipile's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unipile_type: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: u16, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            problem_type: format!("urn:unipile-connect:problem:{slug}"),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            unipile_type: None,
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(400, "invalid-request", "The request is not valid", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(401, "unauthenticated", "Authentication required", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, "not-found", "Not found", detail)
+    }
+
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(405, "method-not-allowed", "Method not allowed", detail)
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(500, "internal", "Internal error", detail)
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::to_string(&self).unwrap_or_else(|_| {
+            r#"{"type":"urn:unipile-connect:problem:internal","title":"Internal error","status":500}"#.to_owned()
+        });
+        build(self.status, "application/problem+json", Body::Text(body))
+    }
+}
+
+impl From<&UnipileError> for Problem {
+    fn from(error: &UnipileError) -> Self {
+        let mut problem = match error {
+            UnipileError::Api { status: 429, .. } => Self::new(
+                503,
+                "unipile-busy",
+                "Unipile is rate limiting us; try again shortly",
+                error.to_string(),
+            ),
+            UnipileError::Transport(_) => Self::new(
+                504,
+                "unipile-unreachable",
+                "Unipile could not be reached",
+                error.to_string(),
+            ),
+            _ if error.is_transient() => Self::new(
+                502,
+                "unipile-unavailable",
+                "Unipile is unavailable",
+                error.to_string(),
+            ),
+            _ => Self::new(
+                502,
+                "unipile-refused",
+                "Unipile refused the request",
+                error.to_string(),
+            ),
+        };
+        if let UnipileError::Api { error_type, .. } = error {
+            problem.unipile_type = Some(error_type.to_string()).filter(|t| !t.is_empty());
+        }
+        problem
+    }
+}
+
+impl From<&FlowError> for Problem {
+    fn from(error: &FlowError) -> Self {
+        match error {
+            FlowError::InvalidRequest(detail) => Self::bad_request(detail.clone()),
+            FlowError::Unauthenticated(detail) => Self::unauthorized(detail.clone()),
+            FlowError::NotFound(detail) => Self::not_found(detail.clone()),
+            FlowError::Conflict(detail) => Self::new(409, "conflict", "Conflict", detail.clone()),
+            FlowError::Unipile(error) => Self::from(error),
+            FlowError::Store(StoreError::Unavailable(_)) => Self::new(
+                503,
+                "store-unavailable",
+                "Storage is unavailable; try again",
+                "the account store did not answer",
+            ),
+            FlowError::Store(_) | FlowError::Internal(_) => {
+                Self::internal("an internal error occurred")
+            }
+        }
+    }
+}
+
+impl From<FlowError> for Problem {
+    fn from(error: FlowError) -> Self {
+        // Internal details go to the log, not to the caller.
+        if matches!(error, FlowError::Store(_) | FlowError::Internal(_)) {
+            tracing::error!(error = %error, "request failed");
+        } else {
+            tracing::info!(error = %error, "request refused");
+        }
+        Self::from(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::UnipileErrorType;
+
+    #[test]
+    fn unipile_failures_become_gateway_problems_with_their_type() {
+        let error = UnipileError::Api {
+            status: 503,
+            error_type: UnipileErrorType::ServiceUnavailable,
+            title: "down".into(),
+            detail: None,
+        };
+        let problem = Problem::from(&error);
+        assert_eq!(problem.status, 502);
+        assert_eq!(
+            problem.unipile_type.as_deref(),
+            Some("errors/service_unavailable")
+        );
+
+        let refused = UnipileError::Api {
+            status: 401,
+            error_type: UnipileErrorType::MissingCredentials,
+            title: "bad key".into(),
+            detail: None,
+        };
+        assert_eq!(
+            Problem::from(&refused).problem_type,
+            "urn:unipile-connect:problem:unipile-refused"
+        );
+    }
+
+    #[test]
+    fn store_internals_never_reach_the_caller() {
+        let problem = Problem::from(&FlowError::Store(StoreError::Unavailable(
+            "arn:aws:dynamodb:secret-table".into(),
+        )));
+        assert_eq!(problem.status, 503);
+        assert!(!problem.detail.contains("arn:"));
+    }
+
+    #[test]
+    fn problems_are_served_as_problem_json() {
+        let response = Problem::bad_request("`type` is missing").into_response();
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            response
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+    }
+}

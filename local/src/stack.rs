@@ -181,7 +181,7 @@ async fn local_deps(env: &LocalEnv) -> Result<(Deps, String), ConfigError> {
         })?;
     let (store, description): (Arc<dyn AccountStore>, String) = match env.var("TABLE_NAME") {
         Some(table) => {
-            let aws = config::aws_sdk_config().await;
+            let aws = config::aws_sdk_config(env).await;
             let client = aws_sdk_dynamodb::Client::new(&aws);
             if env.var("AWS_ENDPOINT_URL").is_some() {
                 create_table(&client, &table)

@@ -138,10 +138,26 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
     })
 }
 
-/// The AWS SDK configuration: region and credentials from the Lambda environment;
-/// `AWS_ENDPOINT_URL` points every client at an emulator.
-pub async fn aws_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The AWS SDK configuration: region and credentials from the Lambda environment as usual.
+/// `AWS_ENDPOINT_URL` (read from `env`, so tests need not touch the process environment)
+/// points every client at an emulator, which takes any credentials: test ones are used
+/// unless `AWS_ACCESS_KEY_ID` is given, so nothing goes looking for real ones.
+pub async fn aws_sdk_config(env: &dyn EnvSource) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let region = optional(env, "AWS_REGION").or_else(|| optional(env, "AWS_DEFAULT_REGION"));
+    if let Some(endpoint) = optional(env, "AWS_ENDPOINT_URL") {
+        loader = loader.endpoint_url(endpoint);
+        if optional(env, "AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.test_credentials();
+        }
+        if region.is_none() {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+    }
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    loader.load().await
 }
 
 #[cfg(test)]

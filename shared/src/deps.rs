@@ -23,7 +23,7 @@ impl Deps {
                 var: "UNIPILE_DSN",
                 reason: e.to_string(),
             })?;
-        let aws = config::aws_sdk_config().await;
+        let aws = config::aws_sdk_config(env).await;
         Ok(Self {
             store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
             unipile: Arc::new(unipile),

@@ -1,1 +1,10 @@
+//! One harness for every integration test: moto server started once per test binary, a table
+//! of its own for each test, the Unipile simulator on a free port, and the functions wired
+//! with the real aws-sdk clients pointed at moto.
 
+pub mod logs;
+pub mod moto;
+pub mod requests;
+pub mod world;
+
+pub use world::World;

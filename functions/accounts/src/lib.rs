@@ -53,3 +53,155 @@ async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Prob
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use std::collections::HashMap;
+    use unipile_connect::adapters::memory::MemoryWorld;
+    use unipile_connect::domain::{AccountStatus, Provider, UserId};
+    use unipile_connect::http::with_jwt_claims;
+    use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UnipileError};
+
+    fn world() -> MemoryWorld {
+        MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        )
+    }
+
+    fn app(world: &MemoryWorld) -> Accounts {
+        Accounts {
+            deps: world.deps(),
+            claims: ClaimNames::default(),
+        }
+    }
+
+    fn request(method: &str, uri: &str, user: &str) -> Request {
+        let request: Request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::Empty)
+            .expect("request");
+        with_jwt_claims(
+            request,
+            HashMap::from([("sub".to_owned(), user.to_owned())]),
+        )
+    }
+
+    async fn connect(world: &MemoryWorld, user: &str, id: &str, provider: Provider) {
+        let connection = ConnectedAccount {
+            account_id: AccountId::parse(id).expect("id"),
+            user_id: UserId::parse(user).expect("user"),
+            account_type: provider.clone(),
+            status: AccountStatus::Ok,
+        };
+        world.unipile.add_account(&connection.account_id, provider);
+        world
+            .store
+            .record_connection(&connection, world.clock.now())
+            .await
+            .expect("stored");
+        world.clock.advance(Duration::minutes(1));
+    }
+
+    fn ids(response: &Response<Body>) -> Vec<String> {
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body().as_ref()).expect("json");
+        body["accounts"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|a| a["account_id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_list_holds_only_the_callers_accounts_newest_first() {
+        let world = world();
+        connect(&world, "u1", "older", Provider::Linkedin).await;
+        connect(&world, "u2", "not_mine", Provider::Mail).await;
+        connect(&world, "u1", "newer", Provider::Google).await;
+        let response = handler(&app(&world), request("GET", "/accounts", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 200);
+        assert_eq!(ids(&response), vec!["newer", "older"]);
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body().as_ref()).expect("json");
+        assert_eq!(body["accounts"][0]["type"], "GOOGLE");
+        assert_eq!(body["accounts"][0]["status"], "OK");
+        assert_eq!(
+            body["accounts"][0]["created_on"],
+            "2026-03-01T12:02:00.000Z"
+        );
+    }
+
+    #[tokio::test]
+    async fn disconnecting_deletes_at_unipile_then_here_and_only_for_the_owner() {
+        let world = world();
+        connect(&world, "u1", "acc_1", Provider::Linkedin).await;
+        let app = app(&world);
+
+        let stranger = handler(&app, request("DELETE", "/accounts/acc_1", "u2"))
+            .await
+            .expect("handled");
+        assert_eq!(stranger.status(), 404);
+        assert!(world.unipile.deleted().is_empty());
+
+        let owner = handler(&app, request("DELETE", "/accounts/acc_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(owner.status(), 204);
+        assert_eq!(
+            world.unipile.deleted(),
+            vec![AccountId::parse("acc_1").expect("id")]
+        );
+        let listed = handler(&app, request("GET", "/accounts", "u1"))
+            .await
+            .expect("handled");
+        assert!(ids(&listed).is_empty());
+
+        let again = handler(&app, request("DELETE", "/accounts/acc_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(again.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn a_unipile_failure_keeps_the_account_for_a_retry() {
+        let world = world();
+        connect(&world, "u1", "acc_1", Provider::Linkedin).await;
+        world
+            .unipile
+            .fail_with(UnipileError::Transport("connection refused".into()));
+        let app = app(&world);
+        let response = handler(&app, request("DELETE", "/accounts/acc_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 504);
+        let listed = handler(&app, request("GET", "/accounts", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(ids(&listed), vec!["acc_1"]);
+
+        world.unipile.recover();
+        let retried = handler(&app, request("DELETE", "/accounts/acc_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(retried.status(), 204);
+    }
+
+    #[tokio::test]
+    async fn no_identity_no_answer() {
+        let world = world();
+        let request: Request = http::Request::builder()
+            .uri("/accounts")
+            .body(Body::Empty)
+            .expect("request");
+        let response = handler(&app(&world), request).await.expect("handled");
+        assert_eq!(response.status(), 401);
+    }
+}

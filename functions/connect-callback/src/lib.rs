@@ -54,3 +54,207 @@ async fn handle(app: &ConnectCallback, request: Request) -> Result<Response<Body
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use unipile_connect::adapters::memory::MemoryWorld;
+    use unipile_connect::domain::{AccountId, AccountStatus, Provider, UserId};
+    use unipile_connect::ports::{AccountStore, Clock};
+
+    const KEY: &[u8] = b"test-state-key-0123456789abcdef-0123";
+
+    fn world() -> MemoryWorld {
+        let world = MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        );
+        world
+            .unipile
+            .add_account(&AccountId::parse("acc_1").expect("id"), Provider::Whatsapp);
+        world
+    }
+
+    fn app(world: &MemoryWorld) -> ConnectCallback {
+        ConnectCallback {
+            deps: world.deps(),
+            state_key: StateKey::new(KEY.to_vec()).expect("key"),
+        }
+    }
+
+    fn state_for(world: &MemoryWorld, user: &str) -> String {
+        StateKey::new(KEY.to_vec())
+            .expect("key")
+            .sign(
+                &UserId::parse(user).expect("user"),
+                world.clock.now() + Duration::minutes(45),
+            )
+            .expect("signed")
+    }
+
+    fn notify(state: Option<&str>, body: &str) -> Request {
+        let uri = match state {
+            Some(state) => format!("/unipile/notify?state={}", url_encode(state)),
+            None => "/unipile/notify".to_owned(),
+        };
+        http::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .body(Body::from(body))
+            .expect("request")
+    }
+
+    fn url_encode(text: &str) -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    const SUCCESS: &str = r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"user_42"}"#;
+
+    async fn stored(world: &MemoryWorld) -> Vec<unipile_connect::domain::Account> {
+        world
+            .store
+            .accounts_of(&UserId::parse("user_42").expect("user"))
+            .await
+            .expect("store")
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_callback_records_the_account_with_unipile_type() {
+        let world = world();
+        let state = state_for(&world, "user_42");
+        let response = handler(&app(&world), notify(Some(&state), SUCCESS))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 200);
+        let accounts = stored(&world).await;
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].account_type, Provider::Whatsapp);
+        assert_eq!(accounts[0].status, AccountStatus::Ok);
+        assert_eq!(accounts[0].created_on, world.clock.now());
+    }
+
+    #[tokio::test]
+    async fn a_replayed_callback_keeps_one_account_and_its_creation_date() {
+        let world = world();
+        let app = app(&world);
+        let state = state_for(&world, "user_42");
+        let created = world.clock.now();
+        handler(&app, notify(Some(&state), SUCCESS))
+            .await
+            .expect("handled");
+        world.clock.advance(Duration::minutes(2));
+        let reconnected = r#"{"AccountStatus":{"account_id":"acc_1","account_type":"WHATSAPP","message":"RECONNECTED"}}"#;
+        for body in [SUCCESS, reconnected] {
+            let response = handler(&app, notify(Some(&state), body))
+                .await
+                .expect("handled");
+            assert_eq!(response.status(), 200);
+        }
+        let accounts = stored(&world).await;
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].created_on, created);
+        assert_eq!(accounts[0].last_update, world.clock.now());
+    }
+
+    #[tokio::test]
+    async fn forged_expired_or_missing_state_is_401_and_writes_nothing() {
+        let world = world();
+        let app = app(&world);
+        let forged = StateKey::new(vec![9u8; 32])
+            .expect("key")
+            .sign(
+                &UserId::parse("user_42").expect("user"),
+                world.clock.now() + Duration::minutes(45),
+            )
+            .expect("signed");
+        let expired = StateKey::new(KEY.to_vec())
+            .expect("key")
+            .sign(
+                &UserId::parse("user_42").expect("user"),
+                world.clock.now() - Duration::seconds(1),
+            )
+            .expect("signed");
+        let other_user = state_for(&world, "someone_else");
+        for state in [
+            Some(forged.as_str()),
+            Some(expired.as_str()),
+            Some("garbage"),
+            None,
+            Some(other_user.as_str()),
+        ] {
+            let response = handler(&app, notify(state, SUCCESS))
+                .await
+                .expect("handled");
+            assert_eq!(response.status(), 401, "{state:?}");
+        }
+        assert!(stored(&world).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn malformed_bodies_are_400_problems() {
+        let world = world();
+        let state = state_for(&world, "user_42");
+        for body in ["{oops", r#"{"hello":"world"}"#, ""] {
+            let response = handler(&app(&world), notify(Some(&state), body))
+                .await
+                .expect("handled");
+            assert_eq!(response.status(), 400, "{body:?}");
+            let problem: serde_json::Value =
+                serde_json::from_slice(response.body().as_ref()).expect("json");
+            assert_eq!(problem["status"], 400);
+        }
+        assert!(stored(&world).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_account_unipile_does_not_know_or_another_user_owns_is_refused() {
+        let world = world();
+        let app = app(&world);
+        let unknown = r#"{"status":"CREATION_SUCCESS","account_id":"acc_404","name":"user_42"}"#;
+        let response = handler(&app, notify(Some(&state_for(&world, "user_42")), unknown))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 404);
+
+        handler(&app, notify(Some(&state_for(&world, "user_42")), SUCCESS))
+            .await
+            .expect("handled");
+        let theft = r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"thief"}"#;
+        let response = handler(&app, notify(Some(&state_for(&world, "thief")), theft))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 409);
+        let owner = world
+            .store
+            .get_account(&AccountId::parse("acc_1").expect("id"))
+            .await
+            .expect("store");
+        assert_eq!(
+            owner.map(|a| a.user_id.to_string()),
+            Some("user_42".to_owned())
+        );
+    }
+
+    #[tokio::test]
+    async fn statuses_other_than_success_are_acknowledged_and_ignored() {
+        let world = world();
+        let body = r#"{"status":"CREATION_FAILED","account_id":"acc_1","name":"user_42"}"#;
+        let response = handler(
+            &app(&world),
+            notify(Some(&state_for(&world, "user_42")), body),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(response.status(), 200);
+        assert!(stored(&world).await.is_empty());
+    }
+}

@@ -46,3 +46,213 @@ async fn handle(app: &HostedLink, request: Request) -> Result<Response<Body>, Pr
     let link = issue_link(ports, &app.settings, &caller, link_request).await?;
     Ok(json_response(200, &link))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use std::collections::HashMap;
+    use unipile_connect::adapters::memory::MemoryWorld;
+    use unipile_connect::domain::{
+        AccountId, AccountStatus, LinkKind, Provider, RedirectPolicy, UserId,
+    };
+    use unipile_connect::http::{StateKey, with_jwt_claims};
+    use unipile_connect::ports::{
+        AccountStore, Clock, ConnectedAccount, UnipileError, UnipileErrorType,
+    };
+
+    const KEY: &[u8] = b"test-state-key-0123456789abcdef-0123";
+
+    fn app(world: &MemoryWorld) -> HostedLink {
+        HostedLink {
+            deps: world.deps(),
+            settings: LinkSettings {
+                public_base_url: "https://callback.example.com".parse().expect("url"),
+                state_key: StateKey::new(KEY.to_vec()).expect("key"),
+                redirects: RedirectPolicy::parse("https://app.example.com").expect("origins"),
+                link_ttl: chrono::Duration::minutes(30),
+            },
+            claims: ClaimNames::default(),
+        }
+    }
+
+    fn world() -> MemoryWorld {
+        MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        )
+    }
+
+    fn post(user: Option<&str>, body: &str) -> Request {
+        let request: Request = http::Request::builder()
+            .method("POST")
+            .uri("/accounts/link")
+            .body(Body::from(body))
+            .expect("request");
+        match user {
+            Some(user) => with_jwt_claims(
+                request,
+                HashMap::from([
+                    ("sub".to_owned(), user.to_owned()),
+                    ("email".to_owned(), format!("{user}@example.com")),
+                ]),
+            ),
+            None => request,
+        }
+    }
+
+    fn json(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).expect("JSON body")
+    }
+
+    async fn own_account(world: &MemoryWorld, user: &str, id: &str) {
+        let connection = ConnectedAccount {
+            account_id: AccountId::parse(id).expect("id"),
+            user_id: UserId::parse(user).expect("user"),
+            account_type: Provider::Linkedin,
+            status: AccountStatus::Ok,
+        };
+        world
+            .store
+            .record_connection(&connection, Utc::now())
+            .await
+            .expect("stored");
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_user_gets_a_link_whose_callback_names_them() {
+        let world = world();
+        let response = handler(
+            &app(&world),
+            post(
+                Some("user_42"),
+                r#"{"type":"create","providers":["LINKEDIN"]}"#,
+            ),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(response.status(), 200);
+        let body = json(&response);
+        assert_eq!(body["url"], "https://account.unipile.test/link/1");
+        assert_eq!(body["expires_at"], "2026-03-01T12:30:00.000Z");
+
+        let sent = world.unipile.links();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].name.as_str(), "user_42");
+        let state = sent[0]
+            .notify_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state in notify_url");
+        assert_eq!(sent[0].notify_url.path(), "/unipile/notify");
+        let token = StateKey::new(KEY.to_vec())
+            .expect("key")
+            .verify(&state, world.clock.now())
+            .expect("valid");
+        assert_eq!(token.user_id.as_str(), "user_42");
+
+        let profile = world
+            .store
+            .profile_of(&token.user_id)
+            .await
+            .expect("store")
+            .expect("profile recorded");
+        assert_eq!(profile.email.as_str(), "user_42@example.com");
+    }
+
+    #[tokio::test]
+    async fn reconnecting_is_only_for_the_owner() {
+        let world = world();
+        own_account(&world, "owner", "acc_1").await;
+        let app = app(&world);
+        let body = r#"{"type":"reconnect","reconnect_account":"acc_1"}"#;
+
+        let stranger = handler(&app, post(Some("stranger"), body))
+            .await
+            .expect("handled");
+        assert_eq!(stranger.status(), 404);
+        assert!(world.unipile.links().is_empty());
+
+        let owner = handler(&app, post(Some("owner"), body))
+            .await
+            .expect("handled");
+        assert_eq!(owner.status(), 200);
+        assert_eq!(
+            world.unipile.links()[0].kind,
+            LinkKind::Reconnect {
+                account_id: AccountId::parse("acc_1").expect("id")
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_requests_get_a_problem_and_reach_nobody() {
+        let world = world();
+        let app = app(&world);
+        for (user, body, status) in [
+            (None, r#"{"type":"create","providers":"*"}"#, 401),
+            (Some("u1"), "{not json", 400),
+            (
+                Some("u1"),
+                r#"{"type":"create","providers":"*","user_id":"u2"}"#,
+                400,
+            ),
+            (Some("u1"), r#"{"type":"create","providers":["FAX"]}"#, 400),
+            (
+                Some("u1"),
+                r#"{"type":"create","providers":"*","success_redirect_url":"https://evil.example.net/"}"#,
+                400,
+            ),
+        ] {
+            let response = handler(&app, post(user, body)).await.expect("handled");
+            assert_eq!(response.status(), status, "{body}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some("application/problem+json")
+            );
+            assert_eq!(json(&response)["status"], status);
+        }
+        assert!(world.unipile.links().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_unipile_outage_is_a_502_and_records_nothing() {
+        let world = world();
+        world.unipile.fail_with(UnipileError::Api {
+            status: 503,
+            error_type: UnipileErrorType::ServiceUnavailable,
+            title: "down".into(),
+            detail: None,
+        });
+        let response = handler(
+            &app(&world),
+            post(Some("u1"), r#"{"type":"create","providers":"*"}"#),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(response.status(), 502);
+        assert_eq!(
+            json(&response)["unipile_type"],
+            "errors/service_unavailable"
+        );
+        let user = UserId::parse("u1").expect("user");
+        assert_eq!(world.store.profile_of(&user).await.expect("store"), None);
+    }
+
+    #[tokio::test]
+    async fn only_post_is_served() {
+        let world = world();
+        let request: Request = http::Request::builder()
+            .method("GET")
+            .uri("/accounts/link")
+            .body(Body::Empty)
+            .expect("request");
+        let response = handler(&app(&world), request).await.expect("handled");
+        assert_eq!(response.status(), 405);
+    }
+}

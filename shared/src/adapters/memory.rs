@@ -225,3 +225,28 @@ impl Unipile for MemoryUnipile {
         Ok(())
     }
 }
+
+/// Every port in memory, with handles kept so a test can arrange and inspect them.
+pub struct MemoryWorld {
+    pub store: std::sync::Arc<MemoryStore>,
+    pub unipile: std::sync::Arc<MemoryUnipile>,
+    pub clock: std::sync::Arc<ManualClock>,
+}
+
+impl MemoryWorld {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            store: std::sync::Arc::new(MemoryStore::new()),
+            unipile: std::sync::Arc::new(MemoryUnipile::new()),
+            clock: std::sync::Arc::new(ManualClock::at(now)),
+        }
+    }
+
+    pub fn deps(&self) -> crate::deps::Deps {
+        crate::deps::Deps {
+            store: self.store.clone(),
+            unipile: self.unipile.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}

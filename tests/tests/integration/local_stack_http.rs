@@ -1,0 +1,142 @@
+//! The local stack driven by a client that speaks only HTTP, with DynamoDB in moto.
+
+use harness::world::aws_env;
+use local_stack::stack::LocalStack;
+use serde_json::Value;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+async fn start_stack() -> LocalStack {
+    let moto = harness::moto::endpoint();
+    let table = format!("local-stack-{}", std::process::id());
+    LocalStack::start(0, aws_env(&moto, &table))
+        .await
+        .expect("local stack starts")
+}
+
+#[tokio::test]
+async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_account() {
+    let stack = start_stack().await;
+    let base = &stack.base_url;
+    let http = client();
+
+    let health = http
+        .get(format!("{base}/_local/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+
+    let anonymous = http
+        .get(format!("{base}/accounts"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(anonymous.status(), 401);
+
+    let token: Value = http
+        .get(format!(
+            "{base}/_local/token?sub=http-user&email=http-user@example.com"
+        ))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
+
+    let link: Value = http
+        .post(format!("{base}/accounts/link"))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"type":"create","providers":["WHATSAPP"],"success_redirect_url":"{base}/?connected=1","failure_redirect_url":"{base}/?failed=1"}}"#))
+        .send()
+        .await
+        .expect("link")
+        .json()
+        .await
+        .expect("json");
+    let url = link["url"].as_str().expect("a hosted-auth url");
+
+    let page = http
+        .get(url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("Connect") && page.contains("Fail") && page.contains("WHATSAPP"));
+
+    let done = http
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("provider=WHATSAPP&outcome=connect")
+        .send()
+        .await
+        .expect("submitted");
+    assert_eq!(done.status(), 303);
+    assert_eq!(
+        done.headers()["location"],
+        format!("{base}/?connected=1").as_str()
+    );
+
+    let listed: Value = http
+        .get(format!("{base}/accounts"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let accounts = listed["accounts"].as_array().expect("list");
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["type"], "WHATSAPP");
+    assert_eq!(accounts[0]["status"], "OK");
+
+    // A used link cannot be replayed, and "Fail" sends the browser to the failure URL.
+    let again = http.get(url).send().await.expect("page");
+    assert_eq!(again.status(), 401);
+    let second: Value = http
+        .post(format!("{base}/accounts/link"))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"type":"create","providers":"*","failure_redirect_url":"{base}/?failed=1"}}"#
+        ))
+        .send()
+        .await
+        .expect("link")
+        .json()
+        .await
+        .expect("json");
+    let failed = http
+        .post(second["url"].as_str().expect("url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("outcome=fail")
+        .send()
+        .await
+        .expect("submitted");
+    assert_eq!(failed.status(), 303);
+    assert_eq!(
+        failed.headers()["location"],
+        format!("{base}/?failed=1").as_str()
+    );
+
+    let landing = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .expect("landing")
+        .text()
+        .await
+        .expect("html");
+    assert!(landing.contains("Connect an account") && landing.contains("Reconnect"));
+}

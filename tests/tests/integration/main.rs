@@ -1,0 +1,5 @@
+//! Integration tests: one binary, so one moto server serves them all.
+
+mod connect_flow;
+mod local_stack_http;
+mod secrets;

@@ -30,7 +30,10 @@ async fn main() {
     unipile_connect::telemetry::init_local();
     let outcome = async {
         let port = port_from_args()?;
-        let stack = LocalStack::start(port, std::env::vars().collect()).await?;
+        let env = unipile_connect::config::with_secrets(std::env::vars().collect())
+            .await
+            .map_err(|e| e.to_string())?;
+        let stack = LocalStack::start(port, env).await?;
         let token = stack.demo_token()?;
         let base = &stack.base_url;
         let unipile = if stack.simulator.is_some() { "built-in simulator" } else { "UNIPILE_DSN" };

@@ -18,18 +18,10 @@ pub enum ConfigError {
     Invalid { var: &'static str, reason: String },
 }
 
-/// Where settings come from: the process environment in Lambda and locally, a map in tests.
+/// Where settings come from: a snapshot of the process environment (plus secrets) in Lambda
+/// and locally, a test's own map in tests.
 pub trait EnvSource {
     fn var(&self, name: &str) -> Option<String>;
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ProcessEnv;
-
-impl EnvSource for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
 }
 
 impl EnvSource for HashMap<String, String> {
@@ -136,6 +128,30 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
         redirects,
         link_ttl: chrono::Duration::minutes(minutes),
     })
+}
+
+/// The process environment with the secrets filled in. In AWS, secrets (`UNIPILE_API_KEY`,
+/// `STATE_SIGNING_KEY`, ...) live in one Secrets Manager secret, a JSON object of name to
+/// value, named by `SECRETS_ARN` and read once at cold start; they never sit in the function's
+/// configuration. A variable set in the environment wins over the secret's value.
+pub async fn with_secrets(mut env: HashMap<String, String>) -> Result<HashMap<String, String>, ConfigError> {
+    let Some(arn) = optional(&env, "SECRETS_ARN") else { return Ok(env) };
+    let invalid = |reason: String| ConfigError::Invalid { var: "SECRETS_ARN", reason };
+    let client = aws_sdk_secretsmanager::Client::new(&aws_sdk_config(&env).await);
+    let output = client
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(|e| invalid(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
+    let text = output.secret_string().ok_or_else(|| invalid("the secret has no string value".into()))?;
+    // serde's message could quote part of the secret: say only what shape was expected.
+    let values: HashMap<String, String> = serde_json::from_str(text)
+        .map_err(|_| invalid("the secret is not a JSON object of string values".into()))?;
+    for (name, value) in values {
+        env.entry(name).or_insert(value);
+    }
+    Ok(env)
 }
 
 /// The AWS SDK configuration: region and credentials from the Lambda environment as usual.

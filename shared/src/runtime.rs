@@ -1,24 +1,26 @@
 //! The Lambda side of every function's `main`: logs, cold-start wiring, the invoke loop.
 
-use crate::config::{ConfigError, ProcessEnv};
+use crate::config::{self, ConfigError};
+use std::collections::HashMap;
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use std::future::Future;
 
-/// Builds the function's dependencies once from the environment, then serves invocations with
+/// Builds the function's dependencies once from the environment (and `SECRETS_ARN`), then serves invocations with
 /// `handler`. A configuration error stops the cold start with the variable's name.
 pub async fn serve<App, Build, BuildFut, Handler, HandlerFut>(
     build: Build,
     handler: Handler,
 ) -> Result<(), Error>
 where
-    Build: FnOnce(ProcessEnv) -> BuildFut,
+    Build: FnOnce(HashMap<String, String>) -> BuildFut,
     BuildFut: Future<Output = Result<App, ConfigError>>,
     App: Sync + 'static,
     Handler: Fn(&'static App, Request) -> HandlerFut,
     HandlerFut: Future<Output = Result<Response<Body>, Error>> + Send,
 {
     crate::telemetry::init_lambda();
-    let app = build(ProcessEnv).await.inspect_err(|error| {
+    let started = async { build(config::with_secrets(std::env::vars().collect()).await?).await };
+    let app = started.await.inspect_err(|error| {
         tracing::error!(%error, "configuration error: the function cannot start");
     })?;
     // Built once per execution environment and used until it is frozen for good.

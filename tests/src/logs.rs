@@ -1,5 +1,6 @@
-//! Captures everything the code logs (every level) during a test, to check that no secret
-//! ever reaches a log line.
+//! Captures everything the code logs (every level) in the whole test process, to check that
+//! no secret ever reaches a log line. One global subscriber: per-thread ones miss events
+//! whose callsites another test thread registered first.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -13,16 +14,24 @@ impl CapturedLogs {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
 
-    /// Installs the capture for this thread (a current-thread test runtime runs every task,
-    /// servers included, on it) until the guard drops.
-    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+}
+
+static GLOBAL: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();
+
+/// Every log line of this test process so far, at every level. The first call installs the
+/// capture; the harness calls it before any function runs.
+pub fn captured() -> &'static CapturedLogs {
+    GLOBAL.get_or_init(|| {
+        let logs = CapturedLogs::default();
         let subscriber = tracing_subscriber::fmt()
             .json()
             .with_max_level(tracing::Level::TRACE)
-            .with_writer(self.clone())
+            .with_writer(logs.clone())
             .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
+        // Another global subscriber would only mean a test set one up on purpose.
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
 }
 
 impl Write for CapturedLogs {

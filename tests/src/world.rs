@@ -61,6 +61,7 @@ pub fn aws_env(moto_endpoint: &str, table: &str) -> HashMap<String, String> {
 
 impl World {
     pub async fn new() -> Self {
+        crate::logs::captured();
         let moto_endpoint = crate::moto::endpoint();
         let table = unique_table();
         let env = aws_env(&moto_endpoint, &table);

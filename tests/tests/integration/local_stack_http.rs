@@ -12,6 +12,7 @@ fn client() -> reqwest::Client {
 }
 
 async fn start_stack() -> LocalStack {
+    harness::logs::captured();
     let moto = harness::moto::endpoint();
     let table = format!("local-stack-{}", std::process::id());
     LocalStack::start(0, aws_env(&moto, &table))

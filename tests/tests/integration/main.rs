@@ -3,3 +3,4 @@
 mod connect_flow;
 mod local_stack_http;
 mod secrets;
+mod secrets_manager;

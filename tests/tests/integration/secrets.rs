@@ -1,14 +1,11 @@
 //! Secrets never reach a log line, whatever the level.
 
-use harness::logs::CapturedLogs;
 use harness::requests::{api, notify};
 use harness::world::{API_KEY, STATE_KEY, World};
 use local_stack::simulator::Fault;
 
 #[tokio::test]
 async fn given_every_log_level_captured_when_the_whole_flow_runs_then_no_key_or_token_is_logged() {
-    let logs = CapturedLogs::default();
-    let _guard = logs.install();
     let world = World::new().await;
 
     let link = hosted_link::handler(
@@ -63,7 +60,7 @@ async fn given_every_log_level_captured_when_the_whole_flow_runs_then_no_key_or_
     .expect("handled");
     assert_eq!(failed.status(), 502);
 
-    let text = logs.text();
+    let text = harness::logs::captured().text();
     assert!(
         text.contains("hosted-auth link issued") && text.contains("account connected"),
         "logs were captured"

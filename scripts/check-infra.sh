@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Lints infra/template.yaml with cfn-lint (installed into .venv on first use; works offline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CFN_LINT_REQUIREMENT='cfn-lint==1.58.0'
+if ! .venv/bin/cfn-lint --version >/dev/null 2>&1; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "$CFN_LINT_REQUIREMENT"
+fi
+.venv/bin/cfn-lint infra/template.yaml
+echo "infra/template.yaml: cfn-lint clean"

@@ -134,9 +134,16 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
 /// `STATE_SIGNING_KEY`, ...) live in one Secrets Manager secret, a JSON object of name to
 /// value, named by `SECRETS_ARN` and read once at cold start; they never sit in the function's
 /// configuration. A variable set in the environment wins over the secret's value.
-pub async fn with_secrets(mut env: HashMap<String, String>) -> Result<HashMap<String, String>, ConfigError> {
-    let Some(arn) = optional(&env, "SECRETS_ARN") else { return Ok(env) };
-    let invalid = |reason: String| ConfigError::Invalid { var: "SECRETS_ARN", reason };
+pub async fn with_secrets(
+    mut env: HashMap<String, String>,
+) -> Result<HashMap<String, String>, ConfigError> {
+    let Some(arn) = optional(&env, "SECRETS_ARN") else {
+        return Ok(env);
+    };
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: "SECRETS_ARN",
+        reason,
+    };
     let client = aws_sdk_secretsmanager::Client::new(&aws_sdk_config(&env).await);
     let output = client
         .get_secret_value()
@@ -144,7 +151,9 @@ pub async fn with_secrets(mut env: HashMap<String, String>) -> Result<HashMap<St
         .send()
         .await
         .map_err(|e| invalid(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
-    let text = output.secret_string().ok_or_else(|| invalid("the secret has no string value".into()))?;
+    let text = output
+        .secret_string()
+        .ok_or_else(|| invalid("the secret has no string value".into()))?;
     // serde's message could quote part of the secret: say only what shape was expected.
     let values: HashMap<String, String> = serde_json::from_str(text)
         .map_err(|_| invalid("the secret is not a JSON object of string values".into()))?;

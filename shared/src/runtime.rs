@@ -1,8 +1,8 @@
 //! The Lambda side of every function's `main`: logs, cold-start wiring, the invoke loop.
 
 use crate::config::{self, ConfigError};
-use std::collections::HashMap;
 use lambda_http::{Body, Error, Request, Response, service_fn};
+use std::collections::HashMap;
 use std::future::Future;
 
 /// Builds the function's dependencies once from the environment (and `SECRETS_ARN`), then serves invocations with

@@ -13,7 +13,6 @@ impl CapturedLogs {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
-
 }
 
 static GLOBAL: std::sync::OnceLock<CapturedLogs> = std::sync::OnceLock::new();

@@ -3,9 +3,11 @@
 mod account;
 mod ids;
 mod link;
+mod pending;
 mod provider;
 mod status;
 pub(crate) mod string_enum;
+pub mod transitions;
 mod unipile_event;
 
 pub use account::Account;
@@ -14,6 +16,7 @@ pub use link::{
     LinkKind, LinkRequest, LinkRequestBody, LinkRequestError, ProviderSelection, ProvidersField,
     RedirectPolicy,
 };
+pub use pending::{PendingAction, PendingKind};
 pub use provider::Provider;
 pub use status::AccountStatus;
 pub use unipile_event::{UnipileEvent, UnipileEventError};

@@ -86,13 +86,16 @@ mod tests {
         all
     }
 
-    /// (stored, reported) -> (stored afterwards, follow-up), for every pair that matters.
+    /// What a change leaves: the stored status and the follow-up.
+    type Change = (S, Option<PendingKind>);
+
+    /// (stored, reported) -> the change, if any, for every pair that matters.
     #[test]
     fn the_transition_table() {
         let on = TransitionPolicy::default();
         let notify = Some(PendingKind::NotifyCredentials);
         let restart = Some(PendingKind::RestartAccount);
-        let table: &[(S, S, Option<(S, Option<PendingKind>)>)] = &[
+        let table: &[(S, S, Option<Change>)] = &[
             (S::Ok, S::Credentials, Some((S::Credentials, notify))),
             (
                 S::Connecting,

@@ -3,8 +3,11 @@
 
 use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
 use crate::domain::RedirectPolicy;
+use crate::domain::notification::ReconnectLink;
+use crate::domain::transitions::TransitionPolicy;
 use crate::flows::hosted_link::LinkSettings;
-use crate::http::{ClaimNames, StateKey};
+use crate::flows::status_webhook::WebhookSettings;
+use crate::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -128,6 +131,72 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
         redirects,
         link_ttl: chrono::Duration::minutes(minutes),
     })
+}
+
+/// `UNIPILE_WEBHOOK_HEADER` (default `Unipile-Auth`) and `UNIPILE_WEBHOOK_SECRET`. Without a
+/// secret the webhook refuses every delivery.
+pub fn webhook_secret(env: &dyn EnvSource) -> Result<WebhookSecret, ConfigError> {
+    let header = optional(env, "UNIPILE_WEBHOOK_HEADER")
+        .unwrap_or_else(|| DEFAULT_WEBHOOK_HEADER.to_owned());
+    WebhookSecret::new(&header, optional(env, "UNIPILE_WEBHOOK_SECRET").as_deref()).map_err(
+        |reason| ConfigError::Invalid {
+            var: "UNIPILE_WEBHOOK_HEADER",
+            reason,
+        },
+    )
+}
+
+fn boolean(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match optional(env, var)
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{other:?} is not true or false"),
+        }),
+    }
+}
+
+/// `APP_BASE_URL`, `RECONNECT_PATH`, `AUTO_RESTART`.
+pub fn webhook_settings(env: &dyn EnvSource) -> Result<WebhookSettings, ConfigError> {
+    let raw = required(env, "APP_BASE_URL")?;
+    let app_base_url = Url::parse(&raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "APP_BASE_URL",
+            reason: format!("{raw:?} is not an http(s) URL"),
+        })?;
+    let path = optional(env, "RECONNECT_PATH")
+        .unwrap_or_else(|| "/accounts?reconnect={account_id}".to_owned());
+    if !path.contains("{account_id}") {
+        return Err(ConfigError::Invalid {
+            var: "RECONNECT_PATH",
+            reason: "must contain {account_id}".into(),
+        });
+    }
+    Ok(WebhookSettings {
+        policy: TransitionPolicy {
+            auto_restart: boolean(env, "AUTO_RESTART", true)?,
+        },
+        reconnect_link: ReconnectLink { app_base_url, path },
+    })
+}
+
+/// `MAIL_FROM` (a verified SES identity) and `SES_CONFIGURATION_SET` (optional).
+pub fn mail_from(env: &dyn EnvSource) -> Result<(String, Option<String>), ConfigError> {
+    let from = required(env, "MAIL_FROM")?;
+    if !from.contains('@') {
+        return Err(ConfigError::Invalid {
+            var: "MAIL_FROM",
+            reason: format!("{from:?} is not an email address"),
+        });
+    }
+    Ok((from, optional(env, "SES_CONFIGURATION_SET")))
 }
 
 /// The process environment with the secrets filled in. In AWS, secrets (`UNIPILE_API_KEY`,

@@ -10,6 +10,7 @@ pub mod deps;
 pub mod domain;
 pub mod flows;
 pub mod http;
+pub mod metrics;
 pub mod ports;
 pub mod runtime;
 pub mod telemetry;

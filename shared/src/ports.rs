@@ -1,7 +1,11 @@
 //! The outside world as the domain sees it. Each port has an AWS or HTTP adapter and an
 //! in-memory one (`adapters::memory`) so the same flows run in Lambda, locally and in tests.
 
-use crate::domain::{Account, AccountId, AccountStatus, Email, LinkKind, Provider, UserId};
+use crate::domain::notification::OutgoingEmail;
+use crate::domain::transitions::StatusPlan;
+use crate::domain::{
+    Account, AccountId, AccountStatus, Email, LinkKind, PendingAction, Provider, UserId,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -35,6 +39,20 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What recording a reported status did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusRecord {
+    /// No such account here (another application may share the Unipile tenant).
+    UnknownAccount,
+    /// Written; `account` is the account as it now is.
+    Changed {
+        previous: AccountStatus,
+        account: Account,
+    },
+    /// Not written (same status, or DELETED and not revived); the account as stored.
+    Unchanged(Account),
+}
+
 #[async_trait]
 pub trait AccountStore: Send + Sync {
     async fn get_account(&self, account_id: &AccountId) -> Result<Option<Account>, StoreError>;
@@ -55,6 +73,43 @@ pub trait AccountStore: Send + Sync {
         &self,
         account_id: &AccountId,
         owner: &UserId,
+    ) -> Result<(), StoreError>;
+
+    /// Records a reported status in one conditional write: only when the stored status
+    /// differs and, unless the plan revives it, is not DELETED. The pending action (if any)
+    /// is written with it, replacing any earlier one.
+    async fn record_status(
+        &self,
+        account_id: &AccountId,
+        plan: &StatusPlan,
+        pending: Option<&PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Result<StatusRecord, StoreError>;
+
+    /// Takes the pending action `pending_id` for this delivery until `until`, if nobody holds
+    /// it. `false`: gone, replaced, or held by another delivery.
+    async fn claim_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Removes the pending action, only if it is still `pending_id`; records the restart
+    /// marker with it when given. `false` when it was no longer there.
+    async fn complete_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        restart_attempted_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
+
+    /// Lets go of a claim after a failed attempt, so the next delivery need not wait.
+    async fn release_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
     ) -> Result<(), StoreError>;
 
     async fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError>;
@@ -93,6 +148,32 @@ pub trait Unipile: Send + Sync {
 
     /// `DELETE /api/v1/accounts/{id}`; an account Unipile no longer has is a success.
     async fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError>;
+
+    /// `POST /api/v1/accounts/{id}/restart`, for a STOPPED or ERROR account.
+    async fn restart_account(&self, account_id: &AccountId)
+    -> Result<RestartOutcome, UnipileError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MailError {
+    /// The mail service refused this message (unverified sender, bad address): retrying the
+    /// same message will not help until someone fixes the cause.
+    #[error("the email was rejected: {0}")]
+    Rejected(String),
+    #[error("the mail service is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+}
+
+/// The answer to `POST /api/v1/accounts/{id}/restart`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartOutcome {
+    Restarted,
+    FailedToRestart,
 }
 
 pub trait Clock: Send + Sync {

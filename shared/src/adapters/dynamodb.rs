@@ -1,8 +1,9 @@
 //! The account store on one DynamoDB table, keyed as DESIGN.md says: the status webhook knows
 //! only the account id, so an account is `ACCOUNT#<id>` / `ACCOUNT`, and GSI1 lists a user's.
 
-use crate::domain::{Account, AccountId, AccountStatus, Email, Provider, UserId};
-use crate::ports::{AccountStore, ConnectedAccount, StoreError, UserProfile};
+use crate::domain::transitions::StatusPlan;
+use crate::domain::{Account, AccountId, AccountStatus, Email, PendingAction, Provider, UserId};
+use crate::ports::{AccountStore, ConnectedAccount, StatusRecord, StoreError, UserProfile};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -40,6 +41,10 @@ struct AccountItem {
     status: AccountStatus,
     last_update: DateTime<Utc>,
     created_on: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending: Option<PendingAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restart_attempted_at: Option<DateTime<Utc>>,
 }
 
 impl From<AccountItem> for Account {
@@ -51,6 +56,8 @@ impl From<AccountItem> for Account {
             status: item.status,
             last_update: item.last_update,
             created_on: item.created_on,
+            pending: item.pending,
+            restart_attempted_at: item.restart_attempted_at,
         }
     }
 }
@@ -77,6 +84,32 @@ fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
     error: SdkError<E, R>,
 ) -> StoreError {
     StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string())
+}
+
+fn is_condition_failure<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ConditionFailure,
+{
+    error
+        .as_service_error()
+        .is_some_and(ConditionFailure::is_condition_failure)
+}
+
+/// The "conditional check failed" answer of each DynamoDB write.
+trait ConditionFailure {
+    fn is_condition_failure(&self) -> bool;
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl ConditionFailure for aws_sdk_dynamodb::operation::delete_item::DeleteItemError {
+    fn is_condition_failure(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
 }
 
 fn corrupt(error: serde_dynamo::Error) -> StoreError {
@@ -134,7 +167,8 @@ impl AccountStore for DynamoStore {
             .set_key(Some(Self::account_key(&connection.account_id)))
             .update_expression(
                 "SET account_id = :id, user_id = :user, account_type = :type, #status = :status, \
-                 last_update = :now, created_on = if_not_exists(created_on, :now), GSI1PK = :gsi1pk",
+                 last_update = :now, created_on = if_not_exists(created_on, :now), GSI1PK = :gsi1pk \
+                 REMOVE pending, restart_attempted_at",
             )
             // Ownership never moves: a connection for an account stored under another user
             // writes nothing.
@@ -158,13 +192,7 @@ impl AccountStore for DynamoStore {
                     .map(Account::from)
                     .map_err(corrupt)
             }
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::OwnedByAnotherUser)
-            }
+            Err(error) if is_condition_failure(&error) => Err(StoreError::OwnedByAnotherUser),
             Err(error) => Err(unavailable(error)),
         }
     }
@@ -206,13 +234,158 @@ impl AccountStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::OwnedByAnotherUser)
+            Err(error) if is_condition_failure(&error) => Err(StoreError::OwnedByAnotherUser),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn record_status(
+        &self,
+        account_id: &AccountId,
+        plan: &StatusPlan,
+        pending: Option<&PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Result<StatusRecord, StoreError> {
+        let mut set = vec!["#status = :status", "last_update = :now"];
+        let mut remove = Vec::new();
+        match pending {
+            Some(_) => set.push("pending = :pending"),
+            None => remove.push("pending"),
+        }
+        if plan.healthy {
+            remove.push("restart_attempted_at");
+        }
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let mut condition = "attribute_exists(PK) AND #status <> :status".to_owned();
+        if !plan.revives_deleted {
+            condition.push_str(" AND #status <> :deleted");
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .update_expression(update)
+            .condition_expression(condition)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", value(&plan.stored)?)
+            .expression_attribute_values(":now", value(&now)?)
+            .return_values(ReturnValue::AllOld)
+            // A delivery that changes nothing still learns the stored item (pending work
+            // included) from this one call.
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        if let Some(pending) = pending {
+            request = request.expression_attribute_values(":pending", value(pending)?);
+        }
+        if !plan.revives_deleted {
+            request =
+                request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
+        }
+        match request.send().await {
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no old item".into()))?;
+                let before = Account::from(
+                    serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?,
+                );
+                let previous = before.status.clone();
+                let account = before.with_status(plan, pending.cloned(), now);
+                Ok(StatusRecord::Changed { previous, account })
             }
+            Err(error) if is_condition_failure(&error) => {
+                let stored = match error.into_service_error() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                };
+                match stored {
+                    None => Ok(StatusRecord::UnknownAccount),
+                    Some(item) => Ok(StatusRecord::Unchanged(Account::from(
+                        serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?,
+                    ))),
+                }
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn claim_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .update_expression("SET pending.claimed_until = :until")
+            .condition_expression(
+                "pending.id = :id AND (attribute_not_exists(pending.claimed_until) OR pending.claimed_until <= :now)",
+            )
+            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+            .expression_attribute_values(":until", AttributeValue::N(until.timestamp_millis().to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn complete_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        restart_attempted_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .condition_expression("pending.id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()));
+        request = match restart_attempted_at {
+            Some(at) => request
+                .update_expression("REMOVE pending SET restart_attempted_at = :at")
+                .expression_attribute_values(":at", value(&at)?),
+            None => request.update_expression("REMOVE pending"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn release_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .update_expression("REMOVE pending.claimed_until")
+            .condition_expression("pending.id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Ok(()),
             Err(error) => Err(unavailable(error)),
         }
     }

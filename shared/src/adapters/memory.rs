@@ -1,9 +1,11 @@
 //! In-memory adapters: the same contracts as the AWS ones, for unit tests and the local stack.
 
-use crate::domain::{Account, AccountId, AccountStatus, Provider, UserId};
+use crate::domain::notification::OutgoingEmail;
+use crate::domain::transitions::StatusPlan;
+use crate::domain::{Account, AccountId, AccountStatus, PendingAction, Provider, UserId};
 use crate::ports::{
-    AccountStore, Clock, ConnectedAccount, HostedLinkRequest, StoreError, Unipile, UnipileAccount,
-    UnipileError, UnipileErrorType, UserProfile,
+    AccountStore, Clock, ConnectedAccount, HostedLinkRequest, MailError, Mailer, RestartOutcome,
+    StatusRecord, StoreError, Unipile, UnipileAccount, UnipileError, UnipileErrorType, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,11 +23,29 @@ struct Tables {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    failing_writes: std::sync::atomic::AtomicU32,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The next `count` status and pending-action writes fail as an unreachable table would.
+    pub fn fail_next_writes(&self, count: u32) {
+        self.failing_writes
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_write(&self) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        let failing = self
+            .failing_writes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        match failing {
+            Ok(_) => Err(StoreError::Unavailable("simulated outage".into())),
+            Err(_) => Ok(()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Tables> {
@@ -60,6 +80,9 @@ impl AccountStore for MemoryStore {
             status: connection.status.clone(),
             last_update: now,
             created_on: existing.map_or(now, |a| a.created_on),
+            // A fresh connection ends any outage.
+            pending: None,
+            restart_attempted_at: None,
         };
         tables
             .accounts
@@ -90,6 +113,88 @@ impl AccountStore for MemoryStore {
                 Ok(())
             }
         }
+    }
+
+    async fn record_status(
+        &self,
+        account_id: &AccountId,
+        plan: &StatusPlan,
+        pending: Option<&PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Result<StatusRecord, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(current) = tables.accounts.get(account_id).cloned() else {
+            return Ok(StatusRecord::UnknownAccount);
+        };
+        let blocked = current.status == AccountStatus::Deleted && !plan.revives_deleted;
+        if current.status == plan.stored || blocked {
+            return Ok(StatusRecord::Unchanged(current));
+        }
+        let previous = current.status.clone();
+        let account = current.with_status(plan, pending.cloned(), now);
+        tables.accounts.insert(account_id.clone(), account.clone());
+        Ok(StatusRecord::Changed { previous, account })
+    }
+
+    async fn claim_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let pending = tables
+            .accounts
+            .get_mut(account_id)
+            .and_then(|a| a.pending.as_mut());
+        match pending {
+            Some(p) if p.id == pending_id && !p.is_claimed_at(now) => {
+                p.claimed_until = Some(until);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn complete_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        restart_attempted_at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(account_id) else {
+            return Ok(false);
+        };
+        if account.pending.as_ref().is_none_or(|p| p.id != pending_id) {
+            return Ok(false);
+        }
+        account.pending = None;
+        if restart_attempted_at.is_some() {
+            account.restart_attempted_at = restart_attempted_at;
+        }
+        Ok(true)
+    }
+
+    async fn release_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let pending = tables
+            .accounts
+            .get_mut(account_id)
+            .and_then(|a| a.pending.as_mut());
+        if let Some(p) = pending.filter(|p| p.id == pending_id) {
+            p.claimed_until = None;
+        }
+        Ok(())
     }
 
     async fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError> {
@@ -141,6 +246,7 @@ struct MemoryUnipileState {
     accounts: HashMap<AccountId, Provider>,
     links: Vec<HostedLinkRequest>,
     deleted: Vec<AccountId>,
+    restarted: Vec<AccountId>,
     failure: Option<UnipileError>,
 }
 
@@ -174,6 +280,10 @@ impl MemoryUnipile {
 
     pub fn deleted(&self) -> Vec<AccountId> {
         self.lock().deleted.clone()
+    }
+
+    pub fn restarted(&self) -> Vec<AccountId> {
+        self.lock().restarted.clone()
     }
 
     fn check(&self) -> Result<(), UnipileError> {
@@ -224,12 +334,85 @@ impl Unipile for MemoryUnipile {
         state.deleted.push(account_id.clone());
         Ok(())
     }
+
+    async fn restart_account(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<RestartOutcome, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        if !state.accounts.contains_key(account_id) {
+            return Err(not_found(account_id));
+        }
+        state.restarted.push(account_id.clone());
+        Ok(RestartOutcome::Restarted)
+    }
+}
+
+/// An email the memory mailer accepted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SentEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// A [`Mailer`] that keeps what it sends, and can be told to fail the next sends.
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: Mutex<Vec<SentEmail>>,
+    failing: std::sync::atomic::AtomicU32,
+}
+
+impl MemoryMailer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn sent(&self) -> Vec<SentEmail> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The next `count` sends fail as an unreachable mail service would.
+    pub fn fail_next(&self, count: u32) {
+        self.failing
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Mailer for MemoryMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(MailError::Unavailable("simulated outage".into()));
+        }
+        tracing::info!(to = %email.to, subject = %email.subject, "email sent (kept in memory)");
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SentEmail {
+                to: email.to.to_string(),
+                subject: email.subject.clone(),
+                text: email.text.clone(),
+                html: email.html.clone(),
+                sent_at: Utc::now(),
+            });
+        Ok(())
+    }
 }
 
 /// Every port in memory, with handles kept so a test can arrange and inspect them.
 pub struct MemoryWorld {
     pub store: std::sync::Arc<MemoryStore>,
     pub unipile: std::sync::Arc<MemoryUnipile>,
+    pub mailer: std::sync::Arc<MemoryMailer>,
     pub clock: std::sync::Arc<ManualClock>,
 }
 
@@ -238,6 +421,7 @@ impl MemoryWorld {
         Self {
             store: std::sync::Arc::new(MemoryStore::new()),
             unipile: std::sync::Arc::new(MemoryUnipile::new()),
+            mailer: std::sync::Arc::new(MemoryMailer::new()),
             clock: std::sync::Arc::new(ManualClock::at(now)),
         }
     }

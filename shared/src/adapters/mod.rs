@@ -4,4 +4,5 @@
 pub mod clock;
 pub mod dynamodb;
 pub mod memory;
+pub mod ses;
 pub mod unipile;

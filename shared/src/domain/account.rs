@@ -1,4 +1,5 @@
-use super::{AccountId, AccountStatus, Provider, UserId};
+use super::transitions::StatusPlan;
+use super::{AccountId, AccountStatus, PendingAction, Provider, UserId};
 use chrono::{DateTime, Utc};
 
 /// A Unipile account connected by one of our users, as we keep it.
@@ -10,11 +11,32 @@ pub struct Account {
     pub status: AccountStatus,
     pub last_update: DateTime<Utc>,
     pub created_on: DateTime<Utc>,
+    /// Follow-up work recorded with the last status change and not yet done.
+    pub pending: Option<PendingAction>,
+    /// When the one automatic restart of the current outage was made.
+    pub restart_attempted_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
     pub fn is_owned_by(&self, user: &UserId) -> bool {
         &self.user_id == user
+    }
+
+    /// The account after a reported status is recorded: the same change the store's
+    /// conditional write makes, so adapters and tests agree on it.
+    pub fn with_status(
+        mut self,
+        plan: &StatusPlan,
+        pending: Option<PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        self.status = plan.stored.clone();
+        self.last_update = now;
+        self.pending = pending;
+        if plan.healthy {
+            self.restart_attempted_at = None;
+        }
+        self
     }
 
     /// Newest first, the order the landing page shows; ties broken by id so the order is stable.

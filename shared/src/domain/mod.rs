@@ -3,6 +3,7 @@
 mod account;
 mod ids;
 mod link;
+pub mod notification;
 mod pending;
 mod provider;
 mod status;

@@ -12,7 +12,12 @@ pub struct PendingAction {
     pub kind: PendingKind,
     pub created_at: DateTime<Utc>,
     /// While set and in the future, one delivery is carrying the action out; others wait.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Kept as epoch milliseconds so the store can compare it in a condition.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "chrono::serde::ts_milliseconds_option"
+    )]
     pub claimed_until: Option<DateTime<Utc>>,
 }
 

@@ -41,6 +41,29 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// The name a user knows the provider by, for emails and pages.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Self::Linkedin => "LinkedIn",
+            Self::Whatsapp => "WhatsApp",
+            Self::Instagram => "Instagram",
+            Self::Messenger => "Messenger",
+            Self::Telegram => "Telegram",
+            Self::Twitter => "X",
+            Self::Google | Self::GoogleOauth => "Google",
+            Self::GoogleCalendar => "Google Calendar",
+            Self::Outlook => "Outlook",
+            Self::Mail => "email (IMAP)",
+            Self::Mobile => "mobile",
+            Self::Icloud => "iCloud",
+            Self::Slack => "Slack",
+            Self::Exchange => "Exchange",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-use crate::ports::{StoreError, UnipileError};
+use crate::ports::{MailError, StoreError, UnipileError};
 
 /// Why a use case did not complete. The HTTP edge turns each into one problem+json response
 /// (`http::Problem`), in one place.
@@ -16,6 +16,11 @@ pub enum FlowError {
     Unipile(#[from] UnipileError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// Another request is doing this work right now; try again shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Internal(String),
 }

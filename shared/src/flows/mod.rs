@@ -5,5 +5,6 @@ pub mod accounts;
 pub mod connect_callback;
 mod error;
 pub mod hosted_link;
+pub mod status_webhook;
 
 pub use error::FlowError;

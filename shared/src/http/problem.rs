@@ -106,6 +106,18 @@ impl From<&FlowError> for Problem {
                 "Storage is unavailable; try again",
                 "the account store did not answer",
             ),
+            FlowError::Mail(_) => Self::new(
+                502,
+                "mail-unavailable",
+                "The email could not be sent",
+                "the mail service refused or did not answer",
+            ),
+            FlowError::Busy(detail) => Self::new(
+                503,
+                "busy",
+                "Work in progress; try again shortly",
+                detail.clone(),
+            ),
             FlowError::Store(_) | FlowError::Internal(_) => {
                 Self::internal("an internal error occurred")
             }
@@ -116,7 +128,10 @@ impl From<&FlowError> for Problem {
 impl From<FlowError> for Problem {
     fn from(error: FlowError) -> Self {
         // Internal details go to the log, not to the caller.
-        if matches!(error, FlowError::Store(_) | FlowError::Internal(_)) {
+        if matches!(
+            error,
+            FlowError::Store(_) | FlowError::Internal(_) | FlowError::Mail(_)
+        ) {
             tracing::error!(error = %error, "request failed");
         } else {
             tracing::info!(error = %error, "request refused");

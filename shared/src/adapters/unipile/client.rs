@@ -1,8 +1,8 @@
 use super::dsn::UnipileDsn;
 use super::error::{UnipileError, UnipileErrorType};
-use super::wire::{AccountResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse};
+use super::wire::{AccountResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse, ObjectOnly};
 use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
-use crate::ports::{HostedLinkRequest, Unipile, UnipileAccount};
+use crate::ports::{HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -198,6 +198,25 @@ impl Unipile for HttpUnipile {
             Ok(_) => Ok(()),
             Err(error) if error.is_not_found() => Ok(()),
             Err(error) => Err(error),
+        }
+    }
+
+    async fn restart_account(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<RestartOutcome, UnipileError> {
+        let response = self
+            .send("restart_account", || {
+                self.request(Method::POST, &["accounts", account_id.as_str(), "restart"])
+            })
+            .await?;
+        let answer: ObjectOnly = read(response).await?;
+        match answer.object.as_deref() {
+            Some("AccountRestarted") => Ok(RestartOutcome::Restarted),
+            Some("AccountFailedToRestart") => Ok(RestartOutcome::FailedToRestart),
+            other => Err(UnipileError::UnexpectedResponse(format!(
+                "restart answered object {other:?}"
+            ))),
         }
     }
 }

@@ -56,3 +56,10 @@ pub(super) struct ErrorEnvelope {
     #[serde(default)]
     pub detail: Option<String>,
 }
+
+/// An answer that is only its `object`, such as `{"object":"AccountRestarted"}`.
+#[derive(Debug, Deserialize)]
+pub(super) struct ObjectOnly {
+    #[serde(default)]
+    pub object: Option<String>,
+}

@@ -12,18 +12,23 @@ use axum::routing::{any, get};
 use connect_callback::ConnectCallback;
 use hosted_link::HostedLink;
 use lambda_http::RequestExt;
+use status_webhook::StatusWebhook;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use unipile_connect::adapters::clock::SystemClock;
 use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
-use unipile_connect::adapters::memory::MemoryStore;
+use unipile_connect::adapters::memory::{MemoryMailer, MemoryStore};
+use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::http::{Problem, with_jwt_claims};
-use unipile_connect::ports::AccountStore;
+use unipile_connect::ports::{AccountStore, Mailer};
+
+/// The webhook secret the local stack expects unless `UNIPILE_WEBHOOK_SECRET` is set.
+pub const DEFAULT_LOCAL_WEBHOOK_SECRET: &str = "local-webhook-secret";
 
 pub const DEFAULT_PORT: u16 = 8787;
 /// The user the start-up token is minted for.
@@ -41,6 +46,8 @@ pub struct LocalStack {
     pub authorizer: LocalAuthorizer,
     /// What the store is, for the start-up banner.
     pub store_description: String,
+    /// The emails sent, unless `MAIL_FROM` switched to SES.
+    pub mailbox: Option<Arc<MemoryMailer>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -55,6 +62,8 @@ struct App {
     hosted_link: Arc<HostedLink>,
     connect_callback: Arc<ConnectCallback>,
     accounts: Arc<Accounts>,
+    status_webhook: Arc<StatusWebhook>,
+    mailbox: Option<Arc<MemoryMailer>>,
     authorizer: LocalAuthorizer,
 }
 
@@ -104,6 +113,16 @@ impl LocalStack {
         settings
             .entry("ALLOWED_REDIRECT_ORIGINS".into())
             .or_insert_with(|| format!("{base_url},http://localhost:{}", address.port()));
+        settings
+            .entry("UNIPILE_WEBHOOK_SECRET".into())
+            .or_insert_with(|| DEFAULT_LOCAL_WEBHOOK_SECRET.into());
+        settings
+            .entry("APP_BASE_URL".into())
+            .or_insert_with(|| base_url.clone());
+        // The landing page reconnects the account named in `?reconnect=`.
+        settings
+            .entry("RECONNECT_PATH".into())
+            .or_insert_with(|| "/?reconnect={account_id}".into());
         let authorizer = LocalAuthorizer::new(
             settings
                 .get("LOCAL_JWT_SECRET")
@@ -111,6 +130,19 @@ impl LocalStack {
         );
         let env = LocalEnv(settings);
         let (deps, store_description) = local_deps(&env).await.map_err(|e| e.to_string())?;
+        let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
+        let webhook_secret = config::webhook_secret(&env).map_err(|e| e.to_string())?;
+        if let (Some(simulator), Some(secret)) = (&simulator, env.var("UNIPILE_WEBHOOK_SECRET")) {
+            // What webhook set-up does against a real tenant: point account_status at us.
+            simulator.register_webhook(
+                "account_status",
+                &format!("{base_url}/unipile/webhook"),
+                &[
+                    ("Content-Type", "application/json"),
+                    (webhook_secret.header_name(), &secret),
+                ],
+            );
+        }
 
         let app = App {
             hosted_link: Arc::new(HostedLink {
@@ -123,9 +155,16 @@ impl LocalStack {
                 state_key: config::state_key(&env).map_err(|e| e.to_string())?,
             }),
             accounts: Arc::new(Accounts {
-                deps,
+                deps: deps.clone(),
                 claims: config::claim_names(&env),
             }),
+            status_webhook: Arc::new(StatusWebhook {
+                deps,
+                mailer,
+                secret: webhook_secret,
+                settings: config::webhook_settings(&env).map_err(|e| e.to_string())?,
+            }),
+            mailbox: mailbox.clone(),
             authorizer: authorizer.clone(),
         };
         let mut router = Router::new()
@@ -139,6 +178,8 @@ impl LocalStack {
             .route("/accounts", any(accounts_route))
             .route("/accounts/{id}", any(accounts_route))
             .route("/unipile/notify", any(notify_route))
+            .route("/unipile/webhook", any(webhook_route))
+            .route("/_local/emails", get(emails))
             .with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
@@ -154,6 +195,7 @@ impl LocalStack {
             simulator,
             authorizer,
             store_description,
+            mailbox,
             task,
         })
     }
@@ -208,6 +250,22 @@ async fn local_deps(env: &LocalEnv) -> Result<(Deps, String), ConfigError> {
     ))
 }
 
+/// SES when `MAIL_FROM` is set; otherwise a mailbox in memory, listed at `/_local/emails`.
+async fn local_mailer(
+    env: &LocalEnv,
+) -> Result<(Arc<dyn Mailer>, Option<Arc<MemoryMailer>>), ConfigError> {
+    if env.var("MAIL_FROM").is_none() {
+        let mailbox = Arc::new(MemoryMailer::new());
+        return Ok((mailbox.clone(), Some(mailbox)));
+    }
+    let (from, configuration_set) = config::mail_from(env)?;
+    let client = aws_sdk_sesv2::Client::new(&config::aws_sdk_config(env).await);
+    Ok((
+        Arc::new(SesMailer::new(client, from, configuration_set)),
+        None,
+    ))
+}
+
 /// API Gateway's part: verify the bearer token, pass the claims on, or answer 401.
 async fn authorized(
     app: &App,
@@ -255,6 +313,19 @@ async fn notify_route(State(app): State<App>, request: axum::extract::Request) -
         Ok(request) => respond(connect_callback::handler(&app.connect_callback, request).await),
         Err(refused) => refused,
     }
+}
+
+async fn webhook_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match to_lambda(request).await {
+        Ok(request) => respond(status_webhook::handler(&app.status_webhook, request).await),
+        Err(refused) => refused,
+    }
+}
+
+/// `GET /_local/emails`: what the in-memory mailer sent, oldest first.
+async fn emails(State(app): State<App>) -> Response {
+    let sent = app.mailbox.as_ref().map(|m| m.sent()).unwrap_or_default();
+    axum::Json(sent).into_response()
 }
 
 fn respond(

@@ -19,6 +19,8 @@ pub struct ConnectedAccount {
     pub user_id: UserId,
     pub account_type: Provider,
     pub status: AccountStatus,
+    /// The name Unipile shows for the account (the person or mailbox), when it gives one.
+    pub display_name: Option<String>,
 }
 
 /// Where we write to a user about their accounts.
@@ -134,6 +136,7 @@ pub struct HostedLinkRequest {
 pub struct UnipileAccount {
     pub account_id: AccountId,
     pub account_type: Provider,
+    pub display_name: Option<String>,
     /// The status of each source (`sources[].status`); empty when Unipile sent none.
     pub source_statuses: Vec<AccountStatus>,
 }

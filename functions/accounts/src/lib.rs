@@ -96,6 +96,7 @@ mod tests {
             account_id: AccountId::parse(id).expect("id"),
             user_id: UserId::parse(user).expect("user"),
             account_type: provider.clone(),
+            display_name: None,
             status: AccountStatus::Ok,
         };
         world.unipile.add_account(&connection.account_id, provider);

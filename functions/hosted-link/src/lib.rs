@@ -111,6 +111,7 @@ mod tests {
             account_id: AccountId::parse(id).expect("id"),
             user_id: UserId::parse(user).expect("user"),
             account_type: Provider::Linkedin,
+            display_name: None,
             status: AccountStatus::Ok,
         };
         world

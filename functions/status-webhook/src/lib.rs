@@ -124,6 +124,7 @@ mod tests {
             account_id: AccountId::parse(id).expect("id"),
             user_id: UserId::parse("u1").expect("user"),
             account_type: Provider::Linkedin,
+            display_name: None,
             status: AccountStatus::Ok,
         };
         world

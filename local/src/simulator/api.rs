@@ -18,7 +18,7 @@ pub(super) fn envelope(status: u16, error_type: &str, title: &str) -> Response {
 
 /// Records the call, checks the API key and fires any armed fault: the answer to give
 /// instead of serving the call, if any.
-fn admit(
+pub(super) fn admit(
     sim: &Simulator,
     route: &str,
     method: &str,
@@ -281,6 +281,30 @@ pub(super) async fn delete_account(
     }
     match sim.lock().accounts.remove(&id) {
         Some(_) => Json(json!({"object": "AccountDeleted"})).into_response(),
+        None => envelope(404, "errors/resource_not_found", "Account not found"),
+    }
+}
+
+pub(super) async fn restart_account(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = admit(
+        &sim,
+        "restart_account",
+        "POST",
+        format!("/api/v1/accounts/{id}/restart"),
+        &headers,
+        None,
+    ) {
+        return refused;
+    }
+    match sim.lock().accounts.get_mut(&id) {
+        Some(account) => {
+            account.status = "OK".into();
+            Json(json!({"object": "AccountRestarted"})).into_response()
+        }
         None => envelope(404, "errors/resource_not_found", "Account not found"),
     }
 }

@@ -6,11 +6,13 @@
 mod api;
 mod hosted_page;
 mod state;
+mod webhooks;
 
-pub use state::{Fault, RecordedRequest, SimAccount, Simulator};
+pub use state::{Fault, NotifyDelivery, RecordedRequest, SimAccount, Simulator};
+pub use webhooks::{DeliveryAttempt, SimWebhook};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// The API key the simulator accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "local-simulator-key";
@@ -32,6 +34,13 @@ impl Simulator {
                 "/_sim/hosted/{token}",
                 get(hosted_page::show).post(hosted_page::submit),
             )
+            .route("/api/v1/accounts/{id}/restart", post(api::restart_account))
+            .route(
+                "/api/v1/webhooks",
+                post(webhooks::create_webhook).get(webhooks::list_webhooks),
+            )
+            .route("/api/v1/webhooks/{id}", delete(webhooks::delete_webhook))
+            .route("/_sim/accounts/{id}/status", post(webhooks::report_status))
             .route("/_sim/requests", get(api::recorded_requests))
             .route("/_sim/notifications", get(api::notifications))
             .route(

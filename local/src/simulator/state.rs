@@ -24,7 +24,8 @@ pub struct SimAccount {
 }
 
 /// Makes the next `times` calls to `route` (`hosted_link`, `get_account`, `list_accounts`,
-/// `delete_account`, or `*`) fail with `status` and Unipile error `type`.
+/// `delete_account`, `restart_account`, `create_webhook`, `list_webhooks`, `delete_webhook`,
+/// or `*`) fail with `status` and Unipile error `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fault {
     pub route: String,
@@ -64,6 +65,7 @@ pub(super) struct SimState {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub notifications: Vec<NotifyDelivery>,
+    pub webhooks: Vec<super::webhooks::SimWebhook>,
 }
 
 /// The simulator; cheap to clone (shared state).

@@ -38,6 +38,8 @@ struct AccountItem {
     account_id: AccountId,
     user_id: UserId,
     account_type: Provider,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
     status: AccountStatus,
     last_update: DateTime<Utc>,
     created_on: DateTime<Utc>,
@@ -53,6 +55,7 @@ impl From<AccountItem> for Account {
             account_id: item.account_id,
             user_id: item.user_id,
             account_type: item.account_type,
+            display_name: item.display_name,
             status: item.status,
             last_update: item.last_update,
             created_on: item.created_on,
@@ -166,7 +169,7 @@ impl AccountStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(Self::account_key(&connection.account_id)))
             .update_expression(
-                "SET account_id = :id, user_id = :user, account_type = :type, #status = :status, \
+                "SET account_id = :id, user_id = :user, account_type = :type, display_name = :name, #status = :status, \
                  last_update = :now, created_on = if_not_exists(created_on, :now), GSI1PK = :gsi1pk \
                  REMOVE pending, restart_attempted_at",
             )
@@ -177,6 +180,10 @@ impl AccountStore for DynamoStore {
             .expression_attribute_values(":id", value(&connection.account_id)?)
             .expression_attribute_values(":user", value(&connection.user_id)?)
             .expression_attribute_values(":type", value(&connection.account_type)?)
+            .expression_attribute_values(
+                ":name",
+                connection.display_name.as_ref().map_or(Ok(AttributeValue::Null(true)), value)?,
+            )
             .expression_attribute_values(":status", value(&connection.status)?)
             .expression_attribute_values(":now", value(&now)?)
             .expression_attribute_values(":gsi1pk", AttributeValue::S(user_pk(&connection.user_id)))

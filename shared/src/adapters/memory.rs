@@ -77,6 +77,7 @@ impl AccountStore for MemoryStore {
             account_id: connection.account_id.clone(),
             user_id: connection.user_id.clone(),
             account_type: connection.account_type.clone(),
+            display_name: connection.display_name.clone(),
             status: connection.status.clone(),
             last_update: now,
             created_on: existing.map_or(now, |a| a.created_on),
@@ -323,6 +324,7 @@ impl Unipile for MemoryUnipile {
         Ok(UnipileAccount {
             account_id: account_id.clone(),
             account_type: account_type.clone(),
+            display_name: Some(format!("{} account", account_type.display_name())),
             source_statuses: vec![AccountStatus::Ok],
         })
     }
@@ -393,7 +395,8 @@ impl Mailer for MemoryMailer {
         {
             return Err(MailError::Unavailable("simulated outage".into()));
         }
-        tracing::info!(to = %email.to, subject = %email.subject, "email sent (kept in memory)");
+        // Printed whole: locally this log line is how a developer reads the email.
+        tracing::info!(to = %email.to, subject = %email.subject, text = %email.text, "email sent (kept in memory)");
         self.sent
             .lock()
             .unwrap_or_else(|p| p.into_inner())

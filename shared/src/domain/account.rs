@@ -8,6 +8,8 @@ pub struct Account {
     pub account_id: AccountId,
     pub user_id: UserId,
     pub account_type: Provider,
+    /// The person or mailbox behind the account, as Unipile names it.
+    pub display_name: Option<String>,
     pub status: AccountStatus,
     pub last_update: DateTime<Utc>,
     pub created_on: DateTime<Utc>,

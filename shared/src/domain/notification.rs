@@ -72,7 +72,13 @@ pub fn credentials_needed(to: Email, account: &Account, link: &ReconnectLink) ->
     let reconnect_url = link.for_account(account);
     let values = [
         ("provider", account.account_type.display_name()),
-        ("account_name", account.account_id.as_str()),
+        (
+            "account_name",
+            account
+                .display_name
+                .as_deref()
+                .unwrap_or(account.account_id.as_str()),
+        ),
         ("account_id", account.account_id.as_str()),
         ("reconnect_url", reconnect_url.as_str()),
     ];
@@ -96,6 +102,7 @@ mod tests {
             account_id: AccountId::parse(id).expect("id"),
             user_id: UserId::parse("u1").expect("user"),
             account_type: Provider::Linkedin,
+            display_name: Some("Jane Doe".into()),
             status: AccountStatus::Credentials,
             last_update: Utc::now(),
             created_on: Utc::now(),
@@ -128,6 +135,7 @@ mod tests {
                 .contains("https://app.example.com/accounts?reconnect=acc_1")
         );
         assert!(email.text.contains("acc_1") && !email.text.contains("{{"));
+        assert!(email.text.contains("(Jane Doe)"));
         assert!(
             email
                 .html

@@ -12,6 +12,8 @@ pub struct AccountView {
     pub account_id: String,
     #[serde(rename = "type")]
     pub account_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub status: String,
     pub last_update: String,
     pub created_on: String,
@@ -22,6 +24,7 @@ impl From<&Account> for AccountView {
         Self {
             account_id: account.account_id.to_string(),
             account_type: account.account_type.to_string(),
+            name: account.display_name.clone(),
             status: account.status.to_string(),
             last_update: account
                 .last_update

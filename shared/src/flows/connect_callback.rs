@@ -62,6 +62,7 @@ pub async fn record_callback(
         account_id: confirmed.account_id,
         user_id: token.user_id,
         account_type: confirmed.account_type,
+        display_name: confirmed.display_name,
         status: AccountStatus::Ok,
     };
     let account = ports

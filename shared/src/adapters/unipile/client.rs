@@ -180,6 +180,7 @@ impl Unipile for HttpUnipile {
             account_id: AccountId::parse(account.id)
                 .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
             account_type: Provider::from(account.account_type),
+            display_name: account.name.filter(|n| !n.trim().is_empty()),
             source_statuses: account
                 .sources
                 .into_iter()

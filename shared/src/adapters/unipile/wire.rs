@@ -37,6 +37,8 @@ pub(super) struct AccountResponse {
     #[serde(rename = "type")]
     pub account_type: String,
     #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
     pub sources: Vec<SourceResponse>,
 }
 

@@ -96,3 +96,29 @@ pub fn endpoint() -> String {
         Err(error) => panic!("{error}"),
     }
 }
+
+/// The emails moto's SES accepted for `to`, as `{"source","destinations","subject","body"}`
+/// (moto keeps the HTML part when both are sent).
+pub async fn sent_emails(to: &str) -> Vec<serde_json::Value> {
+    let url = format!("{}/moto-api/data.json", endpoint());
+    let data: serde_json::Value = reqwest::get(url)
+        .await
+        .expect("moto data")
+        .json()
+        .await
+        .expect("JSON");
+    data["ses"]["Message"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter(|m| {
+                    m["destinations"]["ToAddresses"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|d| d == to))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}

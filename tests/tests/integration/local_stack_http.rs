@@ -131,6 +131,39 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         format!("{base}/?failed=1").as_str()
     );
 
+    // Unipile reports the account needs credentials, five times over: one email.
+    let account_id = accounts[0]["account_id"].as_str().expect("id");
+    for _ in 0..5 {
+        let report: Value = http
+            .post(format!("{base}/_sim/accounts/{account_id}/status"))
+            .header("content-type", "application/json")
+            .body(r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#)
+            .send()
+            .await
+            .expect("report")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(report["deliveries"][0]["status"], 200);
+    }
+    let emails: Value = http
+        .get(format!("{base}/_local/emails"))
+        .send()
+        .await
+        .expect("emails")
+        .json()
+        .await
+        .expect("json");
+    let emails = emails.as_array().expect("list");
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["to"], "http-user@example.com");
+    assert!(
+        emails[0]["text"]
+            .as_str()
+            .expect("text")
+            .contains(&format!("{base}/?reconnect={account_id}"))
+    );
+
     let landing = http
         .get(format!("{base}/"))
         .send()

@@ -4,3 +4,4 @@ mod connect_flow;
 mod local_stack_http;
 mod secrets;
 mod secrets_manager;
+mod status_webhook;

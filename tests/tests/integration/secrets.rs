@@ -1,7 +1,7 @@
 //! Secrets never reach a log line, whatever the level.
 
 use harness::requests::{api, notify};
-use harness::world::{API_KEY, STATE_KEY, World};
+use harness::world::{API_KEY, STATE_KEY, WEBHOOK_SECRET, World};
 use local_stack::simulator::Fault;
 
 #[tokio::test]
@@ -60,12 +60,34 @@ async fn given_every_log_level_captured_when_the_whole_flow_runs_then_no_key_or_
     .expect("handled");
     assert_eq!(failed.status(), 502);
 
+    for secret in [WEBHOOK_SECRET, "a-wrong-secret"] {
+        let webhook = http::Request::builder()
+            .method("POST")
+            .uri("/unipile/webhook")
+            .header("Unipile-Auth", secret)
+            .body(lambda_http::Body::from(format!(
+                r#"{{"AccountStatus":{{"account_id":"{}","account_type":"LINKEDIN","message":"CREDENTIALS"}}}}"#,
+                account.id
+            )))
+            .expect("request");
+        status_webhook::handler(&world.status_webhook, webhook)
+            .await
+            .expect("handled");
+    }
+
     let text = harness::logs::captured().text();
     assert!(
         text.contains("hosted-auth link issued") && text.contains("account connected"),
         "logs were captured"
     );
-    for secret in [API_KEY, STATE_KEY, state.as_str()] {
+    assert!(text.contains("account status changed") && text.contains("webhook refused"));
+    for secret in [
+        API_KEY,
+        STATE_KEY,
+        WEBHOOK_SECRET,
+        "a-wrong-secret",
+        state.as_str(),
+    ] {
         assert!(!text.contains(secret), "a secret reached the logs");
     }
 }

@@ -8,24 +8,28 @@ use accounts::Accounts;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use connect_callback::ConnectCallback;
+use cookie_sync::ExtensionCookies;
 use hosted_link::HostedLink;
 use lambda_http::RequestExt;
+use reconnect_retry::ReconnectRetry;
 use status_webhook::StatusWebhook;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use unipile_connect::adapters::clock::SystemClock;
+use unipile_connect::adapters::cipher::LocalCipher;
+use unipile_connect::adapters::clock::OffsetClock;
 use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
 use unipile_connect::adapters::memory::{MemoryMailer, MemoryStore};
+use unipile_connect::adapters::scheduler::MemoryScheduler;
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::http::{Problem, with_jwt_claims};
-use unipile_connect::ports::{AccountStore, Mailer};
+use unipile_connect::ports::{AccountStore, Clock, Mailer};
 
 /// The webhook secret the local stack expects unless `UNIPILE_WEBHOOK_SECRET` is set.
 pub const DEFAULT_LOCAL_WEBHOOK_SECRET: &str = "local-webhook-secret";
@@ -63,6 +67,10 @@ struct App {
     connect_callback: Arc<ConnectCallback>,
     accounts: Arc<Accounts>,
     status_webhook: Arc<StatusWebhook>,
+    extension_cookies: Arc<ExtensionCookies>,
+    reconnect_retry: Arc<ReconnectRetry>,
+    scheduler: Arc<MemoryScheduler>,
+    clock: Arc<OffsetClock>,
     mailbox: Option<Arc<MemoryMailer>>,
     authorizer: LocalAuthorizer,
 }
@@ -129,7 +137,13 @@ impl LocalStack {
                 .map_or(DEFAULT_LOCAL_JWT_SECRET, String::as_str),
         );
         let env = LocalEnv(settings);
-        let (deps, store_description) = local_deps(&env).await.map_err(|e| e.to_string())?;
+        // One virtual clock for every function, so /_local/clock/advance moves them all.
+        let clock = Arc::new(OffsetClock::new());
+        let scheduler = Arc::new(MemoryScheduler::new());
+        let cipher = Arc::new(LocalCipher::random().map_err(|e| e.to_string())?);
+        let (deps, store_description) = local_deps(&env, clock.clone())
+            .await
+            .map_err(|e| e.to_string())?;
         let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
         let webhook_secret = config::webhook_secret(&env).map_err(|e| e.to_string())?;
         if let (Some(simulator), Some(secret)) = (&simulator, env.var("UNIPILE_WEBHOOK_SECRET")) {
@@ -144,6 +158,7 @@ impl LocalStack {
             );
         }
 
+        let follow_ups = config::follow_up_settings(&env).map_err(|e| e.to_string())?;
         let app = App {
             hosted_link: Arc::new(HostedLink {
                 deps: deps.clone(),
@@ -159,11 +174,28 @@ impl LocalStack {
                 claims: config::claim_names(&env),
             }),
             status_webhook: Arc::new(StatusWebhook {
+                deps: deps.clone(),
+                mailer: mailer.clone(),
+                scheduler: scheduler.clone(),
+                secret: webhook_secret,
+                settings: follow_ups.clone(),
+            }),
+            extension_cookies: Arc::new(ExtensionCookies {
+                deps: deps.clone(),
+                scheduler: scheduler.clone(),
+                cipher: cipher.clone(),
+                settings: config::cookie_settings(&env).map_err(|e| e.to_string())?,
+                claims: config::claim_names(&env),
+            }),
+            reconnect_retry: Arc::new(ReconnectRetry {
                 deps,
                 mailer,
-                secret: webhook_secret,
-                settings: config::webhook_settings(&env).map_err(|e| e.to_string())?,
+                scheduler: scheduler.clone(),
+                cipher,
+                settings: follow_ups,
             }),
+            scheduler,
+            clock,
             mailbox: mailbox.clone(),
             authorizer: authorizer.clone(),
         };
@@ -180,6 +212,9 @@ impl LocalStack {
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
+            .route("/extension/cookies", any(cookies_route))
+            .route("/_local/schedules", get(schedules))
+            .route("/_local/clock/advance", post(advance_clock))
             .with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
@@ -215,7 +250,10 @@ impl LocalStack {
 /// DynamoDB when `TABLE_NAME` is set (creating the table only on an emulator, named by
 /// `AWS_ENDPOINT_URL`); memory otherwise. Unipile over HTTP either way: the built-in
 /// simulator's address or the configured DSN.
-async fn local_deps(env: &LocalEnv) -> Result<(Deps, String), ConfigError> {
+async fn local_deps(
+    env: &LocalEnv,
+    clock: Arc<OffsetClock>,
+) -> Result<(Deps, String), ConfigError> {
     let unipile =
         HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
             var: "UNIPILE_DSN",
@@ -244,7 +282,7 @@ async fn local_deps(env: &LocalEnv) -> Result<(Deps, String), ConfigError> {
         Deps {
             store,
             unipile: Arc::new(unipile),
-            clock: Arc::new(SystemClock),
+            clock,
         },
         description,
     ))
@@ -320,6 +358,57 @@ async fn webhook_route(State(app): State<App>, request: axum::extract::Request) 
         Ok(request) => respond(status_webhook::handler(&app.status_webhook, request).await),
         Err(refused) => refused,
     }
+}
+
+async fn cookies_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match authorized(&app, request).await {
+        Ok(request) => respond(cookie_sync::handler(&app.extension_cookies, request).await),
+        Err(refused) => refused,
+    }
+}
+
+/// `GET /_local/schedules`: the reconnect attempts waiting for their time, soonest first.
+async fn schedules(State(app): State<App>) -> Response {
+    let now = app.clock.now();
+    axum::Json(serde_json::json!({"now": now, "schedules": app.scheduler.pending()}))
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// `POST /_local/clock/advance {"seconds": N}`: moves the virtual clock on and runs every
+/// reconnect attempt that falls due, as EventBridge Scheduler would, in time order (an attempt
+/// may schedule the next one inside the window: it runs too).
+async fn advance_clock(
+    State(app): State<App>,
+    axum::Json(advance): axum::Json<Advance>,
+) -> Response {
+    if !(0..=31 * 86_400).contains(&advance.seconds) {
+        return from_lambda(
+            Problem::bad_request("`seconds` must be between 0 and 31 days").into_response(),
+        );
+    }
+    app.clock
+        .advance(chrono::Duration::seconds(advance.seconds));
+    let mut ran = Vec::new();
+    loop {
+        let due = app.scheduler.take_due(app.clock.now());
+        if due.is_empty() {
+            break;
+        }
+        for schedule in due {
+            let input = serde_json::to_value(&schedule.input).unwrap_or_default();
+            let outcome = match reconnect_retry::handler(&app.reconnect_retry, input).await {
+                Ok(outcome) => outcome,
+                Err(error) => serde_json::json!({"outcome": "failed", "error": error.to_string()}),
+            };
+            ran.push(serde_json::json!({"schedule": schedule.name, "at": schedule.at, "result": outcome}));
+        }
+    }
+    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran})).into_response()
 }
 
 /// `GET /_local/emails`: what the in-memory mailer sent, oldest first.

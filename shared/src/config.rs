@@ -1,12 +1,14 @@
 //! Settings, read once at cold start. A missing or malformed value stops the cold start with a
 //! message naming the variable, rather than failing on the first request.
 
+use crate::adapters::scheduler::SchedulerSettings;
 use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
 use crate::domain::RedirectPolicy;
 use crate::domain::notification::ReconnectLink;
 use crate::domain::transitions::TransitionPolicy;
+use crate::flows::cookie_sync::CookieSettings;
+use crate::flows::follow_ups::FollowUpSettings;
 use crate::flows::hosted_link::LinkSettings;
-use crate::flows::status_webhook::WebhookSettings;
 use crate::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
 use secrecy::SecretString;
 use std::collections::HashMap;
@@ -161,8 +163,8 @@ fn boolean(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<bool
     }
 }
 
-/// `APP_BASE_URL`, `RECONNECT_PATH`, `AUTO_RESTART`.
-pub fn webhook_settings(env: &dyn EnvSource) -> Result<WebhookSettings, ConfigError> {
+/// `APP_BASE_URL`, `RECONNECT_PATH`, `AUTO_RESTART`, `STALE_COOKIE_HOURS`.
+pub fn follow_up_settings(env: &dyn EnvSource) -> Result<FollowUpSettings, ConfigError> {
     let raw = required(env, "APP_BASE_URL")?;
     let app_base_url = Url::parse(&raw)
         .ok()
@@ -179,11 +181,54 @@ pub fn webhook_settings(env: &dyn EnvSource) -> Result<WebhookSettings, ConfigEr
             reason: "must contain {account_id}".into(),
         });
     }
-    Ok(WebhookSettings {
+    let stale_hours = number(env, "STALE_COOKIE_HOURS", 24i64, |h| {
+        (1..=24 * 30).contains(h)
+    })?;
+    Ok(FollowUpSettings {
         policy: TransitionPolicy {
             auto_restart: boolean(env, "AUTO_RESTART", true)?,
         },
         reconnect_link: ReconnectLink { app_base_url, path },
+        stale_cookie_after: chrono::Duration::hours(stale_hours),
+    })
+}
+
+/// `SCHEDULE_GROUP` (default `unipile-connect`), `RECONNECT_FUNCTION_ARN`,
+/// `SCHEDULER_ROLE_ARN`, `SCHEDULER_DLQ_ARN` (optional, recommended).
+pub fn scheduler_settings(env: &dyn EnvSource) -> Result<SchedulerSettings, ConfigError> {
+    Ok(SchedulerSettings {
+        group: optional(env, "SCHEDULE_GROUP").unwrap_or_else(|| "unipile-connect".to_owned()),
+        target_arn: arn(env, "RECONNECT_FUNCTION_ARN")?,
+        role_arn: arn(env, "SCHEDULER_ROLE_ARN")?,
+        dead_letter_arn: optional(env, "SCHEDULER_DLQ_ARN")
+            .map(|_| arn(env, "SCHEDULER_DLQ_ARN"))
+            .transpose()?,
+    })
+}
+
+fn arn(env: &dyn EnvSource, var: &'static str) -> Result<String, ConfigError> {
+    let value = required(env, var)?;
+    if !value.starts_with("arn:") {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: format!("{value:?} is not an ARN"),
+        });
+    }
+    Ok(value)
+}
+
+/// `COOKIE_KMS_KEY_ID`: the KMS key (id, ARN or alias) that seals extension cookies.
+pub fn cookie_key_id(env: &dyn EnvSource) -> Result<String, ConfigError> {
+    required(env, "COOKIE_KMS_KEY_ID")
+}
+
+/// `CONNECT_THROTTLE_SECONDS` (default 300).
+pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigError> {
+    let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {
+        (0..=86_400).contains(s)
+    })?;
+    Ok(CookieSettings {
+        connect_throttle: chrono::Duration::seconds(seconds),
     })
 }
 

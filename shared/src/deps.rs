@@ -1,10 +1,15 @@
-//! The ports every function shares, built once at cold start and handed to each invocation.
+//! The ports every function shares, built once at cold start and handed to each invocation,
+//! and the builders of the AWS adapters some functions add.
 
+use crate::adapters::cipher::KmsCipher;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::scheduler::EventBridgeScheduler;
+use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
 use crate::config::{self, ConfigError, EnvSource};
-use crate::ports::{AccountStore, Clock, Unipile};
+use crate::ports::{AccountStore, Cipher, Clock, Mailer, RetryScheduler, Unipile};
+use aws_config::SdkConfig;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -16,18 +21,49 @@ pub struct Deps {
 
 impl Deps {
     /// The AWS wiring: DynamoDB table `TABLE_NAME`, Unipile at `UNIPILE_DSN`, the system clock.
-    pub async fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+    /// `aws` is loaded once per cold start and shared by every client.
+    pub fn from_env(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Self, ConfigError> {
         let table = config::table_name(env)?;
         let unipile =
             HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
                 var: "UNIPILE_DSN",
                 reason: e.to_string(),
             })?;
-        let aws = config::aws_sdk_config(env).await;
         Ok(Self {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table)),
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)),
             unipile: Arc::new(unipile),
             clock: Arc::new(SystemClock),
         })
     }
+}
+
+/// SES v2 from `MAIL_FROM` (and `SES_CONFIGURATION_SET`).
+pub fn ses_mailer(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Mailer>, ConfigError> {
+    let (from, configuration_set) = config::mail_from(env)?;
+    Ok(Arc::new(SesMailer::new(
+        aws_sdk_sesv2::Client::new(aws),
+        from,
+        configuration_set,
+    )))
+}
+
+/// EventBridge Scheduler from `SCHEDULE_GROUP`, `RECONNECT_FUNCTION_ARN`, `SCHEDULER_ROLE_ARN`,
+/// `SCHEDULER_DLQ_ARN`.
+pub fn event_bridge_scheduler(
+    env: &dyn EnvSource,
+    aws: &SdkConfig,
+) -> Result<Arc<dyn RetryScheduler>, ConfigError> {
+    let settings = config::scheduler_settings(env)?;
+    Ok(Arc::new(EventBridgeScheduler::new(
+        aws_sdk_scheduler::Client::new(aws),
+        settings,
+    )))
+}
+
+/// KMS with `COOKIE_KMS_KEY_ID`.
+pub fn kms_cipher(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Cipher>, ConfigError> {
+    Ok(Arc::new(KmsCipher::new(
+        aws_sdk_kms::Client::new(aws),
+        config::cookie_key_id(env)?,
+    )))
 }

@@ -1,13 +1,18 @@
 //! The outside world as the domain sees it. Each port has an AWS or HTTP adapter and an
 //! in-memory one (`adapters::memory`) so the same flows run in Lambda, locally and in tests.
 
+use crate::domain::cookies::{LinkedinCookies, Sealed};
 use crate::domain::notification::OutgoingEmail;
+use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LinkKind, PendingAction, Provider, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkedinMemberId,
+    PendingAction, Provider, UserId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use std::net::IpAddr;
 use url::Url;
 
 pub use crate::adapters::unipile::error::{UnipileError, UnipileErrorType};
@@ -21,6 +26,51 @@ pub struct ConnectedAccount {
     pub status: AccountStatus,
     /// The name Unipile shows for the account (the person or mailbox), when it gives one.
     pub display_name: Option<String>,
+    /// The LinkedIn member whose cookies connected it, for accounts the extension connected.
+    pub linkedin_member_id: Option<LinkedinMemberId>,
+}
+
+/// What completing a follow-up leaves on the account besides clearing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Completion {
+    /// The one restart of this outage was made.
+    pub restart_attempted_at: Option<DateTime<Utc>>,
+    /// A cookie reconnect starts.
+    pub reconnect: Option<ReconnectState>,
+}
+
+/// How a cookie reconnect moves on from the attempt it expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReconnectStep {
+    /// The next attempt is scheduled.
+    Next(u32),
+    /// The reconnect is over: the account is OK again (`reconnected`), and/or a follow-up is
+    /// owed (the "please reconnect" email).
+    Finished {
+        reconnected: bool,
+        pending: Option<PendingAction>,
+    },
+}
+
+/// The newest cookie from the extension, sealed, to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieUpdate {
+    pub user_id: UserId,
+    pub member_id: LinkedinMemberId,
+    pub li_at: Sealed,
+    pub li_a: Option<Sealed>,
+    pub user_agent: String,
+    pub ip: Option<IpAddr>,
+    pub country: Option<Country>,
+}
+
+/// What Unipile made of a cookie connect or reconnect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CookieResult {
+    pub unipile_account_id: Option<AccountId>,
+    pub unipile_status: Option<AccountStatus>,
+    pub checkpoint: Option<String>,
+    pub last_error: Option<String>,
 }
 
 /// Where we write to a user about their accounts.
@@ -98,14 +148,56 @@ pub trait AccountStore: Send + Sync {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Removes the pending action, only if it is still `pending_id`; records the restart
-    /// marker with it when given. `false` when it was no longer there.
+    /// Removes the pending action, only if it is still `pending_id`, and records what doing
+    /// it left (`completion`) in the same write. `false` when it was no longer there.
     async fn complete_pending(
         &self,
         account_id: &AccountId,
         pending_id: &str,
-        restart_attempted_at: Option<DateTime<Utc>>,
+        completion: &Completion,
     ) -> Result<bool, StoreError>;
+
+    /// Moves a cookie reconnect on, only if it still expects `expected_attempt` (so a repeated
+    /// or late attempt changes nothing). `false` when it did not.
+    async fn advance_reconnect(
+        &self,
+        account_id: &AccountId,
+        expected_attempt: u32,
+        step: &ReconnectStep,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores the newest cookie for (user, member), creating the record if needed; the
+    /// Unipile side of the record is kept.
+    async fn save_cookie(
+        &self,
+        update: &CookieUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<CookieRecord, StoreError>;
+
+    async fn cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<Option<CookieRecord>, StoreError>;
+
+    /// Takes the right to try a connect now: only if the last try is older than `not_after`
+    /// (the throttle), so parallel syncs do not both call Unipile.
+    async fn claim_connect_attempt(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    async fn record_cookie_result(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        result: &CookieResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Lets go of a claim after a failed attempt, so the next delivery need not wait.
     async fn release_pending(
@@ -155,6 +247,20 @@ pub trait Unipile: Send + Sync {
     /// `POST /api/v1/accounts/{id}/restart`, for a STOPPED or ERROR account.
     async fn restart_account(&self, account_id: &AccountId)
     -> Result<RestartOutcome, UnipileError>;
+
+    /// `POST /api/v1/accounts` with LinkedIn cookies: a new account. Never retried blindly: a
+    /// second try could create a second account.
+    async fn connect_linkedin(
+        &self,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError>;
+
+    /// `POST /api/v1/accounts/{id}` with LinkedIn cookies: the same account, reconnected.
+    async fn reconnect_linkedin(
+        &self,
+        account_id: &AccountId,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -170,6 +276,73 @@ pub enum MailError {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+}
+
+/// How to log in to LinkedIn with the extension's cookies (contract §4a).
+#[derive(Debug, Clone)]
+pub struct CookieLogin {
+    pub cookies: LinkedinCookies,
+    pub user_agent: String,
+    pub country: Option<Country>,
+    pub ip: Option<IpAddr>,
+}
+
+/// Unipile's answer to a cookie connect or reconnect, dispatched on `object` (contract §4c).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieAuthOutcome {
+    /// `AccountCreated` or `AccountReconnected`.
+    Connected(AccountId),
+    /// LinkedIn wants the user (2FA, OTP, captcha...).
+    Checkpoint {
+        account_id: Option<AccountId>,
+        checkpoint_type: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CipherError {
+    #[error("the key service is unavailable: {0}")]
+    Unavailable(String),
+    /// The ciphertext does not open with this key and context (tampered, or another record's).
+    #[error("the ciphertext could not be opened: {0}")]
+    Rejected(String),
+}
+
+/// Seals a cookie for one (user, LinkedIn member): a ciphertext moved to another record does
+/// not open.
+#[async_trait]
+pub trait Cipher: Send + Sync {
+    async fn seal(
+        &self,
+        plaintext: &SecretString,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<Sealed, CipherError>;
+    async fn open(
+        &self,
+        sealed: &Sealed,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<SecretString, CipherError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the scheduler is unavailable: {0}")]
+pub struct SchedulerError(pub String);
+
+/// One-time schedules that invoke `reconnect-retry` with a [`ReconnectAttempt`].
+#[async_trait]
+pub trait RetryScheduler: Send + Sync {
+    /// Creates the schedule for `attempt` at `at`; creating one that exists is a success.
+    async fn schedule(
+        &self,
+        attempt: &ReconnectAttempt,
+        at: DateTime<Utc>,
+    ) -> Result<(), SchedulerError>;
+
+    /// Deletes the account's schedules for attempts `from_attempt` and later; missing ones are fine.
+    async fn cancel(&self, account_id: &AccountId, from_attempt: u32)
+    -> Result<(), SchedulerError>;
 }
 
 /// The answer to `POST /api/v1/accounts/{id}/restart`.

@@ -28,3 +28,29 @@ where
     let handler = &handler;
     lambda_http::run(service_fn(move |request| handler(app, request))).await
 }
+
+/// The same for a function invoked with plain events (EventBridge Scheduler): `handler` gets
+/// the event payload; an error makes the invocation fail, so the caller's retry policy applies.
+pub async fn serve_events<App, Build, BuildFut, Handler, HandlerFut>(
+    build: Build,
+    handler: Handler,
+) -> Result<(), Error>
+where
+    Build: FnOnce(HashMap<String, String>) -> BuildFut,
+    BuildFut: Future<Output = Result<App, ConfigError>>,
+    App: Sync + 'static,
+    Handler: Fn(&'static App, serde_json::Value) -> HandlerFut,
+    HandlerFut: Future<Output = Result<serde_json::Value, Error>> + Send,
+{
+    crate::telemetry::init_lambda();
+    let started = async { build(config::with_secrets(std::env::vars().collect()).await?).await };
+    let app = started.await.inspect_err(|error| {
+        tracing::error!(%error, "configuration error: the function cannot start");
+    })?;
+    let app: &'static App = Box::leak(Box::new(app));
+    let handler = &handler;
+    lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
+        move |event: lambda_http::LambdaEvent<serde_json::Value>| handler(app, event.payload),
+    ))
+    .await
+}

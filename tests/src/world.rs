@@ -1,26 +1,32 @@
-//! A test's world: its own DynamoDB table in moto, its own Unipile simulator, and the three
-//! functions wired to both exactly as their `main`s wire them in AWS.
+//! A test's world: its own DynamoDB table, KMS key, schedule group and sender in moto, its own
+//! Unipile simulator, and every function wired to them exactly as their `main`s wire them in
+//! AWS (real aws-sdk clients), sharing one clock the test can move.
 
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
+use cookie_sync::ExtensionCookies;
 use hosted_link::HostedLink;
 use local_stack::simulator::Simulator;
+use reconnect_retry::ReconnectRetry;
 use status_webhook::StatusWebhook;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use unipile_connect::adapters::clock::SystemClock;
+use unipile_connect::adapters::cipher::KmsCipher;
 use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
+use unipile_connect::adapters::memory::ManualClock;
+use unipile_connect::adapters::scheduler::{EventBridgeScheduler, SchedulerSettings};
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::{HttpUnipile, UnipileDsn, UnipileSettings};
 use unipile_connect::config;
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::notification::ReconnectLink;
 use unipile_connect::domain::transitions::TransitionPolicy;
-use unipile_connect::domain::{AccountId, Email, Provider, RedirectPolicy, UserId};
+use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, RedirectPolicy, UserId};
+use unipile_connect::flows::cookie_sync::CookieSettings;
+use unipile_connect::flows::follow_ups::FollowUpSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;
-use unipile_connect::flows::status_webhook::WebhookSettings;
 use unipile_connect::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
 use unipile_connect::ports::{AccountStore, ConnectedAccount, UserProfile};
 
@@ -29,19 +35,27 @@ pub const STATE_KEY: &str = "state-signing-key-never-logged-0123456789";
 pub const PUBLIC_BASE_URL: &str = "https://callback.example.com/";
 pub const APP_ORIGIN: &str = "https://app.example.com";
 pub const WEBHOOK_SECRET: &str = "webhook-secret-never-logged-42";
+pub const RECONNECT_FUNCTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:reconnect-retry";
+pub const CONNECT_THROTTLE: chrono::Duration = chrono::Duration::seconds(300);
 
 pub struct World {
     pub moto_endpoint: String,
     pub table: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub ses: aws_sdk_sesv2::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub schedule_group: String,
+    pub store: Arc<DynamoStore>,
+    pub clock: Arc<ManualClock>,
     pub simulator: Simulator,
     pub simulator_url: String,
     pub hosted_link: HostedLink,
     pub connect_callback: ConnectCallback,
     pub accounts: Accounts,
     pub status_webhook: StatusWebhook,
-    pub ses: aws_sdk_sesv2::Client,
-    pub store: Arc<DynamoStore>,
+    pub extension_cookies: ExtensionCookies,
+    pub reconnect_retry: ReconnectRetry,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -70,27 +84,59 @@ pub fn aws_env(moto_endpoint: &str, table: &str) -> HashMap<String, String> {
     ])
 }
 
+async fn start_simulator() -> (Simulator, String, tokio::task::JoinHandle<()>) {
+    let simulator = Simulator::new(API_KEY);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("bound address"));
+    let router = simulator.router();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (simulator, url, server)
+}
+
 impl World {
     pub async fn new() -> Self {
         crate::logs::captured();
         let moto_endpoint = crate::moto::endpoint();
         let table = unique("accounts");
         let env = aws_env(&moto_endpoint, &table);
-        let dynamodb = aws_sdk_dynamodb::Client::new(&config::aws_sdk_config(&env).await);
+        let aws = config::aws_sdk_config(&env).await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
         create_table(&dynamodb, &table)
             .await
             .expect("table created in moto");
-
-        let simulator = Simulator::new(API_KEY);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let ses = aws_sdk_sesv2::Client::new(&aws);
+        let sender = format!("{}@example.com", unique("noreply"));
+        ses.create_email_identity()
+            .email_identity(&sender)
+            .send()
             .await
-            .expect("a free port");
-        let simulator_url = format!("http://{}", listener.local_addr().expect("bound address"));
-        let router = simulator.router();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+            .expect("sender verified in moto");
+        let kms = aws_sdk_kms::Client::new(&aws);
+        let key = kms
+            .create_key()
+            .description("extension cookies")
+            .send()
+            .await
+            .expect("KMS key");
+        let key_id = key
+            .key_metadata()
+            .map(|m| m.key_id().to_owned())
+            .expect("key id");
+        let scheduler = aws_sdk_scheduler::Client::new(&aws);
+        // moto answers 500 for a schedule in a group that does not exist: create it first.
+        let schedule_group = unique("reconnects");
+        scheduler
+            .create_schedule_group()
+            .name(&schedule_group)
+            .send()
+            .await
+            .expect("schedule group");
 
+        let (simulator, simulator_url, server) = start_simulator().await;
         let unipile = HttpUnipile::new(UnipileSettings {
             dsn: UnipileDsn::parse(&simulator_url).expect("simulator URL"),
             api_key: API_KEY.to_owned().into(),
@@ -100,18 +146,33 @@ impl World {
         })
         .expect("HTTP client");
         let store = Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()));
+        let clock = Arc::new(ManualClock::at(chrono::Utc::now()));
         let deps = Deps {
             store: store.clone(),
             unipile: Arc::new(unipile),
-            clock: Arc::new(SystemClock),
+            clock: clock.clone(),
         };
-        let ses = aws_sdk_sesv2::Client::new(&config::aws_sdk_config(&env).await);
-        let sender = format!("{}@example.com", unique("noreply"));
-        ses.create_email_identity()
-            .email_identity(&sender)
-            .send()
-            .await
-            .expect("sender verified in moto");
+        let mailer = Arc::new(SesMailer::new(ses.clone(), sender, None));
+        let retry_scheduler = Arc::new(EventBridgeScheduler::new(
+            scheduler.clone(),
+            SchedulerSettings {
+                group: schedule_group.clone(),
+                target_arn: RECONNECT_FUNCTION_ARN.to_owned(),
+                role_arn: "arn:aws:iam::123456789012:role/unipile-connect-scheduler".to_owned(),
+                dead_letter_arn: Some(
+                    "arn:aws:sqs:us-east-1:123456789012:reconnect-dlq".to_owned(),
+                ),
+            },
+        ));
+        let cipher = Arc::new(KmsCipher::new(kms, key_id));
+        let follow_ups = FollowUpSettings {
+            policy: TransitionPolicy::default(),
+            reconnect_link: ReconnectLink {
+                app_base_url: APP_ORIGIN.parse().expect("URL"),
+                path: "/accounts?reconnect={account_id}".into(),
+            },
+            stale_cookie_after: chrono::Duration::hours(24),
+        };
         let state_key = StateKey::new(STATE_KEY.as_bytes().to_vec()).expect("long enough");
         Self {
             hosted_link: HostedLink {
@@ -133,23 +194,37 @@ impl World {
                 claims: ClaimNames::default(),
             },
             status_webhook: StatusWebhook {
-                deps,
-                mailer: Arc::new(SesMailer::new(ses.clone(), sender, None)),
+                deps: deps.clone(),
+                mailer: mailer.clone(),
+                scheduler: retry_scheduler.clone(),
                 secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(WEBHOOK_SECRET))
                     .expect("secret"),
-                settings: WebhookSettings {
-                    policy: TransitionPolicy::default(),
-                    reconnect_link: ReconnectLink {
-                        app_base_url: APP_ORIGIN.parse().expect("URL"),
-                        path: "/accounts?reconnect={account_id}".into(),
-                    },
-                },
+                settings: follow_ups.clone(),
             },
-            ses,
-            store,
+            extension_cookies: ExtensionCookies {
+                deps: deps.clone(),
+                scheduler: retry_scheduler.clone(),
+                cipher: cipher.clone(),
+                settings: CookieSettings {
+                    connect_throttle: CONNECT_THROTTLE,
+                },
+                claims: ClaimNames::default(),
+            },
+            reconnect_retry: ReconnectRetry {
+                deps,
+                mailer,
+                scheduler: retry_scheduler,
+                cipher,
+                settings: follow_ups,
+            },
             moto_endpoint,
             table,
             dynamodb,
+            ses,
+            scheduler,
+            schedule_group,
+            store,
+            clock,
             simulator,
             simulator_url,
             server,
@@ -161,20 +236,26 @@ impl World {
     pub async fn connected_account(&self, user: &str, provider: &str) -> AccountId {
         let sim_account = self.simulator.add_account(provider, "Jane Doe");
         let account_id = AccountId::parse(sim_account.id).expect("id");
-        let user_id = UserId::parse(user).expect("user");
         let connection = ConnectedAccount {
             account_id: account_id.clone(),
-            user_id: user_id.clone(),
+            user_id: UserId::parse(user).expect("user"),
             account_type: Provider::from(provider),
-            status: unipile_connect::domain::AccountStatus::Ok,
+            status: AccountStatus::Ok,
             display_name: Some("Jane Doe".into()),
+            linkedin_member_id: None,
         };
         self.store
             .record_connection(&connection, chrono::Utc::now())
             .await
             .expect("stored");
+        self.record_email(user).await;
+        account_id
+    }
+
+    /// Records `<user>@example.com` as where `user` is told about their accounts.
+    pub async fn record_email(&self, user: &str) {
         let profile = UserProfile {
-            user_id,
+            user_id: UserId::parse(user).expect("user"),
             email: Email::parse(format!("{user}@example.com")).expect("email"),
             updated_at: chrono::Utc::now(),
         };
@@ -182,7 +263,6 @@ impl World {
             .save_profile(&profile)
             .await
             .expect("profile stored");
-        account_id
     }
 
     /// How many items the table holds: to prove that a refused request wrote nothing.
@@ -195,5 +275,39 @@ impl World {
             .await
             .expect("scan");
         output.items.map_or(0, |items| items.len())
+    }
+
+    /// The schedules in this world's group: (name, expression, input), sorted by name.
+    pub async fn schedules(&self) -> Vec<(String, String, serde_json::Value)> {
+        let listed = self
+            .scheduler
+            .list_schedules()
+            .group_name(&self.schedule_group)
+            .send()
+            .await
+            .expect("list schedules");
+        let mut schedules = Vec::new();
+        for summary in listed.schedules() {
+            let name = summary.name().unwrap_or_default().to_owned();
+            let schedule = self
+                .scheduler
+                .get_schedule()
+                .name(&name)
+                .group_name(&self.schedule_group)
+                .send()
+                .await
+                .expect("get schedule");
+            let input = schedule.target().and_then(|t| t.input()).unwrap_or("null");
+            schedules.push((
+                name,
+                schedule
+                    .schedule_expression()
+                    .unwrap_or_default()
+                    .to_owned(),
+                serde_json::from_str(input).expect("JSON input"),
+            ));
+        }
+        schedules.sort_by(|a, b| a.0.cmp(&b.0));
+        schedules
     }
 }

@@ -14,9 +14,10 @@ pub struct Accounts {
 
 impl Accounts {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             claims: config::claim_names(&env),
-            deps: Deps::from_env(&env).await?,
+            deps: Deps::from_env(&env, &aws)?,
         })
     }
 }
@@ -97,6 +98,7 @@ mod tests {
             user_id: UserId::parse(user).expect("user"),
             account_type: provider.clone(),
             display_name: None,
+            linkedin_member_id: None,
             status: AccountStatus::Ok,
         };
         world.unipile.add_account(&connection.account_id, provider);

@@ -14,9 +14,10 @@ pub struct ConnectCallback {
 
 impl ConnectCallback {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             state_key: config::state_key(&env)?,
-            deps: Deps::from_env(&env).await?,
+            deps: Deps::from_env(&env, &aws)?,
         })
     }
 }

@@ -15,10 +15,11 @@ pub struct HostedLink {
 
 impl HostedLink {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             settings: config::link_settings(&env)?,
             claims: config::claim_names(&env),
-            deps: Deps::from_env(&env).await?,
+            deps: Deps::from_env(&env, &aws)?,
         })
     }
 }
@@ -112,6 +113,7 @@ mod tests {
             user_id: UserId::parse(user).expect("user"),
             account_type: Provider::Linkedin,
             display_name: None,
+            linkedin_member_id: None,
             status: AccountStatus::Ok,
         };
         world

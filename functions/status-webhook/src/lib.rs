@@ -3,21 +3,21 @@
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use std::sync::Arc;
-use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::Deps;
+use unipile_connect::deps::{self, Deps};
 use unipile_connect::domain::UnipileEvent;
-use unipile_connect::flows::status_webhook::{
-    WebhookOutcome, WebhookPorts, WebhookSettings, handle_status_event,
-};
+use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
+use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
 use unipile_connect::http::{Problem, WebhookSecret, json_response};
-use unipile_connect::ports::Mailer;
+use unipile_connect::ports::{Mailer, RetryScheduler};
 
 pub struct StatusWebhook {
     pub deps: Deps,
     pub mailer: Arc<dyn Mailer>,
+    /// Cookie reconnects of LinkedIn accounts start from here.
+    pub scheduler: Arc<dyn RetryScheduler>,
     pub secret: WebhookSecret,
-    pub settings: WebhookSettings,
+    pub settings: FollowUpSettings,
 }
 
 impl StatusWebhook {
@@ -28,17 +28,13 @@ impl StatusWebhook {
                 "UNIPILE_WEBHOOK_SECRET is not set: every webhook delivery will be refused"
             );
         }
-        let (from, configuration_set) = config::mail_from(&env)?;
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
-            mailer: Arc::new(SesMailer::new(
-                aws_sdk_sesv2::Client::new(&aws),
-                from,
-                configuration_set,
-            )),
-            settings: config::webhook_settings(&env)?,
+            mailer: deps::ses_mailer(&env, &aws)?,
+            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
+            settings: config::follow_up_settings(&env)?,
             secret,
-            deps: Deps::from_env(&env).await?,
+            deps: Deps::from_env(&env, &aws)?,
         })
     }
 }
@@ -66,10 +62,11 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
     }
     let event = UnipileEvent::parse(request.body().as_ref())
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    let ports = WebhookPorts {
+    let ports = FollowUpPorts {
         store: app.deps.store.as_ref(),
         unipile: app.deps.unipile.as_ref(),
         mailer: app.mailer.as_ref(),
+        scheduler: app.scheduler.as_ref(),
         clock: app.deps.clock.as_ref(),
     };
     let outcome = handle_status_event(ports, &app.settings, &event).await?;
@@ -108,13 +105,15 @@ mod tests {
         StatusWebhook {
             deps: world.deps(),
             mailer: world.mailer.clone(),
+            scheduler: world.scheduler.clone(),
             secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
-            settings: WebhookSettings {
+            settings: FollowUpSettings {
                 policy: TransitionPolicy::default(),
                 reconnect_link: ReconnectLink {
                     app_base_url: "https://app.example.com".parse().expect("url"),
                     path: "/accounts?reconnect={account_id}".into(),
                 },
+                stale_cookie_after: Duration::hours(24),
             },
         }
     }
@@ -125,6 +124,7 @@ mod tests {
             user_id: UserId::parse("u1").expect("user"),
             account_type: Provider::Linkedin,
             display_name: None,
+            linkedin_member_id: None,
             status: AccountStatus::Ok,
         };
         world

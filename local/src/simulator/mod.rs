@@ -4,10 +4,12 @@
 //! so that a request it accepts is one the real API accepts.
 
 mod api;
+mod cookie_auth;
 mod hosted_page;
 mod state;
 mod webhooks;
 
+pub use cookie_auth::OUTCOMES as COOKIE_OUTCOMES;
 pub use state::{Fault, NotifyDelivery, RecordedRequest, SimAccount, Simulator};
 pub use webhooks::{DeliveryAttempt, SimWebhook};
 
@@ -25,10 +27,19 @@ impl Simulator {
                 "/api/v1/hosted/accounts/link",
                 post(api::create_hosted_link),
             )
-            .route("/api/v1/accounts", get(api::list_accounts))
+            .route(
+                "/api/v1/accounts",
+                get(api::list_accounts).post(cookie_auth::connect),
+            )
+            .route(
+                "/_sim/cookie-outcomes",
+                post(cookie_auth::script).delete(cookie_auth::clear_script),
+            )
             .route(
                 "/api/v1/accounts/{id}",
-                get(api::get_account).delete(api::delete_account),
+                get(api::get_account)
+                    .delete(api::delete_account)
+                    .post(cookie_auth::reconnect),
             )
             .route(
                 "/_sim/hosted/{token}",

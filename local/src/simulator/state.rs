@@ -66,6 +66,7 @@ pub(super) struct SimState {
     pub faults: Vec<Fault>,
     pub notifications: Vec<NotifyDelivery>,
     pub webhooks: Vec<super::webhooks::SimWebhook>,
+    pub cookie_outcomes: std::collections::VecDeque<String>,
 }
 
 /// The simulator; cheap to clone (shared state).

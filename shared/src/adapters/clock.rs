@@ -10,3 +10,28 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// The machine's clock moved forward by a settable offset: the local stack's virtual clock,
+/// so that hours of retries play in seconds.
+#[derive(Debug, Default)]
+pub struct OffsetClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl OffsetClock {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.offset_ms.load(std::sync::atomic::Ordering::SeqCst);
+        Utc::now() + chrono::Duration::milliseconds(offset)
+    }
+}

@@ -1,9 +1,17 @@
 //! The account store on one DynamoDB table, keyed as DESIGN.md says: the status webhook knows
 //! only the account id, so an account is `ACCOUNT#<id>` / `ACCOUNT`, and GSI1 lists a user's.
 
+use crate::domain::cookies::Sealed;
+use crate::domain::reconnect::ReconnectState;
 use crate::domain::transitions::StatusPlan;
-use crate::domain::{Account, AccountId, AccountStatus, Email, PendingAction, Provider, UserId};
-use crate::ports::{AccountStore, ConnectedAccount, StatusRecord, StoreError, UserProfile};
+use crate::domain::{
+    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkedinMemberId,
+    PendingAction, Provider, UserId,
+};
+use crate::ports::{
+    AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
+    StatusRecord, StoreError, UserProfile,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -11,9 +19,12 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType,
 };
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 pub const GSI1: &str = "GSI1";
 const ACCOUNT_SK: &str = "ACCOUNT";
@@ -25,6 +36,101 @@ fn account_pk(id: &AccountId) -> String {
 
 fn user_pk(user: &UserId) -> String {
     format!("USER#{user}")
+}
+
+fn cookie_sk(member: &LinkedinMemberId) -> String {
+    format!("LINKEDIN#{member}")
+}
+
+/// The cookie record (DESIGN.md): ciphertexts as base64 text; the connect throttle's timestamp
+/// as epoch milliseconds so that a condition can compare it.
+#[derive(Debug, Serialize, Deserialize)]
+struct CookieItem {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    user_id: UserId,
+    member_id: LinkedinMemberId,
+    #[serde(default)]
+    unipile_account_id: Option<AccountId>,
+    #[serde(default)]
+    unipile_status: Option<AccountStatus>,
+    date_last_cookie: DateTime<Utc>,
+    #[serde(default)]
+    date_last_status_unipile: Option<DateTime<Utc>>,
+    li_at: String,
+    #[serde(default)]
+    li_a: Option<String>,
+    user_agent: String,
+    #[serde(default)]
+    ip: Option<IpAddr>,
+    #[serde(default)]
+    country: Option<Country>,
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    date_last_try_connect: Option<DateTime<Utc>>,
+    #[serde(default)]
+    checkpoint: Option<String>,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
+    B64.decode(text)
+        .map(Sealed)
+        .map_err(|_| StoreError::Corrupt("a stored ciphertext is not base64".into()))
+}
+
+impl TryFrom<CookieItem> for CookieRecord {
+    type Error = StoreError;
+    fn try_from(item: CookieItem) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: item.user_id,
+            member_id: item.member_id,
+            unipile_account_id: item.unipile_account_id,
+            unipile_status: item.unipile_status,
+            date_last_cookie: item.date_last_cookie,
+            date_last_status_unipile: item.date_last_status_unipile,
+            li_at: unseal_text(&item.li_at)?,
+            li_a: item.li_a.as_deref().map(unseal_text).transpose()?,
+            user_agent: item.user_agent,
+            ip: item.ip,
+            country: item.country,
+            date_last_try_connect: item.date_last_try_connect,
+            checkpoint: item.checkpoint,
+            last_error: item.last_error,
+        })
+    }
+}
+
+/// An update expression assembled from the parts a call needs.
+#[derive(Default)]
+struct Update {
+    set: Vec<String>,
+    remove: Vec<String>,
+}
+
+impl Update {
+    fn set(&mut self, clause: &str) -> &mut Self {
+        self.set.push(clause.to_owned());
+        self
+    }
+
+    fn remove(&mut self, attribute: &str) -> &mut Self {
+        self.remove.push(attribute.to_owned());
+        self
+    }
+
+    fn expression(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.set.is_empty() {
+            parts.push(format!("SET {}", self.set.join(", ")));
+        }
+        if !self.remove.is_empty() {
+            parts.push(format!("REMOVE {}", self.remove.join(", ")));
+        }
+        parts.join(" ")
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,6 +153,10 @@ struct AccountItem {
     pending: Option<PendingAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     restart_attempted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    linkedin_member_id: Option<LinkedinMemberId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cookie_reconnect: Option<ReconnectState>,
 }
 
 impl From<AccountItem> for Account {
@@ -61,6 +171,8 @@ impl From<AccountItem> for Account {
             created_on: item.created_on,
             pending: item.pending,
             restart_attempted_at: item.restart_attempted_at,
+            linkedin_member_id: item.linkedin_member_id,
+            cookie_reconnect: item.cookie_reconnect,
         }
     }
 }
@@ -137,6 +249,25 @@ impl DynamoStore {
             ("SK".to_owned(), AttributeValue::S(ACCOUNT_SK.to_owned())),
         ])
     }
+
+    fn cookie_key(user: &UserId, member: &LinkedinMemberId) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(user_pk(user))),
+            ("SK".to_owned(), AttributeValue::S(cookie_sk(member))),
+        ])
+    }
+
+    /// A conditional UpdateItem whose failed condition means "not this time", not an error.
+    async fn conditional_update(
+        &self,
+        request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<bool, StoreError> {
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
 }
 
 #[async_trait]
@@ -163,16 +294,24 @@ impl AccountStore for DynamoStore {
         connection: &ConnectedAccount,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
-        let result = self
+        let mut update = Update::default();
+        update
+            .set("account_id = :id, user_id = :user, account_type = :type, display_name = :name")
+            .set("#status = :status, last_update = :now, created_on = if_not_exists(created_on, :now)")
+            .set("GSI1PK = :gsi1pk")
+            // A fresh connection ends any outage.
+            .remove("pending")
+            .remove("restart_attempted_at")
+            .remove("cookie_reconnect");
+        if connection.linkedin_member_id.is_some() {
+            update.set("linkedin_member_id = :member");
+        }
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::account_key(&connection.account_id)))
-            .update_expression(
-                "SET account_id = :id, user_id = :user, account_type = :type, display_name = :name, #status = :status, \
-                 last_update = :now, created_on = if_not_exists(created_on, :now), GSI1PK = :gsi1pk \
-                 REMOVE pending, restart_attempted_at",
-            )
+            .update_expression(update.expression())
             // Ownership never moves: a connection for an account stored under another user
             // writes nothing.
             .condition_expression("attribute_not_exists(PK) OR user_id = :user")
@@ -182,15 +321,19 @@ impl AccountStore for DynamoStore {
             .expression_attribute_values(":type", value(&connection.account_type)?)
             .expression_attribute_values(
                 ":name",
-                connection.display_name.as_ref().map_or(Ok(AttributeValue::Null(true)), value)?,
+                connection
+                    .display_name
+                    .as_ref()
+                    .map_or(Ok(AttributeValue::Null(true)), value)?,
             )
             .expression_attribute_values(":status", value(&connection.status)?)
             .expression_attribute_values(":now", value(&now)?)
             .expression_attribute_values(":gsi1pk", AttributeValue::S(user_pk(&connection.user_id)))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
+            .return_values(ReturnValue::AllNew);
+        if let Some(member) = &connection.linkedin_member_id {
+            request = request.expression_attribute_values(":member", value(member)?);
+        }
+        match request.send().await {
             Ok(output) => {
                 let item = output.attributes.ok_or_else(|| {
                     StoreError::Corrupt("UpdateItem returned no attributes".into())
@@ -253,18 +396,16 @@ impl AccountStore for DynamoStore {
         pending: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError> {
-        let mut set = vec!["#status = :status", "last_update = :now"];
-        let mut remove = Vec::new();
+        let mut update = Update::default();
+        update.set("#status = :status, last_update = :now");
         match pending {
-            Some(_) => set.push("pending = :pending"),
-            None => remove.push("pending"),
-        }
+            Some(_) => update.set("pending = :pending"),
+            None => update.remove("pending"),
+        };
         if plan.healthy {
-            remove.push("restart_attempted_at");
-        }
-        let mut update = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+            update
+                .remove("restart_attempted_at")
+                .remove("cookie_reconnect");
         }
         let mut condition = "attribute_exists(PK) AND #status <> :status".to_owned();
         if !plan.revives_deleted {
@@ -275,7 +416,7 @@ impl AccountStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::account_key(account_id)))
-            .update_expression(update)
+            .update_expression(update.expression())
             .condition_expression(condition)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", value(&plan.stored)?)
@@ -353,8 +494,10 @@ impl AccountStore for DynamoStore {
         &self,
         account_id: &AccountId,
         pending_id: &str,
-        restart_attempted_at: Option<DateTime<Utc>>,
+        completion: &Completion,
     ) -> Result<bool, StoreError> {
+        let mut update = Update::default();
+        update.remove("pending");
         let mut request = self
             .client
             .update_item()
@@ -362,17 +505,210 @@ impl AccountStore for DynamoStore {
             .set_key(Some(Self::account_key(account_id)))
             .condition_expression("pending.id = :id")
             .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()));
-        request = match restart_attempted_at {
-            Some(at) => request
-                .update_expression("REMOVE pending SET restart_attempted_at = :at")
-                .expression_attribute_values(":at", value(&at)?),
-            None => request.update_expression("REMOVE pending"),
-        };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failure(&error) => Ok(false),
-            Err(error) => Err(unavailable(error)),
+        if let Some(at) = &completion.restart_attempted_at {
+            update.set("restart_attempted_at = :at");
+            request = request.expression_attribute_values(":at", value(at)?);
         }
+        if let Some(reconnect) = &completion.reconnect {
+            update.set("cookie_reconnect = :reconnect");
+            request = request.expression_attribute_values(":reconnect", value(reconnect)?);
+        }
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
+    }
+
+    async fn advance_reconnect(
+        &self,
+        account_id: &AccountId,
+        expected_attempt: u32,
+        step: &ReconnectStep,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut update = Update::default();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .condition_expression("cookie_reconnect.next_attempt = :expected")
+            .expression_attribute_values(
+                ":expected",
+                AttributeValue::N(expected_attempt.to_string()),
+            );
+        match step {
+            ReconnectStep::Next(attempt) => {
+                update.set("cookie_reconnect.next_attempt = :next");
+                request = request
+                    .expression_attribute_values(":next", AttributeValue::N(attempt.to_string()));
+            }
+            ReconnectStep::Finished {
+                reconnected,
+                pending,
+            } => {
+                update.remove("cookie_reconnect");
+                if *reconnected {
+                    update
+                        .set("#status = :ok, last_update = :now")
+                        .remove("restart_attempted_at");
+                    request = request
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":ok", value(&AccountStatus::Ok)?)
+                        .expression_attribute_values(":now", value(&now)?);
+                }
+                if let Some(pending) = pending {
+                    update.set("pending = :pending");
+                    request = request.expression_attribute_values(":pending", value(pending)?);
+                }
+            }
+        }
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
+    }
+
+    async fn save_cookie(
+        &self,
+        cookie: &CookieUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<CookieRecord, StoreError> {
+        let mut update = Update::default();
+        update
+            .set("user_id = :user, member_id = :member, li_at = :li_at, user_agent = :ua")
+            .set("date_last_cookie = :now");
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(&cookie.user_id, &cookie.member_id)))
+            .expression_attribute_values(":user", value(&cookie.user_id)?)
+            .expression_attribute_values(":member", value(&cookie.member_id)?)
+            .expression_attribute_values(":li_at", AttributeValue::S(B64.encode(&cookie.li_at.0)))
+            .expression_attribute_values(":ua", AttributeValue::S(cookie.user_agent.clone()))
+            .expression_attribute_values(":now", value(&now)?)
+            .return_values(ReturnValue::AllNew);
+        match &cookie.li_a {
+            Some(li_a) => {
+                update.set("li_a = :li_a");
+                request = request
+                    .expression_attribute_values(":li_a", AttributeValue::S(B64.encode(&li_a.0)));
+            }
+            None => {
+                update.remove("li_a");
+            }
+        }
+        match &cookie.ip {
+            Some(ip) => {
+                update.set("ip = :ip");
+                request =
+                    request.expression_attribute_values(":ip", AttributeValue::S(ip.to_string()));
+            }
+            None => {
+                update.remove("ip");
+            }
+        }
+        match &cookie.country {
+            Some(country) => {
+                update.set("country = :country");
+                request = request.expression_attribute_values(":country", value(country)?);
+            }
+            None => {
+                update.remove("country");
+            }
+        }
+        let output = request
+            .update_expression(update.expression())
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let item = output
+            .attributes
+            .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no attributes".into()))?;
+        CookieRecord::try_from(serde_dynamo::from_item::<_, CookieItem>(item).map_err(corrupt)?)
+    }
+
+    async fn cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<Option<CookieRecord>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        CookieRecord::try_from(serde_dynamo::from_item::<_, CookieItem>(item).map_err(corrupt)?)
+            .map(Some)
+    }
+
+    async fn claim_connect_attempt(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .update_expression("SET date_last_try_connect = :now")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(date_last_try_connect) OR date_last_try_connect <= :limit)",
+            )
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+            .expression_attribute_values(":limit", AttributeValue::N(not_after.timestamp_millis().to_string()));
+        self.conditional_update(request).await
+    }
+
+    async fn record_cookie_result(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        result: &CookieResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut update = Update::default();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .condition_expression("attribute_exists(PK)");
+        if let Some(account_id) = &result.unipile_account_id {
+            update.set("unipile_account_id = :account");
+            request = request.expression_attribute_values(":account", value(account_id)?);
+        }
+        if let Some(status) = &result.unipile_status {
+            update.set("unipile_status = :status, date_last_status_unipile = :now");
+            request = request
+                .expression_attribute_values(":status", value(status)?)
+                .expression_attribute_values(":now", value(&now)?);
+        }
+        for (attribute, placeholder, text) in [
+            ("checkpoint", ":checkpoint", &result.checkpoint),
+            ("last_error", ":error", &result.last_error),
+        ] {
+            match text {
+                Some(text) => {
+                    update.set(&format!("{attribute} = {placeholder}"));
+                    request = request
+                        .expression_attribute_values(placeholder, AttributeValue::S(text.clone()));
+                }
+                None => {
+                    update.remove(attribute);
+                }
+            }
+        }
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
+            .map(|_| ())
     }
 
     async fn release_pending(

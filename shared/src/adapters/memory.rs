@@ -2,10 +2,15 @@
 
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::transitions::StatusPlan;
-use crate::domain::{Account, AccountId, AccountStatus, PendingAction, Provider, UserId};
+use crate::domain::{
+    Account, AccountId, AccountStatus, CookieRecord, LinkedinMemberId, PendingAction, Provider,
+    UserId,
+};
 use crate::ports::{
-    AccountStore, Clock, ConnectedAccount, HostedLinkRequest, MailError, Mailer, RestartOutcome,
-    StatusRecord, StoreError, Unipile, UnipileAccount, UnipileError, UnipileErrorType, UserProfile,
+    AccountStore, Clock, Completion, ConnectedAccount, CookieAuthOutcome, CookieLogin,
+    CookieResult, CookieUpdate, HostedLinkRequest, MailError, Mailer, ReconnectStep,
+    RestartOutcome, StatusRecord, StoreError, Unipile, UnipileAccount, UnipileError,
+    UnipileErrorType, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,6 +22,7 @@ use url::Url;
 struct Tables {
     accounts: HashMap<AccountId, Account>,
     profiles: HashMap<UserId, UserProfile>,
+    cookies: HashMap<(UserId, LinkedinMemberId), CookieRecord>,
 }
 
 /// An [`AccountStore`] in a mutex: each call is atomic, as each DynamoDB write is.
@@ -84,6 +90,11 @@ impl AccountStore for MemoryStore {
             // A fresh connection ends any outage.
             pending: None,
             restart_attempted_at: None,
+            linkedin_member_id: connection
+                .linkedin_member_id
+                .clone()
+                .or_else(|| existing.and_then(|a| a.linkedin_member_id.clone())),
+            cookie_reconnect: None,
         };
         tables
             .accounts
@@ -164,7 +175,7 @@ impl AccountStore for MemoryStore {
         &self,
         account_id: &AccountId,
         pending_id: &str,
-        restart_attempted_at: Option<DateTime<Utc>>,
+        completion: &Completion,
     ) -> Result<bool, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
@@ -175,10 +186,138 @@ impl AccountStore for MemoryStore {
             return Ok(false);
         }
         account.pending = None;
-        if restart_attempted_at.is_some() {
-            account.restart_attempted_at = restart_attempted_at;
+        if completion.restart_attempted_at.is_some() {
+            account.restart_attempted_at = completion.restart_attempted_at;
+        }
+        if completion.reconnect.is_some() {
+            account.cookie_reconnect = completion.reconnect.clone();
         }
         Ok(true)
+    }
+
+    async fn advance_reconnect(
+        &self,
+        account_id: &AccountId,
+        expected_attempt: u32,
+        step: &ReconnectStep,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(account_id) else {
+            return Ok(false);
+        };
+        let Some(state) = account
+            .cookie_reconnect
+            .as_mut()
+            .filter(|s| s.next_attempt == expected_attempt)
+        else {
+            return Ok(false);
+        };
+        match step {
+            ReconnectStep::Next(attempt) => state.next_attempt = *attempt,
+            ReconnectStep::Finished {
+                reconnected,
+                pending,
+            } => {
+                account.cookie_reconnect = None;
+                if *reconnected {
+                    account.status = AccountStatus::Ok;
+                    account.last_update = now;
+                    account.restart_attempted_at = None;
+                }
+                if pending.is_some() {
+                    account.pending = pending.clone();
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn save_cookie(
+        &self,
+        update: &CookieUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<CookieRecord, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let key = (update.user_id.clone(), update.member_id.clone());
+        let existing = tables.cookies.get(&key);
+        let record = CookieRecord {
+            user_id: update.user_id.clone(),
+            member_id: update.member_id.clone(),
+            unipile_account_id: existing.and_then(|r| r.unipile_account_id.clone()),
+            unipile_status: existing.and_then(|r| r.unipile_status.clone()),
+            date_last_cookie: now,
+            date_last_status_unipile: existing.and_then(|r| r.date_last_status_unipile),
+            li_at: update.li_at.clone(),
+            li_a: update.li_a.clone(),
+            user_agent: update.user_agent.clone(),
+            ip: update.ip,
+            country: update.country.clone(),
+            date_last_try_connect: existing.and_then(|r| r.date_last_try_connect),
+            checkpoint: existing.and_then(|r| r.checkpoint.clone()),
+            last_error: existing.and_then(|r| r.last_error.clone()),
+        };
+        tables.cookies.insert(key, record.clone());
+        Ok(record)
+    }
+
+    async fn cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<Option<CookieRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .cookies
+            .get(&(user.clone(), member.clone()))
+            .cloned())
+    }
+
+    async fn claim_connect_attempt(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(record) = tables.cookies.get_mut(&(user.clone(), member.clone())) else {
+            return Ok(false);
+        };
+        if record
+            .date_last_try_connect
+            .is_some_and(|last| last > not_after)
+        {
+            return Ok(false);
+        }
+        record.date_last_try_connect = Some(now);
+        Ok(true)
+    }
+
+    async fn record_cookie_result(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        result: &CookieResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        if let Some(record) = tables.cookies.get_mut(&(user.clone(), member.clone())) {
+            if result.unipile_account_id.is_some() {
+                record.unipile_account_id = result.unipile_account_id.clone();
+            }
+            if result.unipile_status.is_some() {
+                record.unipile_status = result.unipile_status.clone();
+                record.date_last_status_unipile = Some(now);
+            }
+            record.checkpoint = result.checkpoint.clone();
+            record.last_error = result.last_error.clone();
+        }
+        Ok(())
     }
 
     async fn release_pending(
@@ -249,6 +388,16 @@ struct MemoryUnipileState {
     deleted: Vec<AccountId>,
     restarted: Vec<AccountId>,
     failure: Option<UnipileError>,
+    cookie_outcomes: std::collections::VecDeque<CookieOutcome>,
+    cookie_logins: Vec<(Option<AccountId>, CookieLogin)>,
+}
+
+/// What the next cookie connect or reconnect answers (success when none is scripted).
+#[derive(Debug, Clone)]
+pub enum CookieOutcome {
+    Success,
+    Checkpoint(String),
+    Fail(UnipileError),
 }
 
 impl MemoryUnipile {
@@ -285,6 +434,53 @@ impl MemoryUnipile {
 
     pub fn restarted(&self) -> Vec<AccountId> {
         self.lock().restarted.clone()
+    }
+
+    /// Queues the answers of the next cookie logins, in order.
+    pub fn script_cookie_outcomes(&self, outcomes: impl IntoIterator<Item = CookieOutcome>) {
+        self.lock().cookie_outcomes.extend(outcomes);
+    }
+
+    /// Every cookie login received: the account it reconnected (`None` for a connect) and
+    /// the login, cookies included, so tests can check what reached Unipile.
+    pub fn cookie_logins(&self) -> Vec<(Option<AccountId>, CookieLogin)> {
+        self.lock().cookie_logins.clone()
+    }
+
+    fn cookie_auth(
+        &self,
+        account_id: Option<&AccountId>,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        state
+            .cookie_logins
+            .push((account_id.cloned(), login.clone()));
+        let outcome = state
+            .cookie_outcomes
+            .pop_front()
+            .unwrap_or(CookieOutcome::Success);
+        let id = match account_id {
+            Some(id) if !state.accounts.contains_key(id) => return Err(not_found(id)),
+            Some(id) => id.clone(),
+            None => AccountId::parse(format!("li_{}", state.cookie_logins.len()))
+                .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
+        };
+        match outcome {
+            CookieOutcome::Success => {
+                state.accounts.insert(id.clone(), Provider::Linkedin);
+                Ok(CookieAuthOutcome::Connected(id))
+            }
+            CookieOutcome::Checkpoint(kind) => {
+                state.accounts.insert(id.clone(), Provider::Linkedin);
+                Ok(CookieAuthOutcome::Checkpoint {
+                    account_id: Some(id),
+                    checkpoint_type: kind,
+                })
+            }
+            CookieOutcome::Fail(error) => Err(error),
+        }
     }
 
     fn check(&self) -> Result<(), UnipileError> {
@@ -348,6 +544,21 @@ impl Unipile for MemoryUnipile {
         }
         state.restarted.push(account_id.clone());
         Ok(RestartOutcome::Restarted)
+    }
+
+    async fn connect_linkedin(
+        &self,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(None, login)
+    }
+
+    async fn reconnect_linkedin(
+        &self,
+        account_id: &AccountId,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(Some(account_id), login)
     }
 }
 
@@ -416,6 +627,7 @@ pub struct MemoryWorld {
     pub store: std::sync::Arc<MemoryStore>,
     pub unipile: std::sync::Arc<MemoryUnipile>,
     pub mailer: std::sync::Arc<MemoryMailer>,
+    pub scheduler: std::sync::Arc<super::scheduler::MemoryScheduler>,
     pub clock: std::sync::Arc<ManualClock>,
 }
 
@@ -425,6 +637,7 @@ impl MemoryWorld {
             store: std::sync::Arc::new(MemoryStore::new()),
             unipile: std::sync::Arc::new(MemoryUnipile::new()),
             mailer: std::sync::Arc::new(MemoryMailer::new()),
+            scheduler: std::sync::Arc::new(super::scheduler::MemoryScheduler::new()),
             clock: std::sync::Arc::new(ManualClock::at(now)),
         }
     }

@@ -1,8 +1,10 @@
 //! Implementations of the ports: AWS and HTTP ones for Lambda, in-memory ones for tests and
 //! the local stack.
 
+pub mod cipher;
 pub mod clock;
 pub mod dynamodb;
 pub mod memory;
+pub mod scheduler;
 pub mod ses;
 pub mod unipile;

@@ -1,5 +1,6 @@
+use super::reconnect::ReconnectState;
 use super::transitions::StatusPlan;
-use super::{AccountId, AccountStatus, PendingAction, Provider, UserId};
+use super::{AccountId, AccountStatus, LinkedinMemberId, PendingAction, Provider, UserId};
 use chrono::{DateTime, Utc};
 
 /// A Unipile account connected by one of our users, as we keep it.
@@ -17,6 +18,10 @@ pub struct Account {
     pub pending: Option<PendingAction>,
     /// When the one automatic restart of the current outage was made.
     pub restart_attempted_at: Option<DateTime<Utc>>,
+    /// The LinkedIn member whose extension cookies connected it, if they did.
+    pub linkedin_member_id: Option<LinkedinMemberId>,
+    /// The cookie reconnect in progress, if any.
+    pub cookie_reconnect: Option<ReconnectState>,
 }
 
 impl Account {
@@ -37,6 +42,7 @@ impl Account {
         self.pending = pending;
         if plan.healthy {
             self.restart_attempted_at = None;
+            self.cookie_reconnect = None;
         }
         self
     }

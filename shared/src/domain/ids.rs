@@ -82,6 +82,14 @@ id_newtype!(
     128
 );
 
+id_newtype!(
+    /// A LinkedIn member id as the extension reads it (`plainId`): one LinkedIn identity of
+    /// our user; a user may switch between several.
+    LinkedinMemberId,
+    "linkedin member id",
+    128
+);
+
 /// Where we write to a user. Only a light shape check: the identity provider vouched for it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

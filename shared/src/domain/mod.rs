@@ -1,18 +1,24 @@
 //! Pure domain: identifiers, statuses, accounts and the rules on them. No I/O here.
 
 mod account;
+mod cookie_record;
+pub mod cookies;
+mod country;
 mod ids;
 mod link;
 pub mod notification;
 mod pending;
 mod provider;
+pub mod reconnect;
 mod status;
 pub(crate) mod string_enum;
 pub mod transitions;
 mod unipile_event;
 
 pub use account::Account;
-pub use ids::{AccountId, Email, IdError, UserId};
+pub use cookie_record::CookieRecord;
+pub use country::Country;
+pub use ids::{AccountId, Email, IdError, LinkedinMemberId, UserId};
 pub use link::{
     LinkKind, LinkRequest, LinkRequestBody, LinkRequestError, ProviderSelection, ProvidersField,
     RedirectPolicy,

@@ -7,6 +7,22 @@ use url::Url;
 
 const CREDENTIALS_TEXT: &str = include_str!("../../templates/credentials_needed.txt");
 const CREDENTIALS_HTML: &str = include_str!("../../templates/credentials_needed.html");
+const DETAIL_RECONNECT_FAILED: &str = include_str!("../../templates/detail_reconnect_failed.txt");
+const DETAIL_EXTENSION_STALE: &str = include_str!("../../templates/detail_extension_stale.txt");
+const DETAIL_CHECKPOINT: &str = include_str!("../../templates/detail_checkpoint.txt");
+
+/// What else the email says about how the account got here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// The hourly cookie reconnects all failed.
+    ReconnectFailed,
+    /// The extension's newest cookie is from `since`: it may have stopped syncing.
+    ExtensionStale {
+        since: chrono::DateTime<chrono::Utc>,
+    },
+    /// The provider asked for a verification (`2FA`, `OTP`, `CAPTCHA`...).
+    Checkpoint { kind: String },
+}
 
 /// An email ready to hand to a mailer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,11 +83,43 @@ fn split_subject(text: &str) -> (String, String) {
     }
 }
 
-/// "Your account needs reconnecting", for an account Unipile reported in CREDENTIALS.
-pub fn credentials_needed(to: Email, account: &Account, link: &ReconnectLink) -> OutgoingEmail {
+/// "Your account needs reconnecting", for an account Unipile reported in CREDENTIALS, with
+/// what we know of why.
+pub fn credentials_needed(
+    to: Email,
+    account: &Account,
+    link: &ReconnectLink,
+    details: &[Detail],
+) -> OutgoingEmail {
     let reconnect_url = link.for_account(account);
+    let provider = account.account_type.display_name();
+    let paragraphs: Vec<String> = details
+        .iter()
+        .map(|detail| {
+            let (template, since, kind) = match detail {
+                Detail::ReconnectFailed => (DETAIL_RECONNECT_FAILED, String::new(), ""),
+                Detail::ExtensionStale { since } => (
+                    DETAIL_EXTENSION_STALE,
+                    since.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    "",
+                ),
+                Detail::Checkpoint { kind } => (DETAIL_CHECKPOINT, String::new(), kind.as_str()),
+            };
+            let values = [
+                ("provider", provider),
+                ("last_cookie", since.as_str()),
+                ("checkpoint", kind),
+            ];
+            fill(template.trim(), &values, false)
+        })
+        .collect();
+    let details_text: String = paragraphs.iter().map(|p| format!("{p}\n\n")).collect();
+    let details_html: String = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>\n  ", escape_html(p)))
+        .collect();
     let values = [
-        ("provider", account.account_type.display_name()),
+        ("provider", provider),
         (
             "account_name",
             account
@@ -83,11 +131,14 @@ pub fn credentials_needed(to: Email, account: &Account, link: &ReconnectLink) ->
         ("reconnect_url", reconnect_url.as_str()),
     ];
     let (subject, text) = split_subject(&fill(CREDENTIALS_TEXT, &values, false));
+    // Filled last, so that the placeholders inside them are not filled again.
+    let text = text.replace("{{details}}", &details_text);
+    let html = fill(CREDENTIALS_HTML, &values, true).replace("{{details}}", &details_html);
     OutgoingEmail {
         to,
         subject,
         text,
-        html: fill(CREDENTIALS_HTML, &values, true),
+        html,
     }
 }
 
@@ -108,6 +159,8 @@ mod tests {
             created_on: Utc::now(),
             pending: None,
             restart_attempted_at: None,
+            linkedin_member_id: None,
+            cookie_reconnect: None,
         }
     }
 
@@ -124,7 +177,9 @@ mod tests {
             Email::parse("jane@example.com").expect("email"),
             &account("acc_1"),
             &link(),
+            &[],
         );
+        assert!(!email.text.contains("extension"));
         assert_eq!(
             email.subject,
             "Your LinkedIn account needs to be reconnected"
@@ -145,11 +200,53 @@ mod tests {
     }
 
     #[test]
+    fn after_failed_reconnects_with_a_stale_extension_the_email_says_so() {
+        let since = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 2, 27, 8, 30, 0)
+            .single()
+            .expect("date");
+        let details = [Detail::ReconnectFailed, Detail::ExtensionStale { since }];
+        let email = credentials_needed(
+            Email::parse("jane@example.com").expect("email"),
+            &account("acc_1"),
+            &link(),
+            &details,
+        );
+        assert!(email.text.contains("once an hour for four hours"));
+        assert!(
+            email
+                .text
+                .contains("has not sent us your LinkedIn session since 2026-02-27 08:30 UTC")
+        );
+        assert!(
+            email
+                .html
+                .contains("<p>The browser extension has not sent us")
+        );
+        assert!(!email.text.contains("{{") && !email.html.contains("{{"));
+
+        let fresh = credentials_needed(
+            Email::parse("jane@example.com").expect("email"),
+            &account("acc_1"),
+            &link(),
+            &[Detail::ReconnectFailed],
+        );
+        assert!(!fresh.text.contains("has not sent us"));
+        let checkpoint = credentials_needed(
+            Email::parse("jane@example.com").expect("email"),
+            &account("acc_1"),
+            &link(),
+            &[Detail::Checkpoint { kind: "2FA".into() }],
+        );
+        assert!(checkpoint.text.contains("asked for a verification (2FA)"));
+    }
+
+    #[test]
     fn values_are_escaped_in_html_and_encoded_in_links() {
         let email = credentials_needed(
             Email::parse("jane@example.com").expect("email"),
             &account("a<b>&c"),
             &link(),
+            &[],
         );
         assert!(email.html.contains("a&lt;b&gt;&amp;c"));
         assert!(!email.html.contains("a<b>"));

@@ -24,17 +24,24 @@ pub struct PendingAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PendingKind {
-    /// Email the owner that the account needs reconnecting.
-    NotifyCredentials,
+    /// The account needs new credentials: a cookie reconnect when the extension gave us a
+    /// cookie for it, otherwise an email to the owner.
+    CredentialsLost,
     /// One `POST /api/v1/accounts/{id}/restart` for a stopped or failed account.
     RestartAccount,
+    /// Every cookie reconnect failed: email the owner (mentioning a silent extension).
+    CookieReconnectFailed,
+    /// A cookie reconnect hit a checkpoint only the owner can pass: email them.
+    CookieCheckpoint,
 }
 
 impl PendingKind {
     pub fn as_str(&self) -> &'static str {
         match self {
-            Self::NotifyCredentials => "NOTIFY_CREDENTIALS",
+            Self::CredentialsLost => "CREDENTIALS_LOST",
             Self::RestartAccount => "RESTART_ACCOUNT",
+            Self::CookieReconnectFailed => "COOKIE_RECONNECT_FAILED",
+            Self::CookieCheckpoint => "COOKIE_CHECKPOINT",
         }
     }
 }

@@ -39,7 +39,7 @@ pub fn plan(reported: &AccountStatus, policy: &TransitionPolicy) -> StatusPlan {
     use AccountStatus as S;
     let (stored, action) = match reported {
         S::Ok | S::CreationSuccess | S::Reconnected | S::SyncSuccess => (S::Ok, None),
-        S::Credentials => (S::Credentials, Some(PendingKind::NotifyCredentials)),
+        S::Credentials => (S::Credentials, Some(PendingKind::CredentialsLost)),
         S::Error | S::Stopped if policy.auto_restart => {
             (reported.clone(), Some(PendingKind::RestartAccount))
         }
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn the_transition_table() {
         let on = TransitionPolicy::default();
-        let notify = Some(PendingKind::NotifyCredentials);
+        let notify = Some(PendingKind::CredentialsLost);
         let restart = Some(PendingKind::RestartAccount);
         let table: &[(S, S, Option<Change>)] = &[
             (S::Ok, S::Credentials, Some((S::Credentials, notify))),

@@ -14,7 +14,7 @@ pub struct CallbackPorts<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallbackOutcome {
-    Recorded(Account),
+    Recorded(Box<Account>),
     /// A status we do not act on here (a failure status, if Unipile ever sends one).
     Ignored(AccountStatus),
 }
@@ -63,6 +63,7 @@ pub async fn record_callback(
         user_id: token.user_id,
         account_type: confirmed.account_type,
         display_name: confirmed.display_name,
+        linkedin_member_id: None,
         status: AccountStatus::Ok,
     };
     let account = ports
@@ -83,5 +84,5 @@ pub async fn record_callback(
         event = %event.status,
         "account connected"
     );
-    Ok(CallbackOutcome::Recorded(account))
+    Ok(CallbackOutcome::Recorded(Box::new(account)))
 }

@@ -3,8 +3,12 @@
 
 pub mod accounts;
 pub mod connect_callback;
+mod cookie_login;
+pub mod cookie_sync;
 mod error;
+pub mod follow_ups;
 pub mod hosted_link;
+pub mod reconnect_retry;
 pub mod status_webhook;
 
 pub use error::FlowError;

@@ -2,7 +2,7 @@
 
 use super::response::build;
 use crate::flows::FlowError;
-use crate::ports::{StoreError, UnipileError};
+use crate::ports::{StoreError, UnipileError, UnipileErrorType};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -60,6 +60,24 @@ impl Problem {
 impl From<&UnipileError> for Problem {
     fn from(error: &UnipileError) -> Self {
         let mut problem = match error {
+            UnipileError::Api {
+                error_type:
+                    UnipileErrorType::InvalidCredentials | UnipileErrorType::ExpiredCredentials,
+                ..
+            } => Self::new(
+                422,
+                "credentials-refused",
+                "The provider did not accept these credentials",
+                error.to_string(),
+            ),
+            UnipileError::Api {
+                status: 409 | 425, ..
+            } => Self::new(
+                409,
+                "authentication-in-progress",
+                "Another authentication of this account is in progress; try again shortly",
+                error.to_string(),
+            ),
             UnipileError::Api { status: 429, .. } => Self::new(
                 503,
                 "unipile-busy",
@@ -143,7 +161,6 @@ impl From<FlowError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::UnipileErrorType;
 
     #[test]
     fn unipile_failures_become_gateway_problems_with_their_type() {

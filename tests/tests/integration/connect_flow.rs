@@ -149,7 +149,7 @@ async fn given_a_recorded_account_when_the_callback_is_replayed_then_there_is_st
     let id = AccountId::parse(world.simulator.accounts()[0].id.clone()).expect("id");
     let first = store.get_account(&id).await.expect("read").expect("stored");
 
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    world.clock.advance(chrono::Duration::minutes(1));
     for _ in 0..3 {
         let response =
             connect_callback::handler(&world.connect_callback, notify(&notify_url, &body))

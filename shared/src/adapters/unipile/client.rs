@@ -1,13 +1,19 @@
 use super::dsn::UnipileDsn;
 use super::error::{UnipileError, UnipileErrorType};
-use super::wire::{AccountResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse, ObjectOnly};
+use super::wire::{
+    AccountResponse, CookieAuthResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse,
+    LinkedinCookieBody, ObjectOnly,
+};
 use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
-use crate::ports::{HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount};
+use crate::ports::{
+    CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount,
+};
 use async_trait::async_trait;
 use chrono::SecondsFormat;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use std::net::IpAddr;
 use std::time::Duration;
 use url::Url;
 
@@ -49,8 +55,8 @@ impl HttpUnipile {
             .header(reqwest::header::ACCEPT, "application/json")
     }
 
-    /// Sends with bounded retries on 429/5xx and transport failures. Only for calls that are
-    /// safe to repeat: all the calls this client makes today are.
+    /// Sends with bounded retries on 429/5xx and transport failures: only for calls that are
+    /// safe to repeat.
     async fn send(
         &self,
         what: &'static str,
@@ -217,6 +223,77 @@ impl Unipile for HttpUnipile {
             Some("AccountFailedToRestart") => Ok(RestartOutcome::FailedToRestart),
             other => Err(UnipileError::UnexpectedResponse(format!(
                 "restart answered object {other:?}"
+            ))),
+        }
+    }
+
+    async fn connect_linkedin(
+        &self,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(&["accounts"], login).await
+    }
+
+    async fn reconnect_linkedin(
+        &self,
+        account_id: &AccountId,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(&["accounts", account_id.as_str()], login)
+            .await
+    }
+}
+
+/// A LinkedIn login can take Unipile a while (it drives a real session); still under API
+/// Gateway's 29 s.
+const COOKIE_AUTH_TIMEOUT: Duration = Duration::from_secs(25);
+
+impl HttpUnipile {
+    /// Sent once: a repeated connect could start a second authentication (425) or create a
+    /// second account.
+    async fn cookie_auth(
+        &self,
+        segments: &[&str],
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        let body = LinkedinCookieBody {
+            provider: "LINKEDIN",
+            access_token: login.cookies.li_at.expose_secret(),
+            premium_token: login.cookies.li_a.as_ref().map(|v| v.expose_secret()),
+            user_agent: &login.user_agent,
+            country: login
+                .country
+                .as_ref()
+                .map(|c| c.as_str().to_ascii_lowercase()),
+            // Unipile infers the proxy location from an IPv4 address (contract §4a).
+            ip: login.ip.filter(IpAddr::is_ipv4).map(|ip| ip.to_string()),
+        };
+        let response = self
+            .request(Method::POST, segments)
+            .timeout(COOKIE_AUTH_TIMEOUT.max(self.settings.timeout))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| UnipileError::Transport(e.without_url().to_string()))?;
+        let answer: CookieAuthResponse = read(response).await?;
+        let account_id = answer
+            .account_id
+            .map(AccountId::parse)
+            .transpose()
+            .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?;
+        match (answer.object.as_deref(), account_id) {
+            (Some("AccountCreated" | "AccountReconnected"), Some(id)) => {
+                Ok(CookieAuthOutcome::Connected(id))
+            }
+            (Some("Checkpoint"), account_id) => Ok(CookieAuthOutcome::Checkpoint {
+                account_id,
+                checkpoint_type: answer
+                    .checkpoint
+                    .and_then(|c| c.kind)
+                    .unwrap_or_else(|| "UNKNOWN".to_owned()),
+            }),
+            (other, _) => Err(UnipileError::UnexpectedResponse(format!(
+                "cookie login answered object {other:?}"
             ))),
         }
     }

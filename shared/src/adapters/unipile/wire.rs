@@ -65,3 +65,34 @@ pub(super) struct ObjectOnly {
     #[serde(default)]
     pub object: Option<String>,
 }
+
+/// `POST /api/v1/accounts[/{id}]` with LinkedIn cookies (contract §4a, §4b).
+#[derive(Serialize)]
+pub(super) struct LinkedinCookieBody<'a> {
+    pub provider: &'static str,
+    pub access_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub premium_token: Option<&'a str>,
+    pub user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+}
+
+/// `AccountCreated` / `AccountReconnected` / `Checkpoint` (contract §4c).
+#[derive(Debug, Deserialize)]
+pub(super) struct CookieAuthResponse {
+    #[serde(default)]
+    pub object: Option<String>,
+    #[serde(default)]
+    pub account_id: Option<String>,
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointBody>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CheckpointBody {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}

@@ -1,0 +1,8 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    unipile_connect::runtime::serve(
+        cookie_sync::ExtensionCookies::from_env,
+        cookie_sync::handler,
+    )
+    .await
+}

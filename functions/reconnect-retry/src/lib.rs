@@ -1,0 +1,66 @@
+//! One cookie-reconnect attempt, invoked by EventBridge Scheduler with `{"account_id","attempt"}`.
+//! A failure it cannot finish (storage, mail) fails the invocation, so Scheduler's retry policy
+//! runs it again (then its dead-letter queue); a bad input is logged and dropped.
+
+use lambda_http::Error;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use unipile_connect::config::{self, ConfigError, EnvSource};
+use unipile_connect::deps::{self, Deps};
+use unipile_connect::domain::reconnect::ReconnectAttempt;
+use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
+use unipile_connect::flows::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
+use unipile_connect::ports::{Cipher, Mailer, RetryScheduler};
+
+pub struct ReconnectRetry {
+    pub deps: Deps,
+    pub mailer: Arc<dyn Mailer>,
+    pub scheduler: Arc<dyn RetryScheduler>,
+    pub cipher: Arc<dyn Cipher>,
+    pub settings: FollowUpSettings,
+}
+
+impl ReconnectRetry {
+    pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
+        let aws = config::aws_sdk_config(&env).await;
+        Ok(Self {
+            mailer: deps::ses_mailer(&env, &aws)?,
+            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
+            cipher: deps::kms_cipher(&env, &aws)?,
+            settings: config::follow_up_settings(&env)?,
+            deps: Deps::from_env(&env, &aws)?,
+        })
+    }
+}
+
+pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error> {
+    let input: ReconnectAttempt = match serde_json::from_value(event) {
+        Ok(input) => input,
+        Err(error) => {
+            tracing::error!(%error, "reconnect-retry input is not {{\"account_id\",\"attempt\"}}: dropped");
+            return Ok(json!({"outcome": "invalid_input"}));
+        }
+    };
+    let ports = ReconnectPorts {
+        follow_ups: FollowUpPorts {
+            store: app.deps.store.as_ref(),
+            unipile: app.deps.unipile.as_ref(),
+            mailer: app.mailer.as_ref(),
+            scheduler: app.scheduler.as_ref(),
+            clock: app.deps.clock.as_ref(),
+        },
+        cipher: app.cipher.as_ref(),
+    };
+    let outcome = run_attempt(ports, &app.settings, &input).await?;
+    Ok(match outcome {
+        AttemptOutcome::Skipped(reason) => json!({"outcome": "skipped", "reason": reason}),
+        AttemptOutcome::Reconnected => json!({"outcome": "reconnected"}),
+        AttemptOutcome::Retrying { next_attempt } => {
+            json!({"outcome": "retrying", "next_attempt": next_attempt})
+        }
+        AttemptOutcome::Exhausted => json!({"outcome": "exhausted"}),
+        AttemptOutcome::NeedsUser { checkpoint } => {
+            json!({"outcome": "needs_user", "checkpoint": checkpoint})
+        }
+    })
+}

@@ -1,0 +1,8 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    unipile_connect::runtime::serve_events(
+        reconnect_retry::ReconnectRetry::from_env,
+        reconnect_retry::handler,
+    )
+    .await
+}

@@ -1,0 +1,74 @@
+//! Logging in to LinkedIn through Unipile with the extension's cookies, and keeping the cookie
+//! record's Unipile side up to date with what happened.
+
+use super::FlowError;
+use crate::domain::cookies::LinkedinCookies;
+use crate::domain::{AccountId, AccountStatus, CookieRecord};
+use crate::ports::{
+    AccountStore, Cipher, CookieAuthOutcome, CookieLogin, CookieResult, UnipileError,
+};
+use chrono::{DateTime, Utc};
+
+/// The login stored in `record`, opened: the cookies exist in clear only in this value.
+pub async fn stored_login(
+    cipher: &dyn Cipher,
+    record: &CookieRecord,
+) -> Result<CookieLogin, FlowError> {
+    let open = |sealed| cipher.open(sealed, &record.user_id, &record.member_id);
+    let li_at = open(&record.li_at)
+        .await
+        .map_err(|e| FlowError::Internal(e.to_string()))?;
+    let li_a = match &record.li_a {
+        Some(sealed) => Some(
+            open(sealed)
+                .await
+                .map_err(|e| FlowError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(CookieLogin {
+        cookies: LinkedinCookies { li_at, li_a },
+        user_agent: record.user_agent.clone(),
+        country: record.country.clone(),
+        ip: record.ip,
+    })
+}
+
+/// Records on the cookie record what Unipile answered to a login.
+pub async fn record_login_result(
+    store: &dyn AccountStore,
+    record: &CookieRecord,
+    account_id: Option<&AccountId>,
+    outcome: &Result<CookieAuthOutcome, UnipileError>,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let result = match outcome {
+        Ok(CookieAuthOutcome::Connected(id)) => CookieResult {
+            unipile_account_id: Some(id.clone()),
+            unipile_status: Some(AccountStatus::Ok),
+            ..CookieResult::default()
+        },
+        Ok(CookieAuthOutcome::Checkpoint {
+            account_id: checkpoint_account,
+            checkpoint_type,
+        }) => CookieResult {
+            unipile_account_id: checkpoint_account.clone().or_else(|| account_id.cloned()),
+            checkpoint: Some(checkpoint_type.clone()),
+            ..CookieResult::default()
+        },
+        Err(error) => CookieResult {
+            last_error: Some(match error {
+                UnipileError::Api {
+                    status, error_type, ..
+                } => format!("{status} {error_type}"),
+                UnipileError::Transport(_) => "unreachable".to_owned(),
+                UnipileError::UnexpectedResponse(_) => "unexpected response".to_owned(),
+            }),
+            ..CookieResult::default()
+        },
+    };
+    store
+        .record_cookie_result(&record.user_id, &record.member_id, &result, now)
+        .await?;
+    Ok(())
+}

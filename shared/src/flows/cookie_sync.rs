@@ -1,0 +1,179 @@
+//! `POST /extension/cookies`: the extension's newest LinkedIn cookie for the signed-in user.
+//! Stored encrypted; used at once to connect an account when there is none yet, or to
+//! reconnect one that is waiting for its hourly attempts.
+
+use super::FlowError;
+use super::cookie_login::record_login_result;
+use crate::domain::cookies::CookieSync;
+use crate::domain::{AccountId, AccountStatus, Provider};
+use crate::http::Caller;
+use crate::ports::{
+    AccountStore, Cipher, Clock, ConnectedAccount, CookieAuthOutcome, CookieLogin, CookieUpdate,
+    ReconnectStep, RetryScheduler, StoreError, Unipile,
+};
+use chrono::Duration;
+
+#[derive(Clone, Copy)]
+pub struct CookieSyncPorts<'a> {
+    pub store: &'a dyn AccountStore,
+    pub unipile: &'a dyn Unipile,
+    pub scheduler: &'a dyn RetryScheduler,
+    pub cipher: &'a dyn Cipher,
+    pub clock: &'a dyn Clock,
+}
+
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    /// At most one connect (or immediate reconnect) per cookie record in this time.
+    pub connect_throttle: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// A new Unipile account was connected with the cookie.
+    Connected(AccountId),
+    /// LinkedIn wants a verification before the account connects.
+    Checkpoint {
+        account_id: Option<AccountId>,
+        checkpoint: String,
+    },
+    /// An account waiting for its reconnect was reconnected with this fresh cookie.
+    Reconnected(AccountId),
+    /// Stored; nothing else to do now.
+    Stored,
+    /// Stored; a connect was tried too recently to try again.
+    Throttled,
+}
+
+pub async fn sync_cookies(
+    ports: CookieSyncPorts<'_>,
+    settings: &CookieSettings,
+    caller: &Caller,
+    sync: CookieSync,
+) -> Result<SyncOutcome, FlowError> {
+    let f = ports;
+    let now = f.clock.now();
+    let (user, member) = (&caller.user_id, &sync.member_id);
+    let seal = |secret| ports.cipher.seal(secret, user, member);
+    let li_at = seal(&sync.cookies.li_at)
+        .await
+        .map_err(|e| FlowError::Internal(e.to_string()))?;
+    let li_a = match &sync.cookies.li_a {
+        Some(li_a) => Some(
+            seal(li_a)
+                .await
+                .map_err(|e| FlowError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let update = CookieUpdate {
+        user_id: user.clone(),
+        member_id: member.clone(),
+        li_at,
+        li_a,
+        user_agent: sync.user_agent.clone(),
+        ip: sync.ip,
+        country: sync.country.clone(),
+    };
+    let record = f.store.save_cookie(&update, now).await?;
+    tracing::info!(user_id = %user, linkedin_member_id = %member, "extension cookie stored");
+
+    let waiting = match &record.unipile_account_id {
+        None => None,
+        Some(id) => match f.store.get_account(id).await? {
+            Some(account) if account.status == AccountStatus::Credentials => {
+                account.cookie_reconnect.map(|s| (id.clone(), s))
+            }
+            _ => return Ok(SyncOutcome::Stored),
+        },
+    };
+    if record.unipile_account_id.is_some() && waiting.is_none() {
+        return Ok(SyncOutcome::Stored);
+    }
+    // One try per record per throttle window, decided by a conditional write: of parallel
+    // syncs, one calls Unipile.
+    if !f
+        .store
+        .claim_connect_attempt(user, member, now, now - settings.connect_throttle)
+        .await?
+    {
+        tracing::info!(user_id = %user, linkedin_member_id = %member, "connect throttled");
+        return Ok(SyncOutcome::Throttled);
+    }
+    // The cookie just received, still in memory: no need to decrypt what was just sealed.
+    let login = CookieLogin {
+        cookies: sync.cookies,
+        user_agent: sync.user_agent,
+        country: sync.country,
+        ip: sync.ip,
+    };
+    match waiting {
+        None => {
+            let outcome = f.unipile.connect_linkedin(&login).await;
+            record_login_result(f.store, &record, None, &outcome, now).await?;
+            match outcome? {
+                CookieAuthOutcome::Connected(account_id) => {
+                    let connection = ConnectedAccount {
+                        account_id: account_id.clone(),
+                        user_id: user.clone(),
+                        account_type: Provider::Linkedin,
+                        status: AccountStatus::Ok,
+                        display_name: None,
+                        linkedin_member_id: Some(member.clone()),
+                    };
+                    f.store.record_connection(&connection, now).await.map_err(
+                        |error| match error {
+                            StoreError::OwnedByAnotherUser => FlowError::Conflict(format!(
+                                "account {account_id} belongs to another user"
+                            )),
+                            other => FlowError::Store(other),
+                        },
+                    )?;
+                    tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "account connected with the extension's cookie");
+                    Ok(SyncOutcome::Connected(account_id))
+                }
+                CookieAuthOutcome::Checkpoint {
+                    account_id,
+                    checkpoint_type,
+                } => {
+                    tracing::info!(user_id = %user, linkedin_member_id = %member, checkpoint = %checkpoint_type, "connect needs a checkpoint");
+                    Ok(SyncOutcome::Checkpoint {
+                        account_id,
+                        checkpoint: checkpoint_type,
+                    })
+                }
+            }
+        }
+        Some((account_id, state)) => {
+            let outcome = f.unipile.reconnect_linkedin(&account_id, &login).await;
+            record_login_result(f.store, &record, Some(&account_id), &outcome, now).await?;
+            match outcome {
+                Ok(CookieAuthOutcome::Connected(_)) => {
+                    let step = ReconnectStep::Finished {
+                        reconnected: true,
+                        pending: None,
+                    };
+                    f.store
+                        .advance_reconnect(&account_id, state.next_attempt, &step, now)
+                        .await?;
+                    if let Err(error) = f.scheduler.cancel(&account_id, 0).await {
+                        tracing::warn!(account_id = %account_id, %error, "could not delete the remaining reconnect schedules");
+                    }
+                    tracing::info!(account_id = %account_id, user_id = %user, "account reconnected with a fresh cookie");
+                    Ok(SyncOutcome::Reconnected(account_id))
+                }
+                Ok(CookieAuthOutcome::Checkpoint {
+                    checkpoint_type, ..
+                }) => Ok(SyncOutcome::Checkpoint {
+                    account_id: Some(account_id),
+                    checkpoint: checkpoint_type,
+                }),
+                // The hourly attempts go on; the cookie is stored for them.
+                Err(error) => {
+                    tracing::warn!(account_id = %account_id, %error, "reconnect with a fresh cookie failed; hourly attempts continue");
+                    Ok(SyncOutcome::Stored)
+                }
+            }
+        }
+    }
+}

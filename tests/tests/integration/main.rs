@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so one moto server serves them all.
 
 mod connect_flow;
+mod cookie_reconnect;
 mod local_stack_http;
 mod secrets;
 mod secrets_manager;

@@ -391,22 +391,27 @@ async fn advance_clock(
             Problem::bad_request("`seconds` must be between 0 and 31 days").into_response(),
         );
     }
-    app.clock
-        .advance(chrono::Duration::seconds(advance.seconds));
+    let target = app.clock.now() + chrono::Duration::seconds(advance.seconds);
     let mut ran = Vec::new();
-    loop {
-        let due = app.scheduler.take_due(app.clock.now());
-        if due.is_empty() {
-            break;
+    // Time moves schedule by schedule, so each attempt runs at its own time and schedules the
+    // next one from there, as it would in AWS.
+    while let Some(schedule) = app.scheduler.take_next_due(target) {
+        let now = app.clock.now();
+        if schedule.at > now {
+            app.clock.advance(schedule.at - now);
         }
-        for schedule in due {
-            let input = serde_json::to_value(&schedule.input).unwrap_or_default();
-            let outcome = match reconnect_retry::handler(&app.reconnect_retry, input).await {
-                Ok(outcome) => outcome,
-                Err(error) => serde_json::json!({"outcome": "failed", "error": error.to_string()}),
-            };
-            ran.push(serde_json::json!({"schedule": schedule.name, "at": schedule.at, "result": outcome}));
-        }
+        let input = serde_json::to_value(&schedule.input).unwrap_or_default();
+        let outcome = match reconnect_retry::handler(&app.reconnect_retry, input).await {
+            Ok(outcome) => outcome,
+            Err(error) => serde_json::json!({"outcome": "failed", "error": error.to_string()}),
+        };
+        ran.push(
+            serde_json::json!({"schedule": schedule.name, "at": schedule.at, "result": outcome}),
+        );
+    }
+    let now = app.clock.now();
+    if target > now {
+        app.clock.advance(target - now);
     }
     axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran})).into_response()
 }

@@ -79,3 +79,185 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use std::collections::HashMap;
+    use unipile_connect::adapters::cipher::LocalCipher;
+    use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
+    use unipile_connect::domain::{LinkedinMemberId, UserId};
+    use unipile_connect::http::with_jwt_claims;
+    use unipile_connect::ports::{AccountStore, UnipileError, UnipileErrorType};
+
+    const UA: &str = "Mozilla/5.0 (Macintosh) Chrome/131.0";
+
+    fn world() -> MemoryWorld {
+        MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        )
+    }
+
+    fn app(world: &MemoryWorld) -> ExtensionCookies {
+        ExtensionCookies {
+            deps: world.deps(),
+            scheduler: world.scheduler.clone(),
+            cipher: Arc::new(LocalCipher::random().expect("key")),
+            settings: CookieSettings {
+                connect_throttle: Duration::minutes(5),
+            },
+            claims: ClaimNames::default(),
+        }
+    }
+
+    fn post(user: Option<&str>, body: &str) -> Request {
+        let request: Request = http::Request::builder()
+            .method("POST")
+            .uri("/extension/cookies")
+            .body(Body::from(body))
+            .expect("request");
+        match user {
+            Some(user) => with_jwt_claims(
+                request,
+                HashMap::from([("sub".to_owned(), user.to_owned())]),
+            ),
+            None => request,
+        }
+    }
+
+    fn cookies(li_at: &str, member: &str) -> String {
+        format!(r#"{{"li_at":"{li_at}","user_agent":"{UA}","linkedin_member_id":"{member}"}}"#)
+    }
+
+    fn text(response: &Response<Body>) -> String {
+        String::from_utf8_lossy(response.body().as_ref()).into_owned()
+    }
+
+    #[tokio::test]
+    async fn the_first_sync_connects_and_later_syncs_only_store() {
+        let world = world();
+        let app = app(&world);
+        let first = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(first.status(), 201);
+        assert!(!text(&first).contains("secret-a"));
+        let logins = world.unipile.cookie_logins();
+        assert_eq!(logins.len(), 1);
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&logins[0].1.cookies.li_at),
+            "secret-a"
+        );
+
+        world.clock.advance(Duration::minutes(10));
+        let later = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(later.status(), 200);
+        assert_eq!(
+            world.unipile.cookie_logins().len(),
+            1,
+            "an account exists: nothing to connect"
+        );
+        let user = UserId::parse("u1").expect("user");
+        let member = LinkedinMemberId::parse("42").expect("member");
+        let record = world
+            .store
+            .cookie(&user, &member)
+            .await
+            .expect("read")
+            .expect("record");
+        let opened = app
+            .cipher
+            .open(&record.li_at, &user, &member)
+            .await
+            .expect("opens");
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&opened),
+            "secret-b",
+            "the newest cookie is kept"
+        );
+    }
+
+    #[tokio::test]
+    async fn refused_cookies_are_a_422_then_the_throttle_holds_the_next_try() {
+        let world = world();
+        let app = app(&world);
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::Fail(UnipileError::Api {
+                status: 401,
+                error_type: UnipileErrorType::InvalidCredentials,
+                title: "bad cookie".into(),
+                detail: None,
+            })]);
+        let refused = handler(&app, post(Some("u1"), &cookies("expired", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(refused.status(), 422);
+        let throttled = handler(&app, post(Some("u1"), &cookies("expired2", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(throttled.status(), 200);
+        assert!(text(&throttled).contains("throttled"));
+        assert_eq!(world.unipile.cookie_logins().len(), 1);
+        world.clock.advance(Duration::minutes(6));
+        let retried = handler(&app, post(Some("u1"), &cookies("fresh", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(retried.status(), 201);
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_a_400_that_never_echoes_the_cookie_and_stores_nothing() {
+        let world = world();
+        let app = app(&world);
+        let cases = [
+            r#"{"li_at":"has space secret-x","user_agent":"ua","linkedin_member_id":"1"}"#
+                .to_owned(),
+            r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","country":"ZZ"}"#
+                .to_owned(),
+            r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","ip":"not-an-ip"}"#
+                .to_owned(),
+            r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","extra":"secret-x"}"#
+                .to_owned(),
+            r#"{"li_at":["secret-x"],"user_agent":"ua","linkedin_member_id":"1"}"#.to_owned(),
+            r#"{"li_at":"secret-x","user_agent":"ua"}"#.to_owned(),
+            "{not json secret-x".to_owned(),
+        ];
+        for body in cases {
+            let response = handler(&app, post(Some("u1"), &body))
+                .await
+                .expect("handled");
+            assert_eq!(response.status(), 400, "{body}");
+            assert!(
+                !text(&response).contains("secret-x"),
+                "{body}: {}",
+                text(&response)
+            );
+        }
+        let record = world
+            .store
+            .cookie(
+                &UserId::parse("u1").expect("user"),
+                &LinkedinMemberId::parse("1").expect("member"),
+            )
+            .await
+            .expect("read");
+        assert!(record.is_none());
+        assert!(world.unipile.cookie_logins().is_empty());
+    }
+
+    #[tokio::test]
+    async fn without_identity_nothing_is_read() {
+        let world = world();
+        let response = handler(&app(&world), post(None, &cookies("secret", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 401);
+        assert!(world.unipile.cookie_logins().is_empty());
+    }
+}

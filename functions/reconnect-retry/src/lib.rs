@@ -64,3 +64,67 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use unipile_connect::adapters::cipher::LocalCipher;
+    use unipile_connect::adapters::memory::MemoryWorld;
+    use unipile_connect::domain::notification::ReconnectLink;
+    use unipile_connect::domain::transitions::TransitionPolicy;
+
+    fn app(world: &MemoryWorld) -> ReconnectRetry {
+        ReconnectRetry {
+            deps: world.deps(),
+            mailer: world.mailer.clone(),
+            scheduler: world.scheduler.clone(),
+            cipher: Arc::new(LocalCipher::random().expect("key")),
+            settings: FollowUpSettings {
+                policy: TransitionPolicy::default(),
+                reconnect_link: ReconnectLink {
+                    app_base_url: "https://app.example.com".parse().expect("url"),
+                    path: "/accounts?reconnect={account_id}".into(),
+                },
+                stale_cookie_after: Duration::hours(24),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn an_input_that_is_not_an_attempt_is_dropped_not_retried() {
+        let world = MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        );
+        for input in [
+            json!({}),
+            json!({"account_id": "a", "attempt": -1}),
+            json!("text"),
+            json!({"account_id": "a", "attempt": 1, "x": 1}),
+        ] {
+            let outcome = handler(&app(&world), input.clone())
+                .await
+                .expect("not an error");
+            assert_eq!(outcome["outcome"], "invalid_input", "{input}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_for_an_unknown_account_is_skipped() {
+        let world = MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        );
+        let outcome = handler(&app(&world), json!({"account_id": "gone", "attempt": 0}))
+            .await
+            .expect("ran");
+        assert_eq!(
+            outcome,
+            json!({"outcome": "skipped", "reason": "no such account"})
+        );
+        assert!(world.unipile.cookie_logins().is_empty());
+    }
+}

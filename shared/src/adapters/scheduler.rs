@@ -137,7 +137,7 @@ pub struct PendingSchedule {
     pub input: ReconnectAttempt,
 }
 
-/// Schedules kept in memory; nothing fires by itself: [`MemoryScheduler::take_due`] hands
+/// Schedules kept in memory; nothing fires by itself: [`MemoryScheduler::take_next_due`] hands
 /// over what is due, as the scheduler would invoke it, and forgets it (ActionAfterCompletion).
 #[derive(Debug, Default)]
 pub struct MemoryScheduler {
@@ -160,20 +160,16 @@ impl MemoryScheduler {
         pending
     }
 
-    /// The schedules due at `now`, soonest first, removed as they run.
-    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<PendingSchedule> {
+    /// The soonest schedule due at or before `limit`, removed as it runs.
+    pub fn take_next_due(&self, limit: DateTime<Utc>) -> Option<PendingSchedule> {
         let mut schedules = self.lock();
-        let due: Vec<String> = schedules
+        let next = schedules
             .values()
-            .filter(|s| s.at <= now)
-            .map(|s| s.name.clone())
-            .collect();
-        let mut taken: Vec<PendingSchedule> = due
-            .iter()
-            .filter_map(|name| schedules.remove(name))
-            .collect();
-        taken.sort_by_key(|s| (s.at, s.name.clone()));
-        taken
+            .filter(|s| s.at <= limit)
+            .min_by_key(|s| (s.at, s.name.clone()))?
+            .name
+            .clone();
+        schedules.remove(&next)
     }
 }
 
@@ -243,11 +239,11 @@ mod tests {
                 .expect("again: no change");
         }
         assert_eq!(scheduler.pending().len(), 3);
-        let due = scheduler.take_due(t0 + chrono::Duration::minutes(90));
-        assert_eq!(
-            due.iter().map(|s| s.input.attempt).collect::<Vec<_>>(),
-            vec![0, 1]
-        );
+        let limit = t0 + chrono::Duration::minutes(90);
+        let due: Vec<u32> = std::iter::from_fn(|| scheduler.take_next_due(limit))
+            .map(|s| s.input.attempt)
+            .collect();
+        assert_eq!(due, vec![0, 1]);
         scheduler.cancel(&account_id, 2).await.expect("cancelled");
         assert!(scheduler.pending().is_empty());
     }

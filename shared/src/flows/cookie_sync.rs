@@ -9,7 +9,7 @@ use crate::domain::{AccountId, AccountStatus, Provider};
 use crate::http::Caller;
 use crate::ports::{
     AccountStore, Cipher, Clock, ConnectedAccount, CookieAuthOutcome, CookieLogin, CookieUpdate,
-    ReconnectStep, RetryScheduler, StoreError, Unipile,
+    ReconnectStep, RetryScheduler, StoreError, Unipile, UserProfile,
 };
 use chrono::Duration;
 
@@ -129,6 +129,15 @@ pub async fn sync_cookies(
                             other => FlowError::Store(other),
                         },
                     )?;
+                    // Where to write if this account ever needs the user (as a hosted link records it).
+                    if let Some(email) = &caller.email {
+                        let profile = UserProfile {
+                            user_id: user.clone(),
+                            email: email.clone(),
+                            updated_at: now,
+                        };
+                        f.store.save_profile(&profile).await?;
+                    }
                     tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "account connected with the extension's cookie");
                     Ok(SyncOutcome::Connected(account_id))
                 }

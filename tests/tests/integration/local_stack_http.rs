@@ -174,3 +174,126 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         .expect("html");
     assert!(landing.contains("Connect an account") && landing.contains("Reconnect"));
 }
+
+async fn post_json(
+    http: &reqwest::Client,
+    url: String,
+    bearer: Option<&str>,
+    body: &str,
+) -> (u16, Value) {
+    let mut request = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", bearer);
+    }
+    let response = request.send().await.expect("answer");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on_the_virtual_clock()
+{
+    // The embedded default: memory store, built-in simulator, no AWS.
+    let stack = LocalStack::start(0, std::collections::HashMap::new())
+        .await
+        .expect("local stack starts");
+    let base = &stack.base_url;
+    let http = client();
+    let token: Value = http
+        .get(format!(
+            "{base}/_local/token?sub=extension-user&email=extension-user@example.com"
+        ))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
+
+    let cookies = r#"{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"777"}"#;
+    let (status, connected) = post_json(
+        &http,
+        format!("{base}/extension/cookies"),
+        Some(&bearer),
+        cookies,
+    )
+    .await;
+    assert_eq!(status, 201, "{connected}");
+    let account_id = connected["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+
+    let fail = r#"{"outcomes":["provider_error","provider_error","provider_error","provider_error","provider_error"]}"#;
+    let (status, _) = post_json(&http, format!("{base}/_sim/cookie-outcomes"), None, fail).await;
+    assert_eq!(status, 204);
+    let (status, _) = post_json(
+        &http,
+        format!("{base}/_sim/accounts/{account_id}/status"),
+        None,
+        r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let schedules: Value = http
+        .get(format!("{base}/_local/schedules"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(schedules["schedules"].as_array().map(Vec::len), Some(1));
+    assert_eq!(schedules["schedules"][0]["input"]["attempt"], 0);
+
+    let (status, advanced) = post_json(
+        &http,
+        format!("{base}/_local/clock/advance"),
+        None,
+        r#"{"seconds":18000}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let outcomes: Vec<&str> = advanced["ran"]
+        .as_array()
+        .expect("ran")
+        .iter()
+        .map(|r| r["result"]["outcome"].as_str().expect("outcome"))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec!["retrying", "retrying", "retrying", "retrying", "exhausted"]
+    );
+
+    let emails: Value = http
+        .get(format!("{base}/_local/emails"))
+        .send()
+        .await
+        .expect("emails")
+        .json()
+        .await
+        .expect("json");
+    let emails = emails.as_array().expect("list");
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["to"], "extension-user@example.com");
+    assert!(
+        emails[0]["text"]
+            .as_str()
+            .expect("text")
+            .contains("once an hour for four hours")
+    );
+    let schedules: Value = http
+        .get(format!("{base}/_local/schedules"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(schedules["schedules"], serde_json::json!([]));
+}

@@ -5,8 +5,24 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 use std::collections::HashMap;
 use std::future::Future;
 
-/// Builds the function's dependencies once from the environment (and `SECRETS_ARN`), then serves invocations with
-/// `handler`. A configuration error stops the cold start with the variable's name.
+/// Logs, then the function's dependencies, built once from the environment (and
+/// `SECRETS_ARN`). A configuration error stops the cold start with the variable's name.
+async fn cold_start<App, Build, BuildFut>(build: Build) -> Result<&'static App, Error>
+where
+    App: 'static,
+    Build: FnOnce(HashMap<String, String>) -> BuildFut,
+    BuildFut: Future<Output = Result<App, ConfigError>>,
+{
+    crate::telemetry::init_lambda();
+    let started = async { build(config::with_secrets(std::env::vars().collect()).await?).await };
+    let app = started.await.inspect_err(|error| {
+        tracing::error!(%error, "configuration error: the function cannot start");
+    })?;
+    // Built once per execution environment and used until it is frozen for good.
+    Ok(Box::leak(Box::new(app)))
+}
+
+/// Serves HTTP invocations (API Gateway, function URLs) with `handler`, after [`cold_start`].
 pub async fn serve<App, Build, BuildFut, Handler, HandlerFut>(
     build: Build,
     handler: Handler,
@@ -18,13 +34,7 @@ where
     Handler: Fn(&'static App, Request) -> HandlerFut,
     HandlerFut: Future<Output = Result<Response<Body>, Error>> + Send,
 {
-    crate::telemetry::init_lambda();
-    let started = async { build(config::with_secrets(std::env::vars().collect()).await?).await };
-    let app = started.await.inspect_err(|error| {
-        tracing::error!(%error, "configuration error: the function cannot start");
-    })?;
-    // Built once per execution environment and used until it is frozen for good.
-    let app: &'static App = Box::leak(Box::new(app));
+    let app = cold_start(build).await?;
     let handler = &handler;
     lambda_http::run(service_fn(move |request| handler(app, request))).await
 }
@@ -42,12 +52,7 @@ where
     Handler: Fn(&'static App, serde_json::Value) -> HandlerFut,
     HandlerFut: Future<Output = Result<serde_json::Value, Error>> + Send,
 {
-    crate::telemetry::init_lambda();
-    let started = async { build(config::with_secrets(std::env::vars().collect()).await?).await };
-    let app = started.await.inspect_err(|error| {
-        tracing::error!(%error, "configuration error: the function cannot start");
-    })?;
-    let app: &'static App = Box::leak(Box::new(app));
+    let app = cold_start(build).await?;
     let handler = &handler;
     lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
         move |event: lambda_http::LambdaEvent<serde_json::Value>| handler(app, event.payload),

@@ -42,13 +42,7 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
         }
     };
     let ports = ReconnectPorts {
-        follow_ups: FollowUpPorts {
-            store: app.deps.store.as_ref(),
-            unipile: app.deps.unipile.as_ref(),
-            mailer: app.mailer.as_ref(),
-            scheduler: app.scheduler.as_ref(),
-            clock: app.deps.clock.as_ref(),
-        },
+        follow_ups: FollowUpPorts::new(&app.deps, app.mailer.as_ref(), app.scheduler.as_ref()),
         cipher: app.cipher.as_ref(),
     };
     let outcome = run_attempt(ports, &app.settings, &input).await?;

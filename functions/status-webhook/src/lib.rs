@@ -62,13 +62,7 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
     }
     let event = UnipileEvent::parse(request.body().as_ref())
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    let ports = FollowUpPorts {
-        store: app.deps.store.as_ref(),
-        unipile: app.deps.unipile.as_ref(),
-        mailer: app.mailer.as_ref(),
-        scheduler: app.scheduler.as_ref(),
-        clock: app.deps.clock.as_ref(),
-    };
+    let ports = FollowUpPorts::new(&app.deps, app.mailer.as_ref(), app.scheduler.as_ref());
     let outcome = handle_status_event(ports, &app.settings, &event).await?;
     let outcome = match outcome {
         WebhookOutcome::UnknownAccount => "unknown_account",

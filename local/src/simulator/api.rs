@@ -45,6 +45,26 @@ pub(super) fn admit(
         .map(|fault| envelope(fault.status, &fault.error_type, "Simulated failure"))
 }
 
+/// A POST with a JSON body: recorded and admitted like any call, then `serve`d; a body that
+/// is not JSON gets Unipile's `malformed_request`.
+pub(super) fn post_json(
+    sim: &Simulator,
+    route: &str,
+    path: String,
+    headers: &HeaderMap,
+    body: &str,
+    serve: impl FnOnce(&Value) -> Response,
+) -> Response {
+    let json: Option<Value> = serde_json::from_str(body).ok();
+    if let Some(refused) = admit(sim, route, "POST", path, headers, json.clone()) {
+        return refused;
+    }
+    match json {
+        Some(json) => serve(&json),
+        None => envelope(400, "errors/malformed_request", "The body is not JSON"),
+    }
+}
+
 const LINK_FIELDS: &[&str] = &[
     "type",
     "providers",
@@ -183,36 +203,25 @@ pub(super) async fn create_hosted_link(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let json: Option<Value> = serde_json::from_str(&body).ok();
-    if let Some(refused) = admit(
-        &sim,
-        "hosted_link",
-        "POST",
-        "/api/v1/hosted/accounts/link".into(),
-        &headers,
-        json.clone(),
-    ) {
-        return refused;
-    }
-    let Some(json) = json else {
-        return envelope(400, "errors/malformed_request", "The body is not JSON");
-    };
-    let link = match parse_link(&sim, &json) {
-        Ok(link) => link,
-        Err(reason) => return envelope(400, "errors/invalid_parameters", &reason),
-    };
-    let token = new_id();
-    sim.lock().links.insert(token.clone(), link);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let url = format!("http://{host}/_sim/hosted/{token}");
-    (
-        StatusCode::CREATED,
-        Json(json!({"object": "HostedAuthURL", "url": url})),
-    )
-        .into_response()
+    let path = "/api/v1/hosted/accounts/link".to_owned();
+    post_json(&sim, "hosted_link", path, &headers, &body, |json| {
+        let link = match parse_link(&sim, json) {
+            Ok(link) => link,
+            Err(reason) => return envelope(400, "errors/invalid_parameters", &reason),
+        };
+        let token = new_id();
+        sim.lock().links.insert(token.clone(), link);
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let url = format!("http://{host}/_sim/hosted/{token}");
+        (
+            StatusCode::CREATED,
+            Json(json!({"object": "HostedAuthURL", "url": url})),
+        )
+            .into_response()
+    })
 }
 
 fn account_json(account: &super::SimAccount) -> Value {

@@ -2,7 +2,7 @@
 //! `POST /api/v1/accounts/{id}` reconnects. Answers follow a script set through
 //! `POST /_sim/cookie-outcomes`; with none scripted, logins succeed.
 
-use super::api::{admit, envelope};
+use super::api::{envelope, post_json};
 use super::state::{SimAccount, Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -143,22 +143,18 @@ pub(super) async fn connect(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let json: Option<Value> = serde_json::from_str(&body).ok();
-    if let Some(refused) = admit(
+    let path = "/api/v1/accounts".to_owned();
+    post_json(
         &sim,
         "connect_account",
-        "POST",
-        "/api/v1/accounts".into(),
+        path,
         &headers,
-        json.clone(),
-    ) {
-        return refused;
-    }
-    match json.as_ref().map(check_body) {
-        None => envelope(400, "errors/malformed_request", "The body is not JSON"),
-        Some(Err(reason)) => envelope(400, "errors/invalid_parameters", &reason),
-        Some(Ok(())) => login(&sim, None),
-    }
+        &body,
+        |json| match check_body(json) {
+            Ok(()) => login(&sim, None),
+            Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
+        },
+    )
 }
 
 pub(super) async fn reconnect(
@@ -167,22 +163,18 @@ pub(super) async fn reconnect(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let json: Option<Value> = serde_json::from_str(&body).ok();
-    if let Some(refused) = admit(
+    let path = format!("/api/v1/accounts/{id}");
+    post_json(
         &sim,
         "reconnect_account",
-        "POST",
-        format!("/api/v1/accounts/{id}"),
+        path,
         &headers,
-        json.clone(),
-    ) {
-        return refused;
-    }
-    match json.as_ref().map(check_body) {
-        None => envelope(400, "errors/malformed_request", "The body is not JSON"),
-        Some(Err(reason)) => envelope(400, "errors/invalid_parameters", &reason),
-        Some(Ok(())) => login(&sim, Some(&id)),
-    }
+        &body,
+        |json| match check_body(json) {
+            Ok(()) => login(&sim, Some(&id)),
+            Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
+        },
+    )
 }
 
 #[derive(Deserialize)]

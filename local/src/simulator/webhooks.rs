@@ -1,7 +1,7 @@
 //! Webhooks as Unipile keeps them (contract §5a) and the delivery of account-status events
 //! (§5b, §5c): JSON body, the registered headers, up to five retries on anything but 200.
 
-use super::api::{admit, envelope};
+use super::api::{admit, envelope, post_json};
 use super::state::{Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -178,32 +178,26 @@ pub(super) async fn create_webhook(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let json: Option<Value> = serde_json::from_str(&body).ok();
-    if let Some(refused) = admit(
+    let path = "/api/v1/webhooks".to_owned();
+    post_json(
         &sim,
         "create_webhook",
-        "POST",
-        "/api/v1/webhooks".into(),
+        path,
         &headers,
-        json.clone(),
-    ) {
-        return refused;
-    }
-    let Some(json) = json else {
-        return envelope(400, "errors/malformed_request", "The body is not JSON");
-    };
-    match parse_webhook(&json) {
-        Ok(webhook) => {
-            let id = webhook.id.clone();
-            sim.lock().webhooks.push(webhook);
-            (
-                StatusCode::CREATED,
-                Json(json!({"object": "WebhookCreated", "webhook_id": id})),
-            )
-                .into_response()
-        }
-        Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
-    }
+        &body,
+        |json| match parse_webhook(json) {
+            Ok(webhook) => {
+                let id = webhook.id.clone();
+                sim.lock().webhooks.push(webhook);
+                (
+                    StatusCode::CREATED,
+                    Json(json!({"object": "WebhookCreated", "webhook_id": id})),
+                )
+                    .into_response()
+            }
+            Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
+        },
+    )
 }
 
 pub(super) async fn list_webhooks(State(sim): State<Simulator>, headers: HeaderMap) -> Response {

@@ -3,6 +3,7 @@
 //! way, then clears it only if it is still the same one.
 
 use super::FlowError;
+use crate::deps::Deps;
 use crate::domain::notification::{Detail, ReconnectLink, credentials_needed};
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
@@ -29,6 +30,19 @@ pub struct FollowUpPorts<'a> {
     pub mailer: &'a dyn Mailer,
     pub scheduler: &'a dyn RetryScheduler,
     pub clock: &'a dyn Clock,
+}
+
+impl<'a> FollowUpPorts<'a> {
+    /// The shared ports plus the two only follow-ups need.
+    pub fn new(deps: &'a Deps, mailer: &'a dyn Mailer, scheduler: &'a dyn RetryScheduler) -> Self {
+        Self {
+            store: deps.store.as_ref(),
+            unipile: deps.unipile.as_ref(),
+            mailer,
+            scheduler,
+            clock: deps.clock.as_ref(),
+        }
+    }
 }
 
 /// A new follow-up, held by the caller that records it.

@@ -4,6 +4,11 @@ use harness::world::aws_env;
 use local_stack::stack::LocalStack;
 use serde_json::Value;
 
+async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    let response = http.get(url).send().await.expect("an answer");
+    response.json().await.expect("a JSON body")
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -40,16 +45,11 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         .expect("answer");
     assert_eq!(anonymous.status(), 401);
 
-    let token: Value = http
-        .get(format!(
-            "{base}/_local/token?sub=http-user&email=http-user@example.com"
-        ))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
+    let token: Value = get_json(
+        &http,
+        format!("{base}/_local/token?sub=http-user&email=http-user@example.com"),
+    )
+    .await;
     let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
 
     let link: Value = http
@@ -88,15 +88,13 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         format!("{base}/?connected=1").as_str()
     );
 
-    let listed: Value = http
+    let listed = http
         .get(format!("{base}/accounts"))
         .header("authorization", &bearer)
         .send()
         .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+        .expect("list");
+    let listed: Value = listed.json().await.expect("json");
     let accounts = listed["accounts"].as_array().expect("list");
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0]["type"], "WHATSAPP");
@@ -146,14 +144,7 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
             .expect("json");
         assert_eq!(report["deliveries"][0]["status"], 200);
     }
-    let emails: Value = http
-        .get(format!("{base}/_local/emails"))
-        .send()
-        .await
-        .expect("emails")
-        .json()
-        .await
-        .expect("json");
+    let emails: Value = get_json(&http, format!("{base}/_local/emails")).await;
     let emails = emails.as_array().expect("list");
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0]["to"], "http-user@example.com");
@@ -203,16 +194,11 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
         .expect("local stack starts");
     let base = &stack.base_url;
     let http = client();
-    let token: Value = http
-        .get(format!(
-            "{base}/_local/token?sub=extension-user&email=extension-user@example.com"
-        ))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
+    let token: Value = get_json(
+        &http,
+        format!("{base}/_local/token?sub=extension-user&email=extension-user@example.com"),
+    )
+    .await;
     let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
 
     let cookies = r#"{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"777"}"#;
@@ -240,14 +226,7 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
     )
     .await;
     assert_eq!(status, 200);
-    let schedules: Value = http
-        .get(format!("{base}/_local/schedules"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let schedules: Value = get_json(&http, format!("{base}/_local/schedules")).await;
     assert_eq!(schedules["schedules"].as_array().map(Vec::len), Some(1));
     assert_eq!(schedules["schedules"][0]["input"]["attempt"], 0);
 
@@ -270,14 +249,7 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
         vec!["retrying", "retrying", "retrying", "retrying", "exhausted"]
     );
 
-    let emails: Value = http
-        .get(format!("{base}/_local/emails"))
-        .send()
-        .await
-        .expect("emails")
-        .json()
-        .await
-        .expect("json");
+    let emails: Value = get_json(&http, format!("{base}/_local/emails")).await;
     let emails = emails.as_array().expect("list");
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0]["to"], "extension-user@example.com");
@@ -287,13 +259,6 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
             .expect("text")
             .contains("once an hour for four hours")
     );
-    let schedules: Value = http
-        .get(format!("{base}/_local/schedules"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let schedules: Value = get_json(&http, format!("{base}/_local/schedules")).await;
     assert_eq!(schedules["schedules"], serde_json::json!([]));
 }

@@ -80,6 +80,9 @@ pub fn unipile_settings(env: &dyn EnvSource) -> Result<UnipileSettings, ConfigEr
         retry_base_delay: Duration::from_millis(number(env, "UNIPILE_RETRY_BASE_MS", 200, |n| {
             *n <= 10_000
         })?),
+        retry_budget: Duration::from_secs(number(env, "UNIPILE_RETRY_BUDGET_SECONDS", 12, |n| {
+            (1..=120).contains(n)
+        })?),
     })
 }
 

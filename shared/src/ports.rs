@@ -181,8 +181,8 @@ pub trait AccountStore: Send + Sync {
         member: &LinkedinMemberId,
     ) -> Result<Option<CookieRecord>, StoreError>;
 
-    /// Takes the right to try a connect now: only if the last try is older than `not_after`
-    /// (the throttle), so parallel syncs do not both call Unipile.
+    /// Takes the right to try a connect now: only if the last try is strictly older than
+    /// `not_after` (the throttle), so parallel syncs do not both call Unipile.
     async fn claim_connect_attempt(
         &self,
         user: &UserId,

@@ -143,6 +143,7 @@ impl World {
             timeout: Duration::from_secs(5),
             max_retries: 2,
             retry_base_delay: Duration::from_millis(1),
+            retry_budget: Duration::from_secs(10),
         })
         .expect("HTTP client");
         let store = Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()));

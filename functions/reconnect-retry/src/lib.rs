@@ -1,6 +1,7 @@
 //! One cookie-reconnect attempt, invoked by EventBridge Scheduler with `{"account_id","attempt"}`.
-//! A failure it cannot finish (storage, mail) fails the invocation, so Scheduler's retry policy
-//! runs it again (then its dead-letter queue); a bad input is logged and dropped.
+//! A failure it cannot finish (storage, KMS, mail) fails the invocation: Scheduler invokes
+//! asynchronously, so Lambda retries it, then sends it to the dead-letter queue (see
+//! `infra/template.yaml`); a bad input is logged and dropped.
 
 use lambda_http::Error;
 use serde_json::{Value, json};

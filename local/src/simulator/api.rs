@@ -318,8 +318,18 @@ pub(super) async fn restart_account(
     }
 }
 
+/// `GET /_sim/requests`: what the simulator received, with LinkedIn cookies blanked out (tests
+/// in the same process read them through [`Simulator::requests`]; nothing serves them).
 pub(super) async fn recorded_requests(State(sim): State<Simulator>) -> Response {
-    Json(sim.requests()).into_response()
+    let mut requests = sim.requests();
+    for body in requests.iter_mut().filter_map(|r| r.body.as_mut()) {
+        for field in ["access_token", "premium_token"] {
+            if let Some(value) = body.get_mut(field) {
+                *value = Value::String("[REDACTED]".into());
+            }
+        }
+    }
+    Json(requests).into_response()
 }
 
 pub(super) async fn notifications(State(sim): State<Simulator>) -> Response {

@@ -660,7 +660,7 @@ impl AccountStore for DynamoStore {
             .set_key(Some(Self::cookie_key(user, member)))
             .update_expression("SET date_last_try_connect = :now")
             .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(date_last_try_connect) OR date_last_try_connect <= :limit)",
+                "attribute_exists(PK) AND (attribute_not_exists(date_last_try_connect) OR date_last_try_connect < :limit)",
             )
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
             .expression_attribute_values(":limit", AttributeValue::N(not_after.timestamp_millis().to_string()));

@@ -289,7 +289,7 @@ impl AccountStore for MemoryStore {
         };
         if record
             .date_last_try_connect
-            .is_some_and(|last| last > not_after)
+            .is_some_and(|last| last >= not_after)
         {
             return Ok(false);
         }

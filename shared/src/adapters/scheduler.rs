@@ -59,7 +59,7 @@ impl RetryScheduler for EventBridgeScheduler {
                 .arn(&self.settings.target_arn)
                 .role_arn(&self.settings.role_arn)
                 .input(input)
-                // Scheduler retries a failed invocation; the function is idempotent per attempt.
+                // Scheduler retries an invocation it could not make; the function is idempotent per attempt.
                 .retry_policy(
                     RetryPolicy::builder()
                         .maximum_retry_attempts(3)

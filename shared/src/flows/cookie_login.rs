@@ -5,7 +5,7 @@ use super::FlowError;
 use crate::domain::cookies::LinkedinCookies;
 use crate::domain::{AccountId, AccountStatus, CookieRecord};
 use crate::ports::{
-    AccountStore, Cipher, CookieAuthOutcome, CookieLogin, CookieResult, UnipileError,
+    AccountStore, Cipher, CipherError, CookieAuthOutcome, CookieLogin, CookieResult, UnipileError,
 };
 use chrono::{DateTime, Utc};
 
@@ -13,17 +13,11 @@ use chrono::{DateTime, Utc};
 pub async fn stored_login(
     cipher: &dyn Cipher,
     record: &CookieRecord,
-) -> Result<CookieLogin, FlowError> {
+) -> Result<CookieLogin, CipherError> {
     let open = |sealed| cipher.open(sealed, &record.user_id, &record.member_id);
-    let li_at = open(&record.li_at)
-        .await
-        .map_err(|e| FlowError::Internal(e.to_string()))?;
+    let li_at = open(&record.li_at).await?;
     let li_a = match &record.li_a {
-        Some(sealed) => Some(
-            open(sealed)
-                .await
-                .map_err(|e| FlowError::Internal(e.to_string()))?,
-        ),
+        Some(sealed) => Some(open(sealed).await?),
         None => None,
     };
     Ok(CookieLogin {

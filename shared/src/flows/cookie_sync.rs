@@ -5,13 +5,14 @@
 use super::FlowError;
 use super::cookie_login::record_login_result;
 use crate::domain::cookies::CookieSync;
-use crate::domain::{AccountId, AccountStatus, Provider};
+use crate::domain::transitions::{TransitionPolicy, plan};
+use crate::domain::{AccountId, AccountStatus, CookieRecord, Provider};
 use crate::http::Caller;
 use crate::ports::{
     AccountStore, Cipher, Clock, ConnectedAccount, CookieAuthOutcome, CookieLogin, CookieUpdate,
-    ReconnectStep, RetryScheduler, StoreError, Unipile, UserProfile,
+    RetryScheduler, StoreError, Unipile, UserProfile,
 };
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 #[derive(Clone, Copy)]
 pub struct CookieSyncPorts<'a> {
@@ -78,18 +79,34 @@ pub async fn sync_cookies(
     let record = f.store.save_cookie(&update, now).await?;
     tracing::info!(user_id = %user, linkedin_member_id = %member, "extension cookie stored");
 
-    let waiting = match &record.unipile_account_id {
+    let account = match &record.unipile_account_id {
+        Some(id) => f.store.get_account(id).await?,
         None => None,
-        Some(id) => match f.store.get_account(id).await? {
-            Some(account) if account.status == AccountStatus::Credentials => {
-                account.cookie_reconnect.map(|s| (id.clone(), s))
-            }
-            _ => return Ok(SyncOutcome::Stored),
-        },
     };
-    if record.unipile_account_id.is_some() && waiting.is_none() {
-        return Ok(SyncOutcome::Stored);
-    }
+    let step = match (&record.unipile_account_id, account) {
+        (None, _) => Step::Connect,
+        // The record names an account we do not store: a connect that stopped at a checkpoint,
+        // or failed between its two writes. Unipile says what became of it.
+        (Some(id), None) => match f.unipile.account(id).await {
+            Ok(found)
+                if found
+                    .source_statuses
+                    .iter()
+                    .all(|s| *s == AccountStatus::Ok) =>
+            {
+                record_account(f, caller, &record, id, now).await?;
+                return Ok(SyncOutcome::Connected(id.clone()));
+            }
+            Ok(_) => return Ok(SyncOutcome::Stored),
+            Err(error) if error.is_not_found() => Step::Connect,
+            Err(error) => return Err(FlowError::Unipile(error)),
+        },
+        // Waiting for its hourly attempts, or past them: the fresh cookie is worth a try now.
+        (Some(id), Some(account)) if account.status == AccountStatus::Credentials => {
+            Step::Reconnect(id.clone())
+        }
+        (Some(_), Some(_)) => return Ok(SyncOutcome::Stored),
+    };
     // One try per record per throttle window, decided by a conditional write: of parallel
     // syncs, one calls Unipile.
     if !f
@@ -107,38 +124,13 @@ pub async fn sync_cookies(
         country: sync.country,
         ip: sync.ip,
     };
-    match waiting {
-        None => {
+    match step {
+        Step::Connect => {
             let outcome = f.unipile.connect_linkedin(&login).await;
             record_login_result(f.store, &record, None, &outcome, now).await?;
             match outcome? {
                 CookieAuthOutcome::Connected(account_id) => {
-                    let connection = ConnectedAccount {
-                        account_id: account_id.clone(),
-                        user_id: user.clone(),
-                        account_type: Provider::Linkedin,
-                        status: AccountStatus::Ok,
-                        display_name: None,
-                        linkedin_member_id: Some(member.clone()),
-                    };
-                    f.store.record_connection(&connection, now).await.map_err(
-                        |error| match error {
-                            StoreError::OwnedByAnotherUser => FlowError::Conflict(format!(
-                                "account {account_id} belongs to another user"
-                            )),
-                            other => FlowError::Store(other),
-                        },
-                    )?;
-                    // Where to write if this account ever needs the user (as a hosted link records it).
-                    if let Some(email) = &caller.email {
-                        let profile = UserProfile {
-                            user_id: user.clone(),
-                            email: email.clone(),
-                            updated_at: now,
-                        };
-                        f.store.save_profile(&profile).await?;
-                    }
-                    tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "account connected with the extension's cookie");
+                    record_account(f, caller, &record, &account_id, now).await?;
                     Ok(SyncOutcome::Connected(account_id))
                 }
                 CookieAuthOutcome::Checkpoint {
@@ -153,17 +145,16 @@ pub async fn sync_cookies(
                 }
             }
         }
-        Some((account_id, state)) => {
+        Step::Reconnect(account_id) => {
             let outcome = f.unipile.reconnect_linkedin(&account_id, &login).await;
             record_login_result(f.store, &record, Some(&account_id), &outcome, now).await?;
             match outcome {
                 Ok(CookieAuthOutcome::Connected(_)) => {
-                    let step = ReconnectStep::Finished {
-                        reconnected: true,
-                        pending: None,
-                    };
+                    // Healthy again: the same write the webhook makes for OK, which also ends
+                    // any reconnect in progress.
+                    let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
                     f.store
-                        .advance_reconnect(&account_id, state.next_attempt, &step, now)
+                        .record_status(&account_id, &healthy, None, now)
                         .await?;
                     if let Err(error) = f.scheduler.cancel(&account_id, 0).await {
                         tracing::warn!(account_id = %account_id, %error, "could not delete the remaining reconnect schedules");
@@ -177,12 +168,55 @@ pub async fn sync_cookies(
                     account_id: Some(account_id),
                     checkpoint: checkpoint_type,
                 }),
-                // The hourly attempts go on; the cookie is stored for them.
+                // Any hourly attempts go on; the cookie is stored for them.
                 Err(error) => {
-                    tracing::warn!(account_id = %account_id, %error, "reconnect with a fresh cookie failed; hourly attempts continue");
+                    tracing::warn!(account_id = %account_id, %error, "reconnect with a fresh cookie failed");
                     Ok(SyncOutcome::Stored)
                 }
             }
         }
     }
+}
+
+enum Step {
+    Connect,
+    Reconnect(AccountId),
+}
+
+/// Stores an account the extension's cookie connected, for its user and LinkedIn member, and
+/// the user's email for when the account needs them.
+async fn record_account(
+    f: CookieSyncPorts<'_>,
+    caller: &Caller,
+    record: &CookieRecord,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let connection = ConnectedAccount {
+        account_id: account_id.clone(),
+        user_id: record.user_id.clone(),
+        account_type: Provider::Linkedin,
+        status: AccountStatus::Ok,
+        display_name: None,
+        linkedin_member_id: Some(record.member_id.clone()),
+    };
+    f.store
+        .record_connection(&connection, now)
+        .await
+        .map_err(|error| match error {
+            StoreError::OwnedByAnotherUser => {
+                FlowError::Conflict(format!("account {account_id} belongs to another user"))
+            }
+            other => FlowError::Store(other),
+        })?;
+    if let Some(email) = &caller.email {
+        let profile = UserProfile {
+            user_id: record.user_id.clone(),
+            email: email.clone(),
+            updated_at: now,
+        };
+        f.store.save_profile(&profile).await?;
+    }
+    tracing::info!(account_id = %account_id, user_id = %record.user_id, linkedin_member_id = %record.member_id, "account connected with the extension's cookie");
+    Ok(())
 }

@@ -84,25 +84,7 @@ pub async fn carry_out(
     account: &Account,
     action: &PendingAction,
 ) -> Result<(), FlowError> {
-    let done = match action.kind {
-        PendingKind::CredentialsLost => credentials_lost(ports, settings, account).await,
-        PendingKind::RestartAccount => restart(ports, account).await,
-        PendingKind::CookieReconnectFailed => {
-            let mut details = vec![Detail::ReconnectFailed];
-            details.extend(stale_extension(ports, settings, account).await?);
-            email_owner(ports, settings, account, &details)
-                .await
-                .map(|()| Completion::default())
-        }
-        PendingKind::CookieCheckpoint => {
-            let kind = checkpoint_of(ports, account)
-                .await?
-                .unwrap_or_else(|| "verification".to_owned());
-            email_owner(ports, settings, account, &[Detail::Checkpoint { kind }])
-                .await
-                .map(|()| Completion::default())
-        }
-    };
+    let done = perform(ports, settings, account, action.kind).await;
     match done {
         Ok(completion) => {
             ports
@@ -120,6 +102,33 @@ pub async fn carry_out(
                 tracing::warn!(account_id = %account.account_id, error = %release, "could not release a follow-up claim");
             }
             Err(error)
+        }
+    }
+}
+
+/// The follow-up's side effect, and what it leaves on the account. Every failure comes out
+/// here, so that the caller always lets go of its claim.
+async fn perform(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    account: &Account,
+    kind: PendingKind,
+) -> Result<Completion, FlowError> {
+    match kind {
+        PendingKind::CredentialsLost => credentials_lost(ports, settings, account).await,
+        PendingKind::RestartAccount => restart(ports, account).await,
+        PendingKind::CookieReconnectFailed => {
+            let mut details = vec![Detail::ReconnectFailed];
+            details.extend(stale_extension(ports, settings, account).await?);
+            email_owner(ports, settings, account, &details).await?;
+            Ok(Completion::default())
+        }
+        PendingKind::CookieCheckpoint => {
+            let kind = checkpoint_of(ports, account)
+                .await?
+                .unwrap_or_else(|| "verification".to_owned());
+            email_owner(ports, settings, account, &[Detail::Checkpoint { kind }]).await?;
+            Ok(Completion::default())
         }
     }
 }

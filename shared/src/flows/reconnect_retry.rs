@@ -7,7 +7,7 @@ use super::cookie_login::{record_login_result, stored_login};
 use super::follow_ups::{FollowUpPorts, FollowUpSettings, carry_out, new_action, resume};
 use crate::domain::reconnect::{AfterFailure, ReconnectAttempt, after_failure};
 use crate::domain::{AccountId, AccountStatus, PendingKind};
-use crate::ports::{Cipher, CookieAuthOutcome, ReconnectStep};
+use crate::ports::{Cipher, CipherError, CookieAuthOutcome, ReconnectStep};
 use chrono::Duration;
 
 #[derive(Clone, Copy)]
@@ -71,10 +71,20 @@ pub async fn run_attempt(
 
     let outcome = match f.store.cookie(&account.user_id, &state.member_id).await? {
         Some(record) => {
-            let login = stored_login(ports.cipher, &record).await?;
-            let outcome = f.unipile.reconnect_linkedin(id, &login).await;
-            record_login_result(f.store, &record, Some(id), &outcome, now).await?;
-            Some(outcome)
+            match stored_login(ports.cipher, &record).await {
+                Ok(login) => {
+                    let outcome = f.unipile.reconnect_linkedin(id, &login).await;
+                    record_login_result(f.store, &record, Some(id), &outcome, now).await?;
+                    Some(outcome)
+                }
+                // The key service is down: this attempt is retried as it is.
+                Err(CipherError::Unavailable(reason)) => return Err(FlowError::Internal(reason)),
+                // A cookie that no longer opens is no cookie: the attempt fails like a refused one.
+                Err(CipherError::Rejected(reason)) => {
+                    tracing::error!(account_id = %id, %reason, "the stored cookie does not open");
+                    None
+                }
+            }
         }
         None => None,
     };
@@ -106,8 +116,8 @@ pub async fn run_attempt(
             }
             match after_failure(&state, input.attempt) {
                 AfterFailure::Retry { attempt, at } => {
-                    // Scheduled before the state moves on, so a failure here loses nothing:
-                    // Scheduler retries this attempt, which schedules again (same name).
+                    // Scheduled before the state moves on, so a failure here loses nothing: the
+                    // invocation is retried, and scheduling again is harmless (same name).
                     let next = ReconnectAttempt {
                         account_id: id.clone(),
                         attempt,

@@ -499,3 +499,88 @@ async fn given_every_cookie_test_when_the_logs_are_scanned_then_no_cookie_value_
         "a cookie value reached the logs"
     );
 }
+
+#[tokio::test]
+async fn given_a_checkpoint_the_user_then_passed_the_next_sync_records_the_account() {
+    let world = World::new().await;
+    let user = unique("checkpoint-passed");
+    world
+        .simulator
+        .script_cookie_outcomes(["checkpoint:OTP".to_owned()]);
+    let (status, body) = sync(&world, &user, "9101", "otp").await;
+    assert_eq!(status, 202);
+    let account_id = body["account_id"]
+        .as_str()
+        .expect("the checkpoint names the account")
+        .to_owned();
+    let (status, body) = sync(&world, &user, "9101", "otp-pending").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("stored")),
+        "still waiting for the user"
+    );
+
+    // The user passes the verification: Unipile now has the account, OK.
+    world
+        .simulator
+        .report_status(&account_id, "OK", std::time::Duration::from_millis(1))
+        .await
+        .expect("the simulator knows it");
+    let (status, body) = sync(&world, &user, "9101", "otp-done").await;
+    assert_eq!(
+        (status, body["account_id"].as_str()),
+        (201, Some(account_id.as_str()))
+    );
+    let id = AccountId::parse(&account_id).expect("id");
+    let account = world
+        .store
+        .get_account(&id)
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(
+        account.linkedin_member_id.as_ref().map(|m| m.as_str()),
+        Some("9101")
+    );
+    let connects = world
+        .simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/accounts")
+        .count();
+    assert_eq!(connects, 1, "no second account was created");
+}
+
+#[tokio::test]
+async fn given_every_attempt_failed_a_fresh_cookie_still_reconnects_the_account() {
+    let world = World::new().await;
+    let user = unique("after-exhaustion");
+    let account_id = connected_by_cookie(&world, &user, "9201").await;
+    world
+        .simulator
+        .script_cookie_outcomes(vec!["provider_error".to_owned(); 5]);
+    report(&world, &account_id, "CREDENTIALS").await;
+    for _ in 0..6 {
+        fire_schedules(&world).await;
+        world.clock.advance(chrono::Duration::hours(1));
+    }
+    assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
+
+    // The user fixes the extension, which sends a fresh cookie.
+    let (status, body) = sync(&world, &user, "9201", "fixed").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("reconnected"))
+    );
+    let id = AccountId::parse(&account_id).expect("id");
+    assert_eq!(
+        world
+            .store
+            .get_account(&id)
+            .await
+            .expect("read")
+            .expect("stored")
+            .status,
+        AccountStatus::Ok
+    );
+}

@@ -28,6 +28,9 @@ pub struct UnipileSettings {
     pub max_retries: u32,
     /// First backoff; doubled on each retry, plus up to as much again of jitter.
     pub retry_base_delay: Duration,
+    /// All attempts of one call together stay within this, so a call never outlasts the
+    /// function (or Unipile's patience with our webhook answer).
+    pub retry_budget: Duration,
 }
 
 /// The Unipile port over HTTP. Built once at cold start: it owns a connection pool.
@@ -62,14 +65,26 @@ impl HttpUnipile {
         what: &'static str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<reqwest::Response, UnipileError> {
+        let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
-            let outcome = build().send().await;
+            let left = self.settings.retry_budget.saturating_sub(started.elapsed());
+            let outcome = build()
+                .timeout(
+                    self.settings
+                        .timeout
+                        .min(left)
+                        .max(Duration::from_millis(100)),
+                )
+                .send()
+                .await;
             let retryable = match &outcome {
                 Ok(response) => is_retryable_status(response.status()),
                 Err(_) => true,
             };
-            if !retryable || attempt >= self.settings.max_retries {
+            let delay = self.backoff(attempt);
+            let out_of_time = started.elapsed() + delay >= self.settings.retry_budget;
+            if !retryable || attempt >= self.settings.max_retries || out_of_time {
                 return match outcome {
                     Ok(response) => {
                         tracing::debug!(
@@ -84,7 +99,6 @@ impl HttpUnipile {
                     Err(error) => Err(UnipileError::Transport(error.without_url().to_string())),
                 };
             }
-            let delay = self.backoff(attempt);
             tracing::warn!(
                 call = what,
                 attempt,

@@ -45,6 +45,18 @@ pub(super) fn admit(
         .map(|fault| envelope(fault.status, &fault.error_type, "Simulated failure"))
 }
 
+/// A call without a body: recorded and admitted, then `serve`d.
+pub(super) fn admitted(
+    sim: &Simulator,
+    route: &str,
+    method: &str,
+    path: String,
+    headers: &HeaderMap,
+    serve: impl FnOnce() -> Response,
+) -> Response {
+    admit(sim, route, method, path, headers, None).unwrap_or_else(serve)
+}
+
 /// A POST with a JSON body: recorded and admitted like any call, then `serve`d; a body that
 /// is not JSON gets Unipile's `malformed_request`.
 pub(super) fn post_json(
@@ -238,18 +250,17 @@ fn account_json(account: &super::SimAccount) -> Value {
 }
 
 pub(super) async fn list_accounts(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
-    if let Some(refused) = admit(
+    admitted(
         &sim,
         "list_accounts",
         "GET",
         "/api/v1/accounts".into(),
         &headers,
-        None,
-    ) {
-        return refused;
-    }
-    let items: Vec<Value> = sim.lock().accounts.values().map(account_json).collect();
-    Json(json!({"object": "AccountList", "items": items, "cursor": null})).into_response()
+        || {
+            let items: Vec<Value> = sim.lock().accounts.values().map(account_json).collect();
+            Json(json!({"object": "AccountList", "items": items, "cursor": null})).into_response()
+        },
+    )
 }
 
 pub(super) async fn get_account(
@@ -257,20 +268,17 @@ pub(super) async fn get_account(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = admit(
+    admitted(
         &sim,
         "get_account",
         "GET",
         format!("/api/v1/accounts/{id}"),
         &headers,
-        None,
-    ) {
-        return refused;
-    }
-    match sim.lock().accounts.get(&id) {
-        Some(account) => Json(account_json(account)).into_response(),
-        None => envelope(404, "errors/resource_not_found", "Account not found"),
-    }
+        || match sim.lock().accounts.get(&id) {
+            Some(account) => Json(account_json(account)).into_response(),
+            None => envelope(404, "errors/resource_not_found", "Account not found"),
+        },
+    )
 }
 
 pub(super) async fn delete_account(
@@ -278,20 +286,17 @@ pub(super) async fn delete_account(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = admit(
+    admitted(
         &sim,
         "delete_account",
         "DELETE",
         format!("/api/v1/accounts/{id}"),
         &headers,
-        None,
-    ) {
-        return refused;
-    }
-    match sim.lock().accounts.remove(&id) {
-        Some(_) => Json(json!({"object": "AccountDeleted"})).into_response(),
-        None => envelope(404, "errors/resource_not_found", "Account not found"),
-    }
+        || match sim.lock().accounts.remove(&id) {
+            Some(_) => Json(json!({"object": "AccountDeleted"})).into_response(),
+            None => envelope(404, "errors/resource_not_found", "Account not found"),
+        },
+    )
 }
 
 pub(super) async fn restart_account(
@@ -299,23 +304,20 @@ pub(super) async fn restart_account(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = admit(
+    admitted(
         &sim,
         "restart_account",
         "POST",
         format!("/api/v1/accounts/{id}/restart"),
         &headers,
-        None,
-    ) {
-        return refused;
-    }
-    match sim.lock().accounts.get_mut(&id) {
-        Some(account) => {
-            account.status = "OK".into();
-            Json(json!({"object": "AccountRestarted"})).into_response()
-        }
-        None => envelope(404, "errors/resource_not_found", "Account not found"),
-    }
+        || match sim.lock().accounts.get_mut(&id) {
+            Some(account) => {
+                account.status = "OK".into();
+                Json(json!({"object": "AccountRestarted"})).into_response()
+            }
+            None => envelope(404, "errors/resource_not_found", "Account not found"),
+        },
+    )
 }
 
 /// `GET /_sim/requests`: what the simulator received, with LinkedIn cookies blanked out (tests

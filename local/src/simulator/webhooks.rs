@@ -1,7 +1,7 @@
 //! Webhooks as Unipile keeps them (contract §5a) and the delivery of account-status events
 //! (§5b, §5c): JSON body, the registered headers, up to five retries on anything but 200.
 
-use super::api::{admit, envelope, post_json};
+use super::api::{admit, admitted, envelope, post_json};
 use super::state::{Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -201,17 +201,14 @@ pub(super) async fn create_webhook(
 }
 
 pub(super) async fn list_webhooks(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
-    if let Some(refused) = admit(
+    admitted(
         &sim,
         "list_webhooks",
         "GET",
         "/api/v1/webhooks".into(),
         &headers,
-        None,
-    ) {
-        return refused;
-    }
-    let items: Vec<Value> = sim
+        || {
+            let items: Vec<Value> = sim
         .webhooks()
         .iter()
         .map(|w| {
@@ -222,7 +219,9 @@ pub(super) async fn list_webhooks(State(sim): State<Simulator>, headers: HeaderM
             })
         })
         .collect();
-    Json(json!({"object": "WebhookList", "items": items, "cursor": null})).into_response()
+            Json(json!({"object": "WebhookList", "items": items, "cursor": null})).into_response()
+        },
+    )
 }
 
 pub(super) async fn delete_webhook(

@@ -232,6 +232,18 @@ impl World {
         }
     }
 
+    /// `POST /accounts/link` with `body`, as `user`.
+    pub async fn request_link(
+        &self,
+        user: &str,
+        body: &str,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        let request = crate::requests::api("POST", "/accounts/link", user, Some(body));
+        hosted_link::handler(&self.hosted_link, request)
+            .await
+            .expect("handled")
+    }
+
     /// An account connected by `user` (whose email is `<user>@example.com`), known to both
     /// the simulator and the table, in status OK.
     pub async fn connected_account(&self, user: &str, provider: &str) -> AccountId {

@@ -20,12 +20,7 @@ async fn world() -> World {
 /// Asks for a link as `user`, completes the simulator's hosted page, and returns the
 /// callback Unipile made (its URL and body).
 async fn connect_through_simulator(world: &World, user: &str, body: &str) -> (String, String) {
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api("POST", "/accounts/link", user, Some(body)),
-    )
-    .await
-    .expect("handled");
+    let response = world.request_link(user, body).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     let url = json(&response)["url"].as_str().expect("url").to_owned();
     let page = reqwest::Client::builder()
@@ -213,12 +208,7 @@ async fn given_someone_elses_account_when_a_user_asks_to_reconnect_it_then_404_a
         .count();
 
     let request = format!(r#"{{"type":"reconnect","reconnect_account":"{id}"}}"#);
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api("POST", "/accounts/link", "intruder", Some(&request)),
-    )
-    .await
-    .expect("handled");
+    let response = world.request_link("intruder", &request).await;
     assert_eq!(response.status(), 404);
     let links_after = world
         .simulator
@@ -228,12 +218,7 @@ async fn given_someone_elses_account_when_a_user_asks_to_reconnect_it_then_404_a
         .count();
     assert_eq!(links_after, links_before);
 
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api("POST", "/accounts/link", "owner", Some(&request)),
-    )
-    .await
-    .expect("handled");
+    let response = world.request_link("owner", &request).await;
     assert_eq!(response.status(), 200);
     let sent = world
         .simulator
@@ -250,12 +235,7 @@ async fn given_someone_elses_account_when_a_user_asks_to_reconnect_it_then_404_a
 #[tokio::test]
 async fn given_bad_json_then_400_problems_and_nothing_stored() {
     let world = world().await;
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api("POST", "/accounts/link", "u1", Some("{\"type\":")),
-    )
-    .await
-    .expect("handled");
+    let response = world.request_link("u1", "{\"type\":").await;
     assert_eq!(response.status(), 400);
     assert_eq!(
         response.headers()["content-type"],
@@ -288,17 +268,9 @@ async fn given_unipile_failing_with_5xx_then_the_link_call_is_retried_a_bounded_
         error_type: "errors/service_unavailable".into(),
         times: 100,
     });
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api(
-            "POST",
-            "/accounts/link",
-            "u1",
-            Some(r#"{"type":"create","providers":"*"}"#),
-        ),
-    )
-    .await
-    .expect("handled");
+    let response = world
+        .request_link("u1", r#"{"type":"create","providers":"*"}"#)
+        .await;
     assert_eq!(response.status(), 502);
     let problem = json(&response);
     assert_eq!(problem["unipile_type"], "errors/service_unavailable");
@@ -323,17 +295,9 @@ async fn given_one_transient_unipile_failure_then_the_retry_gives_the_link() {
         error_type: "errors/too_many_requests".into(),
         times: 1,
     });
-    let response = hosted_link::handler(
-        &world.hosted_link,
-        api(
-            "POST",
-            "/accounts/link",
-            "u1",
-            Some(r#"{"type":"create","providers":"*"}"#),
-        ),
-    )
-    .await
-    .expect("handled");
+    let response = world
+        .request_link("u1", r#"{"type":"create","providers":"*"}"#)
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(world.simulator.requests().len(), 2);
 }

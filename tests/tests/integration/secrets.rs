@@ -8,17 +8,9 @@ use local_stack::simulator::Fault;
 async fn given_every_log_level_captured_when_the_whole_flow_runs_then_no_key_or_token_is_logged() {
     let world = World::new().await;
 
-    let link = hosted_link::handler(
-        &world.hosted_link,
-        api(
-            "POST",
-            "/accounts/link",
-            "u1",
-            Some(r#"{"type":"create","providers":"*"}"#),
-        ),
-    )
-    .await
-    .expect("handled");
+    let link = world
+        .request_link("u1", r#"{"type":"create","providers":"*"}"#)
+        .await;
     assert_eq!(link.status(), 200);
     let sent = world
         .simulator

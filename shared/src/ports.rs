@@ -99,10 +99,31 @@ pub enum StatusRecord {
     /// Written; `account` is the account as it now is.
     Changed {
         previous: AccountStatus,
+        /// A cookie reconnect the change ended (the account is healthy again).
+        ended_reconnect: bool,
         account: Account,
     },
     /// Not written (same status, or DELETED and not revived); the account as stored.
     Unchanged(Account),
+}
+
+impl StatusRecord {
+    /// What recording `plan` does to the account as it was: the same for every store.
+    pub fn changed(
+        before: Account,
+        plan: &StatusPlan,
+        pending: Option<&PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let previous = before.status.clone();
+        let had_reconnect = before.cookie_reconnect.is_some();
+        let account = before.with_status(plan, pending.cloned(), now);
+        Self::Changed {
+            previous,
+            ended_reconnect: had_reconnect && account.cookie_reconnect.is_none(),
+            account,
+        }
+    }
 }
 
 #[async_trait]

@@ -442,9 +442,7 @@ impl AccountStore for DynamoStore {
                 let before = Account::from(
                     serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?,
                 );
-                let previous = before.status.clone();
-                let account = before.with_status(plan, pending.cloned(), now);
-                Ok(StatusRecord::Changed { previous, account })
+                Ok(StatusRecord::changed(before, plan, pending, now))
             }
             Err(error) if is_condition_failure(&error) => {
                 let stored = match error.into_service_error() {

@@ -143,10 +143,11 @@ impl AccountStore for MemoryStore {
         if current.status == plan.stored || blocked {
             return Ok(StatusRecord::Unchanged(current));
         }
-        let previous = current.status.clone();
-        let account = current.with_status(plan, pending.cloned(), now);
-        tables.accounts.insert(account_id.clone(), account.clone());
-        Ok(StatusRecord::Changed { previous, account })
+        let record = StatusRecord::changed(current, plan, pending, now);
+        if let StatusRecord::Changed { account, .. } = &record {
+            tables.accounts.insert(account_id.clone(), account.clone());
+        }
+        Ok(record)
     }
 
     async fn claim_pending(

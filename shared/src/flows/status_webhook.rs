@@ -38,7 +38,11 @@ pub async fn handle_status_event(
             crate::metrics::count("UnknownAccountWebhook");
             Ok(WebhookOutcome::UnknownAccount)
         }
-        StatusRecord::Changed { previous, account } => {
+        StatusRecord::Changed {
+            previous,
+            ended_reconnect,
+            account,
+        } => {
             tracing::info!(
                 account_id = %account.account_id,
                 user_id = %account.user_id,
@@ -50,6 +54,16 @@ pub async fn handle_status_event(
             );
             if matches!(event.status, AccountStatus::Unknown(_)) {
                 crate::metrics::count("UnknownAccountStatus");
+            }
+            // Healthy again mid-reconnect: the attempts left would skip themselves; deleting
+            // them keeps the next outage's schedule names free.
+            let cancelled = if ended_reconnect {
+                ports.scheduler.cancel(&account.account_id, 0).await
+            } else {
+                Ok(())
+            };
+            if let Err(error) = cancelled {
+                tracing::warn!(account_id = %account.account_id, %error, "could not delete the remaining reconnect schedules");
             }
             // This delivery recorded the follow-up and holds its claim: do it now.
             if let Some(action) = &account.pending {

@@ -584,3 +584,32 @@ async fn given_every_attempt_failed_a_fresh_cookie_still_reconnects_the_account(
         AccountStatus::Ok
     );
 }
+
+#[tokio::test]
+async fn given_the_account_recovers_by_itself_mid_reconnect_then_the_remaining_schedules_are_deleted()
+ {
+    let world = World::new().await;
+    let user = unique("recovers");
+    let account_id = connected_by_cookie(&world, &user, "9301").await;
+    world
+        .simulator
+        .script_cookie_outcomes(["provider_error".to_owned()]);
+    report(&world, &account_id, "CREDENTIALS").await;
+    fire_schedules(&world).await;
+    assert_eq!(world.schedules().await.len(), 1, "attempt 1 waits");
+
+    report(&world, &account_id, "RECONNECTED").await;
+    assert!(world.schedules().await.is_empty());
+    let id = AccountId::parse(&account_id).expect("id");
+    let account = world
+        .store
+        .get_account(&id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(
+        (account.status, account.cookie_reconnect),
+        (AccountStatus::Ok, None)
+    );
+    assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
+}

@@ -54,9 +54,11 @@ pub fn event_bridge_scheduler(
     aws: &SdkConfig,
 ) -> Result<Arc<dyn RetryScheduler>, ConfigError> {
     let settings = config::scheduler_settings(env)?;
+    let client = aws_sdk_scheduler::Client::new(aws);
     Ok(Arc::new(EventBridgeScheduler::new(
-        aws_sdk_scheduler::Client::new(aws),
+        client,
         settings,
+        Arc::new(SystemClock),
     )))
 }
 

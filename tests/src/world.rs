@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use unipile_connect::adapters::cipher::KmsCipher;
+use unipile_connect::adapters::clock::ManualClock;
 use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
-use unipile_connect::adapters::memory::ManualClock;
 use unipile_connect::adapters::scheduler::{EventBridgeScheduler, SchedulerSettings};
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::{HttpUnipile, UnipileDsn, UnipileSettings};
@@ -164,6 +164,7 @@ impl World {
                     "arn:aws:sqs:us-east-1:123456789012:reconnect-dlq".to_owned(),
                 ),
             },
+            clock.clone(),
         ));
         let cipher = Arc::new(KmsCipher::new(kms, key_id));
         let follow_ups = FollowUpSettings {
@@ -230,6 +231,15 @@ impl World {
             simulator_url,
             server,
         }
+    }
+
+    /// The stored account `id`; it must exist.
+    pub async fn account(&self, id: &AccountId) -> unipile_connect::domain::Account {
+        self.store
+            .get_account(id)
+            .await
+            .expect("the table answers")
+            .expect("the account is stored")
     }
 
     /// `POST /accounts/link` with `body`, as `user`.

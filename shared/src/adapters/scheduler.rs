@@ -3,7 +3,7 @@
 
 use crate::domain::AccountId;
 use crate::domain::reconnect::{LAST_ATTEMPT, ReconnectAttempt, schedule_name};
-use crate::ports::{RetryScheduler, SchedulerError};
+use crate::ports::{Clock, RetryScheduler, SchedulerError};
 use async_trait::async_trait;
 use aws_sdk_scheduler::error::DisplayErrorContext;
 use aws_sdk_scheduler::types::{
@@ -12,6 +12,7 @@ use aws_sdk_scheduler::types::{
 };
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Where schedules go and what they invoke.
@@ -23,15 +24,24 @@ pub struct SchedulerSettings {
     pub dead_letter_arn: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EventBridgeScheduler {
     client: aws_sdk_scheduler::Client,
     settings: SchedulerSettings,
+    clock: Arc<dyn Clock>,
 }
 
 impl EventBridgeScheduler {
-    pub fn new(client: aws_sdk_scheduler::Client, settings: SchedulerSettings) -> Self {
-        Self { client, settings }
+    pub fn new(
+        client: aws_sdk_scheduler::Client,
+        settings: SchedulerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            client,
+            settings,
+            clock,
+        }
     }
 }
 
@@ -40,6 +50,10 @@ fn failed<E: std::error::Error + 'static, R: std::fmt::Debug>(
 ) -> SchedulerError {
     SchedulerError(DisplayErrorContext(&error).to_string())
 }
+
+/// A one-time schedule must lie in the future: anything due sooner than this (a late attempt,
+/// say after the function's own retries) runs this long from now instead.
+const EARLIEST: chrono::Duration = chrono::Duration::seconds(15);
 
 /// `at(yyyy-mm-ddThh:mm:ss)`, read in the schedule's time zone (UTC here).
 pub fn at_expression(at: DateTime<Utc>) -> String {
@@ -82,7 +96,7 @@ impl RetryScheduler for EventBridgeScheduler {
             .create_schedule()
             .name(schedule_name(&attempt.account_id, attempt.attempt))
             .group_name(&self.settings.group)
-            .schedule_expression(at_expression(at))
+            .schedule_expression(at_expression(at.max(self.clock.now() + EARLIEST)))
             .schedule_expression_timezone("UTC")
             .flexible_time_window(window)
             .target(target)

@@ -8,7 +8,6 @@ use super::follow_ups::{FollowUpPorts, FollowUpSettings, carry_out, new_action, 
 use crate::domain::reconnect::{AfterFailure, ReconnectAttempt, after_failure};
 use crate::domain::{AccountId, AccountStatus, PendingKind};
 use crate::ports::{Cipher, CipherError, CookieAuthOutcome, ReconnectStep};
-use chrono::Duration;
 
 #[derive(Clone, Copy)]
 pub struct ReconnectPorts<'a> {
@@ -41,11 +40,17 @@ pub async fn run_attempt(
     let f = ports.follow_ups;
     let now = f.clock.now();
     let id = &input.account_id;
-    let Some(account) = f.store.get_account(id).await? else {
+    let Some(mut account) = f.store.get_account(id).await? else {
         return Ok(AttemptOutcome::Skipped("no such account"));
     };
-    // An earlier run's follow-up (its email failed) is finished before anything else.
-    resume(f, settings, &account).await?;
+    // An earlier run's follow-up (its email failed) is finished before anything else; doing
+    // it may have changed the account (a reconnect started or ended), so read it again.
+    if resume(f, settings, &account).await? {
+        let Some(fresh) = f.store.get_account(id).await? else {
+            return Ok(AttemptOutcome::Skipped("no such account"));
+        };
+        account = fresh;
+    }
     let Some(state) = account
         .cookie_reconnect
         .clone()
@@ -122,7 +127,6 @@ pub async fn run_attempt(
                         account_id: id.clone(),
                         attempt,
                     };
-                    let at = at.max(now + Duration::minutes(1));
                     f.scheduler
                         .schedule(&next, at)
                         .await

@@ -3,9 +3,7 @@
 use harness::requests::{api, json, notify};
 use harness::world::{APP_ORIGIN, World};
 use local_stack::simulator::Fault;
-use unipile_connect::adapters::dynamodb::DynamoStore;
 use unipile_connect::domain::AccountId;
-use unipile_connect::ports::AccountStore;
 
 /// Where the test worlds tell Unipile to call back: a closed local port, so the simulator's
 /// delivery fails fast and the test hands the recorded callback to the function itself.
@@ -140,9 +138,8 @@ async fn given_a_recorded_account_when_the_callback_is_replayed_then_there_is_st
     connect_callback::handler(&world.connect_callback, notify(&notify_url, &body))
         .await
         .expect("handled");
-    let store = DynamoStore::new(world.dynamodb.clone(), world.table.clone());
     let id = AccountId::parse(world.simulator.accounts()[0].id.clone()).expect("id");
-    let first = store.get_account(&id).await.expect("read").expect("stored");
+    let first = world.account(&id).await;
 
     world.clock.advance(chrono::Duration::minutes(1));
     for _ in 0..3 {
@@ -152,7 +149,7 @@ async fn given_a_recorded_account_when_the_callback_is_replayed_then_there_is_st
                 .expect("handled");
         assert_eq!(response.status(), 200);
     }
-    let replayed = store.get_account(&id).await.expect("read").expect("stored");
+    let replayed = world.account(&id).await;
     assert_eq!(replayed.created_on, first.created_on);
     assert!(replayed.last_update > first.last_update);
     // One account item and one profile item: nothing duplicated.

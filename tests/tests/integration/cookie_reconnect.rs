@@ -90,12 +90,7 @@ async fn given_no_account_when_the_extension_syncs_then_an_account_is_connected_
     assert_eq!(body["status"], "connected");
     let account_id = AccountId::parse(body["account_id"].as_str().expect("id")).expect("id");
 
-    let account = world
-        .store
-        .get_account(&account_id)
-        .await
-        .expect("read")
-        .expect("stored");
+    let account = world.account(&account_id).await;
     assert_eq!(account.account_type.as_str(), "LINKEDIN");
     assert_eq!(account.status, AccountStatus::Ok);
     assert_eq!(
@@ -258,11 +253,8 @@ async fn reconnect_story(stale: bool) {
     );
 
     let account = world
-        .store
-        .get_account(&AccountId::parse(&account_id).expect("id"))
-        .await
-        .expect("read")
-        .expect("stored");
+        .account(&AccountId::parse(&account_id).expect("id"))
+        .await;
     let t0 = account
         .cookie_reconnect
         .expect("a reconnect started")
@@ -337,12 +329,7 @@ async fn given_a_reconnect_succeeding_at_attempt_2_then_no_email_and_no_schedule
     }
     assert_eq!(outcomes, vec!["retrying", "retrying", "reconnected"]);
     let id = AccountId::parse(&account_id).expect("id");
-    let account = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .expect("stored");
+    let account = world.account(&id).await;
     assert_eq!(account.status, AccountStatus::Ok);
     assert_eq!(account.cookie_reconnect, None);
     assert!(world.schedules().await.is_empty());
@@ -395,16 +382,7 @@ async fn given_a_fresh_cookie_while_attempts_are_pending_then_it_reconnects_at_o
         "the pending attempts are gone"
     );
     let id = AccountId::parse(&account_id).expect("id");
-    assert_eq!(
-        world
-            .store
-            .get_account(&id)
-            .await
-            .expect("read")
-            .expect("stored")
-            .status,
-        AccountStatus::Ok
-    );
+    assert_eq!(world.account(&id).await.status, AccountStatus::Ok);
 
     let late = serde_json::json!({"account_id": account_id, "attempt": 1});
     let outcome = reconnect_retry::handler(&world.reconnect_retry, late)
@@ -532,12 +510,7 @@ async fn given_a_checkpoint_the_user_then_passed_the_next_sync_records_the_accou
         (201, Some(account_id.as_str()))
     );
     let id = AccountId::parse(&account_id).expect("id");
-    let account = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .expect("recorded");
+    let account = world.account(&id).await;
     assert_eq!(
         account.linkedin_member_id.as_ref().map(|m| m.as_str()),
         Some("9101")
@@ -573,16 +546,7 @@ async fn given_every_attempt_failed_a_fresh_cookie_still_reconnects_the_account(
         (200, Some("reconnected"))
     );
     let id = AccountId::parse(&account_id).expect("id");
-    assert_eq!(
-        world
-            .store
-            .get_account(&id)
-            .await
-            .expect("read")
-            .expect("stored")
-            .status,
-        AccountStatus::Ok
-    );
+    assert_eq!(world.account(&id).await.status, AccountStatus::Ok);
 }
 
 #[tokio::test]
@@ -601,15 +565,29 @@ async fn given_the_account_recovers_by_itself_mid_reconnect_then_the_remaining_s
     report(&world, &account_id, "RECONNECTED").await;
     assert!(world.schedules().await.is_empty());
     let id = AccountId::parse(&account_id).expect("id");
-    let account = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .expect("stored");
+    let account = world.account(&id).await;
     assert_eq!(
         (account.status, account.cookie_reconnect),
         (AccountStatus::Ok, None)
     );
     assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
+}
+
+#[tokio::test]
+async fn given_an_attempt_due_in_the_past_then_its_schedule_is_set_shortly_ahead_instead() {
+    let world = World::new().await;
+    let late = unipile_connect::domain::reconnect::ReconnectAttempt {
+        account_id: AccountId::parse("late-account").expect("id"),
+        attempt: 3,
+    };
+    let now = unipile_connect::ports::Clock::now(world.clock.as_ref());
+    world
+        .reconnect_retry
+        .scheduler
+        .schedule(&late, now - chrono::Duration::hours(2))
+        .await
+        .expect("scheduled");
+    let schedules = world.schedules().await;
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(schedules[0].1, at(now + chrono::Duration::seconds(15)));
 }

@@ -6,7 +6,6 @@ use lambda_http::{Body, Request};
 use std::sync::Arc;
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::domain::{AccountId, AccountStatus};
-use unipile_connect::ports::AccountStore;
 
 fn delivery(account_id: &AccountId, message: &str, secret: Option<&str>) -> Request {
     let body = format!(
@@ -31,13 +30,7 @@ async fn deliver(world: &World, account_id: &AccountId, message: &str) -> u16 {
 }
 
 async fn stored_status(world: &World, account_id: &AccountId) -> AccountStatus {
-    world
-        .store
-        .get_account(account_id)
-        .await
-        .expect("read")
-        .expect("stored")
-        .status
+    world.account(account_id).await.status
 }
 
 #[tokio::test]
@@ -86,12 +79,7 @@ async fn given_credentials_delivered_five_times_then_one_state_change_and_one_em
     for _ in 0..5 {
         assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
     }
-    let account = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .expect("stored");
+    let account = world.account(&id).await;
     assert_eq!(account.status, AccountStatus::Credentials);
     assert_eq!(account.pending, None);
     let emails = sent_emails(&format!("{user}@example.com")).await;
@@ -116,12 +104,7 @@ async fn given_ses_failing_once_then_the_retried_delivery_sends_exactly_one_emai
 
     assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 502);
     assert_eq!(stored_status(&world, &id).await, AccountStatus::Credentials);
-    let pending = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .and_then(|a| a.pending);
+    let pending = world.account(&id).await.pending;
     assert!(pending.is_some(), "the email is still owed");
     assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
 
@@ -136,12 +119,7 @@ async fn given_ses_failing_once_then_the_retried_delivery_sends_exactly_one_emai
         assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
     }
     assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
-    let pending = world
-        .store
-        .get_account(&id)
-        .await
-        .expect("read")
-        .and_then(|a| a.pending);
+    let pending = world.account(&id).await.pending;
     assert_eq!(pending, None);
 }
 

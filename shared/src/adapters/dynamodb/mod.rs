@@ -1,12 +1,16 @@
 //! The account store on one DynamoDB table, keyed as DESIGN.md says: the status webhook knows
 //! only the account id, so an account is `ACCOUNT#<id>` / `ACCOUNT`, and GSI1 lists a user's.
 
-use crate::domain::cookies::Sealed;
-use crate::domain::reconnect::ReconnectState;
+mod expression;
+mod items;
+mod table;
+
+pub use items::GSI1;
+pub use table::create_table;
+
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkedinMemberId,
-    PendingAction, Provider, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkedinMemberId, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
@@ -14,225 +18,21 @@ use crate::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use expression::{Update, corrupt, is_condition_failure, unavailable, value};
+use items::{
+    ACCOUNT_SK, AccountItem, CookieItem, PROFILE_SK, ProfileItem, account_pk, cookie_sk, user_pk,
+};
 use std::collections::HashMap;
-use std::net::IpAddr;
-
-pub const GSI1: &str = "GSI1";
-const ACCOUNT_SK: &str = "ACCOUNT";
-const PROFILE_SK: &str = "PROFILE";
-
-fn account_pk(id: &AccountId) -> String {
-    format!("ACCOUNT#{id}")
-}
-
-fn user_pk(user: &UserId) -> String {
-    format!("USER#{user}")
-}
-
-fn cookie_sk(member: &LinkedinMemberId) -> String {
-    format!("LINKEDIN#{member}")
-}
-
-/// The cookie record (DESIGN.md): ciphertexts as base64 text; the connect throttle's timestamp
-/// as epoch milliseconds so that a condition can compare it.
-#[derive(Debug, Serialize, Deserialize)]
-struct CookieItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    user_id: UserId,
-    member_id: LinkedinMemberId,
-    #[serde(default)]
-    unipile_account_id: Option<AccountId>,
-    #[serde(default)]
-    unipile_status: Option<AccountStatus>,
-    date_last_cookie: DateTime<Utc>,
-    #[serde(default)]
-    date_last_status_unipile: Option<DateTime<Utc>>,
-    li_at: String,
-    #[serde(default)]
-    li_a: Option<String>,
-    user_agent: String,
-    #[serde(default)]
-    ip: Option<IpAddr>,
-    #[serde(default)]
-    country: Option<Country>,
-    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
-    date_last_try_connect: Option<DateTime<Utc>>,
-    #[serde(default)]
-    checkpoint: Option<String>,
-    #[serde(default)]
-    last_error: Option<String>,
-}
-
-fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
-    B64.decode(text)
-        .map(Sealed)
-        .map_err(|_| StoreError::Corrupt("a stored ciphertext is not base64".into()))
-}
-
-impl TryFrom<CookieItem> for CookieRecord {
-    type Error = StoreError;
-    fn try_from(item: CookieItem) -> Result<Self, StoreError> {
-        Ok(Self {
-            user_id: item.user_id,
-            member_id: item.member_id,
-            unipile_account_id: item.unipile_account_id,
-            unipile_status: item.unipile_status,
-            date_last_cookie: item.date_last_cookie,
-            date_last_status_unipile: item.date_last_status_unipile,
-            li_at: unseal_text(&item.li_at)?,
-            li_a: item.li_a.as_deref().map(unseal_text).transpose()?,
-            user_agent: item.user_agent,
-            ip: item.ip,
-            country: item.country,
-            date_last_try_connect: item.date_last_try_connect,
-            checkpoint: item.checkpoint,
-            last_error: item.last_error,
-        })
-    }
-}
-
-/// An update expression assembled from the parts a call needs.
-#[derive(Default)]
-struct Update {
-    set: Vec<String>,
-    remove: Vec<String>,
-}
-
-impl Update {
-    fn set(&mut self, clause: &str) -> &mut Self {
-        self.set.push(clause.to_owned());
-        self
-    }
-
-    fn remove(&mut self, attribute: &str) -> &mut Self {
-        self.remove.push(attribute.to_owned());
-        self
-    }
-
-    fn expression(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.set.is_empty() {
-            parts.push(format!("SET {}", self.set.join(", ")));
-        }
-        if !self.remove.is_empty() {
-            parts.push(format!("REMOVE {}", self.remove.join(", ")));
-        }
-        parts.join(" ")
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct AccountItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    account_id: AccountId,
-    user_id: UserId,
-    account_type: Provider,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    display_name: Option<String>,
-    status: AccountStatus,
-    last_update: DateTime<Utc>,
-    created_on: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending: Option<PendingAction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    restart_attempted_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    linkedin_member_id: Option<LinkedinMemberId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cookie_reconnect: Option<ReconnectState>,
-}
-
-impl From<AccountItem> for Account {
-    fn from(item: AccountItem) -> Self {
-        Self {
-            account_id: item.account_id,
-            user_id: item.user_id,
-            account_type: item.account_type,
-            display_name: item.display_name,
-            status: item.status,
-            last_update: item.last_update,
-            created_on: item.created_on,
-            pending: item.pending,
-            restart_attempted_at: item.restart_attempted_at,
-            linkedin_member_id: item.linkedin_member_id,
-            cookie_reconnect: item.cookie_reconnect,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ProfileItem {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    user_id: UserId,
-    email: Email,
-    updated_at: DateTime<Utc>,
-}
 
 /// The [`AccountStore`] on DynamoDB. The client is built once at cold start and shared.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
-}
-
-fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    error: SdkError<E, R>,
-) -> StoreError {
-    StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string())
-}
-
-fn is_condition_failure<E, R>(error: &SdkError<E, R>) -> bool
-where
-    E: ConditionFailure,
-{
-    error
-        .as_service_error()
-        .is_some_and(ConditionFailure::is_condition_failure)
-}
-
-/// The "conditional check failed" answer of each DynamoDB write.
-trait ConditionFailure {
-    fn is_condition_failure(&self) -> bool;
-}
-
-impl ConditionFailure for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
-    fn is_condition_failure(&self) -> bool {
-        self.is_conditional_check_failed_exception()
-    }
-}
-
-impl ConditionFailure for aws_sdk_dynamodb::operation::delete_item::DeleteItemError {
-    fn is_condition_failure(&self) -> bool {
-        self.is_conditional_check_failed_exception()
-    }
-}
-
-fn corrupt(error: serde_dynamo::Error) -> StoreError {
-    StoreError::Corrupt(error.to_string())
-}
-
-fn value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value).map_err(corrupt)
 }
 
 impl DynamoStore {
@@ -768,59 +568,5 @@ impl AccountStore for DynamoStore {
             email: item.email,
             updated_at: item.updated_at,
         }))
-    }
-}
-
-/// Creates the table as the code expects it (keys, GSI1, on-demand billing). The SAM
-/// template in `infra/` declares the same; tests and the local stack call this.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    let built = (|| {
-        Ok::<_, aws_sdk_dynamodb::error::BuildError>((
-            vec![attribute("PK")?, attribute("SK")?, attribute("GSI1PK")?],
-            vec![key("PK", KeyType::Hash)?, key("SK", KeyType::Range)?],
-            GlobalSecondaryIndex::builder()
-                .index_name(GSI1)
-                .key_schema(key("GSI1PK", KeyType::Hash)?)
-                .key_schema(key("PK", KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()?,
-        ))
-    })();
-    let (attributes, keys, gsi) = built.map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let result = client
-        .create_table()
-        .table_name(table)
-        .set_attribute_definitions(Some(attributes))
-        .set_key_schema(Some(keys))
-        .global_secondary_indexes(gsi)
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(error) => Err(unavailable(error)),
     }
 }

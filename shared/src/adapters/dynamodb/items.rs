@@ -1,0 +1,146 @@
+//! The items as stored, mapped with serde_dynamo, and their keys.
+
+use crate::domain::cookies::Sealed;
+use crate::domain::reconnect::ReconnectState;
+use crate::domain::{
+    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkedinMemberId,
+    PendingAction, Provider, UserId,
+};
+use crate::ports::StoreError;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+pub const GSI1: &str = "GSI1";
+pub(super) const ACCOUNT_SK: &str = "ACCOUNT";
+pub(super) const PROFILE_SK: &str = "PROFILE";
+
+pub(super) fn account_pk(id: &AccountId) -> String {
+    format!("ACCOUNT#{id}")
+}
+
+pub(super) fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub(super) fn cookie_sk(member: &LinkedinMemberId) -> String {
+    format!("LINKEDIN#{member}")
+}
+
+/// The cookie record (DESIGN.md): ciphertexts as base64 text; the connect throttle's timestamp
+/// as epoch milliseconds so that a condition can compare it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct CookieItem {
+    #[serde(rename = "PK")]
+    pub(super) pk: String,
+    #[serde(rename = "SK")]
+    pub(super) sk: String,
+    pub(super) user_id: UserId,
+    pub(super) member_id: LinkedinMemberId,
+    #[serde(default)]
+    pub(super) unipile_account_id: Option<AccountId>,
+    #[serde(default)]
+    pub(super) unipile_status: Option<AccountStatus>,
+    pub(super) date_last_cookie: DateTime<Utc>,
+    #[serde(default)]
+    pub(super) date_last_status_unipile: Option<DateTime<Utc>>,
+    pub(super) li_at: String,
+    #[serde(default)]
+    pub(super) li_a: Option<String>,
+    pub(super) user_agent: String,
+    #[serde(default)]
+    pub(super) ip: Option<IpAddr>,
+    #[serde(default)]
+    pub(super) country: Option<Country>,
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub(super) date_last_try_connect: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub(super) checkpoint: Option<String>,
+    #[serde(default)]
+    pub(super) last_error: Option<String>,
+}
+
+pub(super) fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
+    B64.decode(text)
+        .map(Sealed)
+        .map_err(|_| StoreError::Corrupt("a stored ciphertext is not base64".into()))
+}
+
+impl TryFrom<CookieItem> for CookieRecord {
+    type Error = StoreError;
+    fn try_from(item: CookieItem) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: item.user_id,
+            member_id: item.member_id,
+            unipile_account_id: item.unipile_account_id,
+            unipile_status: item.unipile_status,
+            date_last_cookie: item.date_last_cookie,
+            date_last_status_unipile: item.date_last_status_unipile,
+            li_at: unseal_text(&item.li_at)?,
+            li_a: item.li_a.as_deref().map(unseal_text).transpose()?,
+            user_agent: item.user_agent,
+            ip: item.ip,
+            country: item.country,
+            date_last_try_connect: item.date_last_try_connect,
+            checkpoint: item.checkpoint,
+            last_error: item.last_error,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct AccountItem {
+    #[serde(rename = "PK")]
+    pub(super) pk: String,
+    #[serde(rename = "SK")]
+    pub(super) sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub(super) gsi1pk: String,
+    pub(super) account_id: AccountId,
+    pub(super) user_id: UserId,
+    pub(super) account_type: Provider,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) display_name: Option<String>,
+    pub(super) status: AccountStatus,
+    pub(super) last_update: DateTime<Utc>,
+    pub(super) created_on: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) pending: Option<PendingAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) restart_attempted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) linkedin_member_id: Option<LinkedinMemberId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) cookie_reconnect: Option<ReconnectState>,
+}
+
+impl From<AccountItem> for Account {
+    fn from(item: AccountItem) -> Self {
+        Self {
+            account_id: item.account_id,
+            user_id: item.user_id,
+            account_type: item.account_type,
+            display_name: item.display_name,
+            status: item.status,
+            last_update: item.last_update,
+            created_on: item.created_on,
+            pending: item.pending,
+            restart_attempted_at: item.restart_attempted_at,
+            linkedin_member_id: item.linkedin_member_id,
+            cookie_reconnect: item.cookie_reconnect,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct ProfileItem {
+    #[serde(rename = "PK")]
+    pub(super) pk: String,
+    #[serde(rename = "SK")]
+    pub(super) sk: String,
+    pub(super) user_id: UserId,
+    pub(super) email: Email,
+    pub(super) updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,43 @@
+//! In-memory adapters: the same contracts as the AWS ones, for unit tests and the local stack.
+
+mod mailer;
+mod store;
+mod unipile;
+
+pub use mailer::{MemoryMailer, SentEmail};
+pub use store::MemoryStore;
+pub use unipile::{CookieOutcome, MemoryUnipile};
+
+use super::clock::ManualClock;
+use super::scheduler::MemoryScheduler;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// Every port in memory, with handles kept so a test can arrange and inspect them.
+pub struct MemoryWorld {
+    pub store: Arc<MemoryStore>,
+    pub unipile: Arc<MemoryUnipile>,
+    pub mailer: Arc<MemoryMailer>,
+    pub scheduler: Arc<MemoryScheduler>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl MemoryWorld {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self {
+            store: Arc::new(MemoryStore::new()),
+            unipile: Arc::new(MemoryUnipile::new()),
+            mailer: Arc::new(MemoryMailer::new()),
+            scheduler: Arc::new(MemoryScheduler::new()),
+            clock: Arc::new(ManualClock::at(now)),
+        }
+    }
+
+    pub fn deps(&self) -> crate::deps::Deps {
+        crate::deps::Deps {
+            store: self.store.clone(),
+            unipile: self.unipile.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}

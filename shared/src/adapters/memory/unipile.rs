@@ -1,0 +1,199 @@
+//! The [`Unipile`] port in memory.
+
+use crate::domain::{AccountId, AccountStatus, Provider};
+use crate::ports::{
+    CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount,
+    UnipileError, UnipileErrorType,
+};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use url::Url;
+
+/// A Unipile that lives in memory: it knows the accounts it is given, records the links it is
+/// asked for, and can be told to fail, so flows and handlers test without a network.
+#[derive(Debug, Default)]
+pub struct MemoryUnipile {
+    state: Mutex<MemoryUnipileState>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryUnipileState {
+    accounts: HashMap<AccountId, Provider>,
+    links: Vec<HostedLinkRequest>,
+    deleted: Vec<AccountId>,
+    restarted: Vec<AccountId>,
+    failure: Option<UnipileError>,
+    cookie_outcomes: std::collections::VecDeque<CookieOutcome>,
+    cookie_logins: Vec<(Option<AccountId>, CookieLogin)>,
+}
+
+/// What the next cookie connect or reconnect answers (success when none is scripted).
+#[derive(Debug, Clone)]
+pub enum CookieOutcome {
+    Success,
+    Checkpoint(String),
+    Fail(UnipileError),
+}
+
+impl MemoryUnipile {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MemoryUnipileState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_account(&self, account_id: &AccountId, account_type: Provider) {
+        self.lock()
+            .accounts
+            .insert(account_id.clone(), account_type);
+    }
+
+    /// Every call fails with `error` until [`Self::recover`].
+    pub fn fail_with(&self, error: UnipileError) {
+        self.lock().failure = Some(error);
+    }
+
+    pub fn recover(&self) {
+        self.lock().failure = None;
+    }
+
+    pub fn links(&self) -> Vec<HostedLinkRequest> {
+        self.lock().links.clone()
+    }
+
+    pub fn deleted(&self) -> Vec<AccountId> {
+        self.lock().deleted.clone()
+    }
+
+    pub fn restarted(&self) -> Vec<AccountId> {
+        self.lock().restarted.clone()
+    }
+
+    /// Queues the answers of the next cookie logins, in order.
+    pub fn script_cookie_outcomes(&self, outcomes: impl IntoIterator<Item = CookieOutcome>) {
+        self.lock().cookie_outcomes.extend(outcomes);
+    }
+
+    /// Every cookie login received: the account it reconnected (`None` for a connect) and
+    /// the login, cookies included, so tests can check what reached Unipile.
+    pub fn cookie_logins(&self) -> Vec<(Option<AccountId>, CookieLogin)> {
+        self.lock().cookie_logins.clone()
+    }
+
+    fn cookie_auth(
+        &self,
+        account_id: Option<&AccountId>,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        state
+            .cookie_logins
+            .push((account_id.cloned(), login.clone()));
+        let outcome = state
+            .cookie_outcomes
+            .pop_front()
+            .unwrap_or(CookieOutcome::Success);
+        let id = match account_id {
+            Some(id) if !state.accounts.contains_key(id) => return Err(not_found(id)),
+            Some(id) => id.clone(),
+            None => AccountId::parse(format!("li_{}", state.cookie_logins.len()))
+                .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
+        };
+        match outcome {
+            CookieOutcome::Success => {
+                state.accounts.insert(id.clone(), Provider::Linkedin);
+                Ok(CookieAuthOutcome::Connected(id))
+            }
+            CookieOutcome::Checkpoint(kind) => {
+                state.accounts.insert(id.clone(), Provider::Linkedin);
+                Ok(CookieAuthOutcome::Checkpoint {
+                    account_id: Some(id),
+                    checkpoint_type: kind,
+                })
+            }
+            CookieOutcome::Fail(error) => Err(error),
+        }
+    }
+
+    fn check(&self) -> Result<(), UnipileError> {
+        self.lock().failure.clone().map_or(Ok(()), Err)
+    }
+}
+
+fn not_found(account_id: &AccountId) -> UnipileError {
+    UnipileError::Api {
+        status: 404,
+        error_type: UnipileErrorType::ResourceNotFound,
+        title: format!("no account {account_id}"),
+        detail: None,
+    }
+}
+
+#[async_trait]
+impl Unipile for MemoryUnipile {
+    async fn create_hosted_link(&self, request: &HostedLinkRequest) -> Result<Url, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        state.links.push(request.clone());
+        Url::parse(&format!(
+            "https://account.unipile.test/link/{}",
+            state.links.len()
+        ))
+        .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))
+    }
+
+    async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {
+        self.check()?;
+        let state = self.lock();
+        let account_type = state
+            .accounts
+            .get(account_id)
+            .ok_or_else(|| not_found(account_id))?;
+        Ok(UnipileAccount {
+            account_id: account_id.clone(),
+            account_type: account_type.clone(),
+            display_name: Some(format!("{} account", account_type.display_name())),
+            source_statuses: vec![AccountStatus::Ok],
+        })
+    }
+
+    async fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        state.accounts.remove(account_id);
+        state.deleted.push(account_id.clone());
+        Ok(())
+    }
+
+    async fn restart_account(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<RestartOutcome, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        if !state.accounts.contains_key(account_id) {
+            return Err(not_found(account_id));
+        }
+        state.restarted.push(account_id.clone());
+        Ok(RestartOutcome::Restarted)
+    }
+
+    async fn connect_linkedin(
+        &self,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(None, login)
+    }
+
+    async fn reconnect_linkedin(
+        &self,
+        account_id: &AccountId,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.cookie_auth(Some(account_id), login)
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod config;
+pub mod deadline;
 pub mod deps;
 pub mod domain;
 pub mod flows;

@@ -1,7 +1,8 @@
 //! The Lambda side of every function's `main`: logs, cold-start wiring, the invoke loop.
 
 use crate::config::{self, ConfigError};
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use crate::deadline;
+use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -36,11 +37,23 @@ where
 {
     let app = cold_start(build).await?;
     let handler = &handler;
-    lambda_http::run(service_fn(move |request| handler(app, request))).await
+    lambda_http::run(service_fn(move |request: Request| {
+        let deadline = request
+            .lambda_context_ref()
+            .map(|context| deadline::instant_of(context.deadline()));
+        async move {
+            match deadline {
+                Some(deadline) => deadline::within(deadline, handler(app, request)).await,
+                None => handler(app, request).await,
+            }
+        }
+    }))
+    .await
 }
 
 /// The same for a function invoked with plain events (EventBridge Scheduler): `handler` gets
 /// the event payload; an error makes the invocation fail, so the caller's retry policy applies.
+/// In both, [`deadline::remaining`] tells the handler how long the invocation has left.
 pub async fn serve_events<App, Build, BuildFut, Handler, HandlerFut>(
     build: Build,
     handler: Handler,
@@ -55,7 +68,10 @@ where
     let app = cold_start(build).await?;
     let handler = &handler;
     lambda_http::lambda_runtime::run(lambda_http::lambda_runtime::service_fn(
-        move |event: lambda_http::LambdaEvent<serde_json::Value>| handler(app, event.payload),
+        move |event: lambda_http::LambdaEvent<serde_json::Value>| {
+            let deadline = deadline::instant_of(event.context.deadline());
+            deadline::within(deadline, handler(app, event.payload))
+        },
     ))
     .await
 }

@@ -285,7 +285,14 @@ pub async fn with_secrets(
 /// points every client at an emulator, which takes any credentials: test ones are used
 /// unless `AWS_ACCESS_KEY_ID` is given, so nothing goes looking for real ones.
 pub async fn aws_sdk_config(env: &dyn EnvSource) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // AWS answers in milliseconds; one that hangs must not take the invocation with it.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(10))
+        .build();
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
     let region = optional(env, "AWS_REGION").or_else(|| optional(env, "AWS_DEFAULT_REGION"));
     if let Some(endpoint) = optional(env, "AWS_ENDPOINT_URL") {
         loader = loader.endpoint_url(endpoint);

@@ -299,6 +299,10 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
 }
 
+/// How long Unipile may take over a LinkedIn cookie login (it drives a real browser session):
+/// a login is only started with this much time left, so it is never cut off half-way.
+pub const COOKIE_LOGIN_TIME: std::time::Duration = std::time::Duration::from_secs(25);
+
 /// How to log in to LinkedIn with the extension's cookies (contract §4a).
 #[derive(Debug, Clone)]
 pub struct CookieLogin {

@@ -212,6 +212,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_login_the_invocation_cannot_wait_for_is_not_started_and_not_throttled() {
+        let world = world();
+        let app = app(&world);
+        // 20 s left: less than a cookie login may take.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        let refused = unipile_connect::deadline::within(
+            deadline,
+            handler(&app, post(Some("u1"), &cookies("secret-a", "42"))),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(refused.status(), 503);
+        assert!(refused.headers().contains_key(http::header::RETRY_AFTER));
+        assert!(world.unipile.cookie_logins().is_empty(), "no login started");
+        assert!(!text(&refused).contains("secret-a"));
+
+        // The extension's retry, with time enough, connects at once: no throttle was taken.
+        let retried = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(retried.status(), 201);
+        assert_eq!(world.unipile.cookie_logins().len(), 1);
+    }
+
+    #[tokio::test]
     async fn bad_input_is_a_400_that_never_echoes_the_cookie_and_stores_nothing() {
         let world = world();
         let app = app(&world);

@@ -57,6 +57,7 @@ pub async fn record_login_result(
                 } => format!("{status} {error_type}"),
                 UnipileError::Transport(_) => "unreachable".to_owned(),
                 UnipileError::UnexpectedResponse(_) => "unexpected response".to_owned(),
+                UnipileError::OutOfTime(_) => "not started: out of time".to_owned(),
             }),
             ..CookieResult::default()
         },

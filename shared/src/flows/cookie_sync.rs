@@ -9,8 +9,8 @@ use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{AccountId, AccountStatus, CookieRecord, Provider};
 use crate::http::Caller;
 use crate::ports::{
-    AccountStore, Cipher, Clock, ConnectedAccount, CookieAuthOutcome, CookieLogin, CookieUpdate,
-    RetryScheduler, StoreError, Unipile, UserProfile,
+    AccountStore, COOKIE_LOGIN_TIME, Cipher, Clock, ConnectedAccount, CookieAuthOutcome,
+    CookieLogin, CookieUpdate, RetryScheduler, StoreError, Unipile, UnipileError, UserProfile,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -107,6 +107,11 @@ pub async fn sync_cookies(
         }
         (Some(_), Some(_)) => return Ok(SyncOutcome::Stored),
     };
+    // A login the invocation could not wait for would leave its outcome unknown: refuse
+    // before taking the throttle, so the extension's retry may try at once.
+    if !crate::deadline::allows(COOKIE_LOGIN_TIME) {
+        return Err(FlowError::Unipile(UnipileError::OutOfTime("cookie_login")));
+    }
     // One try per record per throttle window, decided by a conditional write: of parallel
     // syncs, one calls Unipile.
     if !f

@@ -6,6 +6,9 @@ use crate::ports::{StoreError, UnipileError, UnipileErrorType};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+/// What a 503 asks the caller to wait before trying again.
+pub const RETRY_AFTER_SECONDS: &str = "5";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
@@ -53,7 +56,15 @@ impl Problem {
         let body = serde_json::to_string(&self).unwrap_or_else(|_| {
             r#"{"type":"urn:unipile-connect:problem:internal","title":"Internal error","status":500}"#.to_owned()
         });
-        build(self.status, "application/problem+json", Body::Text(body))
+        let mut response = build(self.status, "application/problem+json", Body::Text(body));
+        // Every 503 is "try again shortly": say when, for callers that honour it.
+        if self.status == 503 {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
@@ -82,6 +93,12 @@ impl From<&UnipileError> for Problem {
                 503,
                 "unipile-busy",
                 "Unipile is rate limiting us; try again shortly",
+                error.to_string(),
+            ),
+            UnipileError::OutOfTime(_) => Self::new(
+                503,
+                "out-of-time",
+                "Not enough time was left to finish; try again",
                 error.to_string(),
             ),
             UnipileError::Transport(_) => Self::new(
@@ -196,6 +213,21 @@ mod tests {
         )));
         assert_eq!(problem.status, 503);
         assert!(!problem.detail.contains("arn:"));
+    }
+
+    #[test]
+    fn out_of_time_is_a_503_that_says_when_to_retry() {
+        let response = Problem::from(&UnipileError::OutOfTime("cookie_login")).into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(
+            response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(RETRY_AFTER_SECONDS.as_bytes())
+        );
+        let refused = Problem::bad_request("no").into_response();
+        assert!(refused.headers().get(http::header::RETRY_AFTER).is_none());
     }
 
     #[test]

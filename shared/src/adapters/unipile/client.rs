@@ -4,9 +4,11 @@ use super::wire::{
     AccountResponse, CookieAuthResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse,
     LinkedinCookieBody, ObjectOnly,
 };
+use crate::deadline;
 use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
 use crate::ports::{
-    CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount,
+    COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
+    UnipileAccount,
 };
 use async_trait::async_trait;
 use chrono::SecondsFormat;
@@ -59,7 +61,8 @@ impl HttpUnipile {
     }
 
     /// Sends with bounded retries on 429/5xx and transport failures: only for calls that are
-    /// safe to repeat.
+    /// safe to repeat. No attempt starts without [`MIN_ATTEMPT`] left of the retry budget and
+    /// of the invocation (its deadline), and none outlasts either.
     async fn send(
         &self,
         what: &'static str,
@@ -68,22 +71,26 @@ impl HttpUnipile {
         let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
-            let left = self.settings.retry_budget.saturating_sub(started.elapsed());
-            let outcome = build()
-                .timeout(
-                    self.settings
-                        .timeout
-                        .min(left)
-                        .max(Duration::from_millis(100)),
-                )
-                .send()
-                .await;
+            let left = deadline::cap(
+                self.settings
+                    .timeout
+                    .min(self.settings.retry_budget.saturating_sub(started.elapsed())),
+            );
+            if attempt == 0 && left < MIN_ATTEMPT {
+                tracing::warn!(
+                    call = what,
+                    "unipile call not started: too little time left"
+                );
+                return Err(UnipileError::OutOfTime(what));
+            }
+            let outcome = build().timeout(left.max(MIN_ATTEMPT)).send().await;
             let retryable = match &outcome {
                 Ok(response) => is_retryable_status(response.status()),
                 Err(_) => true,
             };
             let delay = self.backoff(attempt);
-            let out_of_time = started.elapsed() + delay >= self.settings.retry_budget;
+            let out_of_time = started.elapsed() + delay + MIN_ATTEMPT > self.settings.retry_budget
+                || !deadline::allows(delay + MIN_ATTEMPT);
             if !retryable || attempt >= self.settings.max_retries || out_of_time {
                 return match outcome {
                     Ok(response) => {
@@ -120,6 +127,9 @@ impl HttpUnipile {
         base + Duration::from_millis(jitter_ms)
     }
 }
+
+/// The least time worth giving one attempt: less, and a slow but healthy answer is cut off.
+const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
 fn is_retryable_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || matches!(status.as_u16(), 500 | 502 | 503 | 504)
@@ -258,18 +268,19 @@ impl Unipile for HttpUnipile {
     }
 }
 
-/// A LinkedIn login can take Unipile a while (it drives a real session); still under API
-/// Gateway's 29 s.
-const COOKIE_AUTH_TIMEOUT: Duration = Duration::from_secs(25);
-
 impl HttpUnipile {
     /// Sent once: a repeated connect could start a second authentication (425) or create a
-    /// second account.
+    /// second account. Started only with [`COOKIE_LOGIN_TIME`] left, so that the function's
+    /// timeout never cuts a login off with its outcome unknown.
     async fn cookie_auth(
         &self,
         segments: &[&str],
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError> {
+        if !deadline::allows(COOKIE_LOGIN_TIME) {
+            tracing::warn!("cookie login not started: too little time left");
+            return Err(UnipileError::OutOfTime("cookie_login"));
+        }
         let body = LinkedinCookieBody {
             provider: "LINKEDIN",
             access_token: login.cookies.li_at.expose_secret(),
@@ -284,7 +295,7 @@ impl HttpUnipile {
         };
         let response = self
             .request(Method::POST, segments)
-            .timeout(COOKIE_AUTH_TIMEOUT.max(self.settings.timeout))
+            .timeout(COOKIE_LOGIN_TIME.max(self.settings.timeout))
             .json(&body)
             .send()
             .await

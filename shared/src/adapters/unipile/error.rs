@@ -51,6 +51,10 @@ pub enum UnipileError {
     /// A 2xx answer we could not read.
     #[error("Unipile's answer could not be read: {0}")]
     UnexpectedResponse(String),
+    /// Not sent: the invocation has too little time left to wait for the answer, and a call
+    /// cut off by the function's timeout would leave us not knowing what Unipile did.
+    #[error("the {0} call to Unipile was not started: too little time left")]
+    OutOfTime(&'static str),
 }
 
 impl UnipileError {
@@ -74,7 +78,7 @@ impl UnipileError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Api { status, .. } => *status == 429 || *status >= 500,
-            Self::Transport(_) => true,
+            Self::Transport(_) | Self::OutOfTime(_) => true,
             Self::UnexpectedResponse(_) => false,
         }
     }

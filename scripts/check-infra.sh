@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints infra/template.yaml with cfn-lint (installed into .venv on first use; works offline).
+# Checks infra/template.yaml offline: cfn-lint, then `sam validate --lint` with the project's
+# samconfig (both installed into virtualenvs on first use; neither needs AWS credentials).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,4 @@ if ! .venv/bin/cfn-lint --version >/dev/null 2>&1; then
 fi
 .venv/bin/cfn-lint infra/template.yaml
 echo "infra/template.yaml: cfn-lint clean"
+./scripts/stack.sh validate

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. The integration tests need moto server (the AWS
-# emulator); it is installed into .venv on first use and the tests start it themselves.
+# Runs every test of the workspace, including the deploy rehearsal, which runs the release
+# bootstraps that `scripts/stack.sh build` makes (built here for this machine's architecture;
+# later runs rebuild only what changed). moto server, the AWS emulator, is installed into
+# .venv on first use; the tests start it themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +13,13 @@ if ! .venv/bin/python -c 'import moto.server' >/dev/null 2>&1; then
   .venv/bin/pip install --quiet --disable-pip-version-check "$MOTO_REQUIREMENT"
 fi
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
+
+case "$(uname -m)" in
+  aarch64 | arm64) host=arm64 ;;
+  *) host=x86_64 ;;
+esac
+echo "== building the stack's release bootstraps ($host) for the deploy rehearsal"
+ARCHITECTURE=$host ./scripts/stack.sh build
+export REHEARSAL_REQUIRED=1
 
 exec cargo test --workspace --locked "$@"

@@ -8,3 +8,4 @@ pub mod requests;
 pub mod world;
 
 pub use world::World;
+pub mod rehearsal;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds, checks, deploys and deletes the stack, unattended (no prompt, no terminal needed).
+#
+#   scripts/stack.sh tools      install aws-sam-cli and cargo-lambda (with Zig) into .venv-deploy
+#   scripts/stack.sh build      sam build: one release bootstrap per function, for Architecture
+#   scripts/stack.sh validate   sam validate --lint
+#   scripts/stack.sh deploy     sam deploy with infra/samconfig.toml's parameters
+#   scripts/stack.sh delete     sam delete (the webhook registration goes with the stack)
+#
+# Parameters live in infra/samconfig.toml; build and deploy both read them from there.
+# ARCHITECTURE=arm64|x86_64 overrides the Architecture parameter for both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TOOLS=.venv-deploy
+SAM_REQUIREMENT='aws-sam-cli==1.170.0'
+CARGO_LAMBDA_REQUIREMENT='cargo-lambda==1.9.2'
+CONFIG="$PWD/infra/samconfig.toml"
+
+tools() {
+  if ! "$TOOLS/bin/sam" --version >/dev/null 2>&1 || ! "$TOOLS/bin/cargo-lambda" --version >/dev/null 2>&1; then
+    echo "installing $SAM_REQUIREMENT and $CARGO_LAMBDA_REQUIREMENT into $TOOLS (once)"
+    python3 -m venv "$TOOLS"
+    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "$SAM_REQUIREMENT" "$CARGO_LAMBDA_REQUIREMENT"
+  fi
+  # cargo-lambda, and the Zig it links with, come from the venv.
+  export PATH="$PWD/$TOOLS/bin:$PATH"
+  export SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1
+}
+
+parameters() {
+  mapfile -t PARAMETERS < <(python3 scripts/stack_parameters.py "$CONFIG")
+  ARCH=$(python3 scripts/stack_parameters.py "$CONFIG" --get Architecture)
+}
+
+# The bootstraps must be built for the architecture the functions declare, or they fail at start.
+check_artifacts() {
+  python3 scripts/check_artifacts.py .aws-sam/build "$ARCH"
+}
+
+cmd=${1:-}
+case "$cmd" in
+  tools)
+    tools
+    sam --version
+    cargo lambda --version
+    ;;
+  build)
+    tools
+    parameters
+    if [ "$ARCH" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+      echo "Architecture is arm64 but the aarch64 standard library is not installed." >&2
+      echo "Run 'rustup target add aarch64-unknown-linux-gnu', or build for x86_64:" >&2
+      echo "ARCHITECTURE=x86_64 scripts/stack.sh build (and deploy), or set it in infra/samconfig.toml." >&2
+      exit 1
+    fi
+    sam build --config-file "$CONFIG" -t infra/template.yaml --parameter-overrides "${PARAMETERS[@]}"
+    check_artifacts
+    ;;
+  validate)
+    tools
+    sam validate --config-file "$CONFIG" -t infra/template.yaml --lint --region "${AWS_REGION:-us-east-1}"
+    ;;
+  deploy)
+    tools
+    parameters
+    python3 scripts/stack_parameters.py "$CONFIG" --check
+    [ -f .aws-sam/build/template.yaml ] || { echo "nothing built: run scripts/stack.sh build first" >&2; exit 1; }
+    check_artifacts
+    sam deploy --config-file "$CONFIG" -t .aws-sam/build/template.yaml --parameter-overrides "${PARAMETERS[@]}" "${@:2}"
+    ;;
+  delete)
+    tools
+    sam delete --config-file "$CONFIG" "${@:2}"
+    ;;
+  *)
+    sed -n '2,12p' "$0" >&2
+    exit 2
+    ;;
+esac

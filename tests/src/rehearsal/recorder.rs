@@ -1,0 +1,181 @@
+//! A recording proxy in front of the AWS emulator: every AWS call a function makes passes
+//! through it and is noted as (function, IAM action). The function is told by the access key
+//! it signs with (the rehearsal gives each its own), the action by the request itself.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// IAM actions seen, by the access key that signed them.
+pub type Calls = BTreeMap<String, BTreeSet<String>>;
+
+struct RecorderState {
+    upstream: String,
+    http: reqwest::Client,
+    calls: Mutex<Calls>,
+}
+
+pub struct Recorder {
+    pub endpoint: String,
+    state: Arc<RecorderState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Recorder {
+    pub async fn start(upstream: &str) -> Result<Self, String> {
+        let state = Arc::new(RecorderState {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            calls: Mutex::new(Calls::new()),
+        });
+        let router = Router::new().fallback(forward).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let endpoint = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self {
+            endpoint,
+            state,
+            server,
+        })
+    }
+
+    pub fn calls(&self) -> Calls {
+        self.state
+            .calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn forward(
+    State(state): State<Arc<RecorderState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some((caller, action)) = identify(&method, &uri, &headers) {
+        if let Ok(mut calls) = state.calls.lock() {
+            calls.entry(caller).or_default().insert(action);
+        }
+    }
+    let target = format!(
+        "{}{}",
+        state.upstream,
+        uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut request = state.http.request(method, target).body(body);
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(answer) => {
+            let mut response = Response::builder().status(answer.status());
+            for (name, value) in answer.headers() {
+                if name != "transfer-encoding" && name != "content-length" {
+                    response = response.header(name, value);
+                }
+            }
+            let bytes = answer.bytes().await.unwrap_or_default();
+            response
+                .body(Body::from(bytes))
+                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    }
+}
+
+/// (access key, `service:Action`) of a signed AWS request.
+fn identify(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<(String, String)> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    // AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/dynamodb/aws4_request, ...
+    let credential = authorization
+        .split("Credential=")
+        .nth(1)?
+        .split([',', ' '])
+        .next()?;
+    let mut scope = credential.split('/');
+    let access_key = scope.next()?.to_owned();
+    let service = scope.nth(2)?.to_owned();
+    let action = match headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        Some(target) => target.rsplit('.').next()?.to_owned(),
+        None => rest_action(&service, method, uri.path()),
+    };
+    Some((access_key, format!("{service}:{action}")))
+}
+
+/// The IAM action of the REST calls (SES v2, Scheduler) the functions make. A call this table
+/// does not know is recorded as such, so the policy check names it.
+fn rest_action(service: &str, method: &Method, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let known = match (service, method.as_str(), segments.as_slice()) {
+        ("ses", "POST", ["v2", "email", "outbound-emails"]) => Some("SendEmail"),
+        ("scheduler", "POST", ["schedules", _]) => Some("CreateSchedule"),
+        ("scheduler", "PUT", ["schedules", _]) => Some("UpdateSchedule"),
+        ("scheduler", "DELETE", ["schedules", _]) => Some("DeleteSchedule"),
+        ("scheduler", "GET", ["schedules", _]) => Some("GetSchedule"),
+        ("scheduler", "GET", ["schedules"]) => Some("ListSchedules"),
+        _ => None,
+    };
+    known.map_or_else(|| format!("UNKNOWN({method} {path})"), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_requests_name_their_caller_and_action() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=StatusWebhookFunction/20261126/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0"
+                .parse()
+                .expect("header"),
+        );
+        headers.insert(
+            "x-amz-target",
+            "DynamoDB_20120810.UpdateItem".parse().expect("header"),
+        );
+        let uri: Uri = "/".parse().expect("uri");
+        assert_eq!(
+            identify(&Method::POST, &uri, &headers),
+            Some((
+                "StatusWebhookFunction".to_owned(),
+                "dynamodb:UpdateItem".to_owned()
+            ))
+        );
+        headers.remove("x-amz-target");
+        headers.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=K/20261126/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=0"
+                .parse()
+                .expect("header"),
+        );
+        let uri: Uri = "/schedules/reconnect-a-0?groupName=g".parse().expect("uri");
+        assert_eq!(
+            identify(&Method::DELETE, &uri, &headers).map(|c| c.1),
+            Some("scheduler:DeleteSchedule".to_owned())
+        );
+    }
+}

@@ -1,0 +1,552 @@
+//! The deploy rehearsal: the stack exactly as `scripts/stack.sh build` leaves it (the release
+//! bootstraps and the built template), each function run under a Lambda Runtime API with the
+//! environment the template gives it, fed the events AWS sends: HTTP API payload 2.0 with JWT
+//! claims, function URL events, the input of the schedules the functions create, and
+//! CloudFormation's custom-resource requests. AWS is moto; Unipile is the simulator.
+//!
+//! Needs `scripts/stack.sh build` first (`scripts/test.sh` does it and sets
+//! `REHEARSAL_REQUIRED=1`, so CI cannot skip it).
+
+use base64::Engine;
+use harness::rehearsal::{self, Deployment, Rehearsal, aws_json, aws_rest};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+const API_KEY: &str = "sk_rehearsal_unipile_key_never_logged";
+const STATE_KEY: &str = "rehearsal-state-signing-key-never-logged-0123";
+const WEBHOOK_SECRET: &str = "rehearsal-webhook-secret-never-logged";
+const MAIL_IDENTITY: &str = "rehearsal.example.com";
+const MAIL_FROM: &str = "accounts@rehearsal.example.com";
+const APP: &str = "https://app.rehearsal.example.com";
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+const COOKIE_MARK: &str = "rehearsal-cookie-never-logged";
+
+/// A token as the HTTP API's JWT authorizer would have accepted it (the rehearsal's API
+/// trusts the signature, as API Gateway would have checked it).
+fn jwt(claims: &Value) -> String {
+    let encode = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.signature",
+        encode(&json!({"alg": "RS256", "kid": "rehearsal"})),
+        encode(claims)
+    )
+}
+
+struct Walk {
+    stack: Rehearsal,
+    http: reqwest::Client,
+    schedule_group: String,
+}
+
+impl Walk {
+    async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = format!("{}{}", self.stack.api.url, path.trim_start_matches('/'));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn sim(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.stack.simulator_url))
+            .json(&body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Unipile reports a status: the simulator delivers it to every registered webhook.
+    async fn unipile_reports(&self, account_id: &str, message: &str) {
+        let answer = self
+            .sim(
+                &format!("/_sim/accounts/{account_id}/status"),
+                json!({"message": message, "retry_delay_ms": 50}),
+            )
+            .await;
+        let deliveries = answer["deliveries"].as_array().cloned().unwrap_or_default();
+        assert!(
+            deliveries.iter().any(|d| d["status"] == 200
+                || d["answer_status"] == 200
+                || d.to_string().contains("200")),
+            "the status webhook took {message} for {account_id}: {answer}"
+        );
+    }
+
+    async fn account_status(&self, token: &str, account_id: &str) -> Option<String> {
+        let (status, list) = self.api("GET", "/accounts", token, None).await;
+        assert_eq!(status, 200, "{list}");
+        list["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["account_id"] == account_id)
+            .and_then(|a| a["status"].as_str().map(str::to_owned))
+    }
+
+    /// The reconnect schedules in moto: (name, target ARN, role ARN, input).
+    async fn schedules(&self) -> Vec<(String, Value)> {
+        let list = aws_rest(
+            &self.stack.moto,
+            "scheduler",
+            "GET",
+            &format!("/schedules?ScheduleGroup={}", self.schedule_group),
+            Value::Null,
+        )
+        .await
+        .expect("schedules listed");
+        let mut found = Vec::new();
+        for item in list["Schedules"].as_array().into_iter().flatten() {
+            let name = item["Name"].as_str().expect("name").to_owned();
+            let schedule = aws_rest(
+                &self.stack.moto,
+                "scheduler",
+                "GET",
+                &format!("/schedules/{name}?groupName={}", self.schedule_group),
+                Value::Null,
+            )
+            .await
+            .expect("schedule read");
+            found.push((name, schedule));
+        }
+        found
+    }
+
+    /// Runs each schedule as EventBridge Scheduler would: invokes its target with its input,
+    /// then deletes it (ActionAfterCompletion DELETE). Returns the names run.
+    async fn fire_schedules(&self) -> Vec<String> {
+        let mut fired = Vec::new();
+        for (name, schedule) in self.schedules().await {
+            let target = &schedule["Target"];
+            let function = self
+                .stack
+                .function_by_arn(target["Arn"].as_str().expect("target ARN"))
+                .unwrap_or_else(|| {
+                    panic!("schedule {name} targets no function of the stack: {target}")
+                });
+            assert_eq!(
+                target["RoleArn"],
+                self.stack.stack.attributes[&("SchedulerRole".to_owned(), "Arn".to_owned())],
+                "schedules run with the stack's scheduler role"
+            );
+            let input: Value =
+                serde_json::from_str(target["Input"].as_str().expect("input")).expect("JSON input");
+            let outcome = function.invoke(input).await;
+            assert!(outcome.is_ok(), "{name}: {outcome:?}");
+            let _ = aws_rest(
+                &self.stack.moto,
+                "scheduler",
+                "DELETE",
+                &format!("/schedules/{name}?groupName={}", self.schedule_group),
+                Value::Null,
+            )
+            .await;
+            fired.push(name);
+        }
+        fired
+    }
+
+    async fn webhooks(&self) -> Vec<Value> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/webhooks", self.stack.simulator_url))
+            .header("X-API-KEY", API_KEY)
+            .send()
+            .await
+            .expect("webhooks listed");
+        let list: Value = response.json().await.expect("JSON");
+        list["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn cookie_sync(&self, token: &str, member: &str, tag: &str) -> (u16, Value) {
+        self.api(
+            "POST",
+            "/extension/cookies",
+            token,
+            Some(json!({
+                "li_at": format!("{COOKIE_MARK}-li-at-{tag}"),
+                "li_a": format!("{COOKIE_MARK}-li-a-{tag}"),
+                "user_agent": UA,
+                "ip": "81.2.69.160",
+                "country": "fr",
+                "linkedin_member_id": member,
+            })),
+        )
+        .await
+    }
+}
+
+/// A user in a Cognito user pool in moto: (pool id, the user's `sub`, their email).
+async fn cognito_user(moto: &str) -> (String, String, String) {
+    let pool = aws_json(
+        moto,
+        "cognito-idp",
+        "AWSCognitoIdentityProviderService.CreateUserPool",
+        json!({"PoolName": harness::world::unique("rehearsal-users")}),
+    )
+    .await
+    .expect("user pool");
+    let pool_id = pool["UserPool"]["Id"].as_str().expect("pool id").to_owned();
+    let email = format!("{}@rehearsal.example.com", harness::world::unique("jane"));
+    let user = aws_json(
+        moto,
+        "cognito-idp",
+        "AWSCognitoIdentityProviderService.AdminCreateUser",
+        json!({"UserPoolId": pool_id, "Username": "jane",
+               "UserAttributes": [{"Name": "email", "Value": email},
+                                  {"Name": "email_verified", "Value": "true"}]}),
+    )
+    .await
+    .expect("user");
+    let sub = user["User"]["Attributes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["Name"] == "sub")
+        .and_then(|a| a["Value"].as_str())
+        .expect("sub")
+        .to_owned();
+    (pool_id, sub, email)
+}
+
+fn deployment(pool_id: &str) -> Deployment {
+    let parameters = [
+        (
+            "Architecture",
+            std::env::consts::ARCH.replace("aarch64", "arm64"),
+        ),
+        (
+            "JwtIssuer",
+            format!("https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"),
+        ),
+        ("JwtAudience", "rehearsal-client".to_owned()),
+        ("CognitoUserPoolId", pool_id.to_owned()),
+        ("AllowedRedirectOrigins", APP.to_owned()),
+        ("CorsAllowedOrigins", APP.to_owned()),
+        ("MailFrom", MAIL_FROM.to_owned()),
+        ("MailIdentity", MAIL_IDENTITY.to_owned()),
+        ("AppBaseUrl", APP.to_owned()),
+    ];
+    Deployment {
+        parameters: parameters
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        secrets: BTreeMap::from([
+            ("UNIPILE_API_KEY".to_owned(), API_KEY.to_owned()),
+            ("STATE_SIGNING_KEY".to_owned(), STATE_KEY.to_owned()),
+            (
+                "UNIPILE_WEBHOOK_SECRET".to_owned(),
+                WEBHOOK_SECRET.to_owned(),
+            ),
+        ]),
+        unipile_api_key: API_KEY.to_owned(),
+    }
+}
+
+/// Actions a function's role must hold that its own code never calls: AWS uses them on the
+/// function's behalf.
+fn granted_for_the_platform(stack: &Rehearsal, function: &str) -> BTreeSet<String> {
+    let properties = stack.properties(function).expect("properties");
+    let mut platform = BTreeSet::new();
+    // Creating a schedule passes the scheduler role to EventBridge Scheduler.
+    if stack
+        .granted_actions(function)
+        .expect("policy")
+        .contains("scheduler:CreateSchedule")
+    {
+        platform.insert("iam:PassRole".to_owned());
+    }
+    // Lambda writes a failed asynchronous invocation to the OnFailure queue with the
+    // function's own role.
+    if properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS" {
+        platform.insert("sqs:SendMessage".to_owned());
+    }
+    platform
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
+    let dir = rehearsal::build_dir();
+    if !dir.join("template.yaml").is_file() {
+        assert!(
+            std::env::var_os("REHEARSAL_REQUIRED").is_none(),
+            "{} has no built stack: run scripts/stack.sh build",
+            dir.display()
+        );
+        eprintln!(
+            "SKIPPED: no built stack in {}; run scripts/stack.sh build",
+            dir.display()
+        );
+        return;
+    }
+    let moto = harness::moto::endpoint();
+    let (pool_id, jane_sub, jane_email) = cognito_user(&moto).await;
+    let stack = Rehearsal::deploy(&dir, deployment(&pool_id))
+        .await
+        .unwrap_or_else(|e| panic!("the stack did not deploy: {e}"));
+    let schedule_group = stack.stack.refs["ReconnectScheduleGroup"]
+        .as_str()
+        .expect("group")
+        .to_owned();
+    let walk = Walk {
+        stack,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        schedule_group,
+    };
+
+    // Stack created: the custom resource registered exactly one account_status webhook,
+    // pointing at the status webhook's function URL, with the secret header.
+    let hooks = walk.webhooks().await;
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(
+        hooks[0]["request_url"],
+        walk.stack.function_url("StatusWebhookFunction")
+    );
+    assert!(
+        hooks[0]["headers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|h| h["key"] == "Unipile-Auth" && h["value"] == WEBHOOK_SECRET),
+        "{hooks:?}"
+    );
+
+    // 1. Hosted link → Unipile's notify_url → the status webhook's CREDENTIALS → the email,
+    //    for a Cognito user whose access token carries no email.
+    let jane = jwt(
+        &json!({"sub": jane_sub, "token_use": "access", "client_id": "rehearsal-client",
+                           "scope": "openid", "cognito:groups": ["users"]}),
+    );
+    let (status, link) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &jane,
+            Some(json!({"type": "create", "providers": ["LINKEDIN"],
+                        "success_redirect_url": format!("{APP}/connected")})),
+        )
+        .await;
+    assert_eq!(status, 200, "{link}");
+    let hosted = link["url"].as_str().expect("hosted-auth url");
+    let submitted = walk
+        .http
+        .post(hosted)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("provider=LINKEDIN&outcome=connect")
+        .send()
+        .await
+        .expect("hosted page");
+    assert!(
+        submitted.status().is_redirection(),
+        "{}",
+        submitted.status()
+    );
+    let delivery = walk
+        .stack
+        .simulator
+        .notifications()
+        .pop()
+        .expect("Unipile called notify_url");
+    assert!(
+        delivery
+            .url
+            .starts_with(walk.stack.function_url("ConnectCallbackFunction")),
+        "notify_url is the callback's function URL: {}",
+        delivery.url
+    );
+    let account: Value = serde_json::from_str(&delivery.body.to_string()).expect("notify body");
+    let account_id = account["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    assert_eq!(
+        walk.account_status(&jane, &account_id).await.as_deref(),
+        Some("OK")
+    );
+
+    walk.unipile_reports(&account_id, "CREDENTIALS").await;
+    assert_eq!(
+        walk.account_status(&jane, &account_id).await.as_deref(),
+        Some("CREDENTIALS")
+    );
+    let emails = harness::moto::sent_emails(&jane_email).await;
+    assert_eq!(
+        emails.len(),
+        1,
+        "one email to the Cognito user's address: {emails:?}"
+    );
+    assert_eq!(emails[0]["source"], MAIL_FROM);
+
+    // Reconnect link for the owner's account, then disconnect it.
+    let (status, relink) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &jane,
+            Some(json!({"type": "reconnect", "reconnect_account": account_id})),
+        )
+        .await;
+    assert_eq!(status, 200, "{relink}");
+    let (status, gone) = walk
+        .api("DELETE", &format!("/accounts/{account_id}"), &jane, None)
+        .await;
+    assert_eq!(status, 204, "{gone}");
+    assert_eq!(walk.account_status(&jane, &account_id).await, None);
+
+    // 2. The extension's cookie connects an account; CREDENTIALS schedules a reconnect; the
+    //    schedule's attempt reconnects it with the stored cookie.
+    let sam = jwt(
+        &json!({"sub": "sam-rehearsal", "email": "sam@rehearsal.example.com",
+                          "token_use": "id", "aud": "rehearsal-client"}),
+    );
+    let (status, connected) = walk.cookie_sync(&sam, "9001", "first").await;
+    assert_eq!(status, 201, "{connected}");
+    let linkedin = connected["account_id"]
+        .as_str()
+        .expect("account")
+        .to_owned();
+
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    let schedules = walk.schedules().await;
+    assert_eq!(schedules.len(), 1, "attempt 0 scheduled: {schedules:?}");
+    assert_eq!(walk.fire_schedules().await.len(), 1);
+    assert_eq!(
+        walk.account_status(&sam, &linkedin).await.as_deref(),
+        Some("OK")
+    );
+    assert!(walk.schedules().await.is_empty(), "nothing left scheduled");
+
+    // 3. A second outage that heals by itself: the status webhook deletes the schedule.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    walk.unipile_reports(&linkedin, "OK").await;
+    assert!(
+        walk.schedules().await.is_empty(),
+        "the healed outage's schedule is gone"
+    );
+
+    // 4. A third, healed by a fresh cookie from the extension.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    let (status, reconnected) = walk.cookie_sync(&sam, "9001", "fresh").await;
+    assert_eq!(status, 200, "{reconnected}");
+    assert_eq!(reconnected["status"], "reconnected");
+    assert!(walk.schedules().await.is_empty());
+
+    // 5. A fourth that no cookie mends: attempt 0 to 4, then the owner's email.
+    walk.sim(
+        "/_sim/cookie-outcomes",
+        json!({"outcomes": ["provider_error", "provider_error", "provider_error", "provider_error", "provider_error"]}),
+    )
+    .await;
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    let mut attempts = 0;
+    while !walk.schedules().await.is_empty() && attempts < 10 {
+        attempts += walk.fire_schedules().await.len();
+    }
+    assert_eq!(attempts, 5, "attempts 0 to 4");
+    let emails = harness::moto::sent_emails("sam@rehearsal.example.com").await;
+    assert_eq!(emails.len(), 1, "{emails:?}");
+
+    // Every AWS action each function called is granted by its policy, and each grant is
+    // either called or used by AWS on the function's behalf.
+    let calls = walk.stack.calls();
+    let mut problems = Vec::new();
+    for id in walk.stack.functions.keys() {
+        problems.extend(rehearsal::policy_problems(
+            id,
+            &calls.get(id).cloned().unwrap_or_default(),
+            &walk.stack.granted_actions(id).expect("policy"),
+            &granted_for_the_platform(&walk.stack, id),
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "policies and code disagree:\n{}",
+        problems.join("\n")
+    );
+
+    // Nothing secret in any function's log.
+    let output = walk.stack.all_output();
+    for secret in [API_KEY, STATE_KEY, WEBHOOK_SECRET, COOKIE_MARK] {
+        assert!(
+            !output.contains(secret),
+            "a function logged a secret ({secret})"
+        );
+    }
+
+    // Stack deleted: the webhook goes with it.
+    let mut walk = walk;
+    walk.stack
+        .delete_custom_resources()
+        .await
+        .expect("custom resources deleted");
+    assert!(walk.webhooks().await.is_empty(), "no webhook left");
+}
+
+/// A template that forgets a variable a function reads: the function does not start, and
+/// says which variable. The rehearsal gives each function exactly the template's environment,
+/// so this is what AWS would do too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_function_whose_template_environment_lost_a_variable_does_not_start() {
+    let dir = rehearsal::build_dir();
+    if !dir.join("template.yaml").is_file() {
+        assert!(
+            std::env::var_os("REHEARSAL_REQUIRED").is_none(),
+            "no built stack"
+        );
+        eprintln!("SKIPPED: no built stack in {}", dir.display());
+        return;
+    }
+    let moto = harness::moto::endpoint();
+    let (pool_id, _, _) = cognito_user(&moto).await;
+    let stack = Rehearsal::deploy_edited(&dir, deployment(&pool_id), |template| {
+        let variables = &mut template["Resources"]["StatusWebhookFunction"]["Properties"]
+            ["Environment"]["Variables"];
+        variables
+            .as_object_mut()
+            .expect("the status webhook has its own variables")
+            .remove("MAIL_FROM")
+            .expect("MAIL_FROM is in the template");
+    })
+    .await
+    .expect("deployed");
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}unipile/webhook",
+            stack.function_url("StatusWebhookFunction")
+        ))
+        .header("Unipile-Auth", WEBHOOK_SECRET)
+        .body(r#"{"AccountStatus":{"account_id":"a1","account_type":"LINKEDIN","message":"OK"}}"#)
+        .send()
+        .await
+        .expect("the function URL answers");
+    assert_eq!(response.status(), 500);
+    let log = stack.function("StatusWebhookFunction").output();
+    assert!(log.contains("MAIL_FROM is not set"), "{log}");
+}

@@ -177,6 +177,8 @@ impl LocalStack {
                 deps: deps.clone(),
                 mailer: mailer.clone(),
                 scheduler: scheduler.clone(),
+                // Users of the local stack are its own tokens' users: their email is recorded.
+                directory: None,
                 secret: webhook_secret,
                 settings: follow_ups.clone(),
             }),
@@ -192,6 +194,7 @@ impl LocalStack {
                 mailer,
                 scheduler: scheduler.clone(),
                 cipher,
+                directory: None,
                 settings: follow_ups,
             }),
             scheduler,

@@ -1,6 +1,7 @@
 //! Settings, read once at cold start. A missing or malformed value stops the cold start with a
 //! message naming the variable, rather than failing on the first request.
 
+use crate::adapters::cognito::{CognitoSettings, UserLookup, UserPoolId};
 use crate::adapters::scheduler::SchedulerSettings;
 use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
 use crate::domain::RedirectPolicy;
@@ -12,6 +13,7 @@ use crate::flows::hosted_link::LinkSettings;
 use crate::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
 use secrecy::SecretString;
 use std::collections::HashMap;
+use std::fmt;
 use std::time::Duration;
 use url::Url;
 
@@ -105,7 +107,114 @@ pub fn claim_names(env: &dyn EnvSource) -> ClaimNames {
     let defaults = ClaimNames::default();
     ClaimNames {
         user_id: optional(env, "USER_ID_CLAIM").unwrap_or(defaults.user_id),
-        email: optional(env, "EMAIL_CLAIM").unwrap_or(defaults.email),
+        email: email_claim(env),
+    }
+}
+
+/// `EMAIL_CLAIM`: `email` when unset; set but empty, or `none`, when the tokens carry no
+/// email (Cognito access tokens).
+pub fn email_claim(env: &dyn EnvSource) -> Option<String> {
+    match env.var("EMAIL_CLAIM").map(|v| v.trim().to_owned()) {
+        None => ClaimNames::default().email,
+        Some(v) if v.is_empty() || v.eq_ignore_ascii_case("none") => None,
+        Some(v) => Some(v),
+    }
+}
+
+/// `COGNITO_USER_POOL_ID` (optional): the user pool owners' emails are looked up in when none
+/// was recorded from their token. Users are found by the attribute `USER_ID_CLAIM` names.
+pub fn cognito_settings(env: &dyn EnvSource) -> Result<Option<CognitoSettings>, ConfigError> {
+    let Some(raw) = optional(env, "COGNITO_USER_POOL_ID") else {
+        return Ok(None);
+    };
+    let pool = UserPoolId::parse(&raw).map_err(|reason| ConfigError::Invalid {
+        var: "COGNITO_USER_POOL_ID",
+        reason,
+    })?;
+    let claim = claim_names(env).user_id;
+    let lookup = UserLookup::for_claim(&claim).ok_or_else(|| ConfigError::Invalid {
+        var: "USER_ID_CLAIM",
+        reason: format!(
+            "{claim:?} is not a user pool attribute users can be found by; with \
+             COGNITO_USER_POOL_ID it must be sub, username or cognito:username"
+        ),
+    })?;
+    Ok(Some(CognitoSettings { pool, lookup }))
+}
+
+/// `JWT_ISSUER` (optional): the issuer of the API's tokens, as the authorizer is configured.
+pub fn jwt_issuer(env: &dyn EnvSource) -> Option<String> {
+    optional(env, "JWT_ISSUER")
+}
+
+/// Why, as configured, owners of accounts may never be emailed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailSourceWarning {
+    /// No email claim and no user pool: no email is ever known. The issuer's pool, when the
+    /// tokens come from Cognito.
+    NoSource { issuer_pool: Option<UserPoolId> },
+    /// The tokens come from a Cognito pool, which puts no email in access tokens, and the pool
+    /// is not configured for look-ups.
+    CognitoWithoutPool { issuer_pool: UserPoolId },
+    /// The configured pool is not the one that issues the tokens: look-ups will find nobody.
+    OtherPool {
+        issuer_pool: UserPoolId,
+        configured: UserPoolId,
+    },
+}
+
+impl fmt::Display for EmailSourceWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSource { issuer_pool } => {
+                f.write_str(
+                    "no owner email source: EMAIL_CLAIM is empty and COGNITO_USER_POOL_ID is \
+                     not set, so no reconnect email will ever be sent",
+                )?;
+                match issuer_pool {
+                    Some(pool) => write!(f, "; set COGNITO_USER_POOL_ID={pool}"),
+                    None => Ok(()),
+                }
+            }
+            Self::CognitoWithoutPool { issuer_pool } => write!(
+                f,
+                "JWT_ISSUER is Cognito user pool {issuer_pool} but COGNITO_USER_POOL_ID is not \
+                 set: Cognito access tokens carry no email, so owners who call the API with \
+                 access tokens get no reconnect email; set COGNITO_USER_POOL_ID={issuer_pool}"
+            ),
+            Self::OtherPool {
+                issuer_pool,
+                configured,
+            } => write!(
+                f,
+                "COGNITO_USER_POOL_ID is {configured} but JWT_ISSUER is user pool \
+                 {issuer_pool}: owners will not be found there"
+            ),
+        }
+    }
+}
+
+/// The warning, if any, a function that emails owners gives at cold start: from the email
+/// claim (`None`: no claim), the configured user pool, and the tokens' issuer.
+pub fn email_source_warning(
+    email_claim: Option<&str>,
+    pool: Option<&UserPoolId>,
+    jwt_issuer: Option<&str>,
+) -> Option<EmailSourceWarning> {
+    let issuer_pool = jwt_issuer.and_then(UserPoolId::from_issuer);
+    match (pool, issuer_pool) {
+        (Some(configured), Some(issuer_pool)) if *configured != issuer_pool => {
+            Some(EmailSourceWarning::OtherPool {
+                issuer_pool,
+                configured: configured.clone(),
+            })
+        }
+        (Some(_), _) => None,
+        (None, issuer_pool) if email_claim.is_none() => {
+            Some(EmailSourceWarning::NoSource { issuer_pool })
+        }
+        (None, Some(issuer_pool)) => Some(EmailSourceWarning::CognitoWithoutPool { issuer_pool }),
+        (None, None) => None,
     }
 }
 
@@ -370,5 +479,101 @@ mod tests {
         assert_eq!(link.link_ttl, chrono::Duration::minutes(30));
         assert!(!format!("{link:?}").contains("0123456789abcdef"));
         assert_eq!(claim_names(&env(&[])), ClaimNames::default());
+    }
+
+    #[test]
+    fn an_empty_or_none_email_claim_means_the_tokens_carry_no_email() {
+        assert_eq!(email_claim(&env(&[])).as_deref(), Some("email"));
+        assert_eq!(
+            email_claim(&env(&[("EMAIL_CLAIM", "mail")])).as_deref(),
+            Some("mail")
+        );
+        assert_eq!(email_claim(&env(&[("EMAIL_CLAIM", "")])), None);
+        assert_eq!(email_claim(&env(&[("EMAIL_CLAIM", "None")])), None);
+        assert_eq!(claim_names(&env(&[("EMAIL_CLAIM", "none")])).email, None);
+    }
+
+    #[test]
+    fn the_user_pool_is_optional_validated_and_found_by_the_user_id_claim() {
+        assert_eq!(cognito_settings(&env(&[])), Ok(None));
+        let settings = cognito_settings(&env(&[("COGNITO_USER_POOL_ID", "eu-west-1_AbC123")]))
+            .expect("valid")
+            .expect("set");
+        assert_eq!(settings.pool.as_str(), "eu-west-1_AbC123");
+        assert_eq!(settings.lookup, UserLookup::Sub);
+        let by_name = cognito_settings(&env(&[
+            ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123"),
+            ("USER_ID_CLAIM", "cognito:username"),
+        ]))
+        .expect("valid")
+        .expect("set");
+        assert_eq!(by_name.lookup, UserLookup::Username);
+        let err = cognito_settings(&env(&[("COGNITO_USER_POOL_ID", "AbC123")])).expect_err("shape");
+        assert!(
+            err.to_string()
+                .starts_with("COGNITO_USER_POOL_ID is not valid"),
+            "{err}"
+        );
+        let err = cognito_settings(&env(&[
+            ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123"),
+            ("USER_ID_CLAIM", "custom:uid"),
+        ]))
+        .expect_err("not searchable");
+        assert!(
+            err.to_string().starts_with("USER_ID_CLAIM is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_email_source_warning_names_what_is_missing() {
+        let pool = UserPoolId::parse("eu-west-1_AbC123").expect("pool");
+        let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123";
+        let auth0 = "https://example.eu.auth0.com/";
+        // An email claim with a non-Cognito issuer, or any pool: fine.
+        assert_eq!(email_source_warning(Some("email"), None, None), None);
+        assert_eq!(email_source_warning(Some("email"), None, Some(auth0)), None);
+        assert_eq!(email_source_warning(None, Some(&pool), None), None);
+        assert_eq!(
+            email_source_warning(Some("email"), Some(&pool), Some(issuer)),
+            None
+        );
+        // No claim and no pool: nothing can ever be sent.
+        assert_eq!(
+            email_source_warning(None, None, Some(auth0)),
+            Some(EmailSourceWarning::NoSource { issuer_pool: None })
+        );
+        let warning = email_source_warning(None, None, Some(issuer)).expect("warns");
+        assert_eq!(
+            warning,
+            EmailSourceWarning::NoSource {
+                issuer_pool: Some(pool.clone())
+            }
+        );
+        assert!(
+            warning
+                .to_string()
+                .ends_with("set COGNITO_USER_POOL_ID=eu-west-1_AbC123")
+        );
+        // Cognito tokens and no pool: access tokens carry no email.
+        let warning = email_source_warning(Some("email"), None, Some(issuer)).expect("warns");
+        assert_eq!(
+            warning,
+            EmailSourceWarning::CognitoWithoutPool {
+                issuer_pool: pool.clone()
+            }
+        );
+        let text = warning.to_string();
+        assert!(text.contains("access tokens carry no email"), "{text}");
+        assert!(
+            text.contains("COGNITO_USER_POOL_ID=eu-west-1_AbC123"),
+            "{text}"
+        );
+        // A pool that is not the issuer's.
+        let other = UserPoolId::parse("eu-west-1_Other9").expect("pool");
+        assert!(matches!(
+            email_source_warning(Some("email"), Some(&other), Some(issuer)),
+            Some(EmailSourceWarning::OtherPool { .. })
+        ));
     }
 }

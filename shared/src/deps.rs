@@ -3,12 +3,13 @@
 
 use crate::adapters::cipher::KmsCipher;
 use crate::adapters::clock::SystemClock;
+use crate::adapters::cognito::CognitoDirectory;
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::scheduler::EventBridgeScheduler;
 use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
 use crate::config::{self, ConfigError, EnvSource};
-use crate::ports::{AccountStore, Cipher, Clock, Mailer, RetryScheduler, Unipile};
+use crate::ports::{AccountStore, Cipher, Clock, Mailer, RetryScheduler, Unipile, UserDirectory};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 
@@ -68,4 +69,34 @@ pub fn kms_cipher(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Cipher
         aws_sdk_kms::Client::new(aws),
         config::cookie_key_id(env)?,
     )))
+}
+
+/// Where owners' emails are looked up when none was recorded from their token: the Cognito
+/// user pool `COGNITO_USER_POOL_ID` (called in the pool's own region), or none. Warns, once per
+/// cold start, when as configured owners may never be emailed (see
+/// [`config::email_source_warning`]).
+pub fn user_directory(
+    env: &dyn EnvSource,
+    aws: &SdkConfig,
+) -> Result<Option<Arc<dyn UserDirectory>>, ConfigError> {
+    let cognito = config::cognito_settings(env)?;
+    let email_claim = config::email_claim(env);
+    let issuer = config::jwt_issuer(env);
+    if let Some(warning) = config::email_source_warning(
+        email_claim.as_deref(),
+        cognito.as_ref().map(|c| &c.pool),
+        issuer.as_deref(),
+    ) {
+        tracing::warn!("{warning}");
+    }
+    Ok(cognito.map(|settings| {
+        let region =
+            aws_sdk_cognitoidentityprovider::config::Region::new(settings.pool.region().to_owned());
+        let client = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(aws)
+                .region(region)
+                .build(),
+        );
+        Arc::new(CognitoDirectory::new(client, settings)) as Arc<dyn UserDirectory>
+    }))
 }

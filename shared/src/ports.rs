@@ -303,6 +303,26 @@ pub trait Mailer: Send + Sync {
 /// a login is only started with this much time left, so it is never cut off half-way.
 pub const COOKIE_LOGIN_TIME: std::time::Duration = std::time::Duration::from_secs(25);
 
+/// A user's address as an identity directory holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryEmail {
+    pub address: Email,
+    /// The directory vouches that the user proved they receive mail there.
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the user directory is unavailable: {0}")]
+pub struct DirectoryError(pub String);
+
+/// Where a user's email can be looked up by their user id, for tokens that carry none (a
+/// Cognito access token): the fallback when no email was recorded from the token.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// `Ok(None)`: no such user, or no email for them.
+    async fn email_of(&self, user: &UserId) -> Result<Option<DirectoryEmail>, DirectoryError>;
+}
+
 /// How to log in to LinkedIn with the extension's cookies (contract §4a).
 #[derive(Debug, Clone)]
 pub struct CookieLogin {

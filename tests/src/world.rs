@@ -199,6 +199,7 @@ impl World {
                 deps: deps.clone(),
                 mailer: mailer.clone(),
                 scheduler: retry_scheduler.clone(),
+                directory: None,
                 secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(WEBHOOK_SECRET))
                     .expect("secret"),
                 settings: follow_ups.clone(),
@@ -217,6 +218,7 @@ impl World {
                 mailer,
                 scheduler: retry_scheduler,
                 cipher,
+                directory: None,
                 settings: follow_ups,
             },
             moto_endpoint,
@@ -257,6 +259,13 @@ impl World {
     /// An account connected by `user` (whose email is `<user>@example.com`), known to both
     /// the simulator and the table, in status OK.
     pub async fn connected_account(&self, user: &str, provider: &str) -> AccountId {
+        let account_id = self.connected_account_without_email(user, provider).await;
+        self.record_email(user).await;
+        account_id
+    }
+
+    /// The same, with no email recorded for `user` (their token carried none).
+    pub async fn connected_account_without_email(&self, user: &str, provider: &str) -> AccountId {
         let sim_account = self.simulator.add_account(provider, "Jane Doe");
         let account_id = AccountId::parse(sim_account.id).expect("id");
         let connection = ConnectedAccount {
@@ -271,7 +280,6 @@ impl World {
             .record_connection(&connection, chrono::Utc::now())
             .await
             .expect("stored");
-        self.record_email(user).await;
         account_id
     }
 

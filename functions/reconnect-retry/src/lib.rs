@@ -11,13 +11,15 @@ use unipile_connect::deps::{self, Deps};
 use unipile_connect::domain::reconnect::ReconnectAttempt;
 use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use unipile_connect::flows::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
-use unipile_connect::ports::{Cipher, Mailer, RetryScheduler};
+use unipile_connect::ports::{Cipher, Mailer, RetryScheduler, UserDirectory};
 
 pub struct ReconnectRetry {
     pub deps: Deps,
     pub mailer: Arc<dyn Mailer>,
     pub scheduler: Arc<dyn RetryScheduler>,
     pub cipher: Arc<dyn Cipher>,
+    /// Where owners' emails are looked up when none was recorded (`COGNITO_USER_POOL_ID`).
+    pub directory: Option<Arc<dyn UserDirectory>>,
     pub settings: FollowUpSettings,
 }
 
@@ -28,6 +30,7 @@ impl ReconnectRetry {
             mailer: deps::ses_mailer(&env, &aws)?,
             scheduler: deps::event_bridge_scheduler(&env, &aws)?,
             cipher: deps::kms_cipher(&env, &aws)?,
+            directory: deps::user_directory(&env, &aws)?,
             settings: config::follow_up_settings(&env)?,
             deps: Deps::from_env(&env, &aws)?,
         })
@@ -43,7 +46,12 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
         }
     };
     let ports = ReconnectPorts {
-        follow_ups: FollowUpPorts::new(&app.deps, app.mailer.as_ref(), app.scheduler.as_ref()),
+        follow_ups: FollowUpPorts::new(
+            &app.deps,
+            app.mailer.as_ref(),
+            app.scheduler.as_ref(),
+            app.directory.as_deref(),
+        ),
         cipher: app.cipher.as_ref(),
     };
     let outcome = run_attempt(ports, &app.settings, &input).await?;
@@ -75,6 +83,7 @@ mod tests {
             mailer: world.mailer.clone(),
             scheduler: world.scheduler.clone(),
             cipher: Arc::new(LocalCipher::random().expect("key")),
+            directory: Some(world.directory.clone()),
             settings: FollowUpSettings {
                 policy: TransitionPolicy::default(),
                 reconnect_link: ReconnectLink {

@@ -9,13 +9,15 @@ use unipile_connect::domain::UnipileEvent;
 use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
 use unipile_connect::http::{Problem, WebhookSecret, json_response};
-use unipile_connect::ports::{Mailer, RetryScheduler};
+use unipile_connect::ports::{Mailer, RetryScheduler, UserDirectory};
 
 pub struct StatusWebhook {
     pub deps: Deps,
     pub mailer: Arc<dyn Mailer>,
     /// Cookie reconnects of LinkedIn accounts start from here.
     pub scheduler: Arc<dyn RetryScheduler>,
+    /// Where owners' emails are looked up when none was recorded (`COGNITO_USER_POOL_ID`).
+    pub directory: Option<Arc<dyn UserDirectory>>,
     pub secret: WebhookSecret,
     pub settings: FollowUpSettings,
 }
@@ -32,6 +34,7 @@ impl StatusWebhook {
         Ok(Self {
             mailer: deps::ses_mailer(&env, &aws)?,
             scheduler: deps::event_bridge_scheduler(&env, &aws)?,
+            directory: deps::user_directory(&env, &aws)?,
             settings: config::follow_up_settings(&env)?,
             secret,
             deps: Deps::from_env(&env, &aws)?,
@@ -62,7 +65,12 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
     }
     let event = UnipileEvent::parse(request.body().as_ref())
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    let ports = FollowUpPorts::new(&app.deps, app.mailer.as_ref(), app.scheduler.as_ref());
+    let ports = FollowUpPorts::new(
+        &app.deps,
+        app.mailer.as_ref(),
+        app.scheduler.as_ref(),
+        app.directory.as_deref(),
+    );
     let outcome = handle_status_event(ports, &app.settings, &event).await?;
     let outcome = match outcome {
         WebhookOutcome::UnknownAccount => "unknown_account",
@@ -100,6 +108,7 @@ mod tests {
             deps: world.deps(),
             mailer: world.mailer.clone(),
             scheduler: world.scheduler.clone(),
+            directory: Some(world.directory.clone()),
             secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
             settings: FollowUpSettings {
                 policy: TransitionPolicy::default(),

@@ -3,6 +3,7 @@
 
 pub mod cipher;
 pub mod clock;
+pub mod cognito;
 pub mod dynamodb;
 pub mod memory;
 pub mod scheduler;

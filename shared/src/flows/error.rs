@@ -1,4 +1,4 @@
-use crate::ports::{MailError, StoreError, UnipileError};
+use crate::ports::{DirectoryError, MailError, StoreError, UnipileError};
 
 /// Why a use case did not complete. The HTTP edge turns each into one problem+json response
 /// (`http::Problem`), in one place.
@@ -18,6 +18,8 @@ pub enum FlowError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
     /// Another request is doing this work right now; try again shortly.
     #[error("{0}")]
     Busy(String),

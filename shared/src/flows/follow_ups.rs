@@ -7,8 +7,10 @@ use crate::deps::Deps;
 use crate::domain::notification::{Detail, ReconnectLink, credentials_needed};
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
-use crate::domain::{Account, LinkedinMemberId, PendingAction, PendingKind, Provider};
-use crate::ports::{AccountStore, Clock, Completion, Mailer, RetryScheduler, Unipile};
+use crate::domain::{Account, Email, LinkedinMemberId, PendingAction, PendingKind, Provider};
+use crate::ports::{
+    AccountStore, Clock, Completion, DirectoryEmail, Mailer, RetryScheduler, Unipile, UserDirectory,
+};
 use chrono::{DateTime, Duration, Utc};
 
 /// How long one caller holds a follow-up before another may take it over: longer than a
@@ -30,17 +32,26 @@ pub struct FollowUpPorts<'a> {
     pub mailer: &'a dyn Mailer,
     pub scheduler: &'a dyn RetryScheduler,
     pub clock: &'a dyn Clock,
+    /// Where an owner's email is looked up when none was recorded from their token, if
+    /// configured (a Cognito user pool).
+    pub directory: Option<&'a dyn UserDirectory>,
 }
 
 impl<'a> FollowUpPorts<'a> {
-    /// The shared ports plus the two only follow-ups need.
-    pub fn new(deps: &'a Deps, mailer: &'a dyn Mailer, scheduler: &'a dyn RetryScheduler) -> Self {
+    /// The shared ports plus those only follow-ups need.
+    pub fn new(
+        deps: &'a Deps,
+        mailer: &'a dyn Mailer,
+        scheduler: &'a dyn RetryScheduler,
+        directory: Option<&'a dyn UserDirectory>,
+    ) -> Self {
         Self {
             store: deps.store.as_ref(),
             unipile: deps.unipile.as_ref(),
             mailer,
             scheduler,
             clock: deps.clock.as_ref(),
+            directory,
         }
     }
 }
@@ -221,18 +232,60 @@ async fn email_owner(
     account: &Account,
     details: &[Detail],
 ) -> Result<(), FlowError> {
-    let Some(profile) = ports.store.profile_of(&account.user_id).await? else {
-        tracing::warn!(account_id = %account.account_id, user_id = %account.user_id, "no email recorded for this user: cannot tell them to reconnect");
+    let Some(to) = owner_email(ports, account).await? else {
         crate::metrics::count("NoEmailForUser");
         return Ok(());
     };
-    let email = credentials_needed(profile.email, account, &settings.reconnect_link, details);
+    let email = credentials_needed(to, account, &settings.reconnect_link, details);
     ports.mailer.send(&email).await.map_err(|error| {
         tracing::warn!(account_id = %account.account_id, user_id = %account.user_id, %error, "reconnect email not sent");
         FlowError::Mail(error)
     })?;
     tracing::info!(account_id = %account.account_id, user_id = %account.user_id, "reconnect email sent");
     Ok(())
+}
+
+/// Where to write to the owner: the email recorded from their token when they linked an
+/// account (no extra call), else the user directory's verified one. `None` is logged with the
+/// sources tried; a directory that does not answer is an error, so the follow-up is retried.
+/// Addresses are personal data: logs name the user, never the address.
+async fn owner_email(
+    ports: FollowUpPorts<'_>,
+    account: &Account,
+) -> Result<Option<Email>, FlowError> {
+    let user = &account.user_id;
+    if let Some(profile) = ports.store.profile_of(user).await? {
+        return Ok(Some(profile.email));
+    }
+    let Some(directory) = ports.directory else {
+        tracing::warn!(account_id = %account.account_id, user_id = %user, tried = "recorded token email", "no email for this user: cannot tell them to reconnect (set COGNITO_USER_POOL_ID to look users up)");
+        return Ok(None);
+    };
+    let listed = directory.email_of(user).await.inspect_err(|error| {
+        tracing::warn!(account_id = %account.account_id, user_id = %user, %error, "user directory lookup failed: the follow-up stays owed");
+    })?;
+    match listed {
+        Some(DirectoryEmail {
+            address,
+            verified: true,
+        }) => {
+            tracing::info!(account_id = %account.account_id, user_id = %user, "owner email found in the user directory");
+            Ok(Some(address))
+        }
+        Some(DirectoryEmail {
+            verified: false, ..
+        }) => {
+            // Mail to an address nobody proved is theirs bounces or lands with a stranger, and
+            // SES counts both against the sender.
+            tracing::warn!(account_id = %account.account_id, user_id = %user, tried = "recorded token email, user directory", "the user directory's email for this user is not verified: not used");
+            crate::metrics::count("UnverifiedOwnerEmail");
+            Ok(None)
+        }
+        None => {
+            tracing::warn!(account_id = %account.account_id, user_id = %user, tried = "recorded token email, user directory", "no email for this user: cannot tell them to reconnect");
+            Ok(None)
+        }
+    }
 }
 
 /// One restart per outage: the marker it leaves is cleared only when the account is healthy.
@@ -256,5 +309,204 @@ async fn restart(ports: FollowUpPorts<'_>, account: &Account) -> Result<Completi
             tracing::warn!(account_id = %account.account_id, %error, "account restart refused");
             Ok(marker)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Who gets the "please reconnect" email: the recorded token email first, then the user
+    //! directory; told by a CREDENTIALS webhook on a non-LinkedIn account (emailed at once).
+    use super::*;
+    use crate::adapters::memory::MemoryWorld;
+    use crate::domain::notification::ReconnectLink;
+    use crate::domain::{AccountId, AccountStatus, UnipileEvent, UserId};
+    use crate::flows::status_webhook::handle_status_event;
+    use crate::ports::{ConnectedAccount, UserProfile};
+    use chrono::TimeZone;
+
+    fn world() -> MemoryWorld {
+        MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        )
+    }
+
+    fn settings() -> FollowUpSettings {
+        FollowUpSettings {
+            policy: TransitionPolicy::default(),
+            reconnect_link: ReconnectLink {
+                app_base_url: "https://app.example.com".parse().expect("url"),
+                path: "/accounts?reconnect={account_id}".into(),
+            },
+            stale_cookie_after: Duration::hours(24),
+        }
+    }
+
+    fn owner() -> UserId {
+        UserId::parse("0b5e8a4c-cognito-sub").expect("user")
+    }
+
+    fn email(address: &str) -> Email {
+        Email::parse(address).expect("email")
+    }
+
+    fn account_id() -> AccountId {
+        AccountId::parse("acc_1").expect("id")
+    }
+
+    async fn given_a_whatsapp_account(world: &MemoryWorld) {
+        let connection = ConnectedAccount {
+            account_id: account_id(),
+            user_id: owner(),
+            account_type: Provider::Whatsapp,
+            status: AccountStatus::Ok,
+            display_name: None,
+            linkedin_member_id: None,
+        };
+        world
+            .unipile
+            .add_account(&connection.account_id, Provider::Whatsapp);
+        world
+            .store
+            .record_connection(&connection, world.clock.now())
+            .await
+            .expect("stored");
+    }
+
+    async fn given_a_recorded_email(world: &MemoryWorld, address: &str) {
+        let profile = UserProfile {
+            user_id: owner(),
+            email: email(address),
+            updated_at: world.clock.now(),
+        };
+        world.store.save_profile(&profile).await.expect("profile");
+    }
+
+    async fn when_credentials_is_reported(
+        world: &MemoryWorld,
+        directory: Option<&dyn UserDirectory>,
+    ) -> Result<(), FlowError> {
+        let deps = world.deps();
+        let ports = FollowUpPorts::new(
+            &deps,
+            world.mailer.as_ref(),
+            world.scheduler.as_ref(),
+            directory,
+        );
+        let event = UnipileEvent {
+            account_id: account_id(),
+            status: AccountStatus::Credentials,
+            account_type: Some(Provider::Whatsapp),
+            name: None,
+        };
+        handle_status_event(ports, &settings(), &event)
+            .await
+            .map(|_| ())
+    }
+
+    async fn pending(world: &MemoryWorld) -> Option<PendingAction> {
+        world
+            .store
+            .get_account(&account_id())
+            .await
+            .expect("store")
+            .and_then(|a| a.pending)
+    }
+
+    fn recipients(world: &MemoryWorld) -> Vec<String> {
+        world.mailer.sent().into_iter().map(|e| e.to).collect()
+    }
+
+    #[tokio::test]
+    async fn given_a_recorded_email_then_it_wins_and_the_directory_is_not_asked() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        given_a_recorded_email(&world, "token@example.com").await;
+        world
+            .directory
+            .add(&owner(), email("directory@example.com"), true);
+        when_credentials_is_reported(&world, Some(world.directory.as_ref()))
+            .await
+            .expect("done");
+        assert_eq!(recipients(&world), ["token@example.com"]);
+        assert_eq!(world.directory.lookups(), 0);
+        assert_eq!(pending(&world).await, None);
+    }
+
+    #[tokio::test]
+    async fn given_no_recorded_email_then_the_directory_email_is_used() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        world
+            .directory
+            .add(&owner(), email("directory@example.com"), true);
+        when_credentials_is_reported(&world, Some(world.directory.as_ref()))
+            .await
+            .expect("done");
+        assert_eq!(recipients(&world), ["directory@example.com"]);
+        assert_eq!(world.directory.lookups(), 1);
+        assert_eq!(pending(&world).await, None);
+    }
+
+    #[tokio::test]
+    async fn given_neither_source_has_an_email_then_nothing_is_sent_and_the_follow_up_ends() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        when_credentials_is_reported(&world, Some(world.directory.as_ref()))
+            .await
+            .expect("done");
+        assert!(world.mailer.sent().is_empty());
+        assert_eq!(world.directory.lookups(), 1);
+        assert_eq!(pending(&world).await, None, "nothing left to retry");
+    }
+
+    #[tokio::test]
+    async fn given_no_directory_configured_and_no_recorded_email_then_nothing_is_sent() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        world
+            .directory
+            .add(&owner(), email("directory@example.com"), true);
+        when_credentials_is_reported(&world, None)
+            .await
+            .expect("done");
+        assert!(world.mailer.sent().is_empty());
+        assert_eq!(world.directory.lookups(), 0);
+    }
+
+    #[tokio::test]
+    async fn given_an_unverified_directory_email_then_it_is_not_used() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        world
+            .directory
+            .add(&owner(), email("typo@example.com"), false);
+        when_credentials_is_reported(&world, Some(world.directory.as_ref()))
+            .await
+            .expect("done");
+        assert!(world.mailer.sent().is_empty());
+        assert_eq!(pending(&world).await, None);
+    }
+
+    #[tokio::test]
+    async fn given_the_directory_failing_then_the_follow_up_stays_owed_and_the_retry_sends() {
+        let world = world();
+        given_a_whatsapp_account(&world).await;
+        world
+            .directory
+            .add(&owner(), email("directory@example.com"), true);
+        world.directory.fail_next(1);
+        let failed = when_credentials_is_reported(&world, Some(world.directory.as_ref())).await;
+        assert!(matches!(failed, Err(FlowError::Directory(_))), "{failed:?}");
+        assert!(world.mailer.sent().is_empty());
+        assert!(pending(&world).await.is_some(), "the email is still owed");
+        // Unipile's retry of the same delivery finds the follow-up (its claim let go) and
+        // finishes it.
+        when_credentials_is_reported(&world, Some(world.directory.as_ref()))
+            .await
+            .expect("done");
+        assert_eq!(recipients(&world), ["directory@example.com"]);
+        assert_eq!(pending(&world).await, None);
     }
 }

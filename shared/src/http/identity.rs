@@ -7,14 +7,15 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimNames {
     pub user_id: String,
-    pub email: String,
+    /// `None`: the tokens carry no email claim (a Cognito access token).
+    pub email: Option<String>,
 }
 
 impl Default for ClaimNames {
     fn default() -> Self {
         Self {
             user_id: "sub".into(),
-            email: "email".into(),
+            email: Some("email".into()),
         }
     }
 }
@@ -53,8 +54,10 @@ impl Caller {
             error,
         })?;
         // An unusable email is not a reason to refuse the user: they just get no mail.
-        let email = claims
-            .get(&names.email)
+        let email = names
+            .email
+            .as_ref()
+            .and_then(|claim| claims.get(claim))
             .and_then(|e| Email::parse(e.as_str()).ok());
         Ok(Self { user_id, email })
     }
@@ -110,11 +113,22 @@ mod tests {
         let request = request_with_claims(&[("custom:uid", "u1"), ("mail", "a@b.co")]);
         let names = ClaimNames {
             user_id: "custom:uid".into(),
-            email: "mail".into(),
+            email: Some("mail".into()),
         };
         let caller = Caller::from_request(&request, &names).expect("claims");
         assert_eq!(caller.user_id.as_str(), "u1");
         assert!(caller.email.is_some());
+    }
+
+    #[test]
+    fn without_an_email_claim_the_caller_has_no_email() {
+        let request = request_with_claims(&[("sub", "u1"), ("email", "a@b.co")]);
+        let names = ClaimNames {
+            email: None,
+            ..ClaimNames::default()
+        };
+        let caller = Caller::from_request(&request, &names).expect("claims");
+        assert_eq!(caller.email, None);
     }
 
     #[test]

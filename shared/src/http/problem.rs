@@ -147,6 +147,12 @@ impl From<&FlowError> for Problem {
                 "The email could not be sent",
                 "the mail service refused or did not answer",
             ),
+            FlowError::Directory(_) => Self::new(
+                503,
+                "directory-unavailable",
+                "The user directory is unavailable; try again",
+                "the user directory did not answer",
+            ),
             FlowError::Busy(detail) => Self::new(
                 503,
                 "busy",
@@ -165,7 +171,10 @@ impl From<FlowError> for Problem {
         // Internal details go to the log, not to the caller.
         if matches!(
             error,
-            FlowError::Store(_) | FlowError::Internal(_) | FlowError::Mail(_)
+            FlowError::Store(_)
+                | FlowError::Internal(_)
+                | FlowError::Mail(_)
+                | FlowError::Directory(_)
         ) {
             tracing::error!(error = %error, "request failed");
         } else {

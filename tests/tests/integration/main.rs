@@ -3,6 +3,7 @@
 mod connect_flow;
 mod cookie_reconnect;
 mod local_stack_http;
+mod owner_email;
 mod secrets;
 mod secrets_manager;
 mod status_webhook;

@@ -21,7 +21,7 @@ fn delivery(account_id: &AccountId, message: &str, secret: Option<&str>) -> Requ
     request.body(Body::from(body)).expect("request")
 }
 
-async fn deliver(world: &World, account_id: &AccountId, message: &str) -> u16 {
+pub(crate) async fn deliver(world: &World, account_id: &AccountId, message: &str) -> u16 {
     let request = delivery(account_id, message, Some(WEBHOOK_SECRET));
     let response = status_webhook::handler(&world.status_webhook, request)
         .await

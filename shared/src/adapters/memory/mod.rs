@@ -1,9 +1,11 @@
 //! In-memory adapters: the same contracts as the AWS ones, for unit tests and the local stack.
 
+mod directory;
 mod mailer;
 mod store;
 mod unipile;
 
+pub use directory::MemoryDirectory;
 pub use mailer::{MemoryMailer, SentEmail};
 pub use store::MemoryStore;
 pub use unipile::{CookieOutcome, MemoryUnipile};
@@ -18,6 +20,7 @@ pub struct MemoryWorld {
     pub store: Arc<MemoryStore>,
     pub unipile: Arc<MemoryUnipile>,
     pub mailer: Arc<MemoryMailer>,
+    pub directory: Arc<MemoryDirectory>,
     pub scheduler: Arc<MemoryScheduler>,
     pub clock: Arc<ManualClock>,
 }
@@ -28,6 +31,7 @@ impl MemoryWorld {
             store: Arc::new(MemoryStore::new()),
             unipile: Arc::new(MemoryUnipile::new()),
             mailer: Arc::new(MemoryMailer::new()),
+            directory: Arc::new(MemoryDirectory::new()),
             scheduler: Arc::new(MemoryScheduler::new()),
             clock: Arc::new(ManualClock::at(now)),
         }

@@ -550,3 +550,45 @@ async fn a_function_whose_template_environment_lost_a_variable_does_not_start() 
     let log = stack.function("StatusWebhookFunction").output();
     assert!(log.contains("MAIL_FROM is not set"), "{log}");
 }
+
+/// `cargo lambda build --release` at the root builds the workspace's default members: they
+/// must be exactly the functions the template deploys, each a binary of the same name.
+#[test]
+fn cargo_lambda_builds_exactly_what_the_template_deploys() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let list = manifest
+        .split("default-members = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("the workspace names its default members");
+    let members: BTreeSet<String> = list
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let crate_manifest = std::fs::read_to_string(root.join(m).join("Cargo.toml"))
+                .unwrap_or_else(|e| panic!("{m}: {e}"));
+            let name = m.rsplit('/').next().expect("a folder name");
+            assert!(
+                crate_manifest.contains(&format!("[[bin]]\nname = \"{name}\"")),
+                "{m} builds a binary named {name}"
+            );
+            name.to_owned()
+        })
+        .collect();
+    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads");
+    let deployed: BTreeSet<String> = template
+        .resources_of("AWS::Serverless::Function")
+        .into_iter()
+        .map(|(id, f)| {
+            assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+            f["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id} names no binary"))
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(members, deployed);
+}

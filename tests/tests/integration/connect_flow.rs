@@ -331,3 +331,23 @@ async fn given_a_connected_account_when_its_owner_disconnects_it_then_unipile_an
         "every call carried X-API-KEY"
     );
 }
+
+#[tokio::test]
+async fn given_too_little_of_the_invocation_left_then_unipile_is_not_called_and_503_says_when_to_retry()
+ {
+    let world = world().await;
+    // Two seconds left: less than one attempt needs once the reserve is kept back.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    let response = unipile_connect::deadline::within(
+        deadline,
+        world.request_link("u1", r#"{"type":"create","providers":"*"}"#),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        json(&response)["type"],
+        "urn:unipile-connect:problem:out-of-time"
+    );
+    assert!(world.simulator.requests().is_empty(), "no call started");
+}

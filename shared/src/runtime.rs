@@ -41,10 +41,11 @@ where
         let deadline = request
             .lambda_context_ref()
             .map(|context| deadline::instant_of(context.deadline()));
+        let work = handler(app, request);
         async move {
             match deadline {
-                Some(deadline) => deadline::within(deadline, handler(app, request)).await,
-                None => handler(app, request).await,
+                Some(deadline) => deadline::within(deadline, work).await,
+                None => work.await,
             }
         }
     }))

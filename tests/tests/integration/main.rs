@@ -6,3 +6,4 @@ mod local_stack_http;
 mod secrets;
 mod secrets_manager;
 mod status_webhook;
+mod webhook_setup;

@@ -86,7 +86,7 @@ pub async fn handler(app: &WebhookSetup, event: Value) -> Result<Value, Error> {
             )
             .await
         }
-        Err(error) => request.failed(format!("webhook-setup is not configured: {error}")),
+        Err(error) => request.unconfigured(error),
     };
     app.responder
         .send(&request.response_url, &response)

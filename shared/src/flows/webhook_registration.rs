@@ -303,34 +303,59 @@ async fn register(
     })
 }
 
+/// What a Delete has to delete.
+enum DeleteTarget {
+    Webhook(WebhookId),
+    /// Nothing: the PhysicalResourceId to answer, and why.
+    Nothing(String, &'static str),
+}
+
+impl CustomResourceRequest {
+    fn delete_target(&self) -> DeleteTarget {
+        match &self.physical_resource_id {
+            None => DeleteTarget::Nothing(self.unchanged_physical_id(), "no PhysicalResourceId"),
+            Some(id) if id.starts_with(UNREGISTERED_PREFIX) => {
+                DeleteTarget::Nothing(id.clone(), "the Create registered no webhook")
+            }
+            // Every id this function hands out is a webhook id or the mark above; anything
+            // else names no webhook of ours, and failing would only block the stack's
+            // deletion.
+            Some(id) => WebhookId::parse(id.clone()).map_or_else(
+                |_| DeleteTarget::Nothing(id.clone(), "the PhysicalResourceId is not a webhook id"),
+                DeleteTarget::Webhook,
+            ),
+        }
+    }
+
+    /// The answer when Unipile cannot be reached at all (the function's configuration is
+    /// broken): FAILED naming `problem`, except a Delete with nothing to delete, which
+    /// succeeds, so that the rollback of a Create that failed the same way is not blocked.
+    pub fn unconfigured(&self, problem: impl fmt::Display) -> CustomResourceResponse {
+        match (self.request_type.as_str(), self.delete_target()) {
+            ("Delete", DeleteTarget::Nothing(physical, why)) => self.response(
+                ResponseStatus::Success,
+                format!("nothing to delete: {why}"),
+                physical,
+                None,
+            ),
+            _ => self.failed(format!("webhook-setup is not configured: {problem}")),
+        }
+    }
+}
+
 async fn delete(
     registry: &dyn WebhookRegistry,
     request: &CustomResourceRequest,
 ) -> Result<Done, Failure> {
-    let nothing = |physical_resource_id: String, why: &str| Done {
-        physical_resource_id,
-        webhook_id: None,
-        reason: format!("nothing to delete: {why}"),
-    };
-    let physical = match &request.physical_resource_id {
-        None => {
-            return Ok(nothing(
-                request.unchanged_physical_id(),
-                "no PhysicalResourceId",
-            ));
+    let id = match request.delete_target() {
+        DeleteTarget::Webhook(id) => id,
+        DeleteTarget::Nothing(physical_resource_id, why) => {
+            return Ok(Done {
+                physical_resource_id,
+                webhook_id: None,
+                reason: format!("nothing to delete: {why}"),
+            });
         }
-        Some(id) if id.starts_with(UNREGISTERED_PREFIX) => {
-            return Ok(nothing(id.clone(), "the Create registered no webhook"));
-        }
-        Some(id) => id.clone(),
-    };
-    // Every id this function hands out is a webhook id or the mark above; anything else
-    // names no webhook of ours, and failing would only block the stack's deletion.
-    let Ok(id) = WebhookId::parse(physical.clone()) else {
-        return Ok(nothing(
-            physical,
-            "the PhysicalResourceId is not a webhook id",
-        ));
     };
     let deletion = remove(registry, &id)
         .await
@@ -344,7 +369,7 @@ async fn delete(
         WebhookDeletion::AlreadyGone => format!("webhook {id} was already gone"),
     };
     Ok(Done {
-        physical_resource_id: physical,
+        physical_resource_id: id.to_string(),
         webhook_id: Some(id),
         reason,
     })
@@ -728,6 +753,27 @@ mod tests {
             CustomResourceRequest::parse(&json!("text")).err(),
             Some(UnanswerableEvent::NoResponseUrl)
         );
+    }
+
+    #[test]
+    fn given_a_broken_configuration_then_only_a_delete_of_nothing_succeeds() {
+        let problem = "UNIPILE_WEBHOOK_SECRET is not set";
+        let create = event("Create", None, URL).unconfigured(problem);
+        assert_eq!(create.status, ResponseStatus::Failed);
+        assert_eq!(
+            create.reason,
+            "webhook-setup is not configured: UNIPILE_WEBHOOK_SECRET is not set"
+        );
+        let rollback = event("Delete", Some("unregistered:req-1"), URL).unconfigured(problem);
+        assert_eq!(
+            rollback.status,
+            ResponseStatus::Success,
+            "the rollback is not blocked"
+        );
+        assert_eq!(rollback.physical_resource_id, "unregistered:req-1");
+        let delete = event("Delete", Some("wh_1"), URL).unconfigured(problem);
+        assert_eq!(delete.status, ResponseStatus::Failed);
+        assert_eq!(delete.physical_resource_id, "wh_1");
     }
 
     #[test]

@@ -430,6 +430,18 @@ async fn given_a_function_without_the_webhook_secret_then_it_still_answers_faile
         "webhook-setup is not configured: UNIPILE_WEBHOOK_SECRET is not set"
     );
     assert!(stack.simulator.webhooks().is_empty());
+
+    webhook_setup::handler(
+        &setup,
+        stack.event("Delete", Some("unregistered:request-1"), STATUS_URL),
+    )
+    .await
+    .expect("answered");
+    let rollback = stack.response_url.answers().pop().expect("an answer").body;
+    assert_eq!(
+        rollback["Status"], "SUCCESS",
+        "the failed Create's rollback is not blocked"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
 use crate::domain::RedirectPolicy;
 use crate::domain::notification::ReconnectLink;
 use crate::domain::transitions::TransitionPolicy;
+use crate::domain::webhook::WebhookAuth;
 use crate::flows::cookie_sync::CookieSettings;
 use crate::flows::follow_ups::FollowUpSettings;
 use crate::flows::hosted_link::LinkSettings;
@@ -260,6 +261,27 @@ pub fn webhook_secret(env: &dyn EnvSource) -> Result<WebhookSecret, ConfigError>
     )
 }
 
+/// The secret header `webhook-setup` registers: `UNIPILE_WEBHOOK_HEADER` (default
+/// `Unipile-Auth`) and `UNIPILE_WEBHOOK_SECRET`, which is required here (a webhook
+/// registered without it would have every delivery refused). Errors name the variable,
+/// never the value.
+pub fn webhook_auth(env: &dyn EnvSource) -> Result<WebhookAuth, ConfigError> {
+    let header = optional(env, "UNIPILE_WEBHOOK_HEADER")
+        .unwrap_or_else(|| DEFAULT_WEBHOOK_HEADER.to_owned());
+    // Trimmed as `webhook_secret` trims it: status-webhook must expect what is registered.
+    let secret = required(env, "UNIPILE_WEBHOOK_SECRET")?;
+    if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        return Err(ConfigError::Invalid {
+            var: "UNIPILE_WEBHOOK_HEADER",
+            reason: format!("{header:?} is not a header name"),
+        });
+    }
+    WebhookAuth::new(&header, SecretString::from(secret)).map_err(|reason| ConfigError::Invalid {
+        var: "UNIPILE_WEBHOOK_SECRET",
+        reason,
+    })
+}
+
 fn boolean(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<bool, ConfigError> {
     match optional(env, var)
         .map(|v| v.to_ascii_lowercase())
@@ -457,6 +479,33 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("STATE_SIGNING_KEY is not valid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_webhook_secret_to_register_is_required_and_never_quoted() {
+        assert_eq!(
+            webhook_auth(&env(&[])).err(),
+            Some(ConfigError::Missing("UNIPILE_WEBHOOK_SECRET"))
+        );
+        let auth =
+            webhook_auth(&env(&[("UNIPILE_WEBHOOK_SECRET", " s3cret-value\n")])).expect("valid");
+        assert_eq!(auth.header(), DEFAULT_WEBHOOK_HEADER);
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        let err = webhook_auth(&env(&[
+            ("UNIPILE_WEBHOOK_SECRET", "s3cret\u{7}value"),
+            ("UNIPILE_WEBHOOK_HEADER", "X-Hook"),
+        ]))
+        .expect_err("control character");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        let err = webhook_auth(&env(&[
+            ("UNIPILE_WEBHOOK_SECRET", "s3cret"),
+            ("UNIPILE_WEBHOOK_HEADER", "bad header"),
+        ]))
+        .expect_err("header");
+        assert!(
+            err.to_string().starts_with("UNIPILE_WEBHOOK_HEADER"),
             "{err}"
         );
     }

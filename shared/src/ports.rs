@@ -5,9 +5,10 @@ use crate::domain::cookies::{LinkedinCookies, Sealed};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
+use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkedinMemberId,
-    PendingAction, Provider, UserId,
+    PendingAction, Provider, UserId, WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -282,6 +283,33 @@ pub trait Unipile: Send + Sync {
         account_id: &AccountId,
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError>;
+}
+
+/// What deleting a webhook found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookDeletion {
+    Deleted,
+    /// Unipile had no such webhook (404): deleted earlier, or by hand.
+    AlreadyGone,
+}
+
+/// Unipile's webhook registrations (contract §5a), apart from [`Unipile`] because only
+/// `webhook-setup` registers webhooks.
+#[async_trait]
+pub trait WebhookRegistry: Send + Sync {
+    /// `GET /api/v1/webhooks`, every page.
+    async fn list_webhooks(&self) -> Result<Vec<RegisteredWebhook>, UnipileError>;
+
+    /// `POST /api/v1/webhooks`. Sent once, never retried blindly: a repeat could register a
+    /// second webhook, and every status would then arrive twice.
+    async fn create_webhook(
+        &self,
+        registration: &WebhookRegistration,
+    ) -> Result<WebhookId, UnipileError>;
+
+    /// `DELETE /api/v1/webhooks/{id}`; a webhook Unipile no longer has is
+    /// [`WebhookDeletion::AlreadyGone`], not an error.
+    async fn delete_webhook(&self, id: &WebhookId) -> Result<WebhookDeletion, UnipileError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -84,7 +84,8 @@ pub fn aws_env(moto_endpoint: &str, table: &str) -> HashMap<String, String> {
     ])
 }
 
-async fn start_simulator() -> (Simulator, String, tokio::task::JoinHandle<()>) {
+/// A Unipile simulator of its own on a free port: its handle, base URL and server task.
+pub async fn start_simulator() -> (Simulator, String, tokio::task::JoinHandle<()>) {
     let simulator = Simulator::new(API_KEY);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -90,6 +90,13 @@ id_newtype!(
     128
 );
 
+id_newtype!(
+    /// A webhook registered with Unipile (`webhook_id` of `POST /api/v1/webhooks`).
+    WebhookId,
+    "webhook id",
+    256
+);
+
 /// Where we write to a user. Only a light shape check: the identity provider vouched for it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -14,11 +14,12 @@ mod status;
 pub(crate) mod string_enum;
 pub mod transitions;
 mod unipile_event;
+pub mod webhook;
 
 pub use account::Account;
 pub use cookie_record::CookieRecord;
 pub use country::Country;
-pub use ids::{AccountId, Email, IdError, LinkedinMemberId, UserId};
+pub use ids::{AccountId, Email, IdError, LinkedinMemberId, UserId, WebhookId};
 pub use link::{
     LinkKind, LinkRequest, LinkRequestBody, LinkRequestError, ProviderSelection, ProvidersField,
     RedirectPolicy,

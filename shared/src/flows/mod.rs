@@ -10,5 +10,6 @@ pub mod follow_ups;
 pub mod hosted_link;
 pub mod reconnect_retry;
 pub mod status_webhook;
+pub mod webhook_registration;
 
 pub use error::FlowError;

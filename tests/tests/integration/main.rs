@@ -7,3 +7,4 @@ mod owner_email;
 mod secrets;
 mod secrets_manager;
 mod status_webhook;
+mod webhook_setup;

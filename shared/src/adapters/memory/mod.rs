@@ -4,11 +4,13 @@ mod directory;
 mod mailer;
 mod store;
 mod unipile;
+mod webhooks;
 
 pub use directory::MemoryDirectory;
 pub use mailer::{MemoryMailer, SentEmail};
 pub use store::MemoryStore;
 pub use unipile::{CookieOutcome, MemoryUnipile};
+pub use webhooks::MemoryWebhooks;
 
 use super::clock::ManualClock;
 use super::scheduler::MemoryScheduler;

@@ -53,7 +53,7 @@ impl HttpUnipile {
         Ok(Self { http, settings })
     }
 
-    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+    pub(super) fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
         self.http
             .request(method, self.settings.dsn.endpoint(segments))
             .header("X-API-KEY", self.settings.api_key.expose_secret())
@@ -136,7 +136,9 @@ fn is_retryable_status(status: StatusCode) -> bool {
 }
 
 /// Reads a 2xx body as `T`, or turns the answer into the typed error Unipile described.
-async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, UnipileError> {
+pub(super) async fn read<T: DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, UnipileError> {
     let status = response.status();
     let bytes = response
         .bytes()
@@ -321,5 +323,17 @@ impl HttpUnipile {
                 "cookie login answered object {other:?}"
             ))),
         }
+    }
+}
+
+impl HttpUnipile {
+    /// [`Self::send`] (bounded retries, for calls safe to repeat) for the sibling adapters,
+    /// such as `webhooks.rs`.
+    pub(super) async fn send_repeatable(
+        &self,
+        what: &'static str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<reqwest::Response, UnipileError> {
+        self.send(what, build).await
     }
 }

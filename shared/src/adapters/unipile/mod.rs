@@ -3,6 +3,7 @@
 mod client;
 mod dsn;
 pub mod error;
+mod webhooks;
 mod wire;
 
 pub use client::{HttpUnipile, UnipileSettings};

@@ -72,10 +72,10 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some((caller, action)) = identify(&method, &uri, &headers) {
-        if let Ok(mut calls) = state.calls.lock() {
-            calls.entry(caller).or_default().insert(action);
-        }
+    if let Some((caller, action)) = identify(&method, &uri, &headers)
+        && let Ok(mut calls) = state.calls.lock()
+    {
+        calls.entry(caller).or_default().insert(action);
     }
     let target = format!(
         "{}{}",

@@ -435,7 +435,7 @@ mod tests {
         template
             .evaluate_conditions(&mut stack)
             .expect("conditions");
-        assert_eq!(stack.conditions["HasKey"], false);
+        assert!(!stack.conditions["HasKey"]);
         let resolved = stack.resolve(&template.root["Value"]).expect("resolves");
         assert_eq!(
             resolved,

@@ -18,7 +18,7 @@ CARGO_LAMBDA_REQUIREMENT='cargo-lambda==1.9.2'
 CONFIG="$PWD/infra/samconfig.toml"
 
 tools() {
-  if ! "$TOOLS/bin/sam" --version >/dev/null 2>&1 || ! "$TOOLS/bin/cargo-lambda" --version >/dev/null 2>&1; then
+  if ! "$TOOLS/bin/sam" --version >/dev/null 2>&1 || ! "$TOOLS/bin/cargo-lambda" lambda --version >/dev/null 2>&1; then
     echo "installing $SAM_REQUIREMENT and $CARGO_LAMBDA_REQUIREMENT into $TOOLS (once)"
     python3 -m venv "$TOOLS"
     "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "$SAM_REQUIREMENT" "$CARGO_LAMBDA_REQUIREMENT"

@@ -7,8 +7,8 @@ use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
 use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkedinMemberId,
-    PendingAction, Provider, UserId, WebhookId,
+    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkNonce,
+    LinkedinMemberId, PendingAction, Provider, UserId, WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +29,16 @@ pub struct ConnectedAccount {
     pub display_name: Option<String>,
     /// The LinkedIn member whose cookies connected it, for accounts the extension connected.
     pub linkedin_member_id: Option<LinkedinMemberId>,
+}
+
+/// The one use of a hosted-auth link's state token: the account its callback recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateUse {
+    pub nonce: LinkNonce,
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    /// The token's expiry: after it the token is refused anyway, so the record may go.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What completing a follow-up leaves on the account besides clearing it.
@@ -139,6 +149,12 @@ pub trait AccountStore: Send + Sync {
         connection: &ConnectedAccount,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError>;
+
+    /// Spends a link's state token on one account, in one conditional write that expires
+    /// with the token. `true` when the nonce was unused, or already spent on this same account
+    /// (Unipile retrying its delivery, or our retry after a failed recording); `false`, writing
+    /// nothing, when it was spent on another account (a replayed notify URL).
+    async fn consume_state(&self, state: &StateUse) -> Result<bool, StoreError>;
 
     async fn accounts_of(&self, user: &UserId) -> Result<Vec<Account>, StoreError>;
 

@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
     use unipile_connect::adapters::memory::MemoryWorld;
-    use unipile_connect::domain::{AccountId, AccountStatus, Provider, UserId};
+    use unipile_connect::domain::{AccountId, AccountStatus, LinkPurpose, Provider, UserId};
     use unipile_connect::ports::{AccountStore, Clock};
 
     const KEY: &[u8] = b"test-state-key-0123456789abcdef-0123";
@@ -72,9 +72,11 @@ mod tests {
                 .single()
                 .expect("date"),
         );
-        world
-            .unipile
-            .add_account(&AccountId::parse("acc_1").expect("id"), Provider::Whatsapp);
+        for id in ["acc_1", "acc_2"] {
+            world
+                .unipile
+                .add_account(&AccountId::parse(id).expect("id"), Provider::Whatsapp);
+        }
         world
     }
 
@@ -85,14 +87,35 @@ mod tests {
         }
     }
 
-    fn state_for(world: &MemoryWorld, user: &str) -> String {
+    fn account(id: &str) -> AccountId {
+        AccountId::parse(id).expect("id")
+    }
+
+    fn sign(world: &MemoryWorld, user: &str, purpose: &LinkPurpose) -> String {
         StateKey::new(KEY.to_vec())
             .expect("key")
             .sign(
                 &UserId::parse(user).expect("user"),
+                purpose,
                 world.clock.now() + Duration::minutes(45),
             )
             .expect("signed")
+    }
+
+    /// The state of a create link `user` asked for.
+    fn state_for(world: &MemoryWorld, user: &str) -> String {
+        sign(world, user, &LinkPurpose::Create)
+    }
+
+    /// The state of a link to reconnect `id`.
+    fn reconnect_state_for(world: &MemoryWorld, user: &str, id: &str) -> String {
+        sign(
+            world,
+            user,
+            &LinkPurpose::Reconnect {
+                account_id: account(id),
+            },
+        )
     }
 
     fn notify(state: Option<&str>, body: &str) -> Request {
@@ -118,7 +141,19 @@ mod tests {
             .collect()
     }
 
+    fn callback(status: &str, id: &str, name: &str) -> String {
+        format!(r#"{{"status":"{status}","account_id":"{id}","name":"{name}"}}"#)
+    }
+
     const SUCCESS: &str = r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"user_42"}"#;
+
+    async fn deliver(app: &ConnectCallback, state: Option<&str>, body: &str) -> u16 {
+        handler(app, notify(state, body))
+            .await
+            .expect("handled")
+            .status()
+            .as_u16()
+    }
 
     async fn stored(world: &MemoryWorld) -> Vec<unipile_connect::domain::Account> {
         world
@@ -126,6 +161,27 @@ mod tests {
             .accounts_of(&UserId::parse("user_42").expect("user"))
             .await
             .expect("store")
+    }
+
+    async fn stored_anywhere(world: &MemoryWorld, id: &str) -> bool {
+        world
+            .store
+            .get_account(&account(id))
+            .await
+            .expect("store")
+            .is_some()
+    }
+
+    /// The record of the state's single use, if it was spent.
+    fn spent(world: &MemoryWorld, state: &str) -> Option<AccountId> {
+        let token = StateKey::new(KEY.to_vec())
+            .expect("key")
+            .verify(state, world.clock.now())
+            .expect("valid");
+        world
+            .store
+            .state_use(&token.nonce)
+            .map(|used| used.account_id)
     }
 
     #[tokio::test]
@@ -141,29 +197,118 @@ mod tests {
         assert_eq!(accounts[0].account_type, Provider::Whatsapp);
         assert_eq!(accounts[0].status, AccountStatus::Ok);
         assert_eq!(accounts[0].created_on, world.clock.now());
+        assert_eq!(spent(&world, &state), Some(account("acc_1")));
     }
 
     #[tokio::test]
-    async fn a_replayed_callback_keeps_one_account_and_its_creation_date() {
+    async fn given_one_delivery_when_unipile_sends_it_again_then_both_are_200_and_there_is_one_account()
+     {
         let world = world();
         let app = app(&world);
         let state = state_for(&world, "user_42");
         let created = world.clock.now();
-        handler(&app, notify(Some(&state), SUCCESS))
-            .await
-            .expect("handled");
+        assert_eq!(deliver(&app, Some(&state), SUCCESS).await, 200);
         world.clock.advance(Duration::minutes(2));
-        let reconnected = r#"{"AccountStatus":{"account_id":"acc_1","account_type":"WHATSAPP","message":"RECONNECTED"}}"#;
-        for body in [SUCCESS, reconnected] {
-            let response = handler(&app, notify(Some(&state), body))
-                .await
-                .expect("handled");
-            assert_eq!(response.status(), 200);
-        }
+        assert_eq!(deliver(&app, Some(&state), SUCCESS).await, 200);
         let accounts = stored(&world).await;
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].created_on, created);
         assert_eq!(accounts[0].last_update, world.clock.now());
+    }
+
+    #[tokio::test]
+    async fn given_a_used_notify_url_when_it_is_replayed_with_another_account_then_409_and_nothing_is_written()
+     {
+        let world = world();
+        let app = app(&world);
+        let state = state_for(&world, "user_42");
+        assert_eq!(deliver(&app, Some(&state), SUCCESS).await, 200);
+
+        let replay = callback("CREATION_SUCCESS", "acc_2", "user_42");
+        let response = handler(&app, notify(Some(&state), &replay))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 409);
+        let problem: serde_json::Value =
+            serde_json::from_slice(response.body().as_ref()).expect("json");
+        assert_eq!(problem["status"], 409);
+        assert!(!stored_anywhere(&world, "acc_2").await);
+        assert_eq!(stored(&world).await.len(), 1);
+        assert_eq!(spent(&world, &state), Some(account("acc_1")));
+    }
+
+    #[tokio::test]
+    async fn given_the_recording_failing_after_the_link_was_spent_then_unipile_s_retry_records_it()
+    {
+        let world = world();
+        let app = app(&world);
+        let state = state_for(&world, "user_42");
+        world.store.fail_next_connections(1);
+        assert_eq!(deliver(&app, Some(&state), SUCCESS).await, 503);
+        assert!(stored(&world).await.is_empty());
+        assert_eq!(spent(&world, &state), Some(account("acc_1")));
+
+        assert_eq!(deliver(&app, Some(&state), SUCCESS).await, 200);
+        assert_eq!(stored(&world).await.len(), 1);
+        // ...and the link is still refused to any other account.
+        let replay = callback("CREATION_SUCCESS", "acc_2", "user_42");
+        assert_eq!(deliver(&app, Some(&state), &replay).await, 409);
+    }
+
+    #[tokio::test]
+    async fn given_a_callback_without_name_or_with_another_name_then_401_and_nothing_is_written() {
+        let world = world();
+        let app = app(&world);
+        let state = state_for(&world, "user_42");
+        for body in [
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1"}"#,
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":null}"#,
+            r#"{"AccountStatus":{"account_id":"acc_1","account_type":"WHATSAPP","message":"CREATION_SUCCESS"}}"#,
+            &callback("CREATION_SUCCESS", "acc_1", "someone_else"),
+        ] {
+            assert_eq!(deliver(&app, Some(&state), body).await, 401, "{body}");
+        }
+        assert!(stored(&world).await.is_empty());
+        assert_eq!(spent(&world, &state), None);
+    }
+
+    #[tokio::test]
+    async fn given_a_reconnect_link_when_the_callback_names_another_account_then_401_and_nothing_is_written()
+     {
+        let world = world();
+        let app = app(&world);
+        let state = reconnect_state_for(&world, "user_42", "acc_1");
+        for status in ["RECONNECTED", "CREATION_SUCCESS"] {
+            let body = callback(status, "acc_2", "user_42");
+            assert_eq!(deliver(&app, Some(&state), &body).await, 401, "{status}");
+        }
+        assert!(!stored_anywhere(&world, "acc_2").await);
+        assert_eq!(spent(&world, &state), None);
+    }
+
+    #[tokio::test]
+    async fn given_a_reconnect_link_when_its_account_is_reconnected_then_it_is_recorded() {
+        let world = world();
+        let app = app(&world);
+        let state = reconnect_state_for(&world, "user_42", "acc_1");
+        let body = callback("RECONNECTED", "acc_1", "user_42");
+        assert_eq!(deliver(&app, Some(&state), &body).await, 200);
+        // Tolerated on a reconnect link, for its own account only (LinkPurpose::check_callback).
+        let relabelled = callback("CREATION_SUCCESS", "acc_1", "user_42");
+        assert_eq!(deliver(&app, Some(&state), &relabelled).await, 200);
+        assert_eq!(stored(&world).await.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn given_a_create_link_when_the_callback_says_reconnected_then_401_and_nothing_is_written()
+     {
+        let world = world();
+        let app = app(&world);
+        let state = state_for(&world, "user_42");
+        let body = callback("RECONNECTED", "acc_1", "user_42");
+        assert_eq!(deliver(&app, Some(&state), &body).await, 401);
+        assert!(stored(&world).await.is_empty());
+        assert_eq!(spent(&world, &state), None);
     }
 
     #[tokio::test]
@@ -174,6 +319,7 @@ mod tests {
             .expect("key")
             .sign(
                 &UserId::parse("user_42").expect("user"),
+                &LinkPurpose::Create,
                 world.clock.now() + Duration::minutes(45),
             )
             .expect("signed");
@@ -181,6 +327,7 @@ mod tests {
             .expect("key")
             .sign(
                 &UserId::parse("user_42").expect("user"),
+                &LinkPurpose::Create,
                 world.clock.now() - Duration::seconds(1),
             )
             .expect("signed");
@@ -221,12 +368,15 @@ mod tests {
         let world = world();
         let app = app(&world);
         let unknown = r#"{"status":"CREATION_SUCCESS","account_id":"acc_404","name":"user_42"}"#;
-        let response = handler(&app, notify(Some(&state_for(&world, "user_42")), unknown))
+        let state = state_for(&world, "user_42");
+        let response = handler(&app, notify(Some(&state), unknown))
             .await
             .expect("handled");
         assert_eq!(response.status(), 404);
+        // Refused before the link was spent: the real account can still arrive.
+        assert_eq!(spent(&world, &state), None);
 
-        handler(&app, notify(Some(&state_for(&world, "user_42")), SUCCESS))
+        handler(&app, notify(Some(&state), SUCCESS))
             .await
             .expect("handled");
         let theft = r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"thief"}"#;
@@ -236,7 +386,7 @@ mod tests {
         assert_eq!(response.status(), 409);
         let owner = world
             .store
-            .get_account(&AccountId::parse("acc_1").expect("id"))
+            .get_account(&account("acc_1"))
             .await
             .expect("store");
         assert_eq!(
@@ -249,13 +399,12 @@ mod tests {
     async fn statuses_other_than_success_are_acknowledged_and_ignored() {
         let world = world();
         let body = r#"{"status":"CREATION_FAILED","account_id":"acc_1","name":"user_42"}"#;
-        let response = handler(
-            &app(&world),
-            notify(Some(&state_for(&world, "user_42")), body),
-        )
-        .await
-        .expect("handled");
+        let state = state_for(&world, "user_42");
+        let response = handler(&app(&world), notify(Some(&state), body))
+            .await
+            .expect("handled");
         assert_eq!(response.status(), 200);
         assert!(stored(&world).await.is_empty());
+        assert_eq!(spent(&world, &state), None);
     }
 }

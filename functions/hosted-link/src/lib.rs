@@ -55,7 +55,7 @@ mod tests {
     use std::collections::HashMap;
     use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{
-        AccountId, AccountStatus, LinkKind, Provider, RedirectPolicy, UserId,
+        AccountId, AccountStatus, LinkKind, LinkPurpose, Provider, RedirectPolicy, UserId,
     };
     use unipile_connect::http::{StateKey, with_jwt_claims};
     use unipile_connect::ports::{
@@ -155,6 +155,7 @@ mod tests {
             .verify(&state, world.clock.now())
             .expect("valid");
         assert_eq!(token.user_id.as_str(), "user_42");
+        assert_eq!(token.purpose, LinkPurpose::Create);
 
         let profile = world
             .store
@@ -182,9 +183,27 @@ mod tests {
             .await
             .expect("handled");
         assert_eq!(owner.status(), 200);
+        let link = &world.unipile.links()[0];
         assert_eq!(
-            world.unipile.links()[0].kind,
+            link.kind,
             LinkKind::Reconnect {
+                account_id: AccountId::parse("acc_1").expect("id")
+            }
+        );
+        // The callback of this link can only be the reconnection of acc_1.
+        let state = link
+            .notify_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state in notify_url");
+        let token = StateKey::new(KEY.to_vec())
+            .expect("key")
+            .verify(&state, world.clock.now())
+            .expect("valid");
+        assert_eq!(
+            token.purpose,
+            LinkPurpose::Reconnect {
                 account_id: AccountId::parse("acc_1").expect("id")
             }
         );

@@ -97,6 +97,14 @@ id_newtype!(
     256
 );
 
+id_newtype!(
+    /// The random nonce of one hosted-auth link's state token: it names the link's single use
+    /// (a DynamoDB key, `STATE#<nonce>`).
+    LinkNonce,
+    "link nonce",
+    64
+);
+
 /// Where we write to a user. Only a light shape check: the identity provider vouched for it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -1,4 +1,4 @@
-use super::{AccountId, IdError, Provider};
+use super::{AccountId, AccountStatus, IdError, Provider};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -52,6 +52,82 @@ impl Serialize for ProviderSelection {
 pub enum LinkKind {
     Create { providers: ProviderSelection },
     Reconnect { account_id: AccountId },
+}
+
+/// What a hosted-auth link was issued for, as its state token carries it: all that decides
+/// which `notify_url` callback may answer the link (the providers offered do not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Create,
+    /// Reconnect this account, which the link's user owned when the link was issued.
+    Reconnect {
+        account_id: AccountId,
+    },
+}
+
+/// Why a callback does not answer the link its state token describes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackMismatch {
+    #[error("a {link} link is not answered with {status}")]
+    StatusDoesNotFitLink {
+        link: &'static str,
+        status: AccountStatus,
+    },
+    #[error("the callback names another account than the one the link reconnects")]
+    AnotherAccount,
+}
+
+impl From<&LinkKind> for LinkPurpose {
+    fn from(kind: &LinkKind) -> Self {
+        match kind {
+            LinkKind::Create { .. } => Self::Create,
+            LinkKind::Reconnect { account_id } => Self::Reconnect {
+                account_id: account_id.clone(),
+            },
+        }
+    }
+}
+
+impl LinkPurpose {
+    /// The `type` of the hosted-auth link (contract §2).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Reconnect { .. } => "reconnect",
+        }
+    }
+
+    /// Whether a connection-success callback (`status`, `account_id`) can be this link's.
+    ///
+    /// - A create link is answered with CREATION_SUCCESS only (contract §3). RECONNECTED on a
+    ///   create link would be a claim on an account that already existed before the link, which
+    ///   is exactly what a replayed notify URL would try: refused.
+    /// - A reconnect link must name the account it was issued for. Its status should be
+    ///   RECONNECTED (contract §3), but CREATION_SUCCESS is tolerated too: once the account is
+    ///   bound, the status word protects nothing more (that account is the user's, hosted-link
+    ///   checked it), while the contract also says the two channels carry these events "not
+    ///   with same format" and leaves the callback's details unconfirmed; refusing would drop a
+    ///   genuine reconnection over a label.
+    pub fn check_callback(
+        &self,
+        status: &AccountStatus,
+        account_id: &AccountId,
+    ) -> Result<(), CallbackMismatch> {
+        match self {
+            Self::Create if *status == AccountStatus::CreationSuccess => Ok(()),
+            Self::Reconnect { account_id: bound } if status.is_connection_success() => {
+                if bound == account_id {
+                    Ok(())
+                } else {
+                    Err(CallbackMismatch::AnotherAccount)
+                }
+            }
+            _ => Err(CallbackMismatch::StatusDoesNotFitLink {
+                link: self.as_str(),
+                status: status.clone(),
+            }),
+        }
+    }
 }
 
 /// A validated request for a hosted-auth link.
@@ -355,6 +431,71 @@ mod tests {
                 .expect("empty is allowed")
                 .allowed
                 .is_empty()
+        );
+    }
+
+    fn id(text: &str) -> AccountId {
+        AccountId::parse(text).expect("valid")
+    }
+
+    #[test]
+    fn a_create_link_is_answered_by_a_creation_only() {
+        let link = LinkPurpose::Create;
+        assert_eq!(
+            link.check_callback(&AccountStatus::CreationSuccess, &id("any")),
+            Ok(())
+        );
+        assert_eq!(
+            link.check_callback(&AccountStatus::Reconnected, &id("any")),
+            Err(CallbackMismatch::StatusDoesNotFitLink {
+                link: "create",
+                status: AccountStatus::Reconnected
+            })
+        );
+    }
+
+    #[test]
+    fn a_reconnect_link_is_answered_for_its_own_account_only() {
+        let link = LinkPurpose::Reconnect {
+            account_id: id("acc_1"),
+        };
+        assert_eq!(
+            link.check_callback(&AccountStatus::Reconnected, &id("acc_1")),
+            Ok(())
+        );
+        // Tolerated: the account binding is what protects a reconnect (see check_callback).
+        assert_eq!(
+            link.check_callback(&AccountStatus::CreationSuccess, &id("acc_1")),
+            Ok(())
+        );
+        assert_eq!(
+            link.check_callback(&AccountStatus::Reconnected, &id("acc_2")),
+            Err(CallbackMismatch::AnotherAccount)
+        );
+        assert_eq!(
+            link.check_callback(&AccountStatus::CreationSuccess, &id("acc_2")),
+            Err(CallbackMismatch::AnotherAccount)
+        );
+        assert!(
+            link.check_callback(&AccountStatus::Ok, &id("acc_1"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_link_purpose_is_its_kind_without_the_providers() {
+        let create = LinkKind::Create {
+            providers: ProviderSelection::All,
+        };
+        assert_eq!(LinkPurpose::from(&create), LinkPurpose::Create);
+        let reconnect = LinkKind::Reconnect {
+            account_id: id("acc_1"),
+        };
+        assert_eq!(
+            LinkPurpose::from(&reconnect),
+            LinkPurpose::Reconnect {
+                account_id: id("acc_1")
+            }
         );
     }
 

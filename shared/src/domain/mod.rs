@@ -19,10 +19,10 @@ pub mod webhook;
 pub use account::Account;
 pub use cookie_record::CookieRecord;
 pub use country::Country;
-pub use ids::{AccountId, Email, IdError, LinkedinMemberId, UserId, WebhookId};
+pub use ids::{AccountId, Email, IdError, LinkNonce, LinkedinMemberId, UserId, WebhookId};
 pub use link::{
-    LinkKind, LinkRequest, LinkRequestBody, LinkRequestError, ProviderSelection, ProvidersField,
-    RedirectPolicy,
+    CallbackMismatch, LinkKind, LinkPurpose, LinkRequest, LinkRequestBody, LinkRequestError,
+    ProviderSelection, ProvidersField, RedirectPolicy,
 };
 pub use pending::{PendingAction, PendingKind};
 pub use provider::Provider;

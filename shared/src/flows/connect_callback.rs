@@ -1,10 +1,11 @@
-//! Unipile's `notify_url` call after a hosted-auth success: prove it is ours, confirm the
-//! account with Unipile, then record it for the user the state token names.
+//! Unipile's `notify_url` call after a hosted-auth success: prove it is ours and this link's
+//! (user, link type, reconnected account), confirm the account with Unipile, spend the link's
+//! single use, then record the account for the user the state token names.
 
 use super::FlowError;
 use crate::domain::{Account, AccountStatus, UnipileEvent};
 use crate::http::StateKey;
-use crate::ports::{AccountStore, Clock, ConnectedAccount, Unipile};
+use crate::ports::{AccountStore, Clock, ConnectedAccount, StateUse, Unipile};
 
 pub struct CallbackPorts<'a> {
     pub store: &'a dyn AccountStore,
@@ -33,19 +34,34 @@ pub async fn record_callback(
         .verify(state, now)
         .map_err(|e| FlowError::Unauthenticated(e.to_string()))?;
     let event = UnipileEvent::parse(body).map_err(|e| FlowError::InvalidRequest(e.to_string()))?;
-    if event
-        .name
-        .as_deref()
-        .is_some_and(|name| name != token.user_id.as_str())
-    {
-        return Err(FlowError::Unauthenticated(
-            "`name` does not match the state token".into(),
-        ));
+    // Unipile always echoes the link's `name` (contract §3): a body without it (the webhook
+    // shape, or a hand-made one) is not this link's callback.
+    match event.name.as_deref() {
+        Some(name) if name == token.user_id.as_str() => {}
+        Some(_) => {
+            return Err(FlowError::Unauthenticated(
+                "`name` does not match the state token".into(),
+            ));
+        }
+        None => {
+            return Err(FlowError::Unauthenticated(
+                "the callback has no `name`".into(),
+            ));
+        }
     }
     if !event.status.is_connection_success() {
+        // Nothing is written and the token stays unspent, so the link's real outcome can
+        // still arrive.
         tracing::info!(account_id = %event.account_id, user_id = %token.user_id, status = %event.status, "callback status ignored");
         return Ok(CallbackOutcome::Ignored(event.status));
     }
+    token
+        .purpose
+        .check_callback(&event.status, &event.account_id)
+        .map_err(|mismatch| {
+            tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, link = token.purpose.as_str(), status = %event.status, reason = %mismatch, "callback refused: not this link's");
+            FlowError::Unauthenticated(mismatch.to_string())
+        })?;
     // The callback is unsigned: only an account Unipile itself describes is recorded.
     let confirmed = ports
         .unipile
@@ -58,8 +74,26 @@ pub async fn record_callback(
                 FlowError::Unipile(error)
             }
         })?;
+    // Spent only now, with everything checked, so a refused or failed call leaves the link
+    // usable. The same account may spend it again: Unipile retrying its delivery, or a
+    // retry after the recording below failed, must still complete.
+    let spent = StateUse {
+        nonce: token.nonce,
+        account_id: event.account_id.clone(),
+        user_id: token.user_id.clone(),
+        expires_at: token.expires_at,
+    };
+    if !ports.store.consume_state(&spent).await? {
+        // 409 rather than 401: the token is genuine, but its single use went to another
+        // account; a replayed notify URL, answered without writing anything.
+        tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, "callback refused: the link was already used for another account");
+        return Err(FlowError::Conflict(
+            "this link was already used for another account".into(),
+        ));
+    }
+    // The account checked above (bound, confirmed, spent) is the one recorded.
     let connection = ConnectedAccount {
-        account_id: confirmed.account_id,
+        account_id: event.account_id.clone(),
         user_id: token.user_id,
         account_type: confirmed.account_type,
         display_name: confirmed.display_name,

@@ -1,7 +1,7 @@
 //! `POST /accounts/link`: a hosted-auth link to connect a new account or reconnect one of ours.
 
 use super::FlowError;
-use crate::domain::{LinkKind, LinkRequest, RedirectPolicy};
+use crate::domain::{LinkKind, LinkPurpose, LinkRequest, RedirectPolicy};
 use crate::http::{Caller, StateKey};
 use crate::ports::{AccountStore, Clock, HostedLinkRequest, Unipile, UserProfile};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -65,9 +65,12 @@ pub async fn issue_link(
     }
     let now = ports.clock.now();
     let expires_on: DateTime<Utc> = now + settings.link_ttl;
+    // The token names what the link is for, so its callback can only answer that: a
+    // creation, or the reconnection of this very account.
+    let purpose = LinkPurpose::from(&request.kind);
     let state = settings
         .state_key
-        .sign(&caller.user_id, expires_on + CALLBACK_GRACE)
+        .sign(&caller.user_id, &purpose, expires_on + CALLBACK_GRACE)
         .map_err(|e| FlowError::Internal(e.to_string()))?;
     let link = HostedLinkRequest {
         kind: request.kind,
@@ -89,18 +92,11 @@ pub async fn issue_link(
             })
             .await?;
     }
-    tracing::info!(user_id = %caller.user_id, kind = link_kind_name(&link.kind), "hosted-auth link issued");
+    tracing::info!(user_id = %caller.user_id, kind = purpose.as_str(), "hosted-auth link issued");
     Ok(IssuedLink {
         url: url.into(),
         expires_at: expires_on.to_rfc3339_opts(SecondsFormat::Millis, true),
     })
-}
-
-fn link_kind_name(kind: &LinkKind) -> &'static str {
-    match kind {
-        LinkKind::Create { .. } => "create",
-        LinkKind::Reconnect { .. } => "reconnect",
-    }
 }
 
 #[cfg(test)]

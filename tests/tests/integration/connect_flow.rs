@@ -1,9 +1,11 @@
 //! The connect flow against moto (real aws-sdk DynamoDB client) and the Unipile simulator.
 
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use harness::requests::{api, json, notify};
 use harness::world::{APP_ORIGIN, World};
 use local_stack::simulator::Fault;
-use unipile_connect::domain::AccountId;
+use unipile_connect::domain::{AccountId, LinkPurpose};
+use unipile_connect::ports::{AccountStore, Clock};
 
 /// Where the test worlds tell Unipile to call back: a closed local port, so the simulator's
 /// delivery fails fast and the test hands the recorded callback to the function itself.
@@ -90,7 +92,7 @@ async fn given_a_signed_in_user_when_they_link_and_unipile_calls_back_then_the_a
         sent["notify_url"]
             .as_str()
             .expect("string")
-            .starts_with("http://127.0.0.1:9/unipile/notify?state=v1.")
+            .starts_with("http://127.0.0.1:9/unipile/notify?state=v2.")
     );
 
     let response = connect_callback::handler(&world.connect_callback, notify(&notify_url, &body))
@@ -152,8 +154,120 @@ async fn given_a_recorded_account_when_the_callback_is_replayed_then_there_is_st
     let replayed = world.account(&id).await;
     assert_eq!(replayed.created_on, first.created_on);
     assert!(replayed.last_update > first.last_update);
-    // One account item and one profile item: nothing duplicated.
-    assert_eq!(world.item_count().await, 2);
+    // One account item, one profile item and the link's spent state: nothing duplicated.
+    assert_eq!(world.item_count().await, 3);
+}
+
+#[tokio::test]
+async fn given_a_used_notify_url_when_an_attacker_replays_it_with_another_account_then_it_is_refused_and_unipile_s_retry_still_succeeds()
+ {
+    let world = world().await;
+    let (notify_url, body) =
+        connect_through_simulator(&world, "victim", r#"{"type":"create","providers":"*"}"#).await;
+    let first = connect_callback::handler(&world.connect_callback, notify(&notify_url, &body))
+        .await
+        .expect("handled");
+    assert_eq!(first.status(), 200);
+    let victim_account = world.simulator.accounts()[0].id.clone();
+
+    // Another account the tenant knows, connected at Unipile by someone else, whose own
+    // callback never reached us: not in our table.
+    let (_, attacker_body) =
+        connect_through_simulator(&world, "attacker", r#"{"type":"create","providers":"*"}"#).await;
+    let attacker_delivery: serde_json::Value =
+        serde_json::from_str(&attacker_body).expect("notify body");
+    let other_account = attacker_delivery["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    assert_ne!(other_account, victim_account);
+    let items_before = world.item_count().await;
+
+    // The victim's notify URL (state and all), replayed for the other account.
+    let replay = format!(
+        r#"{{"status":"CREATION_SUCCESS","account_id":"{other_account}","name":"victim"}}"#
+    );
+    let refused = connect_callback::handler(&world.connect_callback, notify(&notify_url, &replay))
+        .await
+        .expect("handled");
+    assert_eq!(refused.status(), 409);
+    assert_eq!(json(&refused)["status"], 409);
+    let other_id = AccountId::parse(other_account).expect("id");
+    assert_eq!(
+        world
+            .store
+            .get_account(&other_id)
+            .await
+            .expect("the table answers"),
+        None,
+        "the other account is not recorded"
+    );
+    assert_eq!(world.item_count().await, items_before, "nothing written");
+
+    // Unipile retrying the original delivery is still welcome.
+    world.clock.advance(chrono::Duration::seconds(30));
+    let retried = connect_callback::handler(&world.connect_callback, notify(&notify_url, &body))
+        .await
+        .expect("handled");
+    assert_eq!(retried.status(), 200);
+    let listed = accounts::handler(&world.accounts, api("GET", "/accounts", "victim", None))
+        .await
+        .expect("handled");
+    let listed = json(&listed);
+    assert_eq!(listed["accounts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed["accounts"][0]["account_id"], victim_account.as_str());
+
+    // The spent state: one item that expires with the token, on the table's TTL attribute.
+    let scanned = world
+        .dynamodb
+        .scan()
+        .table_name(&world.table)
+        .send()
+        .await
+        .expect("scan");
+    let states: Vec<_> = scanned
+        .items()
+        .iter()
+        .filter(|item| {
+            item.get("PK")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.starts_with("STATE#"))
+        })
+        .collect();
+    assert_eq!(states.len(), 1);
+    let state = states[0];
+    assert_eq!(state.get("SK"), Some(&AttributeValue::S("STATE".into())));
+    assert_eq!(
+        state.get("account_id"),
+        Some(&AttributeValue::S(victim_account.clone()))
+    );
+    assert_eq!(
+        state.get("user_id"),
+        Some(&AttributeValue::S("victim".into()))
+    );
+    let expires_at: i64 = state
+        .get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .expect("expires_at in epoch seconds");
+    let link_end = (world.clock.now() + chrono::Duration::minutes(45)).timestamp();
+    assert!(
+        (link_end - 120..=link_end).contains(&expires_at),
+        "the token's expiry (link + grace): {expires_at} vs {link_end}"
+    );
+    let ttl = world
+        .dynamodb
+        .describe_time_to_live()
+        .table_name(&world.table)
+        .send()
+        .await
+        .expect("TTL described");
+    let ttl = ttl.time_to_live_description().expect("description");
+    assert_eq!(
+        ttl.attribute_name(),
+        Some(unipile_connect::adapters::dynamodb::TTL_ATTRIBUTE)
+    );
+    assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
 }
 
 #[tokio::test]
@@ -169,12 +283,20 @@ async fn given_a_forged_or_expired_state_when_a_callback_arrives_then_it_is_refu
     let user = unipile_connect::domain::UserId::parse("user_1").expect("user");
     let forged = unipile_connect::http::StateKey::new(vec![1u8; 32])
         .expect("key")
-        .sign(&user, now + chrono::Duration::minutes(30))
+        .sign(
+            &user,
+            &LinkPurpose::Create,
+            now + chrono::Duration::minutes(30),
+        )
         .expect("signed");
     let expired = world
         .connect_callback
         .state_key
-        .sign(&user, now - chrono::Duration::seconds(1))
+        .sign(
+            &user,
+            &LinkPurpose::Create,
+            now - chrono::Duration::seconds(1),
+        )
         .expect("signed");
     for state in [forged, expired] {
         let url = format!("{CLOSED_CALLBACK}unipile/notify?state={state}");
@@ -243,6 +365,7 @@ async fn given_bad_json_then_400_problems_and_nothing_stored() {
         .state_key
         .sign(
             &unipile_connect::domain::UserId::parse("u1").expect("user"),
+            &LinkPurpose::Create,
             chrono::Utc::now() + chrono::Duration::minutes(5),
         )
         .expect("signed");

@@ -3,7 +3,7 @@
 use crate::domain::cookies::Sealed;
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkedinMemberId,
+    Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
     PendingAction, Provider, UserId,
 };
 use crate::ports::StoreError;
@@ -16,6 +16,10 @@ use std::net::IpAddr;
 pub const GSI1: &str = "GSI1";
 pub(super) const ACCOUNT_SK: &str = "ACCOUNT";
 pub(super) const PROFILE_SK: &str = "PROFILE";
+pub(super) const STATE_SK: &str = "STATE";
+/// The table's TTL attribute (epoch seconds, as DynamoDB's TTL requires); only items that
+/// should vanish on their own carry it.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 pub(super) fn account_pk(id: &AccountId) -> String {
     format!("ACCOUNT#{id}")
@@ -23,6 +27,10 @@ pub(super) fn account_pk(id: &AccountId) -> String {
 
 pub(super) fn user_pk(user: &UserId) -> String {
     format!("USER#{user}")
+}
+
+pub(super) fn state_pk(nonce: &LinkNonce) -> String {
+    format!("STATE#{nonce}")
 }
 
 pub(super) fn cookie_sk(member: &LinkedinMemberId) -> String {
@@ -143,4 +151,18 @@ pub(super) struct ProfileItem {
     pub(super) user_id: UserId,
     pub(super) email: Email,
     pub(super) updated_at: DateTime<Utc>,
+}
+
+/// A spent state token: which account its link's callback recorded, until the token expires.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct StateItem {
+    #[serde(rename = "PK")]
+    pub(super) pk: String,
+    #[serde(rename = "SK")]
+    pub(super) sk: String,
+    pub(super) account_id: AccountId,
+    pub(super) user_id: UserId,
+    /// [`TTL_ATTRIBUTE`]: DynamoDB deletes the item some time after this.
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub(super) expires_at: DateTime<Utc>,
 }

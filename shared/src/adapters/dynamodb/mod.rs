@@ -5,7 +5,7 @@ mod expression;
 mod items;
 mod table;
 
-pub use items::GSI1;
+pub use items::{GSI1, TTL_ATTRIBUTE};
 pub use table::create_table;
 
 use crate::domain::transitions::StatusPlan;
@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
-    StatusRecord, StoreError, UserProfile,
+    StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -24,7 +24,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use expression::{Update, corrupt, is_condition_failure, unavailable, value};
 use items::{
-    ACCOUNT_SK, AccountItem, CookieItem, PROFILE_SK, ProfileItem, account_pk, cookie_sk, user_pk,
+    ACCOUNT_SK, AccountItem, CookieItem, PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_pk,
+    cookie_sk, state_pk, user_pk,
 };
 use std::collections::HashMap;
 
@@ -143,6 +144,32 @@ impl AccountStore for DynamoStore {
                     .map_err(corrupt)
             }
             Err(error) if is_condition_failure(&error) => Err(StoreError::OwnedByAnotherUser),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn consume_state(&self, state: &StateUse) -> Result<bool, StoreError> {
+        let item = StateItem {
+            pk: state_pk(&state.nonce),
+            sk: STATE_SK.to_owned(),
+            account_id: state.account_id.clone(),
+            user_id: state.user_id.clone(),
+            expires_at: state.expires_at,
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item).map_err(corrupt)?))
+            // The same account may write it again (a retried delivery rewrites the same
+            // item); another account may not: that is a replayed notify URL.
+            .condition_expression("attribute_not_exists(PK) OR account_id = :account")
+            .expression_attribute_values(":account", value(&state.account_id)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_condition_failure(&error) => Ok(false),
             Err(error) => Err(unavailable(error)),
         }
     }

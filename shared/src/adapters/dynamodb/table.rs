@@ -1,16 +1,17 @@
 //! The table definition.
 
 use super::expression::unavailable;
-use super::items::GSI1;
+use super::items::{GSI1, TTL_ATTRIBUTE};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-/// Creates the table as the code expects it (keys, GSI1, on-demand billing). The SAM
-/// template in `infra/` declares the same; tests and the local stack call this.
+/// Creates the table as the code expects it (keys, GSI1, on-demand billing, TTL on
+/// [`TTL_ATTRIBUTE`]). The SAM template in `infra/` declares the same; tests and the local
+/// stack call this. A table that exists already is left as it is.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -51,14 +52,29 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .send()
         .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => {}
         Err(error)
             if error
                 .as_service_error()
                 .is_some_and(|e| e.is_resource_in_use_exception()) =>
         {
-            Ok(())
+            return Ok(());
         }
-        Err(error) => Err(unavailable(error)),
+        Err(error) => return Err(unavailable(error)),
     }
+    // Spent state tokens expire on their own. Nothing relies on when DynamoDB deletes them
+    // (an expired token is refused before its nonce is looked at): it only keeps the table small.
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(TTL_ATTRIBUTE)
+        .enabled(true)
+        .build()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }

@@ -2,11 +2,12 @@
 
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkedinMemberId, PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, PendingAction,
+    UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
-    StatusRecord, StoreError, UserProfile,
+    StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,6 +19,9 @@ struct Tables {
     accounts: HashMap<AccountId, Account>,
     profiles: HashMap<UserId, UserProfile>,
     cookies: HashMap<(UserId, LinkedinMemberId), CookieRecord>,
+    /// Spent state tokens. Never expired here: one small entry per connection is nothing for
+    /// a test or a local session, and an expired token is refused before it is looked up.
+    states: HashMap<LinkNonce, StateUse>,
 }
 
 /// An [`AccountStore`] in a mutex: each call is atomic, as each DynamoDB write is.
@@ -25,6 +29,7 @@ struct Tables {
 pub struct MemoryStore {
     tables: Mutex<Tables>,
     failing_writes: std::sync::atomic::AtomicU32,
+    failing_connections: std::sync::atomic::AtomicU32,
 }
 
 impl MemoryStore {
@@ -38,11 +43,26 @@ impl MemoryStore {
             .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// The next `count` connection records fail as an unreachable table would (the writes
+    /// before them, such as spending a state token, go through).
+    pub fn fail_next_connections(&self, count: u32) {
+        self.failing_connections
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The record of a spent state token, if it was spent.
+    pub fn state_use(&self, nonce: &LinkNonce) -> Option<StateUse> {
+        self.lock().states.get(nonce).cloned()
+    }
+
     fn check_write(&self) -> Result<(), StoreError> {
+        Self::take_failure(&self.failing_writes)
+    }
+
+    fn take_failure(counter: &std::sync::atomic::AtomicU32) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering;
-        let failing = self
-            .failing_writes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        let failing =
+            counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         match failing {
             Ok(_) => Err(StoreError::Unavailable("simulated outage".into())),
             Err(_) => Ok(()),
@@ -70,6 +90,7 @@ impl AccountStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let mut tables = self.lock();
+        Self::take_failure(&self.failing_connections)?;
         let existing = tables.accounts.get(&connection.account_id);
         if existing.is_some_and(|a| !a.is_owned_by(&connection.user_id)) {
             return Err(StoreError::OwnedByAnotherUser);
@@ -95,6 +116,18 @@ impl AccountStore for MemoryStore {
             .accounts
             .insert(account.account_id.clone(), account.clone());
         Ok(account)
+    }
+
+    async fn consume_state(&self, state: &StateUse) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        // The DynamoDB condition: unused, or spent on this same account.
+        match tables.states.get(&state.nonce) {
+            Some(spent) if spent.account_id != state.account_id => Ok(false),
+            _ => {
+                tables.states.insert(state.nonce.clone(), state.clone());
+                Ok(true)
+            }
+        }
     }
 
     async fn accounts_of(&self, user: &UserId) -> Result<Vec<Account>, StoreError> {

@@ -247,6 +247,8 @@ fn deployment(pool_id: &str) -> Deployment {
         ("MailFrom", MAIL_FROM.to_owned()),
         ("MailIdentity", MAIL_IDENTITY.to_owned()),
         ("AppBaseUrl", APP.to_owned()),
+        // The least the template allows, so the walk's fresh cookie may reconnect at once.
+        ("ConnectThrottleSeconds", "1".to_owned()),
     ];
     Deployment {
         parameters: parameters
@@ -453,25 +455,48 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     // 4. A third, healed by a fresh cookie from the extension.
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
     assert_eq!(walk.schedules().await.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, reconnected) = walk.cookie_sync(&sam, "9001", "fresh").await;
     assert_eq!(status, 200, "{reconnected}");
     assert_eq!(reconnected["status"], "reconnected");
     assert!(walk.schedules().await.is_empty());
 
-    // 5. A fourth that no cookie mends: attempt 0 to 4, then the owner's email.
+    // 5. Jane's own LinkedIn, connected by the extension: an outage no cookie mends, attempts
+    //    0 to 4, then the email, to her address in the user pool (her token has none).
+    let (status, connected) = walk.cookie_sync(&jane, "9002", "jane").await;
+    assert_eq!(status, 201, "{connected}");
+    let janes_linkedin = connected["account_id"]
+        .as_str()
+        .expect("account")
+        .to_owned();
     walk.sim(
         "/_sim/cookie-outcomes",
         json!({"outcomes": ["provider_error", "provider_error", "provider_error", "provider_error", "provider_error"]}),
     )
     .await;
-    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    walk.unipile_reports(&janes_linkedin, "CREDENTIALS").await;
     let mut attempts = 0;
     while !walk.schedules().await.is_empty() && attempts < 10 {
         attempts += walk.fire_schedules().await.len();
     }
     assert_eq!(attempts, 5, "attempts 0 to 4");
-    let emails = harness::moto::sent_emails("sam@rehearsal.example.com").await;
-    assert_eq!(emails.len(), 1, "{emails:?}");
+    let emails = harness::moto::sent_emails(&jane_email).await;
+    assert_eq!(
+        emails.len(),
+        2,
+        "the hosted-link account's email, then this one: {emails:?}"
+    );
+
+    // A user whose token carries an email: the link records it for later emails.
+    let (status, link) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &sam,
+            Some(json!({"type": "create", "providers": "*"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{link}");
 
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.

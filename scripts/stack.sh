@@ -54,6 +54,10 @@ case "$cmd" in
       echo "ARCHITECTURE=x86_64 scripts/stack.sh build (and deploy), or set it in infra/samconfig.toml." >&2
       exit 1
     fi
+    # One cargo invocation for every function first: cargo links the binaries side by side
+    # (sam build runs them one at a time, and fat LTO keeps each link on one core); the
+    # per-function builds sam then runs find them up to date.
+    if [ "$ARCH" = arm64 ]; then cargo lambda build --release --arm64; else cargo lambda build --release; fi
     sam build --config-file "$CONFIG" -t infra/template.yaml --parameter-overrides "${PARAMETERS[@]}"
     check_artifacts
     ;;

@@ -25,17 +25,20 @@ impl Deps {
     /// `aws` is loaded once per cold start and shared by every client.
     pub fn from_env(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Self, ConfigError> {
         let table = config::table_name(env)?;
-        let unipile =
-            HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
-                var: "UNIPILE_DSN",
-                reason: e.to_string(),
-            })?;
         Ok(Self {
             store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)),
-            unipile: Arc::new(unipile),
+            unipile: Arc::new(http_unipile(env)?),
             clock: Arc::new(SystemClock),
         })
     }
+}
+
+/// Unipile over HTTP from `UNIPILE_DSN`, `UNIPILE_API_KEY` and the patience settings.
+pub fn http_unipile(env: &dyn EnvSource) -> Result<HttpUnipile, ConfigError> {
+    HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
+        var: "UNIPILE_DSN",
+        reason: e.to_string(),
+    })
 }
 
 /// SES v2 from `MAIL_FROM` (and `SES_CONFIGURATION_SET`).

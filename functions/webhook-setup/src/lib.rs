@@ -13,7 +13,6 @@ use lambda_http::Error;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deadline;
 use unipile_connect::domain::webhook::WebhookAuth;
@@ -34,13 +33,8 @@ impl Registrar {
     /// `UNIPILE_DSN`, `UNIPILE_API_KEY` (and the optional `UNIPILE_TIMEOUT_SECONDS`, ...),
     /// `UNIPILE_WEBHOOK_SECRET`, `UNIPILE_WEBHOOK_HEADER`.
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let unipile =
-            HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
-                var: "UNIPILE_DSN",
-                reason: e.to_string(),
-            })?;
         Ok(Self {
-            registry: Arc::new(unipile),
+            registry: Arc::new(unipile_connect::deps::http_unipile(env)?),
             auth: config::webhook_auth(env)?,
         })
     }

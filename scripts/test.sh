@@ -22,4 +22,14 @@ echo "== building the stack's release bootstraps ($host) for the deploy rehearsa
 ARCHITECTURE=$host ./scripts/stack.sh build
 export REHEARSAL_REQUIRED=1
 
-exec cargo test --workspace --locked "$@"
+# cargo ends on the last crate's doc-tests (often "0 passed"): add up every binary's result
+# into one closing line, so the total is what a reader (or CI) sees last.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

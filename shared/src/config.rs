@@ -18,6 +18,13 @@ use std::fmt;
 use std::time::Duration;
 use url::Url;
 
+/// The accepted ranges of the numeric settings a deployment passes as template parameters:
+/// the template's MinValue/MaxValue are the same (a test compares them), so a stack never
+/// deploys with a value its functions refuse at cold start.
+pub const LINK_TTL_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
+pub const STALE_COOKIE_HOURS: std::ops::RangeInclusive<i64> = 1..=24 * 30;
+pub const CONNECT_THROTTLE_SECONDS: std::ops::RangeInclusive<i64> = 0..=86_400;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -239,7 +246,9 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
             })?;
     // Unipile expires every link at its daily restart anyway (contract §2): more than a day is
     // a mistake.
-    let minutes = number(env, "LINK_TTL_MINUTES", 30i64, |n| (1..=1440).contains(n))?;
+    let minutes = number(env, "LINK_TTL_MINUTES", 30i64, |n| {
+        LINK_TTL_MINUTES.contains(n)
+    })?;
     Ok(LinkSettings {
         public_base_url,
         state_key: state_key(env)?,
@@ -316,7 +325,7 @@ pub fn follow_up_settings(env: &dyn EnvSource) -> Result<FollowUpSettings, Confi
         });
     }
     let stale_hours = number(env, "STALE_COOKIE_HOURS", 24i64, |h| {
-        (1..=24 * 30).contains(h)
+        STALE_COOKIE_HOURS.contains(h)
     })?;
     Ok(FollowUpSettings {
         policy: TransitionPolicy {
@@ -359,7 +368,7 @@ pub fn cookie_key_id(env: &dyn EnvSource) -> Result<String, ConfigError> {
 /// `CONNECT_THROTTLE_SECONDS` (default 300).
 pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigError> {
     let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {
-        (0..=86_400).contains(s)
+        CONNECT_THROTTLE_SECONDS.contains(s)
     })?;
     Ok(CookieSettings {
         connect_throttle: chrono::Duration::seconds(seconds),
@@ -379,23 +388,63 @@ pub fn mail_from(env: &dyn EnvSource) -> Result<(String, Option<String>), Config
 }
 
 /// The process environment with the secrets filled in. In AWS, secrets (`UNIPILE_API_KEY`,
-/// `STATE_SIGNING_KEY`, ...) live in one Secrets Manager secret, a JSON object of name to
-/// value, named by `SECRETS_ARN` and read once at cold start; they never sit in the function's
-/// configuration. A variable set in the environment wins over the secret's value.
+/// `STATE_SIGNING_KEY`, `UNIPILE_WEBHOOK_SECRET`) live in Secrets Manager, one secret per
+/// purpose, each a JSON object of name to value. `SECRETS_ARN` lists (comma-separated) the
+/// ones a function needs, so that each function can read only its own; they are read once at
+/// cold start, side by side, and never sit in the function's configuration. A variable set in
+/// the environment wins over a secret's value; two secrets naming one variable is an error.
 pub async fn with_secrets(
     mut env: HashMap<String, String>,
 ) -> Result<HashMap<String, String>, ConfigError> {
-    let Some(arn) = optional(&env, "SECRETS_ARN") else {
+    let Some(list) = optional(&env, "SECRETS_ARN") else {
         return Ok(env);
     };
+    let arns: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|arn| !arn.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let client = aws_sdk_secretsmanager::Client::new(&aws_sdk_config(&env).await);
+    let mut reads = tokio::task::JoinSet::new();
+    for arn in arns {
+        let client = client.clone();
+        reads.spawn(async move { read_secret(&client, &arn).await });
+    }
+    let mut from_secrets: HashMap<String, String> = HashMap::new();
+    while let Some(read) = reads.join_next().await {
+        let values = read.map_err(|e| ConfigError::Invalid {
+            var: "SECRETS_ARN",
+            reason: format!("a secret read stopped: {e}"),
+        })??;
+        for (name, value) in values {
+            if from_secrets.insert(name.clone(), value).is_some() {
+                return Err(ConfigError::Invalid {
+                    var: "SECRETS_ARN",
+                    reason: format!("{name} is in more than one secret"),
+                });
+            }
+        }
+    }
+    for (name, value) in from_secrets {
+        env.entry(name).or_insert(value);
+    }
+    Ok(env)
+}
+
+/// One secret's JSON object of name to value.
+async fn read_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> Result<HashMap<String, String>, ConfigError> {
+    // The ARN names the secret, it is not one: it may go in the message.
     let invalid = |reason: String| ConfigError::Invalid {
         var: "SECRETS_ARN",
-        reason,
+        reason: format!("{arn}: {reason}"),
     };
-    let client = aws_sdk_secretsmanager::Client::new(&aws_sdk_config(&env).await);
     let output = client
         .get_secret_value()
-        .secret_id(&arn)
+        .secret_id(arn)
         .send()
         .await
         .map_err(|e| invalid(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
@@ -403,12 +452,8 @@ pub async fn with_secrets(
         .secret_string()
         .ok_or_else(|| invalid("the secret has no string value".into()))?;
     // serde's message could quote part of the secret: say only what shape was expected.
-    let values: HashMap<String, String> = serde_json::from_str(text)
-        .map_err(|_| invalid("the secret is not a JSON object of string values".into()))?;
-    for (name, value) in values {
-        env.entry(name).or_insert(value);
-    }
-    Ok(env)
+    serde_json::from_str(text)
+        .map_err(|_| invalid("the secret is not a JSON object of string values".into()))
 }
 
 /// The AWS SDK configuration: region and credentials from the Lambda environment as usual.

@@ -255,14 +255,19 @@ fn deployment(pool_id: &str) -> Deployment {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
-        secrets: BTreeMap::from([
-            ("UNIPILE_API_KEY".to_owned(), API_KEY.to_owned()),
-            ("STATE_SIGNING_KEY".to_owned(), STATE_KEY.to_owned()),
+        secrets: [
+            ("UnipileKeySecretArn", "UNIPILE_API_KEY", API_KEY),
+            ("StateKeySecretArn", "STATE_SIGNING_KEY", STATE_KEY),
+            ("WebhookSecretArn", "UNIPILE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ]
+        .into_iter()
+        .map(|(parameter, name, value)| {
             (
-                "UNIPILE_WEBHOOK_SECRET".to_owned(),
-                WEBHOOK_SECRET.to_owned(),
-            ),
-        ]),
+                parameter.to_owned(),
+                BTreeMap::from([(name.to_owned(), value.to_owned())]),
+            )
+        })
+        .collect(),
         unipile_api_key: API_KEY.to_owned(),
     }
 }
@@ -510,6 +515,37 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             &granted_for_the_platform(&walk.stack, id),
         ));
     }
+    // Secrets and keys, resource by resource: each function reads exactly the secrets its
+    // policy names, and uses the cookie key only as its policy allows.
+    let resources = walk.stack.resources();
+    for id in walk.stack.functions.keys() {
+        let used = resources.get(id).cloned().unwrap_or_default();
+        let read: BTreeSet<String> = used
+            .iter()
+            .filter(|(action, _)| action == "secretsmanager:GetSecretValue")
+            .map(|(_, secret)| secret.clone())
+            .collect();
+        let allowed = walk
+            .stack
+            .granted_resources(id, "secretsmanager:GetSecretValue")
+            .expect("policy");
+        if read != allowed {
+            problems.push(format!(
+                "{id} reads secrets {read:?}, its policy allows {allowed:?}"
+            ));
+        }
+        for (action, key) in used.iter().filter(|(a, _)| a.starts_with("kms:")) {
+            let allowed = walk.stack.granted_resources(id, action).expect("policy");
+            if !allowed
+                .iter()
+                .any(|arn| arn == key || arn.ends_with(&format!("key/{key}")))
+            {
+                problems.push(format!(
+                    "{id} calls {action} on {key}, its policy allows {allowed:?}"
+                ));
+            }
+        }
+    }
     assert!(
         problems.is_empty(),
         "policies and code disagree:\n{}",
@@ -616,4 +652,39 @@ fn cargo_lambda_builds_exactly_what_the_template_deploys() {
         })
         .collect();
     assert_eq!(members, deployed);
+}
+
+/// A parameter the template accepts but the code refuses would deploy a stack whose functions
+/// never start: the bounds are the same numbers.
+#[test]
+fn the_templates_parameter_bounds_are_the_codes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads");
+    let parameters = template.section("Parameters");
+    for (name, range) in [
+        ("LinkTtlMinutes", unipile_connect::config::LINK_TTL_MINUTES),
+        (
+            "StaleCookieHours",
+            unipile_connect::config::STALE_COOKIE_HOURS,
+        ),
+        (
+            "ConnectThrottleSeconds",
+            unipile_connect::config::CONNECT_THROTTLE_SECONDS,
+        ),
+    ] {
+        let spec = &parameters[name];
+        assert_eq!(
+            spec["MinValue"].as_i64(),
+            Some(*range.start()),
+            "{name} MinValue"
+        );
+        assert_eq!(
+            spec["MaxValue"].as_i64(),
+            Some(*range.end()),
+            "{name} MaxValue"
+        );
+        let default = spec["Default"].as_i64().expect("a numeric default");
+        assert!(range.contains(&default), "{name} default {default}");
+    }
 }

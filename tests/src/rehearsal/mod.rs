@@ -14,7 +14,7 @@ pub mod template;
 use gateway::{FrontDoor, Route};
 use lambda::{LambdaFunction, Launch};
 use local_stack::simulator::Simulator;
-use recorder::{Calls, Recorder};
+use recorder::{Calls, Recorder, Resources};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -53,7 +53,6 @@ pub struct Rehearsal {
     pub functions: BTreeMap<String, Arc<LambdaFunction>>,
     /// Custom resources: logical id → the PhysicalResourceId their Create answered.
     pub custom_resources: BTreeMap<String, String>,
-    pub secrets: BTreeMap<String, String>,
     cloudformation: CloudFormationAnswers,
     _servers: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -129,10 +128,11 @@ async fn aws_call(
 
 /// What the stack needs from outside it: the values a team passes at deploy time.
 pub struct Deployment {
-    /// Template parameters (the rehearsal fills `UnipileDsn` and `SecretsArn` itself).
+    /// Template parameters (the rehearsal fills `UnipileDsn` and the secrets' ARNs itself).
     pub parameters: HashMap<String, String>,
-    /// The secret's JSON values (`UNIPILE_API_KEY`, ...).
-    pub secrets: BTreeMap<String, String>,
+    /// The secrets to create, by the parameter that takes their ARN: each a JSON object of
+    /// name to value (`{"UNIPILE_API_KEY": ...}`).
+    pub secrets: BTreeMap<String, BTreeMap<String, String>>,
     pub unipile_api_key: String,
 }
 
@@ -188,20 +188,22 @@ impl Rehearsal {
         servers.push(cloudformation_server);
 
         let stack_name = crate::world::unique("rehearsal");
-        let secret = aws_json(
-            &moto,
-            "secretsmanager",
-            "secretsmanager.CreateSecret",
-            json!({"Name": format!("{stack_name}-secrets"),
-                   "SecretString": serde_json::to_string(&deployment.secrets).map_err(|e| e.to_string())?}),
-        )
-        .await?;
         let mut given = deployment.parameters;
         given.insert("UnipileDsn".into(), simulator_url.clone());
-        given.insert(
-            "SecretsArn".into(),
-            secret["ARN"].as_str().ok_or("secret ARN")?.to_owned(),
-        );
+        for (parameter, values) in &deployment.secrets {
+            let secret = aws_json(
+                &moto,
+                "secretsmanager",
+                "secretsmanager.CreateSecret",
+                json!({"Name": format!("{stack_name}-{parameter}"),
+                       "SecretString": serde_json::to_string(values).map_err(|e| e.to_string())?}),
+            )
+            .await?;
+            given.insert(
+                parameter.clone(),
+                secret["ARN"].as_str().ok_or("secret ARN")?.to_owned(),
+            );
+        }
         if let Some(identity) = given.get("MailIdentity") {
             aws_rest(
                 &moto,
@@ -265,7 +267,6 @@ impl Rehearsal {
             function_urls,
             functions,
             custom_resources: BTreeMap::new(),
-            secrets: deployment.secrets,
             cloudformation,
             _servers: servers,
         };
@@ -293,6 +294,11 @@ impl Rehearsal {
         self.recorder.calls()
     }
 
+    /// The secrets and keys each function named in its calls, by logical id.
+    pub fn resources(&self) -> Resources {
+        self.recorder.resources()
+    }
+
     /// A resource's properties, resolved against the stack.
     pub fn properties(&self, id: &str) -> Result<Value, String> {
         let resource = self
@@ -306,8 +312,38 @@ impl Rehearsal {
     /// The actions a function's policies allow (inline statements; SAM policy templates and
     /// managed policies are refused, so nothing is granted unseen).
     pub fn granted_actions(&self, id: &str) -> Result<BTreeSet<String>, String> {
+        Ok(self
+            .grants(id)?
+            .into_iter()
+            .flat_map(|(actions, _)| actions)
+            .collect())
+    }
+
+    /// The resources a function's policies allow `action` on.
+    pub fn granted_resources(&self, id: &str, action: &str) -> Result<BTreeSet<String>, String> {
+        Ok(self
+            .grants(id)?
+            .into_iter()
+            .filter(|(actions, _)| actions.iter().any(|a| a == action))
+            .flat_map(|(_, resources)| resources)
+            .collect())
+    }
+
+    /// Each Allow statement of a function's policies as (actions, resources).
+    fn grants(&self, id: &str) -> Result<Vec<(Vec<String>, Vec<String>)>, String> {
         let properties = self.properties(id)?;
-        let mut actions = BTreeSet::new();
+        let list = |value: &Value, what: &str| -> Result<Vec<String>, String> {
+            match value {
+                Value::String(one) => Ok(vec![one.clone()]),
+                Value::Array(many) => Ok(many
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()),
+                other => Err(format!("{id}: {what} {other}")),
+            }
+        };
+        let mut grants = Vec::new();
         for policy in properties["Policies"].as_array().into_iter().flatten() {
             let statements = policy
                 .get("Statement")
@@ -317,18 +353,13 @@ impl Rehearsal {
                 if statement["Effect"] != "Allow" {
                     continue;
                 }
-                match &statement["Action"] {
-                    Value::String(action) => {
-                        actions.insert(action.clone());
-                    }
-                    Value::Array(list) => {
-                        actions.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
-                    }
-                    other => return Err(format!("{id}: Action {other}")),
-                }
+                grants.push((
+                    list(&statement["Action"], "Action")?,
+                    list(&statement["Resource"], "Resource")?,
+                ));
             }
         }
-        Ok(actions)
+        Ok(grants)
     }
 
     async fn create_custom_resources(&mut self) -> Result<(), String> {

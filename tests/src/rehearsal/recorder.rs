@@ -13,10 +13,15 @@ use std::sync::{Arc, Mutex};
 /// IAM actions seen, by the access key that signed them.
 pub type Calls = BTreeMap<String, BTreeSet<String>>;
 
+/// (action, resource) pairs seen, by access key, for the calls whose resource names a secret
+/// or a key (`secretsmanager:GetSecretValue`'s SecretId, KMS's KeyId).
+pub type Resources = BTreeMap<String, BTreeSet<(String, String)>>;
+
 struct RecorderState {
     upstream: String,
     http: reqwest::Client,
     calls: Mutex<Calls>,
+    resources: Mutex<Resources>,
 }
 
 pub struct Recorder {
@@ -37,6 +42,7 @@ impl Recorder {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
             calls: Mutex::new(Calls::new()),
+            resources: Mutex::new(Resources::new()),
         });
         let router = Router::new().fallback(forward).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -63,6 +69,14 @@ impl Recorder {
             .map(|c| c.clone())
             .unwrap_or_default()
     }
+
+    pub fn resources(&self) -> Resources {
+        self.state
+            .resources
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
 }
 
 async fn forward(
@@ -72,10 +86,18 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some((caller, action)) = identify(&method, &uri, &headers)
-        && let Ok(mut calls) = state.calls.lock()
-    {
-        calls.entry(caller).or_default().insert(action);
+    if let Some((caller, action)) = identify(&method, &uri, &headers) {
+        if let Some(resource) = named_resource(&action, &body)
+            && let Ok(mut resources) = state.resources.lock()
+        {
+            resources
+                .entry(caller.clone())
+                .or_default()
+                .insert((action.clone(), resource));
+        }
+        if let Ok(mut calls) = state.calls.lock() {
+            calls.entry(caller).or_default().insert(action);
+        }
     }
     let target = format!(
         "{}{}",
@@ -122,6 +144,18 @@ fn identify(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<(String, 
         None => rest_action(&service, method, uri.path()),
     };
     Some((access_key, format!("{service}:{action}")))
+}
+
+/// The secret or key a JSON-protocol call names.
+fn named_resource(action: &str, body: &[u8]) -> Option<String> {
+    let field = match action {
+        "secretsmanager:GetSecretValue" => "SecretId",
+        "kms:Encrypt" | "kms:Decrypt" | "kms:GenerateDataKey" => "KeyId",
+        _ => return None,
+    };
+    let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // A Decrypt of a symmetric ciphertext may name no key: the ciphertext carries it.
+    Some(body.get(field)?.as_str()?.to_owned())
 }
 
 /// The IAM action of the REST calls (SES v2, Scheduler) the functions make. A call this table

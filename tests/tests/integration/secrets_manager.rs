@@ -76,3 +76,46 @@ async fn given_a_secret_that_is_not_a_json_object_then_the_cold_start_fails_nami
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn given_one_secret_per_purpose_then_a_function_reads_each_it_lists_and_only_those() {
+    let mut env = aws_env(&harness::moto::endpoint(), "unused-table");
+    let pid = std::process::id();
+    let key = secret(
+        &env,
+        &format!("unipile-key-{pid}"),
+        r#"{"UNIPILE_API_KEY":"from-the-key-secret"}"#,
+    )
+    .await;
+    let state = secret(
+        &env,
+        &format!("state-key-{pid}"),
+        r#"{"STATE_SIGNING_KEY":"0123456789abcdef0123456789abcdef-state"}"#,
+    )
+    .await;
+    env.insert("SECRETS_ARN".into(), format!("{key}, {state}"));
+    let read = config::with_secrets(env.clone()).await.expect("both read");
+    assert_eq!(read["UNIPILE_API_KEY"], "from-the-key-secret");
+    assert_eq!(
+        read["STATE_SIGNING_KEY"],
+        "0123456789abcdef0123456789abcdef-state"
+    );
+    assert!(!read.contains_key("UNIPILE_WEBHOOK_SECRET"));
+
+    // Two secrets that both name a variable: which one wins would be an accident.
+    let twice = secret(
+        &env,
+        &format!("unipile-key-again-{pid}"),
+        r#"{"UNIPILE_API_KEY":"another-key"}"#,
+    )
+    .await;
+    env.insert("SECRETS_ARN".into(), format!("{key},{twice}"));
+    let error = config::with_secrets(env).await.expect_err("ambiguous");
+    assert!(
+        error
+            .to_string()
+            .contains("UNIPILE_API_KEY is in more than one secret"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("another-key"));
+}

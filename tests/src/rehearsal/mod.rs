@@ -38,6 +38,9 @@ pub fn build_dir() -> PathBuf {
     )
 }
 
+/// One Allow statement: its actions and its resources.
+type Grant = (Vec<String>, Vec<String>);
+
 /// Functions by logical id, filled once they run; the front doors look them up per request.
 type Registry = Arc<Mutex<HashMap<String, Arc<LambdaFunction>>>>;
 
@@ -329,8 +332,8 @@ impl Rehearsal {
             .collect())
     }
 
-    /// Each Allow statement of a function's policies as (actions, resources).
-    fn grants(&self, id: &str) -> Result<Vec<(Vec<String>, Vec<String>)>, String> {
+    /// Each Allow statement of a function's policies.
+    fn grants(&self, id: &str) -> Result<Vec<Grant>, String> {
         let properties = self.properties(id)?;
         let list = |value: &Value, what: &str| -> Result<Vec<String>, String> {
             match value {

@@ -728,7 +728,17 @@ async fn create_resource(
         }
         "AWS::Logs::LogGroup" => {
             let p = stack.resolve(&resource["Properties"])?;
-            stack.refs.insert(id.to_owned(), p["LogGroupName"].clone());
+            let name = p["LogGroupName"]
+                .as_str()
+                .map_or_else(|| format!("{}-{id}", stack.name), str::to_owned);
+            stack.refs.insert(id.to_owned(), json!(name));
+            attr(
+                stack,
+                "Arn",
+                json!(format!(
+                    "arn:aws:logs:{REGION}:{account}:log-group:{name}:*"
+                )),
+            );
         }
         "AWS::SQS::QueuePolicy" => {
             stack.resolve(&resource["Properties"])?;

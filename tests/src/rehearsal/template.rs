@@ -161,7 +161,12 @@ impl Stack {
                             .filter(|a| a.len() == 2)
                             .ok_or("Fn::Equals")?;
                         let (a, b) = (self.resolve(&parts[0])?, self.resolve(&parts[1])?);
-                        Ok(Value::Bool(a == b))
+                        // CloudFormation compares parameter values as text: "0" equals 0.
+                        let same = match (scalar_text(&a), scalar_text(&b)) {
+                            (Some(a), Some(b)) => a == b,
+                            _ => a == b,
+                        };
+                        Ok(Value::Bool(same))
                     }
                     "Fn::Not" => {
                         let parts = arg.as_array().filter(|a| a.len() == 1).ok_or("Fn::Not")?;
@@ -416,6 +421,7 @@ mod tests {
             ..Stack::default()
         };
         stack.parameters.insert("Key".into(), json!(""));
+        stack.parameters.insert("Zero".into(), json!("0"));
         stack.refs.insert("Table".into(), json!("s-Table-1"));
         stack
             .attributes
@@ -426,7 +432,7 @@ mod tests {
     #[test]
     fn short_forms_read_as_long_forms_and_resolve() {
         let template = Template::parse(
-            "Conditions:\n  HasKey: !Not [!Equals [!Ref Key, \"\"]]\n\
+            "Conditions:\n  HasKey: !Not [!Equals [!Ref Key, \"\"]]\n  IsZero: !Equals [!Ref Zero, 0]\n\
              Value:\n  - !Sub arn:${AWS::Partition}:x:${AWS::Region}:${Table}/${Table.Arn}\n  \
              - !If [HasKey, yes, !Ref AWS::NoValue]\n  - !GetAtt Table.Arn\n",
         )
@@ -436,6 +442,7 @@ mod tests {
             .evaluate_conditions(&mut stack)
             .expect("conditions");
         assert!(!stack.conditions["HasKey"]);
+        assert!(stack.conditions["IsZero"], "compared as text, as CloudFormation does");
         let resolved = stack.resolve(&template.root["Value"]).expect("resolves");
         assert_eq!(
             resolved,

@@ -1,22 +1,63 @@
 //! Counters as CloudWatch embedded-metric-format lines on stdout: Lambda ships stdout to
 //! CloudWatch Logs, which turns each line into a metric point with no API call on the hot path.
+//! Every name used here is documented in README.md ("Metrics") and shown on the stack's
+//! dashboard; a test fails when one is not.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub const NAMESPACE: &str = "UnipileConnect";
 
 /// One occurrence of `name` (for example `UnknownAccountWebhook`).
 pub fn count(name: &str) {
-    let line = json!({
+    println!("{}", line(name, None));
+}
+
+/// One occurrence of `name` for one value of a dimension (for example `StatusChanged` with
+/// `Status` = `CREDENTIALS`), so the dashboard can split it.
+pub fn count_by(name: &str, dimension: &str, value: &str) {
+    println!("{}", line(name, Some((dimension, value))));
+}
+
+fn line(name: &str, dimension: Option<(&str, &str)>) -> Value {
+    let dimensions: Vec<&str> = dimension.iter().map(|(d, _)| *d).collect();
+    let mut line = json!({
         "_aws": {
             "Timestamp": chrono::Utc::now().timestamp_millis(),
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [[]],
+                "Dimensions": [dimensions],
                 "Metrics": [{"Name": name, "Unit": "Count"}],
             }],
         },
         name: 1,
     });
-    println!("{line}");
+    if let Some((dimension, value)) = dimension {
+        line[dimension] = json!(value);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dimensioned_count_names_its_dimension_and_value() {
+        let plain = line("EmailSent", None);
+        assert_eq!(plain["EmailSent"], 1);
+        assert_eq!(
+            plain["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([[]])
+        );
+        let split = line("StatusChanged", Some(("Status", "CREDENTIALS")));
+        assert_eq!(split["Status"], "CREDENTIALS");
+        assert_eq!(
+            split["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Status"]])
+        );
+        assert_eq!(
+            split["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            NAMESPACE
+        );
+    }
 }

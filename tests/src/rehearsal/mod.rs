@@ -605,6 +605,16 @@ async fn create_resource(
     resource: &Value,
 ) -> Result<(), String> {
     let kind = resource["Type"].as_str().unwrap_or_default();
+    // A resource whose condition is false is not created, as in CloudFormation.
+    if let Some(condition) = resource["Condition"].as_str() {
+        let created = *stack
+            .conditions
+            .get(condition)
+            .ok_or_else(|| format!("unknown condition {condition}"))?;
+        if !created {
+            return Ok(());
+        }
+    }
     let account = &stack.account;
     let attr = |stack: &mut Stack, name: &str, value: Value| {
         stack
@@ -740,8 +750,21 @@ async fn create_resource(
                 )),
             );
         }
-        "AWS::SQS::QueuePolicy" => {
+        // Checked for what they name; nothing on this machine runs them.
+        "AWS::SQS::QueuePolicy"
+        | "AWS::CloudWatch::Alarm"
+        | "AWS::CloudWatch::Dashboard"
+        | "AWS::SNS::Subscription" => {
             stack.resolve(&resource["Properties"])?;
+        }
+        "AWS::SNS::Topic" => {
+            stack.resolve(&resource["Properties"])?;
+            let name = format!("{}-{id}", stack.name);
+            stack.refs.insert(
+                id.to_owned(),
+                json!(format!("arn:aws:sns:{REGION}:{account}:{name}")),
+            );
+            attr(stack, "TopicName", json!(name));
         }
         other => {
             return Err(format!(

@@ -442,7 +442,10 @@ mod tests {
             .evaluate_conditions(&mut stack)
             .expect("conditions");
         assert!(!stack.conditions["HasKey"]);
-        assert!(stack.conditions["IsZero"], "compared as text, as CloudFormation does");
+        assert!(
+            stack.conditions["IsZero"],
+            "compared as text, as CloudFormation does"
+        );
         let resolved = stack.resolve(&template.root["Value"]).expect("resolves");
         assert_eq!(
             resolved,

@@ -1,0 +1,101 @@
+//! What the team paged at night relies on: every metric the code emits is documented in
+//! README.md and shown on the stack's dashboard, and every alarm on the project's own
+//! metrics watches one the code really emits.
+
+use harness::rehearsal::template::Template;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The metric names the functions emit: the first argument of every `metrics::count(...)` and
+/// `metrics::count_by(...)` call in the shared crate and the function crates.
+fn emitted_metrics() -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(&root().join("shared/src"), &mut files);
+    rust_files(&root().join("functions"), &mut files);
+    let mut names = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for call in ["metrics::count(", "metrics::count_by("] {
+            for rest in text.split(call).skip(1) {
+                let argument = rest.trim_start();
+                if let Some(literal) = argument.strip_prefix('"') {
+                    let name = literal.split('"').next().unwrap_or_default();
+                    names.insert(name.to_owned());
+                } else {
+                    // A name held in a variable could never be checked: keep them literal.
+                    assert!(
+                        argument.starts_with("name") && file.ends_with("metrics.rs"),
+                        "{}: a metric name that is not a literal: {}",
+                        file.display(),
+                        argument.lines().next().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_metric_the_code_emits_is_documented_and_on_the_dashboard() {
+    let emitted = emitted_metrics();
+    assert!(emitted.contains("NoEmailForUser"), "{emitted:?}");
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let documented = readme
+        .split("### Metrics")
+        .nth(1)
+        .expect("README.md has a Metrics section");
+    let template = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+    let dashboard = template
+        .split("DashboardBody:")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("the template has a dashboard");
+    let mut missing = Vec::new();
+    for name in &emitted {
+        if !documented.contains(&format!("| `{name}` |")) {
+            missing.push(format!("{name} is not in README.md's Metrics table"));
+        }
+        if !dashboard.contains(&format!("\"{name}\""))
+            && !dashboard.contains(&format!("\\\"{name}\\\""))
+        {
+            missing.push(format!("{name} is not on the dashboard"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn every_alarm_on_the_projects_metrics_watches_one_the_code_emits() {
+    let emitted = emitted_metrics();
+    let template = Template::load(&root().join("infra/template.yaml")).expect("template");
+    let mut watched = 0;
+    for (id, alarm) in template.resources_of("AWS::CloudWatch::Alarm") {
+        let properties = &alarm["Properties"];
+        if properties["Namespace"] != "UnipileConnect" {
+            continue;
+        }
+        let name = properties["MetricName"].as_str().expect("a metric name");
+        assert!(
+            emitted.contains(name),
+            "{id} watches {name}, which nothing emits"
+        );
+        watched += 1;
+    }
+    assert!(watched > 0, "no alarm watches the project's own metrics");
+}

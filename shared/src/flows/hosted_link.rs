@@ -93,6 +93,7 @@ pub async fn issue_link(
             .await?;
     }
     tracing::info!(user_id = %caller.user_id, kind = purpose.as_str(), "hosted-auth link issued");
+    crate::metrics::count("LinksCreated");
     Ok(IssuedLink {
         url: url.into(),
         expires_at: expires_on.to_rfc3339_opts(SecondsFormat::Millis, true),

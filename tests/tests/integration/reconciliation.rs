@@ -183,3 +183,54 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
         json!({"settled": [], "marked_deleted": [], "unattributed": 0, "listing_complete": true})
     );
 }
+
+async fn sync(world: &World, user: &str, member: &str) -> (u16, serde_json::Value) {
+    let body = format!(
+        r#"{{"li_at":"AQEDAR-cap-{member}","user_agent":"Mozilla/5.0 Chrome/131.0","linkedin_member_id":"{member}"}}"#
+    );
+    let response = cookie_sync::handler(
+        &world.extension_cookies,
+        api("POST", "/extension/cookies", user, Some(&body)),
+    )
+    .await
+    .expect("handled");
+    (response.status().as_u16(), json(&response))
+}
+
+#[tokio::test]
+async fn given_a_user_at_the_identity_cap_when_a_new_member_syncs_then_409_and_the_table_is_unchanged()
+ {
+    let world = World::new().await;
+    for member in ["1", "2", "3"] {
+        assert_eq!(sync(&world, "capped", member).await.0, 201);
+    }
+    let items = world.item_count().await;
+    let (status, problem) = sync(&world, "capped", "4").await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["type"],
+        "urn:unipile-connect:problem:linkedin-identity-limit"
+    );
+    assert_eq!(world.item_count().await, items, "nothing stored");
+    // The conditional write alone (what decides between parallel syncs) refuses a fourth and
+    // admits a counted one again.
+    let capped = UserId::parse("capped").expect("user");
+    let member = |m: &str| LinkedinMemberId::parse(m).expect("member");
+    assert!(
+        !world
+            .store
+            .claim_linkedin_identity(&capped, &member("5"), &[], 3)
+            .await
+            .expect("answered")
+    );
+    assert!(
+        world
+            .store
+            .claim_linkedin_identity(&capped, &member("2"), &[], 3)
+            .await
+            .expect("answered")
+    );
+    // A known identity still syncs (within the throttle: stored, nothing else).
+    let (status, stored) = sync(&world, "capped", "2").await;
+    assert_eq!(status, 200, "{stored}");
+}

@@ -641,10 +641,12 @@ impl AccountStore for DynamoStore {
             .key("PK", AttributeValue::S(user_pk(user)))
             .key("SK", AttributeValue::S(IDENTITIES_SK.to_owned()))
             // A string set: ADD is idempotent, and the condition reads its size.
-            .update_expression("SET user_id = :user ADD members :seed")
+            // `MEMBERS` is a DynamoDB reserved word: the attribute is named through `#members`.
+            .update_expression("SET user_id = :user ADD #members :seed")
             .condition_expression(
-                "attribute_not_exists(members) OR contains(members, :member) OR size(members) < :cap",
+                "attribute_not_exists(#members) OR contains(#members, :member) OR size(#members) < :cap",
             )
+            .expression_attribute_names("#members", "members")
             .expression_attribute_values(":user", value(user)?)
             .expression_attribute_values(":seed", AttributeValue::Ss(seed))
             .expression_attribute_values(":member", AttributeValue::S(member.as_str().to_owned()))

@@ -8,7 +8,12 @@ use crate::domain::RedirectPolicy;
 use crate::domain::notification::ReconnectLink;
 use crate::domain::transitions::TransitionPolicy;
 use crate::domain::webhook::WebhookAuth;
-use crate::flows::cookie_sync::CookieSettings;
+use crate::flows::account_reconciliation::{
+    DEFAULT_RECONCILE_MAX_PAGES, RECONCILE_MAX_PAGES_RANGE, ReconcileSettings,
+};
+use crate::flows::cookie_sync::{
+    CookieSettings, DEFAULT_MAX_LINKEDIN_IDENTITIES, MAX_LINKEDIN_IDENTITIES_RANGE,
+};
 use crate::flows::follow_ups::FollowUpSettings;
 use crate::flows::hosted_link::LinkSettings;
 use crate::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
@@ -365,13 +370,32 @@ pub fn cookie_key_id(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "COOKIE_KMS_KEY_ID")
 }
 
-/// `CONNECT_THROTTLE_SECONDS` (default 300).
+/// `CONNECT_THROTTLE_SECONDS` (default 300), `MAX_LINKEDIN_IDENTITIES` (default 3, 1 to 20).
 pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigError> {
     let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {
         CONNECT_THROTTLE_SECONDS.contains(s)
     })?;
     Ok(CookieSettings {
         connect_throttle: chrono::Duration::seconds(seconds),
+        max_linkedin_identities: number(
+            env,
+            "MAX_LINKEDIN_IDENTITIES",
+            DEFAULT_MAX_LINKEDIN_IDENTITIES,
+            |n| MAX_LINKEDIN_IDENTITIES_RANGE.contains(n),
+        )?,
+    })
+}
+
+/// `RECONCILE_MAX_PAGES` (default 40 pages of 250 accounts, 1 to 400).
+pub fn reconcile_settings(env: &dyn EnvSource) -> Result<ReconcileSettings, ConfigError> {
+    Ok(ReconcileSettings {
+        max_pages: number(
+            env,
+            "RECONCILE_MAX_PAGES",
+            DEFAULT_RECONCILE_MAX_PAGES,
+            |n| RECONCILE_MAX_PAGES_RANGE.contains(n),
+        )?,
+        ..ReconcileSettings::default()
     })
 }
 
@@ -573,6 +597,24 @@ mod tests {
         assert_eq!(link.link_ttl, chrono::Duration::minutes(30));
         assert!(!format!("{link:?}").contains("0123456789abcdef"));
         assert_eq!(claim_names(&env(&[])), ClaimNames::default());
+    }
+
+    #[test]
+    fn the_linkedin_identity_cap_defaults_to_3_and_is_bounded() {
+        let settings = cookie_settings(&env(&[])).expect("defaults");
+        assert_eq!(settings.max_linkedin_identities, 3);
+        let settings =
+            cookie_settings(&env(&[("MAX_LINKEDIN_IDENTITIES", "20")])).expect("in range");
+        assert_eq!(settings.max_linkedin_identities, 20);
+        for bad in ["0", "21", "-1", "three"] {
+            let err = cookie_settings(&env(&[("MAX_LINKEDIN_IDENTITIES", bad)]))
+                .expect_err("out of range");
+            assert!(
+                err.to_string()
+                    .starts_with("MAX_LINKEDIN_IDENTITIES is not valid"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

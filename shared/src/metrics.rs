@@ -61,3 +61,25 @@ mod tests {
         );
     }
 }
+
+/// The EMF line for `value` of `name`: a point even when `value` is 0, so an alarm on the
+/// metric can tell "none" from "nobody measured".
+pub fn value_line(name: &str, value: u64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": chrono::Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
+            }],
+        },
+        name: value,
+    })
+    .to_string()
+}
+
+/// Publishes [`value_line`] (for example `UnattributedAccounts` after each reconciliation).
+pub fn value(name: &str, value: u64) {
+    println!("{}", value_line(name, value));
+}

@@ -37,9 +37,15 @@ pub struct StateUse {
     pub nonce: LinkNonce,
     pub account_id: AccountId,
     pub user_id: UserId,
-    /// The token's expiry: after it the token is refused anyway, so the record may go.
+    /// When the record may go (the table's TTL): the token is refused after its own expiry
+    /// anyway, and the record is kept [`STATE_KEPT_AFTER_EXPIRY`] longer so that the
+    /// reconciliation can still tell whose the account is if recording it failed.
     pub expires_at: DateTime<Utc>,
 }
+
+/// How long a spent state token's record outlives the token: long enough for hourly
+/// reconciliations to attribute the account through a day of outages.
+pub const STATE_KEPT_AFTER_EXPIRY: chrono::Duration = chrono::Duration::days(7);
 
 /// What completing a follow-up leaves on the account besides clearing it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,6 +88,30 @@ pub struct CookieResult {
     pub unipile_status: Option<AccountStatus>,
     pub checkpoint: Option<String>,
     pub last_error: Option<String>,
+    /// The outcome of the connect in flight is known (an answer, or a refusal that created
+    /// nothing): its marker ([`CookieRecord::connect_started_at`]) goes in the same write.
+    pub connect_settled: bool,
+}
+
+/// A cookie record as the reconciliation sees it: whose it is, the account it names, and a
+/// connect whose outcome is unknown. No cookie in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieClaim {
+    pub user_id: UserId,
+    pub member_id: LinkedinMemberId,
+    pub account_id: Option<AccountId>,
+    pub connect_started_at: Option<DateTime<Utc>>,
+}
+
+/// Everything in the table that ties a Unipile account to a user, read in one pass: the
+/// recorded accounts, the cookie records and the spent state tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub accounts: Vec<Account>,
+    pub cookie_claims: Vec<CookieClaim>,
+    pub spent_states: Vec<StateUse>,
+    /// Items that could not be read (logged by the store); the run goes on without them.
+    pub unreadable: usize,
 }
 
 /// Where we write to a user about their accounts.
@@ -247,6 +277,34 @@ pub trait AccountStore: Send + Sync {
     async fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError>;
 
     async fn profile_of(&self, user: &UserId) -> Result<Option<UserProfile>, StoreError>;
+
+    /// Every cookie record of `user`: one per LinkedIn identity the extension synced.
+    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError>;
+
+    /// Counts `member` among the user's LinkedIn identities, in one conditional write: only
+    /// while they have fewer than `cap`, or when it is one already. `known` (the identities
+    /// the user's cookie records show) seeds the list the first time. `false`, writing
+    /// nothing: the user is at the cap. Parallel syncs of new identities cannot both pass.
+    async fn claim_linkedin_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        known: &[LinkedinMemberId],
+        cap: u32,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks a connect as sent at `at`, before it is sent (see
+    /// [`CookieRecord::connect_started_at`]).
+    async fn mark_connect_started(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The whole table's accounts and claims on accounts, for the reconciliation (a full
+    /// read: see the adapter for its cost).
+    async fn inventory(&self) -> Result<Inventory, StoreError>;
 }
 
 /// What we ask Unipile for when a user wants to connect or reconnect an account.
@@ -269,7 +327,32 @@ pub struct UnipileAccount {
     pub display_name: Option<String>,
     /// The status of each source (`sources[].status`); empty when Unipile sent none.
     pub source_statuses: Vec<AccountStatus>,
+    /// `created_at`, when Unipile sent one we could read.
+    pub created_at: Option<DateTime<Utc>>,
 }
+
+impl UnipileAccount {
+    /// The account's status as one value: OK when every source is (or none is listed), else
+    /// the first source that is not.
+    pub fn status(&self) -> AccountStatus {
+        self.source_statuses
+            .iter()
+            .find(|s| **s != AccountStatus::Ok)
+            .cloned()
+            .unwrap_or(AccountStatus::Ok)
+    }
+}
+
+/// One page of `GET /api/v1/accounts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPage {
+    pub accounts: Vec<UnipileAccount>,
+    /// The next page's cursor; `None` on the last page.
+    pub cursor: Option<String>,
+}
+
+/// Most accounts one `GET /api/v1/accounts` page may hold (contract §1).
+pub const MAX_ACCOUNT_PAGE: u32 = 250;
 
 #[async_trait]
 pub trait Unipile: Send + Sync {
@@ -278,6 +361,13 @@ pub trait Unipile: Send + Sync {
 
     /// `GET /api/v1/accounts/{id}`.
     async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError>;
+
+    /// `GET /api/v1/accounts?limit=&cursor=`: one page (`limit` at most [`MAX_ACCOUNT_PAGE`]).
+    async fn list_accounts(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<AccountPage, UnipileError>;
 
     /// `DELETE /api/v1/accounts/{id}`; an account Unipile no longer has is a success.
     async fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError>;

@@ -2,6 +2,7 @@
 //! Unipile simulator, and every function wired to them exactly as their `main`s wire them in
 //! AWS (real aws-sdk clients), sharing one clock the test can move.
 
+use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
 use cookie_sync::ExtensionCookies;
@@ -24,6 +25,7 @@ use unipile_connect::deps::Deps;
 use unipile_connect::domain::notification::ReconnectLink;
 use unipile_connect::domain::transitions::TransitionPolicy;
 use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, RedirectPolicy, UserId};
+use unipile_connect::flows::account_reconciliation::ReconcileSettings;
 use unipile_connect::flows::cookie_sync::CookieSettings;
 use unipile_connect::flows::follow_ups::FollowUpSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;
@@ -56,6 +58,7 @@ pub struct World {
     pub status_webhook: StatusWebhook,
     pub extension_cookies: ExtensionCookies,
     pub reconnect_retry: ReconnectRetry,
+    pub account_reconciler: AccountReconciler,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -211,8 +214,13 @@ impl World {
                 cipher: cipher.clone(),
                 settings: CookieSettings {
                     connect_throttle: CONNECT_THROTTLE,
+                    max_linkedin_identities: 3,
                 },
                 claims: ClaimNames::default(),
+            },
+            account_reconciler: AccountReconciler {
+                deps: deps.clone(),
+                settings: ReconcileSettings::default(),
             },
             reconnect_retry: ReconnectRetry {
                 deps,

@@ -492,6 +492,58 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         "the hosted-link account's email, then this one: {emails:?}"
     );
 
+    // 6. A hosted-auth connect whose callback cannot confirm the account (Unipile's GET
+    //    fails through its retries): lost before, now the hourly reconciliation records it
+    //    for its user. Its run exercises the reconciler's every grant (Scan, GetItem,
+    //    UpdateItem).
+    walk.sim(
+        "/_sim/faults",
+        json!({"route": "get_account", "status": 503, "type": "errors/service_unavailable", "times": 3}),
+    )
+    .await;
+    let (status, link) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &jane,
+            Some(json!({"type": "create", "providers": ["WHATSAPP"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{link}");
+    let submitted = walk
+        .http
+        .post(link["url"].as_str().expect("hosted-auth url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("provider=WHATSAPP&outcome=connect")
+        .send()
+        .await
+        .expect("hosted page");
+    assert!(submitted.status().is_redirection() || submitted.status().is_success());
+    let delivery = walk
+        .stack
+        .simulator
+        .notifications()
+        .pop()
+        .expect("Unipile called notify_url");
+    assert_eq!(delivery.status, Some(502), "the callback could not confirm");
+    let orphan = delivery.body["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    assert_eq!(walk.account_status(&jane, &orphan).await, None);
+    // EventBridge Scheduler's hourly invocation (its input is not read).
+    let run = walk
+        .stack
+        .function("AccountReconcilerFunction")
+        .invoke(json!({}))
+        .await;
+    assert!(run.is_ok(), "{run:?}");
+    assert_eq!(
+        walk.account_status(&jane, &orphan).await.as_deref(),
+        Some("OK"),
+        "the orphan is recorded for Jane"
+    );
+
     // A user whose token carries an email: the link records it for later emails.
     let (status, link) = walk
         .api(

@@ -76,6 +76,13 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
             SyncOutcome::Throttled => {
                 json_response(200, &json!({"status": "stored", "connect": "throttled"}))
             }
+            SyncOutcome::Linked(account_id) => json_response(
+                200,
+                &json!({"status": "linked", "account_id": account_id.as_str()}),
+            ),
+            SyncOutcome::Settling => {
+                json_response(200, &json!({"status": "stored", "connect": "settling"}))
+            }
         },
     )
 }
@@ -87,9 +94,16 @@ mod tests {
     use std::collections::HashMap;
     use unipile_connect::adapters::cipher::LocalCipher;
     use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
-    use unipile_connect::domain::{LinkedinMemberId, UserId};
+    use unipile_connect::domain::{
+        AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Provider, UserId,
+    };
+    use unipile_connect::flows::account_reconciliation::{
+        ReconcilePorts, ReconcileSettings, adopt, survey,
+    };
     use unipile_connect::http::with_jwt_claims;
-    use unipile_connect::ports::{AccountStore, UnipileError, UnipileErrorType};
+    use unipile_connect::ports::{
+        AccountStore, Clock, ConnectedAccount, Unipile, UnipileError, UnipileErrorType,
+    };
 
     const UA: &str = "Mozilla/5.0 (Macintosh) Chrome/131.0";
 
@@ -102,12 +116,17 @@ mod tests {
     }
 
     fn app(world: &MemoryWorld) -> ExtensionCookies {
+        app_with_cap(world, 3)
+    }
+
+    fn app_with_cap(world: &MemoryWorld, cap: u32) -> ExtensionCookies {
         ExtensionCookies {
             deps: world.deps(),
             scheduler: world.scheduler.clone(),
             cipher: Arc::new(LocalCipher::random().expect("key")),
             settings: CookieSettings {
                 connect_throttle: Duration::minutes(5),
+                max_linkedin_identities: cap,
             },
             claims: ClaimNames::default(),
         }
@@ -283,6 +302,324 @@ mod tests {
             .await
             .expect("handled");
         assert_eq!(response.status(), 401);
+        assert!(world.unipile.cookie_logins().is_empty());
+    }
+
+    fn body(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).expect("JSON")
+    }
+
+    fn ids(list: &[&str]) -> Vec<AccountId> {
+        list.iter()
+            .map(|id| AccountId::parse(*id).expect("id"))
+            .collect()
+    }
+
+    async fn record(world: &MemoryWorld, user: &str, member: &str) -> Option<CookieRecord> {
+        world
+            .store
+            .cookie(
+                &UserId::parse(user).expect("user"),
+                &LinkedinMemberId::parse(member).expect("member"),
+            )
+            .await
+            .expect("read")
+    }
+
+    #[tokio::test]
+    async fn given_a_connect_whose_answer_was_lost_then_the_next_sync_does_not_create_a_second_account()
+     {
+        let world = world();
+        let app = app(&world);
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::CreatedThenLost(UnipileError::Transport(
+                "operation timed out".into(),
+            ))]);
+        let lost = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(lost.status(), 504);
+        assert_eq!(
+            world.unipile.account_ids(),
+            ids(&["li_1"]),
+            "Unipile made one"
+        );
+        let marked = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(marked.unipile_account_id, None);
+        assert!(marked.connect_started_at.is_some(), "the connect is marked");
+
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(next.status(), 200);
+        assert_eq!(body(&next)["connect"], "settling");
+        assert_eq!(world.unipile.cookie_logins().len(), 1, "no second connect");
+        assert_eq!(world.unipile.account_ids(), ids(&["li_1"]));
+
+        // The reconciliation reports it with its likely owner; the operator adopts it.
+        world.clock.advance(Duration::minutes(10));
+        let ports = ReconcilePorts {
+            store: world.store.as_ref(),
+            unipile: world.unipile.as_ref(),
+            clock: world.clock.as_ref(),
+        };
+        let report = survey(ports, &ReconcileSettings::default())
+            .await
+            .expect("surveyed");
+        assert_eq!(report.unattributed.len(), 1);
+        assert_eq!(report.unattributed[0].possible_connects.len(), 1);
+        let member = LinkedinMemberId::parse("42").expect("member");
+        let adopted = adopt(
+            ports,
+            &ids(&["li_1"])[0],
+            &UserId::parse("u1").expect("user"),
+            Some(&member),
+        )
+        .await
+        .expect("adopted");
+        assert!(adopted.cookie_record_linked);
+        let settled = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(settled.unipile_account_id, Some(ids(&["li_1"])[0].clone()));
+        assert_eq!(settled.connect_started_at, None);
+
+        world.clock.advance(Duration::minutes(10));
+        let later = handler(&app, post(Some("u1"), &cookies("secret-c", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(later.status(), 200);
+        assert_eq!(body(&later)["status"], "stored");
+        assert_eq!(world.unipile.cookie_logins().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn given_a_record_naming_a_gone_account_and_a_lost_reconnect_answer_then_no_third_account()
+     {
+        let world = world();
+        let app = app(&world);
+        let first = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(first.status(), 201);
+        // The account goes (deleted at Unipile, its row with it); the record still names it.
+        let gone = ids(&["li_1"])[0].clone();
+        world.unipile.delete_account(&gone).await.expect("deleted");
+        world
+            .store
+            .delete_account(&gone, &UserId::parse("u1").expect("user"))
+            .await
+            .expect("row removed");
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::CreatedThenLost(UnipileError::Transport(
+                "operation timed out".into(),
+            ))]);
+        world.clock.advance(Duration::minutes(10));
+        let lost = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(lost.status(), 504);
+        assert_eq!(world.unipile.account_ids(), ids(&["li_2"]));
+
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-c", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(next.status(), 200, "{}", text(&next));
+        assert_eq!(body(&next)["connect"], "settling");
+        assert_eq!(
+            world.unipile.account_ids(),
+            ids(&["li_2"]),
+            "no third account"
+        );
+    }
+
+    #[tokio::test]
+    async fn given_a_connect_whose_record_write_failed_after_unipile_answered_then_no_second_account()
+     {
+        let world = world();
+        let app = app(&world);
+        // Every try of the answer's write fails (the table throttles).
+        world.store.fail_next_cookie_results(3);
+        let failed = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(failed.status(), 503);
+        assert_eq!(world.unipile.account_ids(), ids(&["li_1"]));
+
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(next.status(), 200, "{}", text(&next));
+        assert_eq!(body(&next)["connect"], "settling");
+        assert_eq!(world.unipile.cookie_logins().len(), 1, "no second connect");
+    }
+
+    #[tokio::test]
+    async fn given_one_failed_write_of_the_connect_s_answer_then_the_retry_records_it() {
+        let world = world();
+        let app = app(&world);
+        world.store.fail_next_cookie_results(1);
+        let connected = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(connected.status(), 201, "{}", text(&connected));
+        let stored = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(stored.unipile_account_id, Some(ids(&["li_1"])[0].clone()));
+        assert_eq!(stored.connect_started_at, None);
+    }
+
+    #[tokio::test]
+    async fn given_a_connect_that_failed_without_creating_anything_then_the_next_sync_connects() {
+        let world = world();
+        let app = app(&world);
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::Fail(UnipileError::Api {
+                status: 503,
+                error_type: UnipileErrorType::NetworkDown,
+                title: "down".into(),
+                detail: None,
+            })]);
+        let failed = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(failed.status(), 502);
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(next.status(), 201, "{}", text(&next));
+        assert_eq!(world.unipile.account_ids(), ids(&["li_2"]));
+    }
+
+    #[tokio::test]
+    async fn given_a_user_at_the_cap_when_a_new_linkedin_member_syncs_then_409_and_nothing_is_stored()
+     {
+        let world = world();
+        let app = app_with_cap(&world, 2);
+        for member in ["1", "2"] {
+            let response = handler(&app, post(Some("u1"), &cookies("secret", member)))
+                .await
+                .expect("handled");
+            assert_eq!(response.status(), 201);
+        }
+        let items = world.store.item_count();
+        let refused = handler(&app, post(Some("u1"), &cookies("secret-x", "3")))
+            .await
+            .expect("handled");
+        assert_eq!(refused.status(), 409);
+        assert_eq!(
+            refused.headers()[http::header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let problem = body(&refused);
+        assert_eq!(
+            problem["type"],
+            "urn:unipile-connect:problem:linkedin-identity-limit"
+        );
+        assert!(!text(&refused).contains("secret-x"));
+        assert!(record(&world, "u1", "3").await.is_none());
+        assert_eq!(world.store.item_count(), items, "nothing stored");
+        assert_eq!(world.unipile.cookie_logins().len(), 2);
+
+        // The identities it has keep syncing; another user is not affected.
+        world.clock.advance(Duration::minutes(10));
+        let known = handler(&app, post(Some("u1"), &cookies("secret-y", "1")))
+            .await
+            .expect("handled");
+        assert_eq!(known.status(), 200);
+        let other = handler(&app, post(Some("u2"), &cookies("secret-z", "3")))
+            .await
+            .expect("handled");
+        assert_eq!(other.status(), 201);
+    }
+
+    #[tokio::test]
+    async fn given_two_new_members_syncing_at_once_for_the_last_slot_then_only_one_gets_it() {
+        let world = world();
+        let app = app_with_cap(&world, 1);
+        let (a, b) = tokio::join!(
+            handler(&app, post(Some("u1"), &cookies("secret", "1"))),
+            handler(&app, post(Some("u1"), &cookies("secret", "2"))),
+        );
+        let mut statuses = vec![
+            a.expect("handled").status().as_u16(),
+            b.expect("handled").status().as_u16(),
+        ];
+        statuses.sort_unstable();
+        assert_eq!(statuses, vec![201, 409]);
+        assert_eq!(world.unipile.cookie_logins().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn given_an_account_of_this_identity_in_the_table_then_the_sync_ties_to_it_instead_of_connecting()
+     {
+        let world = world();
+        let app = app(&world);
+        let user = UserId::parse("u1").expect("user");
+        let member = LinkedinMemberId::parse("42").expect("member");
+        let known = ids(&["li_known"])[0].clone();
+        world.unipile.add_account(&known, Provider::Linkedin);
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: known.clone(),
+                    user_id: user.clone(),
+                    account_type: Provider::Linkedin,
+                    status: AccountStatus::Credentials,
+                    display_name: None,
+                    linkedin_member_id: Some(member.clone()),
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        let response = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 200, "{}", text(&response));
+        assert_eq!(body(&response)["status"], "reconnected");
+        let logins = world.unipile.cookie_logins();
+        assert_eq!(logins.len(), 1);
+        assert_eq!(
+            logins[0].0,
+            Some(known.clone()),
+            "a reconnect, not a connect"
+        );
+        let tied = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(tied.unipile_account_id, Some(known));
+    }
+
+    #[tokio::test]
+    async fn given_a_healthy_account_of_this_identity_then_the_sync_only_ties_to_it() {
+        let world = world();
+        let app = app(&world);
+        let known = ids(&["li_known"])[0].clone();
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: known.clone(),
+                    user_id: UserId::parse("u1").expect("user"),
+                    account_type: Provider::Linkedin,
+                    status: AccountStatus::Ok,
+                    display_name: None,
+                    linkedin_member_id: Some(LinkedinMemberId::parse("42").expect("member")),
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        let response = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(response.status(), 200);
+        assert_eq!(body(&response)["status"], "linked");
+        assert_eq!(body(&response)["account_id"], "li_known");
         assert!(world.unipile.cookie_logins().is_empty());
     }
 }

@@ -23,4 +23,9 @@ pub struct CookieRecord {
     pub checkpoint: Option<String>,
     /// Why the last connect or reconnect failed, in Unipile's words (its error `type`).
     pub last_error: Option<String>,
+    /// A connect (`POST /api/v1/accounts`) was sent at this time and its outcome is not
+    /// known yet: Unipile may have created an account we never heard of. Set before the call,
+    /// cleared by the write that records the answer; while it stands, a sync looks for that
+    /// account instead of creating another.
+    pub connect_started_at: Option<DateTime<Utc>>,
 }

@@ -5,7 +5,9 @@
 use super::FlowError;
 use crate::domain::{Account, AccountStatus, UnipileEvent};
 use crate::http::StateKey;
-use crate::ports::{AccountStore, Clock, ConnectedAccount, StateUse, Unipile};
+use crate::ports::{
+    AccountStore, Clock, ConnectedAccount, STATE_KEPT_AFTER_EXPIRY, StateUse, Unipile,
+};
 
 pub struct CallbackPorts<'a> {
     pub store: &'a dyn AccountStore,
@@ -62,27 +64,46 @@ pub async fn record_callback(
             tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, link = token.purpose.as_str(), status = %event.status, reason = %mismatch, "callback refused: not this link's");
             FlowError::Unauthenticated(mismatch.to_string())
         })?;
-    // The callback is unsigned: only an account Unipile itself describes is recorded.
-    let confirmed = ports
-        .unipile
-        .account(&event.account_id)
-        .await
-        .map_err(|error| {
-            if error.is_not_found() {
-                FlowError::NotFound(format!("Unipile has no account {}", event.account_id))
-            } else {
-                FlowError::Unipile(error)
-            }
-        })?;
-    // Spent only now, with everything checked, so a refused or failed call leaves the link
-    // usable. The same account may spend it again: Unipile retrying its delivery, or a
-    // retry after the recording below failed, must still complete.
     let spent = StateUse {
         nonce: token.nonce,
         account_id: event.account_id.clone(),
         user_id: token.user_id.clone(),
-        expires_at: token.expires_at,
+        expires_at: token.expires_at + STATE_KEPT_AFTER_EXPIRY,
     };
+    // The callback is unsigned: only an account Unipile itself describes is recorded.
+    let confirmed = match ports.unipile.account(&event.account_id).await {
+        Ok(confirmed) => confirmed,
+        Err(error) if error.is_not_found() => {
+            return Err(FlowError::NotFound(format!(
+                "Unipile has no account {}",
+                event.account_id
+            )));
+        }
+        Err(error) => {
+            // Unipile did not say: the account may well exist, billed, and if Unipile never
+            // retries this call nothing else would tie it to this user. The token is spent
+            // on it now, so the reconciliation can record it once Unipile lists it (it
+            // records only accounts Unipile lists, so a made-up id records nothing).
+            match ports.store.consume_state(&spent).await {
+                Ok(true) => {
+                    tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, %error, "account not confirmed: Unipile failed; the link is spent on it for the reconciliation");
+                }
+                Ok(false) => {
+                    return Err(FlowError::Conflict(
+                        "this link was already used for another account".into(),
+                    ));
+                }
+                Err(store) => {
+                    tracing::error!(account_id = %event.account_id, user_id = %token.user_id, %error, store_error = %store, "account neither confirmed nor attributable: Unipile and the table failed");
+                }
+            }
+            return Err(FlowError::Unipile(error));
+        }
+    };
+    // Spent only now, with everything checked, so a refused call leaves the link usable. The
+    // same account may spend it again: Unipile retrying its delivery, or a retry after the
+    // recording below failed, must still complete. If the recording fails, this record is
+    // what lets the reconciliation record the account for its user.
     if !ports.store.consume_state(&spent).await? {
         // 409 rather than 401: the token is genuine, but its single use went to another
         // account; a replayed notify URL, answered without writing anything.

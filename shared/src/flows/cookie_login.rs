@@ -36,7 +36,20 @@ pub async fn record_login_result(
     outcome: &Result<CookieAuthOutcome, UnipileError>,
     now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
-    let result = match outcome {
+    let result = login_result(account_id, outcome);
+    store
+        .record_cookie_result(&record.user_id, &record.member_id, &result, now)
+        .await?;
+    Ok(())
+}
+
+/// What a login's answer writes on the cookie record (`account_id`: the account a reconnect
+/// was for).
+pub fn login_result(
+    account_id: Option<&AccountId>,
+    outcome: &Result<CookieAuthOutcome, UnipileError>,
+) -> CookieResult {
+    match outcome {
         Ok(CookieAuthOutcome::Connected(id)) => CookieResult {
             unipile_account_id: Some(id.clone()),
             unipile_status: Some(AccountStatus::Ok),
@@ -61,9 +74,5 @@ pub async fn record_login_result(
             }),
             ..CookieResult::default()
         },
-    };
-    store
-        .record_cookie_result(&record.user_id, &record.member_id, &result, now)
-        .await?;
-    Ok(())
+    }
 }

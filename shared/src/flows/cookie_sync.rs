@@ -1,18 +1,26 @@
 //! `POST /extension/cookies`: the extension's newest LinkedIn cookie for the signed-in user.
 //! Stored encrypted; used at once to connect an account when there is none yet, or to
 //! reconnect one that is waiting for its hourly attempts.
+//!
+//! No account is lost or made twice: a user syncs at most `max_linkedin_identities` LinkedIn
+//! identities; before connecting, an account of the same identity already in the table is
+//! reused; a connect is marked on the cookie record before it is sent and its answer (the new
+//! account's id) is the first thing written after; and while a connect's outcome is unknown
+//! (no answer), no other connect is sent until Unipile shows it created nothing.
 
 use super::FlowError;
-use super::cookie_login::record_login_result;
+use super::cookie_login::{login_result, record_login_result};
 use crate::domain::cookies::CookieSync;
 use crate::domain::transitions::{TransitionPolicy, plan};
-use crate::domain::{AccountId, AccountStatus, CookieRecord, Provider};
+use crate::domain::{AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Provider, UserId};
 use crate::http::Caller;
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Cipher, Clock, ConnectedAccount, CookieAuthOutcome,
-    CookieLogin, CookieUpdate, RetryScheduler, StoreError, Unipile, UnipileError, UserProfile,
+    CookieLogin, CookieResult, CookieUpdate, MAX_ACCOUNT_PAGE, RetryScheduler, StoreError, Unipile,
+    UnipileAccount, UnipileError, UserProfile,
 };
 use chrono::{DateTime, Duration, Utc};
+use std::ops::RangeInclusive;
 
 #[derive(Clone, Copy)]
 pub struct CookieSyncPorts<'a> {
@@ -27,7 +35,31 @@ pub struct CookieSyncPorts<'a> {
 pub struct CookieSettings {
     /// At most one connect (or immediate reconnect) per cookie record in this time.
     pub connect_throttle: Duration,
+    /// Most LinkedIn identities (member ids) one user's extension may sync: each may become a
+    /// billed Unipile account.
+    pub max_linkedin_identities: u32,
 }
+
+/// `MAX_LINKEDIN_IDENTITIES` when unset, and the values it may take (the template's
+/// parameter has the same bounds).
+pub const DEFAULT_MAX_LINKEDIN_IDENTITIES: u32 = 3;
+pub const MAX_LINKEDIN_IDENTITIES_RANGE: RangeInclusive<u32> = 1..=20;
+
+/// How far Unipile's clock (its `created_at`) may be from ours when looking for the account
+/// a connect of unknown outcome may have created.
+const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How long a connect of unknown outcome holds back new connects of its identity while an
+/// account it may have created is unclaimed. After that, the hourly reconciliation has
+/// reported that account for a day (an operator adopts or deletes it) and connecting again is
+/// better than never.
+const SETTLE_PATIENCE: Duration = Duration::hours(24);
+
+/// Most pages of `GET /api/v1/accounts` a sync reads looking for that account.
+const SETTLE_MAX_PAGES: usize = 20;
+
+/// Writes of a connect's answer: tried this many times, since losing it loses the account.
+const RESULT_WRITE_ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
@@ -44,6 +76,11 @@ pub enum SyncOutcome {
     Stored,
     /// Stored; a connect was tried too recently to try again.
     Throttled,
+    /// Stored and tied to the account of this LinkedIn identity the user already has.
+    Linked(AccountId),
+    /// Stored; an earlier connect's outcome is unknown and Unipile has an unclaimed LinkedIn
+    /// account from that time: no new connect until that one is settled.
+    Settling,
 }
 
 pub async fn sync_cookies(
@@ -55,6 +92,8 @@ pub async fn sync_cookies(
     let f = ports;
     let now = f.clock.now();
     let (user, member) = (&caller.user_id, &sync.member_id);
+    // Before anything is sealed or stored: a new identity beyond the cap stores nothing.
+    admit_identity(f, settings, user, member).await?;
     let seal = |secret| ports.cipher.seal(secret, user, member);
     let li_at = seal(&sync.cookies.li_at)
         .await
@@ -84,7 +123,10 @@ pub async fn sync_cookies(
         None => None,
     };
     let step = match (&record.unipile_account_id, account) {
-        (None, _) => Step::Connect,
+        (None, _) => match before_connect(f, settings, &record, now).await? {
+            Ok(step) => step,
+            Err(outcome) => return Ok(outcome),
+        },
         // The record names an account we do not store: a connect that stopped at a checkpoint,
         // or failed between its two writes. Unipile says what became of it.
         (Some(id), None) => match f.unipile.account(id).await {
@@ -98,7 +140,13 @@ pub async fn sync_cookies(
                 return Ok(SyncOutcome::Connected(id.clone()));
             }
             Ok(_) => return Ok(SyncOutcome::Stored),
-            Err(error) if error.is_not_found() => Step::Connect,
+            // Gone: connect anew, unless a connect since may have made one already.
+            Err(error) if error.is_not_found() => {
+                match before_connect(f, settings, &record, now).await? {
+                    Ok(step) => step,
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
             Err(error) => return Err(FlowError::Unipile(error)),
         },
         // Waiting for its hourly attempts, or past them: the fresh cookie is worth a try now.
@@ -131,8 +179,11 @@ pub async fn sync_cookies(
     };
     match step {
         Step::Connect => {
+            // The marker first: if the answer never comes back, the next sync knows an account
+            // may exist and looks for it instead of making another.
+            f.store.mark_connect_started(user, member, now).await?;
             let outcome = f.unipile.connect_linkedin(&login).await;
-            record_login_result(f.store, &record, None, &outcome, now).await?;
+            record_connect_result(f, &record, &outcome, now).await?;
             match outcome? {
                 CookieAuthOutcome::Connected(account_id) => {
                     record_account(f, caller, &record, &account_id, now).await?;
@@ -186,6 +237,181 @@ pub async fn sync_cookies(
 enum Step {
     Connect,
     Reconnect(AccountId),
+}
+
+/// Refuses a LinkedIn identity the user does not sync yet when they sync the most allowed.
+/// An identity they sync already always passes (also when a lowered cap leaves them above it).
+async fn admit_identity(
+    f: CookieSyncPorts<'_>,
+    settings: &CookieSettings,
+    user: &UserId,
+    member: &LinkedinMemberId,
+) -> Result<(), FlowError> {
+    let records = f.store.cookies_of(user).await?;
+    if records.iter().any(|r| r.member_id == *member) {
+        return Ok(());
+    }
+    let known: Vec<_> = records.iter().map(|r| r.member_id.clone()).collect();
+    let cap = settings.max_linkedin_identities;
+    // The count read here turns most refusals away without a write; the conditional write
+    // decides between parallel syncs of new identities.
+    let admitted = known.len() < cap as usize
+        && f.store
+            .claim_linkedin_identity(user, member, &known, cap)
+            .await?;
+    if !admitted {
+        tracing::warn!(user_id = %user, linkedin_member_id = %member, cap, synced = known.len(), "LinkedIn identity refused: the user is at the cap");
+        return Err(FlowError::LimitReached(format!(
+            "this user already syncs the most LinkedIn identities allowed ({cap}); \
+             linkedin_member_id {member} is not one of them"
+        )));
+    }
+    Ok(())
+}
+
+/// What to do for a cookie record that names no account, before connecting one: `Ok(step)`
+/// to go on, `Err(outcome)` to answer now.
+async fn before_connect(
+    f: CookieSyncPorts<'_>,
+    settings: &CookieSettings,
+    record: &CookieRecord,
+    now: DateTime<Utc>,
+) -> Result<Result<Step, SyncOutcome>, FlowError> {
+    let (user, member) = (&record.user_id, &record.member_id);
+    // The user may have an account of this identity already: recorded by the reconciliation
+    // or an operator, or by a connect whose answer reached the account but not this record.
+    // Only the table can tell: the extension sends LinkedIn's `plainId`, and Unipile's Account
+    // exposes no field confirmed to carry it (`connection_params.im.id` is an `ACoAA…`
+    // profile id, contract §6). So a LinkedIn account connected through a hosted link, which
+    // has no member id here, cannot be matched to the extension's identity.
+    let same_identity = f
+        .store
+        .accounts_of(user)
+        .await?
+        .into_iter()
+        .filter(|a| a.linkedin_member_id.as_ref() == Some(member))
+        .filter(|a| a.status != AccountStatus::Deleted)
+        .max_by_key(|a| a.created_on);
+    if let Some(account) = same_identity {
+        let linked = CookieResult {
+            unipile_account_id: Some(account.account_id.clone()),
+            connect_settled: true,
+            ..CookieResult::default()
+        };
+        f.store
+            .record_cookie_result(user, member, &linked, now)
+            .await?;
+        tracing::info!(account_id = %account.account_id, user_id = %user, linkedin_member_id = %member, "cookie record tied to the identity's existing account");
+        return Ok(if account.status == AccountStatus::Credentials {
+            Ok(Step::Reconnect(account.account_id))
+        } else {
+            Err(SyncOutcome::Linked(account.account_id))
+        });
+    }
+    let Some(started) = record.connect_started_at else {
+        return Ok(Ok(Step::Connect));
+    };
+    // An earlier connect's outcome is unknown. Looking at Unipile costs a few calls: at most
+    // once per throttle window, like the connect itself.
+    if record
+        .date_last_try_connect
+        .is_some_and(|last| last >= now - settings.connect_throttle)
+    {
+        return Ok(Err(SyncOutcome::Throttled));
+    }
+    let candidates = unclaimed_linkedin_accounts(f, started).await?;
+    match candidates {
+        Some(ids) if ids.is_empty() => {
+            tracing::info!(user_id = %user, linkedin_member_id = %member, %started, "the earlier connect created no account: connecting");
+            Ok(Ok(Step::Connect))
+        }
+        _ if now - started >= SETTLE_PATIENCE => {
+            tracing::warn!(user_id = %user, linkedin_member_id = %member, %started, "an earlier connect's account is still unsettled after a day: connecting anew (the reconciliation reports the other)");
+            Ok(Ok(Step::Connect))
+        }
+        Some(ids) => {
+            let ids: Vec<_> = ids.iter().map(AccountId::as_str).collect();
+            tracing::warn!(user_id = %user, linkedin_member_id = %member, %started, candidates = ?ids, "an earlier connect may have created an account: settling, not connecting");
+            Ok(Err(SyncOutcome::Settling))
+        }
+        None => {
+            tracing::warn!(user_id = %user, linkedin_member_id = %member, %started, "Unipile's account list is too long to look through: settling, not connecting");
+            Ok(Err(SyncOutcome::Settling))
+        }
+    }
+}
+
+/// LinkedIn accounts at Unipile created around `started` (or with no `created_at`) that the
+/// table does not record: what a connect sent then may have created. `None` when the list
+/// is longer than a sync may read.
+async fn unclaimed_linkedin_accounts(
+    f: CookieSyncPorts<'_>,
+    started: DateTime<Utc>,
+) -> Result<Option<Vec<AccountId>>, FlowError> {
+    let skew = Duration::from_std(CLOCK_SKEW).unwrap_or_else(|_| Duration::minutes(2));
+    let login = Duration::from_std(COOKIE_LOGIN_TIME).unwrap_or_else(|_| Duration::seconds(30));
+    let window = (started - skew)..=(started + login + skew);
+    let in_window = |a: &UnipileAccount| {
+        a.account_type == Provider::Linkedin && a.created_at.is_none_or(|at| window.contains(&at))
+    };
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..SETTLE_MAX_PAGES {
+        let page = f
+            .unipile
+            .list_accounts(cursor.as_deref(), MAX_ACCOUNT_PAGE)
+            .await?;
+        found.extend(page.accounts.into_iter().filter(in_window));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            let mut unclaimed = Vec::new();
+            for account in found {
+                if f.store.get_account(&account.account_id).await?.is_none() {
+                    unclaimed.push(account.account_id);
+                }
+            }
+            return Ok(Some(unclaimed));
+        }
+    }
+    Ok(None)
+}
+
+/// The first write after Unipile answers a connect: the new account's id (or why it failed)
+/// on the cookie record, and the end of the in-flight marker when the outcome is known. It is
+/// retried, since failing it would lose the account; if it still fails the marker stays, so
+/// the next sync looks for the account rather than connecting another, and the id is logged.
+async fn record_connect_result(
+    f: CookieSyncPorts<'_>,
+    record: &CookieRecord,
+    outcome: &Result<CookieAuthOutcome, UnipileError>,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let result = CookieResult {
+        connect_settled: match outcome {
+            Ok(_) => true,
+            Err(error) => !error.may_have_acted(),
+        },
+        ..login_result(None, outcome)
+    };
+    let mut attempt = 1;
+    loop {
+        match f
+            .store
+            .record_cookie_result(&record.user_id, &record.member_id, &result, now)
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Unavailable(reason)) if attempt < RESULT_WRITE_ATTEMPTS => {
+                tracing::warn!(user_id = %record.user_id, linkedin_member_id = %record.member_id, attempt, %reason, "the connect's answer could not be written: retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            Err(error) => {
+                tracing::error!(user_id = %record.user_id, linkedin_member_id = %record.member_id, account_id = ?result.unipile_account_id.as_ref().map(AccountId::as_str), %error, "the connect's answer could not be written: the next sync and the reconciliation settle it");
+                return Err(error.into());
+            }
+        }
+    }
 }
 
 /// Stores an account the extension's cookie connected, for its user and LinkedIn member, and

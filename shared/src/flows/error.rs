@@ -20,6 +20,10 @@ pub enum FlowError {
     Mail(#[from] MailError),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    /// A limit on what one user may have is reached (the LinkedIn identities the extension may
+    /// sync): the request is valid, the user's current state refuses it.
+    #[error("{0}")]
+    LimitReached(String),
     /// Another request is doing this work right now; try again shortly.
     #[error("{0}")]
     Busy(String),

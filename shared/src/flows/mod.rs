@@ -1,6 +1,7 @@
 //! The use cases, each a function over ports: what a handler calls once it has parsed its
 //! request. They decide; the handlers only translate HTTP.
 
+pub mod account_reconciliation;
 pub mod accounts;
 pub mod connect_callback;
 mod cookie_login;

@@ -134,6 +134,14 @@ impl From<&FlowError> for Problem {
             FlowError::Unauthenticated(detail) => Self::unauthorized(detail.clone()),
             FlowError::NotFound(detail) => Self::not_found(detail.clone()),
             FlowError::Conflict(detail) => Self::new(409, "conflict", "Conflict", detail.clone()),
+            // 409, not 422: the body is fine; what refuses it is the state of the user's
+            // identities, and it passes again if that changes.
+            FlowError::LimitReached(detail) => Self::new(
+                409,
+                "linkedin-identity-limit",
+                "Too many LinkedIn identities for this user",
+                detail.clone(),
+            ),
             FlowError::Unipile(error) => Self::from(error),
             FlowError::Store(StoreError::Unavailable(_)) => Self::new(
                 503,

@@ -217,7 +217,7 @@ async fn given_a_used_notify_url_when_an_attacker_replays_it_with_another_accoun
     assert_eq!(listed["accounts"].as_array().map(Vec::len), Some(1));
     assert_eq!(listed["accounts"][0]["account_id"], victim_account.as_str());
 
-    // The spent state: one item that expires with the token, on the table's TTL attribute.
+    // The spent state: one item, removed by the table's TTL a week after the token expires.
     let scanned = world
         .dynamodb
         .scan()
@@ -250,10 +250,15 @@ async fn given_a_used_notify_url_when_an_attacker_replays_it_with_another_accoun
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .expect("expires_at in epoch seconds");
-    let link_end = (world.clock.now() + chrono::Duration::minutes(45)).timestamp();
+    // Kept a week past the token's expiry (link + grace), so the reconciliation can still
+    // tell whose the account is if recording it failed.
+    let kept_until = (world.clock.now()
+        + chrono::Duration::minutes(45)
+        + unipile_connect::ports::STATE_KEPT_AFTER_EXPIRY)
+        .timestamp();
     assert!(
-        (link_end - 120..=link_end).contains(&expires_at),
-        "the token's expiry (link + grace): {expires_at} vs {link_end}"
+        (kept_until - 120..=kept_until).contains(&expires_at),
+        "the token's expiry plus a week: {expires_at} vs {kept_until}"
     );
     let ttl = world
         .dynamodb

@@ -4,6 +4,7 @@ mod connect_flow;
 mod cookie_reconnect;
 mod local_stack_http;
 mod owner_email;
+mod reconciliation;
 mod secrets;
 mod secrets_manager;
 mod status_webhook;

@@ -17,6 +17,9 @@ pub const GSI1: &str = "GSI1";
 pub(super) const ACCOUNT_SK: &str = "ACCOUNT";
 pub(super) const PROFILE_SK: &str = "PROFILE";
 pub(super) const STATE_SK: &str = "STATE";
+/// The item listing a user's counted LinkedIn identities (`USER#<user>` / `IDENTITIES`).
+pub(super) const IDENTITIES_SK: &str = "IDENTITIES";
+pub(super) const COOKIE_SK_PREFIX: &str = "LINKEDIN#";
 /// The table's TTL attribute (epoch seconds, as DynamoDB's TTL requires); only items that
 /// should vanish on their own carry it.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -34,7 +37,7 @@ pub(super) fn state_pk(nonce: &LinkNonce) -> String {
 }
 
 pub(super) fn cookie_sk(member: &LinkedinMemberId) -> String {
-    format!("LINKEDIN#{member}")
+    format!("{COOKIE_SK_PREFIX}{member}")
 }
 
 /// The cookie record (DESIGN.md): ciphertexts as base64 text; the connect throttle's timestamp
@@ -68,6 +71,20 @@ pub(super) struct CookieItem {
     pub(super) checkpoint: Option<String>,
     #[serde(default)]
     pub(super) last_error: Option<String>,
+    /// Epoch milliseconds, like `date_last_try_connect`.
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub(super) connect_started_at: Option<DateTime<Utc>>,
+}
+
+/// A cookie record as the reconciliation reads it: without its ciphertexts.
+#[derive(Debug, Deserialize)]
+pub(super) struct CookieClaimItem {
+    pub(super) user_id: UserId,
+    pub(super) member_id: LinkedinMemberId,
+    #[serde(default)]
+    pub(super) unipile_account_id: Option<AccountId>,
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub(super) connect_started_at: Option<DateTime<Utc>>,
 }
 
 pub(super) fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
@@ -94,6 +111,7 @@ impl TryFrom<CookieItem> for CookieRecord {
             date_last_try_connect: item.date_last_try_connect,
             checkpoint: item.checkpoint,
             last_error: item.last_error,
+            connect_started_at: item.connect_started_at,
         })
     }
 }

@@ -10,11 +10,12 @@ pub use table::create_table;
 
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkedinMemberId, PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, PendingAction,
+    UserId,
 };
 use crate::ports::{
-    AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
-    StateUse, StatusRecord, StoreError, UserProfile,
+    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
+    ReconnectStep, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -24,8 +25,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use expression::{Update, corrupt, is_condition_failure, unavailable, value};
 use items::{
-    ACCOUNT_SK, AccountItem, CookieItem, PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_pk,
-    cookie_sk, state_pk, user_pk,
+    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, CookieItem, IDENTITIES_SK,
+    PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_pk, cookie_sk, state_pk, user_pk,
 };
 use std::collections::HashMap;
 
@@ -506,6 +507,9 @@ impl AccountStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(Self::cookie_key(user, member)))
             .condition_expression("attribute_exists(PK)");
+        if result.connect_settled {
+            update.remove("connect_started_at");
+        }
         if let Some(account_id) = &result.unipile_account_id {
             update.set("unipile_account_id = :account");
             request = request.expression_attribute_values(":account", value(account_id)?);
@@ -595,5 +599,154 @@ impl AccountStore for DynamoStore {
             email: item.email,
             updated_at: item.updated_at,
         }))
+    }
+
+    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
+            .expression_attribute_values(":prefix", AttributeValue::S(COOKIE_SK_PREFIX.to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let item: CookieItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+                records.push(CookieRecord::try_from(item)?);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn claim_linkedin_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        known: &[LinkedinMemberId],
+        cap: u32,
+    ) -> Result<bool, StoreError> {
+        let mut seed: Vec<String> = known.iter().map(|m| m.as_str().to_owned()).collect();
+        seed.push(member.as_str().to_owned());
+        seed.sort();
+        seed.dedup();
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", AttributeValue::S(user_pk(user)))
+            .key("SK", AttributeValue::S(IDENTITIES_SK.to_owned()))
+            // A string set: ADD is idempotent, and the condition reads its size.
+            // `MEMBERS` is a DynamoDB reserved word: the attribute is named through `#members`.
+            .update_expression("SET user_id = :user ADD #members :seed")
+            .condition_expression(
+                "attribute_not_exists(#members) OR contains(#members, :member) OR size(#members) < :cap",
+            )
+            .expression_attribute_names("#members", "members")
+            .expression_attribute_values(":user", value(user)?)
+            .expression_attribute_values(":seed", AttributeValue::Ss(seed))
+            .expression_attribute_values(":member", AttributeValue::S(member.as_str().to_owned()))
+            .expression_attribute_values(":cap", AttributeValue::N(cap.to_string()));
+        self.conditional_update(request).await
+    }
+
+    async fn mark_connect_started(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .update_expression("SET connect_started_at = :at")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::N(at.timestamp_millis().to_string()),
+            );
+        if self.conditional_update(request).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt("no cookie record to mark".into()))
+        }
+    }
+
+    /// One Scan of the whole table, page by page, reading only the attributes that tie
+    /// accounts to users (no ciphertext leaves the table). Its cost is the table's size: a
+    /// Scan is billed on the items read, projection or not, so about 0.5 read units per 4 KB
+    /// (eventually consistent); 10,000 users with an account and a cookie record each (about
+    /// 25 MB) cost some 3,000 read units a run, 75,000 a day at one run an hour: about $0.02
+    /// a day on demand. Cheaper than keeping an index of claims by account id up to date on
+    /// every write, and it needs no migration of the items written before it.
+    async fn inventory(&self) -> Result<Inventory, StoreError> {
+        let mut inventory = Inventory::default();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .projection_expression(
+                "PK, SK, GSI1PK, account_id, user_id, account_type, #status, last_update, \
+                 created_on, display_name, linkedin_member_id, member_id, unipile_account_id, \
+                 connect_started_at, expires_at",
+            )
+            .expression_attribute_names("#status", "status")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let sk = item
+                    .get("SK")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let read: Result<(), String> = if sk == ACCOUNT_SK {
+                    serde_dynamo::from_item::<_, AccountItem>(item)
+                        .map(|a| inventory.accounts.push(Account::from(a)))
+                        .map_err(|e| e.to_string())
+                } else if sk == STATE_SK {
+                    serde_dynamo::from_item::<_, StateItem>(item)
+                        .map_err(|e| e.to_string())
+                        .and_then(|s| {
+                            let nonce = s.pk.strip_prefix("STATE#").unwrap_or_default();
+                            let nonce = LinkNonce::parse(nonce).map_err(|e| e.to_string())?;
+                            inventory.spent_states.push(StateUse {
+                                nonce,
+                                account_id: s.account_id,
+                                user_id: s.user_id,
+                                expires_at: s.expires_at,
+                            });
+                            Ok(())
+                        })
+                } else if sk.starts_with(COOKIE_SK_PREFIX) {
+                    serde_dynamo::from_item::<_, CookieClaimItem>(item)
+                        .map(|c| {
+                            inventory.cookie_claims.push(CookieClaim {
+                                user_id: c.user_id,
+                                member_id: c.member_id,
+                                account_id: c.unipile_account_id,
+                                connect_started_at: c.connect_started_at,
+                            });
+                        })
+                        .map_err(|e| e.to_string())
+                } else {
+                    // Profiles, identity lists, and items this code does not know.
+                    Ok(())
+                };
+                if let Err(error) = read {
+                    // One bad item must not stop every run: it is counted and named by key.
+                    tracing::error!(sk = %sk, %error, "an item could not be read for the reconciliation");
+                    inventory.unreadable += 1;
+                }
+            }
+        }
+        Ok(inventory)
     }
 }

@@ -29,13 +29,15 @@ pub struct MemoryWorld {
 
 impl MemoryWorld {
     pub fn at(now: DateTime<Utc>) -> Self {
+        let clock = Arc::new(ManualClock::at(now));
         Self {
             store: Arc::new(MemoryStore::new()),
-            unipile: Arc::new(MemoryUnipile::new()),
+            // Unipile's `created_at` on the same clock as everything else.
+            unipile: Arc::new(MemoryUnipile::with_clock(clock.clone())),
             mailer: Arc::new(MemoryMailer::new()),
             directory: Arc::new(MemoryDirectory::new()),
             scheduler: Arc::new(MemoryScheduler::new()),
-            clock: Arc::new(ManualClock::at(now)),
+            clock,
         }
     }
 

@@ -6,12 +6,12 @@ use crate::domain::{
     UserId,
 };
 use crate::ports::{
-    AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, ReconnectStep,
-    StateUse, StatusRecord, StoreError, UserProfile,
+    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
+    ReconnectStep, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 #[derive(Debug, Default)]
@@ -22,6 +22,8 @@ struct Tables {
     /// Spent state tokens. Never expired here: one small entry per connection is nothing for
     /// a test or a local session, and an expired token is refused before it is looked up.
     states: HashMap<LinkNonce, StateUse>,
+    /// Each user's counted LinkedIn identities (the cap's list).
+    identities: HashMap<UserId, BTreeSet<LinkedinMemberId>>,
 }
 
 /// An [`AccountStore`] in a mutex: each call is atomic, as each DynamoDB write is.
@@ -30,6 +32,7 @@ pub struct MemoryStore {
     tables: Mutex<Tables>,
     failing_writes: std::sync::atomic::AtomicU32,
     failing_connections: std::sync::atomic::AtomicU32,
+    failing_cookie_results: std::sync::atomic::AtomicU32,
 }
 
 impl MemoryStore {
@@ -48,6 +51,23 @@ impl MemoryStore {
     pub fn fail_next_connections(&self, count: u32) {
         self.failing_connections
             .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `count` writes of a login's result on a cookie record fail as an unreachable
+    /// table would (the writes before them go through).
+    pub fn fail_next_cookie_results(&self, count: u32) {
+        self.failing_cookie_results
+            .store(count, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Every item it holds, counted as DynamoDB would: to prove a refused request wrote nothing.
+    pub fn item_count(&self) -> usize {
+        let tables = self.lock();
+        tables.accounts.len()
+            + tables.profiles.len()
+            + tables.cookies.len()
+            + tables.states.len()
+            + tables.identities.len()
     }
 
     /// The record of a spent state token, if it was spent.
@@ -287,6 +307,7 @@ impl AccountStore for MemoryStore {
             date_last_try_connect: existing.and_then(|r| r.date_last_try_connect),
             checkpoint: existing.and_then(|r| r.checkpoint.clone()),
             last_error: existing.and_then(|r| r.last_error.clone()),
+            connect_started_at: existing.and_then(|r| r.connect_started_at),
         };
         tables.cookies.insert(key, record.clone());
         Ok(record)
@@ -335,7 +356,11 @@ impl AccountStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
+        Self::take_failure(&self.failing_cookie_results)?;
         if let Some(record) = tables.cookies.get_mut(&(user.clone(), member.clone())) {
+            if result.connect_settled {
+                record.connect_started_at = None;
+            }
             if result.unipile_account_id.is_some() {
                 record.unipile_account_id = result.unipile_account_id.clone();
             }
@@ -375,5 +400,86 @@ impl AccountStore for MemoryStore {
 
     async fn profile_of(&self, user: &UserId) -> Result<Option<UserProfile>, StoreError> {
         Ok(self.lock().profiles.get(user).cloned())
+    }
+
+    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError> {
+        let mut records: Vec<_> = self
+            .lock()
+            .cookies
+            .values()
+            .filter(|r| r.user_id == *user)
+            .cloned()
+            .collect();
+        records.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        Ok(records)
+    }
+
+    async fn claim_linkedin_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        known: &[LinkedinMemberId],
+        cap: u32,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        // The DynamoDB condition: no list yet, already counted, or room left.
+        let admitted = match tables.identities.get(user) {
+            None => true,
+            Some(counted) => counted.contains(member) || counted.len() < cap as usize,
+        };
+        if admitted {
+            let counted = tables.identities.entry(user.clone()).or_default();
+            counted.extend(known.iter().cloned());
+            counted.insert(member.clone());
+        }
+        Ok(admitted)
+    }
+
+    async fn mark_connect_started(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        match tables.cookies.get_mut(&(user.clone(), member.clone())) {
+            Some(record) => {
+                record.connect_started_at = Some(at);
+                Ok(())
+            }
+            None => Err(StoreError::Corrupt("no cookie record to mark".into())),
+        }
+    }
+
+    async fn inventory(&self) -> Result<Inventory, StoreError> {
+        let tables = self.lock();
+        let mut inventory = Inventory {
+            accounts: tables.accounts.values().cloned().collect(),
+            cookie_claims: tables
+                .cookies
+                .values()
+                .map(|r| CookieClaim {
+                    user_id: r.user_id.clone(),
+                    member_id: r.member_id.clone(),
+                    account_id: r.unipile_account_id.clone(),
+                    connect_started_at: r.connect_started_at,
+                })
+                .collect(),
+            spent_states: tables.states.values().cloned().collect(),
+            unreadable: 0,
+        };
+        // A stable order, as a scan of the same table would give twice.
+        inventory
+            .accounts
+            .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        inventory
+            .cookie_claims
+            .sort_by(|a, b| (&a.user_id, &a.member_id).cmp(&(&b.user_id, &b.member_id)));
+        inventory
+            .spent_states
+            .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        Ok(inventory)
     }
 }

@@ -2,24 +2,44 @@
 
 use crate::domain::{AccountId, AccountStatus, Provider};
 use crate::ports::{
-    CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile, UnipileAccount,
-    UnipileError, UnipileErrorType,
+    AccountPage, Clock, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
+    UnipileAccount, UnipileError, UnipileErrorType,
 };
 use async_trait::async_trait;
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use url::Url;
 
 /// A Unipile that lives in memory: it knows the accounts it is given, records the links it is
 /// asked for, and can be told to fail, so flows and handlers test without a network.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryUnipile {
     state: Mutex<MemoryUnipileState>,
+    /// Stamps `created_at` on the accounts it creates, when given (see [`Self::with_clock`]).
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl std::fmt::Debug for MemoryUnipile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryUnipile")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One account as this Unipile holds it.
+#[derive(Debug, Clone)]
+struct HeldAccount {
+    provider: Provider,
+    status: AccountStatus,
+    created_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default)]
 struct MemoryUnipileState {
-    accounts: HashMap<AccountId, Provider>,
+    /// Ordered by id, so that pages are stable.
+    accounts: BTreeMap<AccountId, HeldAccount>,
     links: Vec<HostedLinkRequest>,
     deleted: Vec<AccountId>,
     restarted: Vec<AccountId>,
@@ -34,6 +54,9 @@ pub enum CookieOutcome {
     Success,
     Checkpoint(String),
     Fail(UnipileError),
+    /// Unipile creates the account, then the answer is lost (`error` is what the caller
+    /// gets: a timeout, a dropped connection).
+    CreatedThenLost(UnipileError),
 }
 
 impl MemoryUnipile {
@@ -41,14 +64,44 @@ impl MemoryUnipile {
         Self::default()
     }
 
+    /// Accounts created from now on carry `created_at` from `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            state: Mutex::default(),
+            clock: Some(clock),
+        }
+    }
+
+    fn now(&self) -> Option<DateTime<Utc>> {
+        self.clock.as_ref().map(|c| c.now())
+    }
+
     fn lock(&self) -> MutexGuard<'_, MemoryUnipileState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn add_account(&self, account_id: &AccountId, account_type: Provider) {
-        self.lock()
-            .accounts
-            .insert(account_id.clone(), account_type);
+        let created_at = self.now();
+        self.lock().accounts.insert(
+            account_id.clone(),
+            HeldAccount {
+                provider: account_type,
+                status: AccountStatus::Ok,
+                created_at,
+            },
+        );
+    }
+
+    /// Sets the status its sources report.
+    pub fn set_status(&self, account_id: &AccountId, status: AccountStatus) {
+        if let Some(account) = self.lock().accounts.get_mut(account_id) {
+            account.status = status;
+        }
+    }
+
+    /// The ids of every account it holds.
+    pub fn account_ids(&self) -> Vec<AccountId> {
+        self.lock().accounts.keys().cloned().collect()
     }
 
     /// Every call fails with `error` until [`Self::recover`].
@@ -89,6 +142,7 @@ impl MemoryUnipile {
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError> {
         self.check()?;
+        let created_at = self.now();
         let mut state = self.lock();
         state
             .cookie_logins
@@ -103,24 +157,49 @@ impl MemoryUnipile {
             None => AccountId::parse(format!("li_{}", state.cookie_logins.len()))
                 .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
         };
+        let mut hold = |status: AccountStatus| {
+            let account = state
+                .accounts
+                .entry(id.clone())
+                .or_insert_with(|| HeldAccount {
+                    provider: Provider::Linkedin,
+                    status: status.clone(),
+                    created_at,
+                });
+            account.status = status;
+        };
         match outcome {
             CookieOutcome::Success => {
-                state.accounts.insert(id.clone(), Provider::Linkedin);
+                hold(AccountStatus::Ok);
                 Ok(CookieAuthOutcome::Connected(id))
             }
             CookieOutcome::Checkpoint(kind) => {
-                state.accounts.insert(id.clone(), Provider::Linkedin);
+                hold(AccountStatus::Connecting);
                 Ok(CookieAuthOutcome::Checkpoint {
                     account_id: Some(id),
                     checkpoint_type: kind,
                 })
             }
             CookieOutcome::Fail(error) => Err(error),
+            CookieOutcome::CreatedThenLost(error) => {
+                hold(AccountStatus::Ok);
+                Err(error)
+            }
         }
     }
 
     fn check(&self) -> Result<(), UnipileError> {
         self.lock().failure.clone().map_or(Ok(()), Err)
+    }
+}
+
+fn described(account_id: &AccountId, account: &HeldAccount) -> UnipileAccount {
+    UnipileAccount {
+        account_id: account_id.clone(),
+        account_type: account.provider.clone(),
+        display_name: Some(format!("{} account", account.provider.display_name())),
+        source_statuses: vec![account.status.clone()],
+        created_at: account.created_at,
     }
 }
 
@@ -149,15 +228,39 @@ impl Unipile for MemoryUnipile {
     async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {
         self.check()?;
         let state = self.lock();
-        let account_type = state
+        let account = state
             .accounts
             .get(account_id)
             .ok_or_else(|| not_found(account_id))?;
-        Ok(UnipileAccount {
-            account_id: account_id.clone(),
-            account_type: account_type.clone(),
-            display_name: Some(format!("{} account", account_type.display_name())),
-            source_statuses: vec![AccountStatus::Ok],
+        Ok(described(account_id, account))
+    }
+
+    async fn list_accounts(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<AccountPage, UnipileError> {
+        self.check()?;
+        let state = self.lock();
+        // The cursor is the number of accounts already listed.
+        let skip = match cursor {
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| UnipileError::UnexpectedResponse(format!("bad cursor {cursor}")))?,
+            None => 0,
+        };
+        let limit = limit.max(1) as usize;
+        let accounts: Vec<_> = state
+            .accounts
+            .iter()
+            .skip(skip)
+            .take(limit)
+            .map(|(id, account)| described(id, account))
+            .collect();
+        let next = skip + accounts.len();
+        Ok(AccountPage {
+            cursor: (next < state.accounts.len()).then(|| next.to_string()),
+            accounts,
         })
     }
 

@@ -1,14 +1,14 @@
 use super::dsn::UnipileDsn;
 use super::error::{UnipileError, UnipileErrorType};
 use super::wire::{
-    AccountResponse, CookieAuthResponse, ErrorEnvelope, HostedLinkBody, HostedLinkResponse,
-    LinkedinCookieBody, ObjectOnly,
+    AccountListResponse, AccountResponse, CookieAuthResponse, ErrorEnvelope, HostedLinkBody,
+    HostedLinkResponse, LinkedinCookieBody, ObjectOnly,
 };
 use crate::deadline;
 use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
 use crate::ports::{
-    COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
-    UnipileAccount,
+    AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest,
+    MAX_ACCOUNT_PAGE, RestartOutcome, Unipile, UnipileAccount,
 };
 use async_trait::async_trait;
 use chrono::SecondsFormat;
@@ -128,6 +128,30 @@ impl HttpUnipile {
     }
 }
 
+/// An Account as the port gives it, from `GET /accounts/{id}` or one item of the list.
+fn unipile_account(account: AccountResponse) -> Result<UnipileAccount, UnipileError> {
+    if let Some(object) = account.object.as_deref().filter(|o| *o != "Account") {
+        return Err(UnipileError::UnexpectedResponse(format!(
+            "object {object:?}, expected Account"
+        )));
+    }
+    Ok(UnipileAccount {
+        account_id: AccountId::parse(account.id)
+            .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
+        account_type: Provider::from(account.account_type),
+        display_name: account.name.filter(|n| !n.trim().is_empty()),
+        source_statuses: account
+            .sources
+            .into_iter()
+            .filter_map(|s| s.status.map(AccountStatus::from))
+            .collect(),
+        created_at: account
+            .created_at
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.with_timezone(&chrono::Utc)),
+    })
+}
+
 /// The least time worth giving one attempt: less, and a slow but healthy answer is cut off.
 const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
@@ -203,22 +227,41 @@ impl Unipile for HttpUnipile {
             })
             .await?;
         let account: AccountResponse = read(response).await?;
-        if let Some(object) = account.object.as_deref().filter(|o| *o != "Account") {
-            return Err(UnipileError::UnexpectedResponse(format!(
-                "object {object:?}, expected Account"
-            )));
-        }
-        Ok(UnipileAccount {
-            account_id: AccountId::parse(account.id)
-                .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
-            account_type: Provider::from(account.account_type),
-            display_name: account.name.filter(|n| !n.trim().is_empty()),
-            source_statuses: account
-                .sources
-                .into_iter()
-                .filter_map(|s| s.status.map(AccountStatus::from))
-                .collect(),
-        })
+        unipile_account(account)
+    }
+
+    async fn list_accounts(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<AccountPage, UnipileError> {
+        let limit = limit.clamp(1, MAX_ACCOUNT_PAGE).to_string();
+        let response = self
+            .send("list_accounts", || {
+                let mut query = vec![("limit", limit.as_str())];
+                if let Some(cursor) = cursor {
+                    query.push(("cursor", cursor));
+                }
+                self.request(Method::GET, &["accounts"]).query(&query)
+            })
+            .await?;
+        let list: AccountListResponse = read(response).await?;
+        let accounts = list
+            .items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value::<AccountResponse>(item)
+                    .map_err(|e| UnipileError::UnexpectedResponse(format!("account list: {e}")))
+                    .and_then(unipile_account)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // `null`, absent or empty: the last page (contract §1).
+        let cursor = match list.cursor {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        Ok(AccountPage { accounts, cursor })
     }
 
     async fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError> {

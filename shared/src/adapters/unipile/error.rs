@@ -74,6 +74,18 @@ impl UnipileError {
         }
     }
 
+    /// Unipile may have done what was asked although we did not hear it: no answer, an
+    /// answer we could not read, or a server-side failure (5xx, 408). A refusal (other 4xx,
+    /// 429) or a call never sent did nothing. Used where doing it twice costs something (a
+    /// second billed account).
+    pub fn may_have_acted(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status >= 500 || *status == 408,
+            Self::Transport(_) | Self::UnexpectedResponse(_) => true,
+            Self::OutOfTime(_) => false,
+        }
+    }
+
     /// Worth another try later: Unipile or the provider is busy or down (contract §7).
     pub fn is_transient(&self) -> bool {
         match self {

@@ -40,6 +40,18 @@ pub(super) struct AccountResponse {
     pub name: Option<String>,
     #[serde(default)]
     pub sources: Vec<SourceResponse>,
+    /// RFC 3339 (contract §6); read leniently: an unreadable one is treated as unknown.
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// `{"object":"AccountList","items":[Account],"cursor":string|null}` (contract §6). `items`
+/// is required: a list we cannot read must not pass for an empty one.
+#[derive(Debug, Deserialize)]
+pub(super) struct AccountListResponse {
+    pub items: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub cursor: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,962 @@
+//! Unipile's accounts against the table, so that no billed account goes unseen.
+//!
+//! An account exists at Unipile before we record it, and the recording can fail: a notify
+//! whose write (or whose confirming `GET`) failed, a cookie connect whose answer was lost or
+//! whose record write failed. Each run reads the table once ([`AccountStore::inventory`]) and
+//! Unipile's account list, then:
+//!
+//! - **settles** what it can attribute: an account Unipile lists, missing from the table, that
+//!   exactly one user's cookie record or spent state token names, is recorded for that user
+//!   with Unipile's status (the same upsert as a callback; an account stored for another user
+//!   is never moved);
+//! - **marks DELETED** an account the table holds and Unipile no longer has (confirmed with
+//!   `GET /api/v1/accounts/{id}`), as the status webhook does when Unipile reports DELETED:
+//!   the row stays, so the user sees what became of it;
+//! - **reports** the rest: one log line per account (id, type, created_at) and the
+//!   `UnattributedAccounts` metric, every run, 0 included, for an alarm to watch. An operator
+//!   then adopts or deletes each ([`adopt`], [`delete_unattributed`]).
+//!
+//! Every write is an idempotent upsert or a conditional status write: a second run, or two
+//! runs at once, change nothing more. The work is bounded: at most
+//! [`ReconcileSettings::max_pages`] pages of Unipile's list and
+//! [`ReconcileSettings::max_gone_checks`] confirmations per run.
+
+use super::FlowError;
+use crate::domain::transitions::{TransitionPolicy, plan};
+use crate::domain::{Account, AccountId, AccountStatus, LinkedinMemberId, Provider, UserId};
+use crate::ports::{
+    AccountStore, COOKIE_LOGIN_TIME, Clock, ConnectedAccount, CookieResult, Inventory,
+    MAX_ACCOUNT_PAGE, StatusRecord, StoreError, Unipile, UnipileAccount,
+};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+#[derive(Clone, Copy)]
+pub struct ReconcilePorts<'a> {
+    pub store: &'a dyn AccountStore,
+    pub unipile: &'a dyn Unipile,
+    pub clock: &'a dyn Clock,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileSettings {
+    /// Most pages of `GET /api/v1/accounts` (of [`MAX_ACCOUNT_PAGE`] accounts) one run reads.
+    /// A longer list is read in part: attributable accounts on the pages read are settled,
+    /// and nothing is marked DELETED (absence from a partial list proves nothing).
+    pub max_pages: usize,
+    /// Most accounts one run confirms gone, one `GET /api/v1/accounts/{id}` each.
+    pub max_gone_checks: usize,
+    /// An account nobody claims is reported only once it is this old: a hosted-auth callback
+    /// may still be on its way (Unipile retries it).
+    pub report_grace: Duration,
+}
+
+/// `RECONCILE_MAX_PAGES` when unset (10,000 accounts), and the values it may take.
+pub const DEFAULT_RECONCILE_MAX_PAGES: usize = 40;
+pub const RECONCILE_MAX_PAGES_RANGE: std::ops::RangeInclusive<usize> = 1..=400;
+
+impl Default for ReconcileSettings {
+    fn default() -> Self {
+        Self {
+            max_pages: DEFAULT_RECONCILE_MAX_PAGES,
+            max_gone_checks: 50,
+            report_grace: Duration::minutes(15),
+        }
+    }
+}
+
+/// What ties an account to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// The user's cookie record for this LinkedIn identity names the account.
+    CookieRecord(LinkedinMemberId),
+    /// The user's hosted-auth link was spent on the account.
+    SpentLink,
+}
+
+/// An account at Unipile, missing from the table, that one user's records claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settlement {
+    pub account: UnipileAccount,
+    pub user_id: UserId,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Settlement {
+    fn linkedin_member_id(&self) -> Option<LinkedinMemberId> {
+        self.evidence.iter().find_map(|e| match e {
+            Evidence::CookieRecord(member) => Some(member.clone()),
+            Evidence::SpentLink => None,
+        })
+    }
+}
+
+/// A cookie connect whose outcome is unknown, started around the account's creation: whose
+/// the account may be. A hint for the operator, never acted on alone (another application on
+/// the same tenant may have created a LinkedIn account at that moment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PossibleConnect {
+    pub user_id: UserId,
+    pub linkedin_member_id: LinkedinMemberId,
+    pub started_at: DateTime<Utc>,
+}
+
+/// An account at Unipile the table does not hold and no single user claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unattributed {
+    pub account: UnipileAccount,
+    /// Users whose records claim it when several do (then none is chosen).
+    pub claimed_by: Vec<UserId>,
+    pub possible_connects: Vec<PossibleConnect>,
+}
+
+impl Unattributed {
+    /// One line: id, type, created_at, and the hints. Nothing secret is in it.
+    pub fn describe(&self) -> String {
+        let created = self.account.created_at.map_or_else(
+            || "-".to_owned(),
+            |at| at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        );
+        let mut line = format!(
+            "{}\t{}\t{created}",
+            self.account.account_id, self.account.account_type
+        );
+        if !self.claimed_by.is_empty() {
+            let users: Vec<_> = self.claimed_by.iter().map(UserId::as_str).collect();
+            line.push_str(&format!("\tclaimed by several users: {}", users.join(", ")));
+        }
+        for hint in &self.possible_connects {
+            line.push_str(&format!(
+                "\tmaybe user {} (linkedin member {}) connecting at {}",
+                hint.user_id,
+                hint.linkedin_member_id,
+                hint.started_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ));
+        }
+        line
+    }
+}
+
+/// What a run finds, before it writes anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Survey {
+    pub settle: Vec<Settlement>,
+    pub unattributed: Vec<Unattributed>,
+    /// Accounts the table holds (not DELETED) that a complete list of Unipile's lacks.
+    pub gone_candidates: Vec<AccountId>,
+    /// Every page of Unipile's list was read.
+    pub listing_complete: bool,
+    pub unipile_accounts: usize,
+    pub table_accounts: usize,
+    /// Unclaimed accounts too young to report yet.
+    pub too_recent: usize,
+    /// Table items that could not be read.
+    pub unreadable_items: usize,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciliation {
+    pub settled: Vec<AccountId>,
+    pub marked_deleted: Vec<AccountId>,
+    pub unattributed: Vec<Unattributed>,
+    pub listing_complete: bool,
+    /// Writes or confirmations that failed; the next run tries them again.
+    pub failures: usize,
+}
+
+/// Reads the table and Unipile's list and decides; writes nothing (the CLI's `report`).
+pub async fn survey(
+    ports: ReconcilePorts<'_>,
+    settings: &ReconcileSettings,
+) -> Result<Survey, FlowError> {
+    let now = ports.clock.now();
+    // The table first: an account recorded after this read is in Unipile's list too and is
+    // then re-checked before anything is written for it.
+    let inventory = ports.store.inventory().await?;
+    let (listed, listing_complete) = list_unipile(ports.unipile, settings.max_pages).await?;
+    Ok(decide(&inventory, listed, listing_complete, now, settings))
+}
+
+/// The pure part of [`survey`].
+fn decide(
+    inventory: &Inventory,
+    listed: Vec<UnipileAccount>,
+    listing_complete: bool,
+    now: DateTime<Utc>,
+    settings: &ReconcileSettings,
+) -> Survey {
+    let recorded: HashMap<&AccountId, &Account> = inventory
+        .accounts
+        .iter()
+        .map(|a| (&a.account_id, a))
+        .collect();
+    let mut claims: HashMap<&AccountId, BTreeMap<&UserId, Vec<Evidence>>> = HashMap::new();
+    for claim in &inventory.cookie_claims {
+        if let Some(account_id) = &claim.account_id {
+            claims
+                .entry(account_id)
+                .or_default()
+                .entry(&claim.user_id)
+                .or_default()
+                .push(Evidence::CookieRecord(claim.member_id.clone()));
+        }
+    }
+    for state in &inventory.spent_states {
+        claims
+            .entry(&state.account_id)
+            .or_default()
+            .entry(&state.user_id)
+            .or_default()
+            .push(Evidence::SpentLink);
+    }
+    let in_flight: Vec<PossibleConnect> = inventory
+        .cookie_claims
+        .iter()
+        .filter_map(|c| {
+            Some(PossibleConnect {
+                user_id: c.user_id.clone(),
+                linkedin_member_id: c.member_id.clone(),
+                started_at: c.connect_started_at?,
+            })
+        })
+        .collect();
+
+    let mut survey = Survey {
+        listing_complete,
+        unipile_accounts: listed.len(),
+        table_accounts: inventory.accounts.len(),
+        unreadable_items: inventory.unreadable,
+        ..Survey::default()
+    };
+    let seen: HashSet<AccountId> = listed.iter().map(|a| a.account_id.clone()).collect();
+    for account in listed {
+        if recorded.contains_key(&account.account_id) {
+            continue;
+        }
+        let owners = claims.remove(&account.account_id).unwrap_or_default();
+        if owners.len() == 1 {
+            if let Some((user, evidence)) = owners.into_iter().next() {
+                survey.settle.push(Settlement {
+                    account,
+                    user_id: user.clone(),
+                    evidence,
+                });
+            }
+            continue;
+        }
+        let young = account
+            .created_at
+            .is_some_and(|at| now - at < settings.report_grace);
+        if owners.is_empty() && young {
+            survey.too_recent += 1;
+            continue;
+        }
+        let possible_connects = if account.account_type == Provider::Linkedin {
+            in_flight
+                .iter()
+                .filter(|c| {
+                    account
+                        .created_at
+                        .is_none_or(|at| could_have_created(c, at))
+                })
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        survey.unattributed.push(Unattributed {
+            claimed_by: owners.into_keys().cloned().collect(),
+            possible_connects,
+            account,
+        });
+    }
+    if listing_complete {
+        survey.gone_candidates = inventory
+            .accounts
+            .iter()
+            .filter(|a| a.status != AccountStatus::Deleted && !seen.contains(&a.account_id))
+            .map(|a| a.account_id.clone())
+            .collect();
+    }
+    survey
+}
+
+/// A connect started at `c.started_at` could have created an account at `created_at`
+/// (with two minutes of clock difference either way).
+fn could_have_created(c: &PossibleConnect, created_at: DateTime<Utc>) -> bool {
+    let skew = Duration::minutes(2);
+    let login = Duration::from_std(COOKIE_LOGIN_TIME).unwrap_or_else(|_| Duration::seconds(30));
+    c.started_at - skew <= created_at && created_at <= c.started_at + login + skew
+}
+
+/// Unipile's accounts, page by page, up to `max_pages`: the accounts and whether the list
+/// was read to its end.
+async fn list_unipile(
+    unipile: &dyn Unipile,
+    max_pages: usize,
+) -> Result<(Vec<UnipileAccount>, bool), FlowError> {
+    let mut accounts = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..max_pages {
+        let page = unipile
+            .list_accounts(cursor.as_deref(), MAX_ACCOUNT_PAGE)
+            .await?;
+        accounts.extend(page.accounts);
+        cursor = page.cursor;
+        if cursor.is_none() {
+            return Ok((dedup(accounts), true));
+        }
+    }
+    tracing::warn!(
+        pages = max_pages,
+        accounts = accounts.len(),
+        "Unipile's account list is longer than one run reads: raise RECONCILE_MAX_PAGES"
+    );
+    Ok((dedup(accounts), false))
+}
+
+/// An account listed on two pages (the list moved while it was read) counts once.
+fn dedup(accounts: Vec<UnipileAccount>) -> Vec<UnipileAccount> {
+    let mut seen = BTreeSet::new();
+    accounts
+        .into_iter()
+        .filter(|a| seen.insert(a.account_id.clone()))
+        .collect()
+}
+
+/// The scheduled run: [`survey`], then settle, mark and report; publishes the metrics.
+pub async fn reconcile(
+    ports: ReconcilePorts<'_>,
+    settings: &ReconcileSettings,
+) -> Result<Reconciliation, FlowError> {
+    let survey = survey(ports, settings).await?;
+    let now = ports.clock.now();
+    let mut run = Reconciliation {
+        listing_complete: survey.listing_complete,
+        ..Reconciliation::default()
+    };
+    for settlement in &survey.settle {
+        match settle(ports, settlement, now).await {
+            Ok(true) => run.settled.push(settlement.account.account_id.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                run.failures += 1;
+                tracing::error!(account_id = %settlement.account.account_id, user_id = %settlement.user_id, %error, "could not settle the account: the next run tries again");
+            }
+        }
+    }
+    for account_id in survey.gone_candidates.iter().take(settings.max_gone_checks) {
+        match mark_if_gone(ports, account_id, now).await {
+            Ok(true) => run.marked_deleted.push(account_id.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                run.failures += 1;
+                tracing::error!(account_id = %account_id, %error, "could not check an account Unipile no longer lists");
+            }
+        }
+    }
+    for unattributed in &survey.unattributed {
+        let account = &unattributed.account;
+        tracing::warn!(
+            account_id = %account.account_id,
+            account_type = %account.account_type,
+            created_at = ?account.created_at.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            claimed_by = ?unattributed.claimed_by.iter().map(UserId::as_str).collect::<Vec<_>>(),
+            possible_connects = unattributed.possible_connects.len(),
+            "unattributed Unipile account: adopt it for its user or delete it (account-reconciler report)"
+        );
+    }
+    run.unattributed = survey.unattributed;
+    tracing::info!(
+        unipile_accounts = survey.unipile_accounts,
+        table_accounts = survey.table_accounts,
+        settled = run.settled.len(),
+        marked_deleted = run.marked_deleted.len(),
+        unattributed = run.unattributed.len(),
+        too_recent = survey.too_recent,
+        unreadable_items = survey.unreadable_items,
+        listing_complete = run.listing_complete,
+        failures = run.failures,
+        "reconciliation done"
+    );
+    // Every run, zeros included: an alarm on UnattributedAccounts > 0 (or on missing data)
+    // then watches that no billed account goes unseen.
+    crate::metrics::value("UnattributedAccounts", run.unattributed.len() as u64);
+    crate::metrics::value("SettledAccounts", run.settled.len() as u64);
+    crate::metrics::value("AccountsGoneAtUnipile", run.marked_deleted.len() as u64);
+    crate::metrics::value(
+        "ReconciliationIncomplete",
+        u64::from(!run.listing_complete || run.failures > 0 || survey.unreadable_items > 0),
+    );
+    Ok(run)
+}
+
+/// Records a settled account for its user, unless the table got it meanwhile (then the
+/// callback or sync that recorded it was right, and its follow-ups must not be reset).
+async fn settle(
+    ports: ReconcilePorts<'_>,
+    settlement: &Settlement,
+    now: DateTime<Utc>,
+) -> Result<bool, FlowError> {
+    let account = &settlement.account;
+    if ports
+        .store
+        .get_account(&account.account_id)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let connection = ConnectedAccount {
+        account_id: account.account_id.clone(),
+        user_id: settlement.user_id.clone(),
+        account_type: account.account_type.clone(),
+        status: account.status(),
+        display_name: account.display_name.clone(),
+        linkedin_member_id: settlement.linkedin_member_id(),
+    };
+    match ports.store.record_connection(&connection, now).await {
+        Ok(_) => {
+            tracing::info!(account_id = %account.account_id, user_id = %settlement.user_id, status = %connection.status, evidence = ?settlement.evidence, "orphan account recorded for its user");
+            Ok(true)
+        }
+        Err(StoreError::OwnedByAnotherUser) => {
+            tracing::warn!(account_id = %account.account_id, user_id = %settlement.user_id, "orphan account recorded meanwhile for another user: left as it is");
+            Ok(false)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Marks DELETED an account Unipile confirms it no longer has (404): the same write as the
+/// status webhook's DELETED.
+async fn mark_if_gone(
+    ports: ReconcilePorts<'_>,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> Result<bool, FlowError> {
+    match ports.unipile.account(account_id).await {
+        Ok(_) => Ok(false),
+        Err(error) if error.is_not_found() => {
+            let deleted = plan(&AccountStatus::Deleted, &TransitionPolicy::default());
+            let record = ports
+                .store
+                .record_status(account_id, &deleted, None, now)
+                .await?;
+            let changed = matches!(record, StatusRecord::Changed { .. });
+            if changed {
+                tracing::info!(account_id = %account_id, "account Unipile no longer has: marked DELETED");
+            }
+            Ok(changed)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// What [`adopt`] recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adopted {
+    pub account: Account,
+    /// The cookie record now tied to the account, when a LinkedIn member was given.
+    pub cookie_record_linked: bool,
+}
+
+/// An operator's decision: `account_id` is `user_id`'s. Unipile must have the account; one
+/// recorded for another user is refused. With `member`, the user's cookie record for that
+/// LinkedIn identity is tied to it and its unknown connect ends.
+pub async fn adopt(
+    ports: ReconcilePorts<'_>,
+    account_id: &AccountId,
+    user_id: &UserId,
+    member: Option<&LinkedinMemberId>,
+) -> Result<Adopted, FlowError> {
+    let now = ports.clock.now();
+    let found = ports.unipile.account(account_id).await.map_err(|error| {
+        if error.is_not_found() {
+            FlowError::NotFound(format!("Unipile has no account {account_id}"))
+        } else {
+            FlowError::Unipile(error)
+        }
+    })?;
+    if member.is_some() && found.account_type != Provider::Linkedin {
+        return Err(FlowError::InvalidRequest(format!(
+            "account {account_id} is a {} account, not LinkedIn",
+            found.account_type
+        )));
+    }
+    let connection = ConnectedAccount {
+        account_id: account_id.clone(),
+        user_id: user_id.clone(),
+        status: found.status(),
+        account_type: found.account_type,
+        display_name: found.display_name,
+        linkedin_member_id: member.cloned(),
+    };
+    let account = ports
+        .store
+        .record_connection(&connection, now)
+        .await
+        .map_err(|error| match error {
+            StoreError::OwnedByAnotherUser => {
+                FlowError::Conflict(format!("account {account_id} belongs to another user"))
+            }
+            other => FlowError::Store(other),
+        })?;
+    let mut cookie_record_linked = false;
+    if let Some(member) = member
+        && ports.store.cookie(user_id, member).await?.is_some()
+    {
+        let linked = CookieResult {
+            unipile_account_id: Some(account_id.clone()),
+            unipile_status: Some(connection.status.clone()),
+            connect_settled: true,
+            ..CookieResult::default()
+        };
+        ports
+            .store
+            .record_cookie_result(user_id, member, &linked, now)
+            .await?;
+        cookie_record_linked = true;
+    }
+    tracing::info!(account_id = %account_id, user_id = %user_id, "account adopted by an operator");
+    Ok(Adopted {
+        account,
+        cookie_record_linked,
+    })
+}
+
+/// An operator's decision: nobody's account, delete it at Unipile (it is billed). Refused for
+/// an account the table records or any record claims: those are settled, not deleted.
+pub async fn delete_unattributed(
+    ports: ReconcilePorts<'_>,
+    account_id: &AccountId,
+) -> Result<(), FlowError> {
+    if let Some(account) = ports.store.get_account(account_id).await? {
+        return Err(FlowError::Conflict(format!(
+            "account {account_id} is recorded for user {}: disconnect it through the API instead",
+            account.user_id
+        )));
+    }
+    let inventory = ports.store.inventory().await?;
+    let claimed = inventory
+        .cookie_claims
+        .iter()
+        .any(|c| c.account_id.as_ref() == Some(account_id))
+        || inventory
+            .spent_states
+            .iter()
+            .any(|s| s.account_id == *account_id);
+    if claimed {
+        return Err(FlowError::Conflict(format!(
+            "account {account_id} is claimed by a user's records: the reconciliation records it for them"
+        )));
+    }
+    ports.unipile.delete_account(account_id).await?;
+    tracing::info!(account_id = %account_id, "unattributed account deleted at Unipile by an operator");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::memory::MemoryWorld;
+    use crate::ports::{CookieClaim, StateUse};
+    use chrono::TimeZone;
+
+    fn world() -> MemoryWorld {
+        MemoryWorld::at(
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("date"),
+        )
+    }
+
+    fn ports(world: &MemoryWorld) -> ReconcilePorts<'_> {
+        ReconcilePorts {
+            store: world.store.as_ref(),
+            unipile: world.unipile.as_ref(),
+            clock: world.clock.as_ref(),
+        }
+    }
+
+    fn id(s: &str) -> AccountId {
+        AccountId::parse(s).expect("id")
+    }
+
+    fn user(s: &str) -> UserId {
+        UserId::parse(s).expect("user")
+    }
+
+    fn listed(account_id: &str, provider: Provider, created_at: DateTime<Utc>) -> UnipileAccount {
+        UnipileAccount {
+            account_id: id(account_id),
+            account_type: provider,
+            display_name: None,
+            source_statuses: vec![AccountStatus::Ok],
+            created_at: Some(created_at),
+        }
+    }
+
+    #[test]
+    fn an_account_claimed_by_two_users_is_reported_not_given_to_either() {
+        let now = Utc::now();
+        let inventory = Inventory {
+            spent_states: vec![StateUse {
+                nonce: crate::domain::LinkNonce::parse("n1").expect("nonce"),
+                account_id: id("a1"),
+                user_id: user("u1"),
+                expires_at: now,
+            }],
+            cookie_claims: vec![CookieClaim {
+                user_id: user("u2"),
+                member_id: LinkedinMemberId::parse("7").expect("member"),
+                account_id: Some(id("a1")),
+                connect_started_at: None,
+            }],
+            ..Inventory::default()
+        };
+        let survey = decide(
+            &inventory,
+            vec![listed("a1", Provider::Linkedin, now - Duration::hours(2))],
+            true,
+            now,
+            &ReconcileSettings::default(),
+        );
+        assert!(survey.settle.is_empty());
+        assert_eq!(survey.unattributed.len(), 1);
+        assert_eq!(
+            survey.unattributed[0].claimed_by,
+            vec![user("u1"), user("u2")]
+        );
+    }
+
+    #[test]
+    fn an_unclaimed_account_is_reported_once_past_the_grace_and_with_the_connects_that_may_be_its()
+    {
+        let now = Utc::now();
+        let started = now - Duration::hours(1);
+        let inventory = Inventory {
+            cookie_claims: vec![CookieClaim {
+                user_id: user("u1"),
+                member_id: LinkedinMemberId::parse("7").expect("member"),
+                account_id: None,
+                connect_started_at: Some(started),
+            }],
+            ..Inventory::default()
+        };
+        let survey = decide(
+            &inventory,
+            vec![
+                listed("young", Provider::Whatsapp, now - Duration::minutes(1)),
+                listed("old", Provider::Linkedin, started + Duration::seconds(10)),
+                listed("other", Provider::Linkedin, started - Duration::hours(3)),
+            ],
+            true,
+            now,
+            &ReconcileSettings::default(),
+        );
+        assert_eq!(survey.too_recent, 1);
+        let reported: Vec<_> = survey
+            .unattributed
+            .iter()
+            .map(|u| (u.account.account_id.as_str(), u.possible_connects.len()))
+            .collect();
+        assert_eq!(reported, vec![("old", 1), ("other", 0)]);
+        let line = survey.unattributed[0].describe();
+        assert!(line.starts_with("old\tLINKEDIN\t"), "{line}");
+        assert!(line.contains("maybe user u1 (linkedin member 7)"), "{line}");
+    }
+
+    #[tokio::test]
+    async fn given_an_account_gone_at_unipile_when_the_reconciliation_runs_twice_then_it_is_marked_deleted_once()
+     {
+        let world = world();
+        let gone = id("gone_1");
+        world.unipile.add_account(&gone, Provider::Telegram);
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: gone.clone(),
+                    user_id: user("u1"),
+                    account_type: Provider::Telegram,
+                    status: AccountStatus::Ok,
+                    display_name: None,
+                    linkedin_member_id: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        world.unipile.delete_account(&gone).await.expect("deleted");
+
+        let settings = ReconcileSettings::default();
+        let first = reconcile(ports(&world), &settings).await.expect("ran");
+        assert_eq!(first.marked_deleted, vec![gone.clone()]);
+        let account = world
+            .store
+            .get_account(&gone)
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(account.status, AccountStatus::Deleted);
+        let second = reconcile(ports(&world), &settings).await.expect("ran");
+        assert_eq!(
+            second,
+            Reconciliation {
+                listing_complete: true,
+                ..Reconciliation::default()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn given_a_list_longer_than_a_run_reads_then_nothing_is_marked_deleted() {
+        let world = world();
+        for n in 0..3 {
+            world
+                .unipile
+                .add_account(&id(&format!("x{n}")), Provider::Whatsapp);
+        }
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: id("not_listed_yet"),
+                    user_id: user("u1"),
+                    account_type: Provider::Telegram,
+                    status: AccountStatus::Ok,
+                    display_name: None,
+                    linkedin_member_id: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        // One page of 250 holds all three; a limit of zero pages reads none.
+        let settings = ReconcileSettings {
+            max_pages: 0,
+            ..ReconcileSettings::default()
+        };
+        let run = reconcile(ports(&world), &settings).await.expect("ran");
+        assert!(!run.listing_complete);
+        assert!(run.marked_deleted.is_empty());
+    }
+
+    // Stories across flows: what failed before, then what the reconciliation makes of it.
+
+    const STATE_KEY: &[u8] = b"reconciliation-test-key-0123456789abcdef";
+
+    fn state_key() -> crate::http::StateKey {
+        crate::http::StateKey::new(STATE_KEY.to_vec()).expect("key")
+    }
+
+    /// Unipile's notify_url call for a create link `user` asked for, telling of `account`.
+    async fn notify(world: &MemoryWorld, user: &str, account: &str) -> Result<(), FlowError> {
+        let state = state_key()
+            .sign(
+                &self::user(user),
+                &crate::domain::LinkPurpose::Create,
+                world.clock.now() + Duration::minutes(45),
+            )
+            .expect("signed");
+        let body =
+            format!(r#"{{"status":"CREATION_SUCCESS","account_id":"{account}","name":"{user}"}}"#);
+        let ports = crate::flows::connect_callback::CallbackPorts {
+            store: world.store.as_ref(),
+            unipile: world.unipile.as_ref(),
+            clock: world.clock.as_ref(),
+        };
+        crate::flows::connect_callback::record_callback(
+            ports,
+            &state_key(),
+            Some(&state),
+            body.as_bytes(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn owner_of(world: &MemoryWorld, account: &AccountId) -> Option<(UserId, AccountStatus)> {
+        world
+            .store
+            .get_account(account)
+            .await
+            .expect("read")
+            .map(|a| (a.user_id, a.status))
+    }
+
+    #[tokio::test]
+    async fn given_a_notify_whose_unipile_check_failed_when_the_reconciliation_runs_then_the_account_is_recorded_for_its_user()
+     {
+        let world = world();
+        let account = id("hosted_1");
+        world.unipile.add_account(&account, Provider::Whatsapp);
+        world
+            .unipile
+            .fail_with(crate::ports::UnipileError::Transport("timed out".into()));
+        let failed = notify(&world, "u1", "hosted_1").await;
+        assert!(matches!(failed, Err(FlowError::Unipile(_))), "{failed:?}");
+        assert_eq!(owner_of(&world, &account).await, None, "nothing recorded");
+        world.unipile.recover();
+        world
+            .unipile
+            .set_status(&account, AccountStatus::Credentials);
+
+        world.clock.advance(Duration::hours(1));
+        let run = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("ran");
+        assert_eq!(run.settled, vec![account.clone()]);
+        assert!(run.unattributed.is_empty());
+        assert_eq!(
+            owner_of(&world, &account).await,
+            Some((user("u1"), AccountStatus::Credentials)),
+            "recorded for its user, with Unipile's status"
+        );
+        let again = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("ran");
+        assert!(again.settled.is_empty(), "a second run changes nothing");
+    }
+
+    #[tokio::test]
+    async fn given_a_notify_whose_recording_failed_when_the_reconciliation_runs_then_the_account_is_recorded_for_its_user()
+     {
+        let world = world();
+        let account = id("hosted_2");
+        world.unipile.add_account(&account, Provider::Instagram);
+        world.store.fail_next_connections(1);
+        assert!(notify(&world, "u7", "hosted_2").await.is_err());
+        assert_eq!(owner_of(&world, &account).await, None);
+
+        world.clock.advance(Duration::hours(1));
+        let run = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("ran");
+        assert_eq!(run.settled, vec![account.clone()]);
+        assert_eq!(
+            owner_of(&world, &account).await,
+            Some((user("u7"), AccountStatus::Ok))
+        );
+    }
+
+    #[tokio::test]
+    async fn given_an_account_another_user_holds_then_the_reconciliation_never_moves_it() {
+        let world = world();
+        let account = id("taken_1");
+        world.unipile.add_account(&account, Provider::Whatsapp);
+        world.store.fail_next_connections(1);
+        assert!(notify(&world, "u1", "taken_1").await.is_err());
+        // Recorded meanwhile for someone else (the survey ran before this write).
+        let inventory_then = world.store.inventory().await.expect("read");
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: account.clone(),
+                    user_id: user("u2"),
+                    account_type: Provider::Whatsapp,
+                    status: AccountStatus::Ok,
+                    display_name: None,
+                    linkedin_member_id: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        let listed = world
+            .unipile
+            .list_accounts(None, MAX_ACCOUNT_PAGE)
+            .await
+            .expect("listed");
+        let survey = decide(
+            &inventory_then,
+            listed.accounts,
+            true,
+            world.clock.now(),
+            &ReconcileSettings::default(),
+        );
+        assert_eq!(survey.settle.len(), 1);
+        let settled = settle(ports(&world), &survey.settle[0], world.clock.now())
+            .await
+            .expect("ran");
+        assert!(!settled);
+        assert_eq!(
+            owner_of(&world, &account).await,
+            Some((user("u2"), AccountStatus::Ok))
+        );
+    }
+
+    #[tokio::test]
+    async fn given_an_account_nobody_claims_then_it_is_reported_every_run_and_adopt_records_it() {
+        let world = world();
+        let stray = id("stray_1");
+        world.unipile.add_account(&stray, Provider::Telegram);
+        world.clock.advance(Duration::hours(1));
+
+        let report = survey(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("surveyed");
+        assert_eq!(report.unattributed.len(), 1);
+        assert_eq!(report.unattributed[0].account.account_id, stray);
+        let run = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("ran");
+        assert_eq!(run.unattributed.len(), 1, "reported by the run too");
+        assert_eq!(owner_of(&world, &stray).await, None, "and not recorded");
+        let line = crate::metrics::value_line("UnattributedAccounts", 1);
+        assert!(line.contains(r#""UnattributedAccounts":1"#), "{line}");
+
+        // The operator adopts it for u3.
+        let adopted = adopt(ports(&world), &stray, &user("u3"), None)
+            .await
+            .expect("adopted");
+        assert_eq!(adopted.account.user_id, user("u3"));
+        let after = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("ran");
+        assert!(after.unattributed.is_empty());
+        // Adopting it for someone else now is refused; deleting it too.
+        let refused = adopt(ports(&world), &stray, &user("u4"), None).await;
+        assert!(
+            matches!(refused, Err(FlowError::Conflict(_))),
+            "{refused:?}"
+        );
+        let refused = delete_unattributed(ports(&world), &stray).await;
+        assert!(
+            matches!(refused, Err(FlowError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert!(world.unipile.deleted().is_empty());
+        // An account Unipile does not have cannot be adopted.
+        let missing = adopt(ports(&world), &id("nope"), &user("u3"), None).await;
+        assert!(
+            matches!(missing, Err(FlowError::NotFound(_))),
+            "{missing:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn given_an_unattributed_account_then_delete_removes_it_at_unipile_but_a_claimed_one_is_refused()
+     {
+        let world = world();
+        let stray = id("stray_2");
+        world.unipile.add_account(&stray, Provider::Telegram);
+        delete_unattributed(ports(&world), &stray)
+            .await
+            .expect("deleted");
+        assert_eq!(world.unipile.deleted(), vec![stray]);
+
+        let claimed = id("claimed_1");
+        world.unipile.add_account(&claimed, Provider::Whatsapp);
+        world.store.fail_next_connections(1);
+        assert!(notify(&world, "u1", "claimed_1").await.is_err());
+        let refused = delete_unattributed(ports(&world), &claimed).await;
+        assert!(
+            matches!(refused, Err(FlowError::Conflict(_))),
+            "{refused:?}"
+        );
+    }
+}

@@ -9,16 +9,27 @@ pub const NAMESPACE: &str = "UnipileConnect";
 
 /// One occurrence of `name` (for example `UnknownAccountWebhook`).
 pub fn count(name: &str) {
-    println!("{}", line(name, None));
+    println!("{}", line(name, 1, None));
 }
 
 /// One occurrence of `name` for one value of a dimension (for example `StatusChanged` with
 /// `Status` = `CREDENTIALS`), so the dashboard can split it.
 pub fn count_by(name: &str, dimension: &str, value: &str) {
-    println!("{}", line(name, Some((dimension, value))));
+    println!("{}", line(name, 1, Some((dimension, value))));
 }
 
-fn line(name: &str, dimension: Option<(&str, &str)>) -> Value {
+/// `value` of `name` (for example `UnattributedAccounts` after each reconciliation): a point
+/// even when `value` is 0, so an alarm on the metric can tell "none" from "nobody measured".
+pub fn value(name: &str, value: u64) {
+    println!("{}", value_line(name, value));
+}
+
+/// The line [`value`] prints.
+pub fn value_line(name: &str, value: u64) -> String {
+    line(name, value, None).to_string()
+}
+
+fn line(name: &str, value: u64, dimension: Option<(&str, &str)>) -> Value {
     let dimensions: Vec<&str> = dimension.iter().map(|(d, _)| *d).collect();
     let mut line = json!({
         "_aws": {
@@ -29,7 +40,7 @@ fn line(name: &str, dimension: Option<(&str, &str)>) -> Value {
                 "Metrics": [{"Name": name, "Unit": "Count"}],
             }],
         },
-        name: 1,
+        name: value,
     });
     if let Some((dimension, value)) = dimension {
         line[dimension] = json!(value);
@@ -43,13 +54,13 @@ mod tests {
 
     #[test]
     fn a_dimensioned_count_names_its_dimension_and_value() {
-        let plain = line("EmailSent", None);
+        let plain = line("EmailSent", 1, None);
         assert_eq!(plain["EmailSent"], 1);
         assert_eq!(
             plain["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([[]])
         );
-        let split = line("StatusChanged", Some(("Status", "CREDENTIALS")));
+        let split = line("StatusChanged", 1, Some(("Status", "CREDENTIALS")));
         assert_eq!(split["Status"], "CREDENTIALS");
         assert_eq!(
             split["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
@@ -60,26 +71,11 @@ mod tests {
             NAMESPACE
         );
     }
-}
 
-/// The EMF line for `value` of `name`: a point even when `value` is 0, so an alarm on the
-/// metric can tell "none" from "nobody measured".
-pub fn value_line(name: &str, value: u64) -> String {
-    json!({
-        "_aws": {
-            "Timestamp": chrono::Utc::now().timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[]],
-                "Metrics": [{"Name": name, "Unit": "Count"}],
-            }],
-        },
-        name: value,
-    })
-    .to_string()
-}
-
-/// Publishes [`value_line`] (for example `UnattributedAccounts` after each reconciliation).
-pub fn value(name: &str, value: u64) {
-    println!("{}", value_line(name, value));
+    #[test]
+    fn a_value_of_zero_is_still_a_point() {
+        let zero: Value =
+            serde_json::from_str(&value_line("UnattributedAccounts", 0)).expect("JSON");
+        assert_eq!(zero["UnattributedAccounts"], 0);
+    }
 }

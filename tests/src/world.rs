@@ -5,6 +5,7 @@
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
 use cookie_sync::ExtensionCookies;
+use follow_up_sweeper::FollowUpSweeper;
 use hosted_link::HostedLink;
 use local_stack::simulator::Simulator;
 use reconnect_retry::ReconnectRetry;
@@ -56,6 +57,7 @@ pub struct World {
     pub status_webhook: StatusWebhook,
     pub extension_cookies: ExtensionCookies,
     pub reconnect_retry: ReconnectRetry,
+    pub follow_up_sweeper: FollowUpSweeper,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -191,6 +193,7 @@ impl World {
             connect_callback: ConnectCallback {
                 deps: deps.clone(),
                 state_key,
+                scheduler: retry_scheduler.clone(),
             },
             accounts: Accounts {
                 deps: deps.clone(),
@@ -215,10 +218,17 @@ impl World {
                 claims: ClaimNames::default(),
             },
             reconnect_retry: ReconnectRetry {
+                deps: deps.clone(),
+                mailer: mailer.clone(),
+                scheduler: retry_scheduler.clone(),
+                cipher,
+                directory: None,
+                settings: follow_ups.clone(),
+            },
+            follow_up_sweeper: FollowUpSweeper {
                 deps,
                 mailer,
                 scheduler: retry_scheduler,
-                cipher,
                 directory: None,
                 settings: follow_ups,
             },

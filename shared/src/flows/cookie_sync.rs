@@ -6,7 +6,7 @@ use super::FlowError;
 use super::cookie_login::record_login_result;
 use crate::domain::cookies::CookieSync;
 use crate::domain::transitions::{TransitionPolicy, plan};
-use crate::domain::{AccountId, AccountStatus, CookieRecord, Provider};
+use crate::domain::{AccountId, AccountStatus, CookieRecord, Outage, Provider};
 use crate::http::Caller;
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Cipher, Clock, ConnectedAccount, CookieAuthOutcome,
@@ -103,7 +103,7 @@ pub async fn sync_cookies(
         },
         // Waiting for its hourly attempts, or past them: the fresh cookie is worth a try now.
         (Some(id), Some(account)) if account.status == AccountStatus::Credentials => {
-            Step::Reconnect(id.clone())
+            Step::Reconnect(id.clone(), account.outage_id().map(str::to_owned))
         }
         (Some(_), Some(_)) => return Ok(SyncOutcome::Stored),
     };
@@ -150,20 +150,26 @@ pub async fn sync_cookies(
                 }
             }
         }
-        Step::Reconnect(account_id) => {
+        Step::Reconnect(account_id, outage) => {
             let outcome = f.unipile.reconnect_linkedin(&account_id, &login).await;
             record_login_result(f.store, &record, Some(&account_id), &outcome, now).await?;
             match outcome {
                 Ok(CookieAuthOutcome::Connected(_)) => {
                     // Healthy again: the same write the webhook makes for OK, which also ends
                     // any reconnect in progress.
+                    // Unipile's own answer to this login: the account is OK, no need to ask.
                     let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
+                    let unused = Outage::begin(now).map_err(FlowError::Internal)?;
                     f.store
-                        .record_status(&account_id, &healthy, None, now)
+                        .record_status(&account_id, &healthy, &unused, now)
                         .await?;
-                    if let Err(error) = f.scheduler.cancel(&account_id, 0).await {
-                        tracing::warn!(account_id = %account_id, %error, "could not delete the remaining reconnect schedules");
-                    }
+                    super::follow_ups::cancel_schedules(
+                        f.scheduler,
+                        &account_id,
+                        outage.as_deref(),
+                        0,
+                    )
+                    .await;
                     tracing::info!(account_id = %account_id, user_id = %user, "account reconnected with a fresh cookie");
                     Ok(SyncOutcome::Reconnected(account_id))
                 }
@@ -185,7 +191,8 @@ pub async fn sync_cookies(
 
 enum Step {
     Connect,
-    Reconnect(AccountId),
+    /// The account, and the outage whose schedules a success ends.
+    Reconnect(AccountId, Option<String>),
 }
 
 /// Stores an account the extension's cookie connected, for its user and LinkedIn member, and

@@ -2,10 +2,12 @@
 //! request. They decide; the handlers only translate HTTP.
 
 pub mod accounts;
+pub mod confirmed_connection;
 pub mod connect_callback;
 mod cookie_login;
 pub mod cookie_sync;
 mod error;
+pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;
 pub mod reconnect_retry;

@@ -19,13 +19,31 @@ pub struct MemoryUnipile {
 
 #[derive(Debug, Default)]
 struct MemoryUnipileState {
-    accounts: HashMap<AccountId, Provider>,
+    accounts: HashMap<AccountId, UnipileSide>,
     links: Vec<HostedLinkRequest>,
     deleted: Vec<AccountId>,
     restarted: Vec<AccountId>,
     failure: Option<UnipileError>,
     cookie_outcomes: std::collections::VecDeque<CookieOutcome>,
     cookie_logins: Vec<(Option<AccountId>, CookieLogin)>,
+    account_reads: usize,
+}
+
+/// An account as this Unipile keeps it: its type, and the status of its sources (the truth
+/// that flows confirm deliveries against).
+#[derive(Debug, Clone)]
+struct UnipileSide {
+    account_type: Provider,
+    sources: Vec<AccountStatus>,
+}
+
+impl UnipileSide {
+    fn new(account_type: Provider) -> Self {
+        Self {
+            account_type,
+            sources: vec![AccountStatus::Ok],
+        }
+    }
 }
 
 /// What the next cookie connect or reconnect answers (success when none is scripted).
@@ -45,10 +63,49 @@ impl MemoryUnipile {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// An account in status OK.
     pub fn add_account(&self, account_id: &AccountId, account_type: Provider) {
         self.lock()
             .accounts
-            .insert(account_id.clone(), account_type);
+            .insert(account_id.clone(), UnipileSide::new(account_type));
+    }
+
+    /// Sets what Unipile says of the account (its one source's status), as Unipile does before
+    /// it delivers the webhook. `RECONNECTED`, `CREATION_SUCCESS` and `SYNC_SUCCESS` read as
+    /// OK; `DELETED` removes the account (Unipile then answers 404).
+    pub fn set_status(&self, account_id: &AccountId, status: AccountStatus) {
+        let mut state = self.lock();
+        if status == AccountStatus::Deleted {
+            state.accounts.remove(account_id);
+            return;
+        }
+        let status = if status.is_connection_success() || status == AccountStatus::SyncSuccess {
+            AccountStatus::Ok
+        } else {
+            status
+        };
+        if let Some(account) = state.accounts.get_mut(account_id) {
+            account.sources = vec![status];
+        }
+    }
+
+    /// Sets the statuses of the account's sources as they are (none: unconfirmed).
+    pub fn set_sources(&self, account_id: &AccountId, sources: Vec<AccountStatus>) {
+        if let Some(account) = self.lock().accounts.get_mut(account_id) {
+            account.sources = sources;
+        }
+    }
+
+    /// The account's one status as Unipile would report it, if it has the account.
+    pub fn status_of(&self, account_id: &AccountId) -> Option<AccountStatus> {
+        let state = self.lock();
+        let account = state.accounts.get(account_id)?;
+        crate::domain::truth::combined_status(&account.sources)
+    }
+
+    /// How many `GET /api/v1/accounts/{id}` it answered.
+    pub fn account_reads(&self) -> usize {
+        self.lock().account_reads
     }
 
     /// Every call fails with `error` until [`Self::recover`].
@@ -105,11 +162,17 @@ impl MemoryUnipile {
         };
         match outcome {
             CookieOutcome::Success => {
-                state.accounts.insert(id.clone(), Provider::Linkedin);
+                state
+                    .accounts
+                    .insert(id.clone(), UnipileSide::new(Provider::Linkedin));
                 Ok(CookieAuthOutcome::Connected(id))
             }
             CookieOutcome::Checkpoint(kind) => {
-                state.accounts.insert(id.clone(), Provider::Linkedin);
+                let side = state
+                    .accounts
+                    .entry(id.clone())
+                    .or_insert_with(|| UnipileSide::new(Provider::Linkedin));
+                side.sources = vec![AccountStatus::Connecting];
                 Ok(CookieAuthOutcome::Checkpoint {
                     account_id: Some(id),
                     checkpoint_type: kind,
@@ -148,16 +211,17 @@ impl Unipile for MemoryUnipile {
 
     async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {
         self.check()?;
-        let state = self.lock();
-        let account_type = state
+        let mut state = self.lock();
+        state.account_reads += 1;
+        let account = state
             .accounts
             .get(account_id)
             .ok_or_else(|| not_found(account_id))?;
         Ok(UnipileAccount {
             account_id: account_id.clone(),
-            account_type: account_type.clone(),
-            display_name: Some(format!("{} account", account_type.display_name())),
-            source_statuses: vec![AccountStatus::Ok],
+            account_type: account.account_type.clone(),
+            display_name: Some(format!("{} account", account.account_type.display_name())),
+            source_statuses: account.sources.clone(),
         })
     }
 

@@ -15,3 +15,10 @@ pub mod status_webhook;
 pub mod webhook_registration;
 
 pub use error::FlowError;
+
+#[cfg(test)]
+mod order_independence;
+#[cfg(test)]
+mod reliability_tests;
+#[cfg(test)]
+mod test_world;

@@ -186,3 +186,49 @@ async fn given_forged_malformed_or_unknown_deliveries_then_nothing_changes() {
     assert_eq!(world.item_count().await, items, "no item written");
     assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
 }
+
+#[tokio::test]
+async fn given_ses_refusing_the_delivery_and_its_retries_then_the_sweeper_sends_exactly_one_email()
+{
+    let mut world = World::new().await;
+    let user = unique("swept");
+    let id = world.connected_account(&user, "WHATSAPP").await;
+    // A sender SES has not verified: every send is refused until it is.
+    let sender = format!("{}@example.com", unique("unverified"));
+    let mailer = Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
+    world.status_webhook.mailer = mailer.clone();
+    world.follow_up_sweeper.mailer = mailer;
+    for _ in 0..6 {
+        assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
+    }
+    assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
+    let account = world.account(&id).await;
+    assert_eq!(account.status, AccountStatus::Credentials);
+    assert!(account.pending.is_some(), "the email is owed");
+
+    world
+        .ses
+        .create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .expect("verified");
+    // Nothing due before its back-off ends: the GSI2 query finds nothing yet.
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["due"], 0, "{report}");
+    world.clock.advance(chrono::Duration::hours(2));
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["finished"], 1, "{report}");
+    assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
+    world.clock.advance(chrono::Duration::hours(2));
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["due"], 0, "off the index once done: {report}");
+    assert_eq!(world.account(&id).await.pending, None);
+    assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
+}

@@ -167,6 +167,52 @@ impl Walk {
         fired
     }
 
+    /// Unipile cannot be asked about accounts for a moment: the next `GET
+    /// /api/v1/accounts/{id}` fails, with both retries.
+    async fn unipile_cannot_confirm(&self) {
+        self.sim(
+            "/_sim/faults",
+            json!({"route": "get_account", "status": 503, "type": "errors/service_unavailable", "times": 3}),
+        )
+        .await;
+    }
+
+    /// Five minutes pass for the account's recorded follow-up: its back-off is over. (The
+    /// rehearsal runs on the real clock; the table is moto's, so the time is written there.)
+    async fn follow_up_falls_due(&self, account_id: &str) {
+        let table = self.stack.stack.refs["AccountsTable"]
+            .as_str()
+            .expect("table")
+            .to_owned();
+        aws_json(
+            &self.stack.moto,
+            "dynamodb",
+            "DynamoDB_20120810.UpdateItem",
+            json!({
+                "TableName": table,
+                "Key": {"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": "ACCOUNT"}},
+                "UpdateExpression": "SET pending.claimed_until = :due, GSI2SK = :due REMOVE pending.#claim",
+                "ConditionExpression": "attribute_exists(pending)",
+                "ExpressionAttributeNames": {"#claim": "claim"},
+                "ExpressionAttributeValues": {":due": {"N": "1"}},
+            }),
+        )
+        .await
+        .expect("a follow-up is recorded");
+    }
+
+    /// The sweeper's schedule fires (its event is EventBridge Scheduler's input, unused).
+    async fn sweep(&self) -> Value {
+        let outcome = self
+            .stack
+            .function("FollowUpSweeperFunction")
+            .invoke(json!({}))
+            .await;
+        let report = outcome.expect("the sweeper ran");
+        assert_eq!(report["failed"], 0, "{report}");
+        report
+    }
+
     async fn webhooks(&self) -> Vec<Value> {
         let response = self
             .http
@@ -389,7 +435,14 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         Some("OK")
     );
 
+    // Unipile cannot confirm the CREDENTIALS at once: the delivery is recorded (200), and the
+    // sweeper confirms it and sends the email when its back-off is over.
+    walk.unipile_cannot_confirm().await;
     walk.unipile_reports(&account_id, "CREDENTIALS").await;
+    assert!(harness::moto::sent_emails(&jane_email).await.is_empty());
+    walk.follow_up_falls_due(&account_id).await;
+    let swept = walk.sweep().await;
+    assert_eq!(swept["finished"], 1, "{swept}");
     assert_eq!(
         walk.account_status(&jane, &account_id).await.as_deref(),
         Some("CREDENTIALS")
@@ -441,22 +494,64 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert!(walk.schedules().await.is_empty(), "nothing left scheduled");
 
-    // 3. A second outage that heals by itself: the status webhook deletes the schedule.
+    // 3. A second outage that heals by itself, its recovery confirmed by the sweeper: the
+    //    reconnect ends and its schedule is deleted.
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
     assert_eq!(walk.schedules().await.len(), 1);
+    walk.unipile_cannot_confirm().await;
     walk.unipile_reports(&linkedin, "OK").await;
+    assert_eq!(walk.schedules().await.len(), 1, "nothing ended on a guess");
+    walk.follow_up_falls_due(&linkedin).await;
+    walk.sweep().await;
     assert!(
         walk.schedules().await.is_empty(),
         "the healed outage's schedule is gone"
     );
 
-    // 4. A third, healed by a fresh cookie from the extension.
+    // 4. A third, started by the sweeper (Unipile could not confirm it at once), healed by a
+    //    fresh cookie from the extension.
+    walk.unipile_cannot_confirm().await;
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
-    assert_eq!(walk.schedules().await.len(), 1);
+    assert!(walk.schedules().await.is_empty());
+    walk.follow_up_falls_due(&linkedin).await;
+    walk.sweep().await;
+    assert_eq!(
+        walk.schedules().await.len(),
+        1,
+        "the sweeper started the reconnect"
+    );
     let (status, reconnected) = walk.cookie_sync(&sam, "9001", "fresh").await;
     assert_eq!(status, 200, "{reconnected}");
     assert_eq!(reconnected["status"], "reconnected");
     assert!(walk.schedules().await.is_empty());
+
+    // 4b. Another, healed by the owner through a hosted reconnect link: the callback records
+    //     what Unipile reports (OK), ends the reconnect and deletes its schedule.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    let (status, relink) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &sam,
+            Some(json!({"type": "reconnect", "reconnect_account": linkedin})),
+        )
+        .await;
+    assert_eq!(status, 200, "{relink}");
+    let submitted = walk
+        .http
+        .post(relink["url"].as_str().expect("hosted-auth url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("outcome=connect")
+        .send()
+        .await
+        .expect("hosted page");
+    assert!(submitted.status().is_success() || submitted.status().is_redirection());
+    assert_eq!(
+        walk.account_status(&sam, &linkedin).await.as_deref(),
+        Some("OK")
+    );
+    assert!(walk.schedules().await.is_empty(), "the callback deleted it");
 
     // 5. A fourth that no cookie mends: attempt 0 to 4, then the owner's email.
     walk.sim(

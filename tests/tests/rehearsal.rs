@@ -293,6 +293,8 @@ fn deployment(pool_id: &str) -> Deployment {
         ("MailFrom", MAIL_FROM.to_owned()),
         ("MailIdentity", MAIL_IDENTITY.to_owned()),
         ("AppBaseUrl", APP.to_owned()),
+        // The least the template allows, so the walk's fresh cookie may reconnect at once.
+        ("ConnectThrottleSeconds", "1".to_owned()),
     ];
     Deployment {
         parameters: parameters
@@ -435,14 +437,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         Some("OK")
     );
 
-    // Unipile cannot confirm the CREDENTIALS at once: the delivery is recorded (200), and the
-    // sweeper confirms it and sends the email when its back-off is over.
-    walk.unipile_cannot_confirm().await;
     walk.unipile_reports(&account_id, "CREDENTIALS").await;
-    assert!(harness::moto::sent_emails(&jane_email).await.is_empty());
-    walk.follow_up_falls_due(&account_id).await;
-    let swept = walk.sweep().await;
-    assert_eq!(swept["finished"], 1, "{swept}");
     assert_eq!(
         walk.account_status(&jane, &account_id).await.as_deref(),
         Some("CREDENTIALS")
@@ -454,6 +449,26 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         "one email to the Cognito user's address: {emails:?}"
     );
     assert_eq!(emails[0]["source"], MAIL_FROM);
+
+    // 1b. The account heals, then fails again while Unipile cannot confirm it at once: the
+    //     delivery is recorded (200), and the sweeper confirms it and sends this outage's
+    //     email once its back-off is over.
+    walk.unipile_reports(&account_id, "OK").await;
+    walk.unipile_cannot_confirm().await;
+    walk.unipile_reports(&account_id, "CREDENTIALS").await;
+    assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 1);
+    walk.follow_up_falls_due(&account_id).await;
+    let swept = walk.sweep().await;
+    assert_eq!(swept["finished"], 1, "{swept}");
+    assert_eq!(
+        walk.account_status(&jane, &account_id).await.as_deref(),
+        Some("CREDENTIALS")
+    );
+    assert_eq!(
+        harness::moto::sent_emails(&jane_email).await.len(),
+        2,
+        "one email per outage"
+    );
 
     // Reconnect link for the owner's account, then disconnect it.
     let (status, relink) = walk
@@ -494,8 +509,17 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert!(walk.schedules().await.is_empty(), "nothing left scheduled");
 
-    // 3. A second outage that heals by itself, its recovery confirmed by the sweeper: the
-    //    reconnect ends and its schedule is deleted.
+    // 3. A second outage that heals by itself: the status webhook deletes the schedule.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    walk.unipile_reports(&linkedin, "OK").await;
+    assert!(
+        walk.schedules().await.is_empty(),
+        "the healed outage's schedule is gone"
+    );
+
+    // 3b. Another, whose recovery Unipile cannot confirm at once: the sweeper confirms it, ends
+    //     the reconnect and deletes its schedule.
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
     assert_eq!(walk.schedules().await.len(), 1);
     walk.unipile_cannot_confirm().await;
@@ -567,6 +591,27 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     assert_eq!(attempts, 5, "attempts 0 to 4");
     let emails = harness::moto::sent_emails("sam@rehearsal.example.com").await;
     assert_eq!(emails.len(), 1, "{emails:?}");
+
+    // 6. The same for a user whose token carries no email: reconnect-retry finds the address
+    //    in the user pool.
+    let (status, connected) = walk.cookie_sync(&jane, "9002", "jane").await;
+    assert_eq!(status, 201, "{connected}");
+    let janes_linkedin = connected["account_id"]
+        .as_str()
+        .expect("account")
+        .to_owned();
+    walk.sim(
+        "/_sim/cookie-outcomes",
+        json!({"outcomes": ["provider_error", "provider_error", "provider_error", "provider_error", "provider_error"]}),
+    )
+    .await;
+    walk.unipile_reports(&janes_linkedin, "CREDENTIALS").await;
+    let mut attempts = 0;
+    while !walk.schedules().await.is_empty() && attempts < 10 {
+        attempts += walk.fire_schedules().await.len();
+    }
+    assert_eq!(attempts, 5, "attempts 0 to 4");
+    assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 3);
 
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.

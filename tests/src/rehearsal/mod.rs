@@ -225,6 +225,7 @@ impl Rehearsal {
         let registry: Registry = Arc::default();
         let mut function_urls = BTreeMap::new();
         let api_id = "rehearsalapi";
+        stack.refs.insert("Api".into(), json!(api_id));
         let routes = api_routes(&template, &stack)?;
         let api = FrontDoor::http_api(routes, api_id, registry.clone()).await?;
         for (id, resource) in template.resources_of("AWS::Serverless::Function") {
@@ -236,7 +237,6 @@ impl Rehearsal {
                 function_urls.insert(id.to_owned(), door);
             }
         }
-        stack.refs.insert("Api".into(), json!(api_id));
         create_resources(&template, &mut stack, &moto).await?;
 
         let log_dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
 use connect_callback::ConnectCallback;
 use cookie_sync::ExtensionCookies;
+use follow_up_sweeper::FollowUpSweeper;
 use hosted_link::HostedLink;
 use lambda_http::RequestExt;
 use reconnect_retry::ReconnectRetry;
@@ -69,6 +70,7 @@ struct App {
     status_webhook: Arc<StatusWebhook>,
     extension_cookies: Arc<ExtensionCookies>,
     reconnect_retry: Arc<ReconnectRetry>,
+    follow_up_sweeper: Arc<FollowUpSweeper>,
     scheduler: Arc<MemoryScheduler>,
     clock: Arc<OffsetClock>,
     mailbox: Option<Arc<MemoryMailer>>,
@@ -168,6 +170,7 @@ impl LocalStack {
             connect_callback: Arc::new(ConnectCallback {
                 deps: deps.clone(),
                 state_key: config::state_key(&env).map_err(|e| e.to_string())?,
+                scheduler: scheduler.clone(),
             }),
             accounts: Arc::new(Accounts {
                 deps: deps.clone(),
@@ -190,10 +193,17 @@ impl LocalStack {
                 claims: config::claim_names(&env),
             }),
             reconnect_retry: Arc::new(ReconnectRetry {
+                deps: deps.clone(),
+                mailer: mailer.clone(),
+                scheduler: scheduler.clone(),
+                cipher,
+                directory: None,
+                settings: follow_ups.clone(),
+            }),
+            follow_up_sweeper: Arc::new(FollowUpSweeper {
                 deps,
                 mailer,
                 scheduler: scheduler.clone(),
-                cipher,
                 directory: None,
                 settings: follow_ups,
             }),
@@ -202,6 +212,7 @@ impl LocalStack {
             mailbox: mailbox.clone(),
             authorizer: authorizer.clone(),
         };
+        let app_sweeper = app.follow_up_sweeper.clone();
         let mut router = Router::new()
             .route("/", get(|| async { Html(LANDING_PAGE) }))
             .route(
@@ -222,10 +233,25 @@ impl LocalStack {
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
         }
+        // The sweeper's 5-minute schedule, in real time (the virtual clock's advance runs it
+        // too): recorded follow-ups are finished without waiting for a later delivery.
+        let sweeper = app_sweeper;
         let task = tokio::spawn(async move {
+            let sweeps = tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+                loop {
+                    every.tick().await;
+                    if let Err(error) =
+                        follow_up_sweeper::handler(&sweeper, serde_json::json!({})).await
+                    {
+                        tracing::warn!(%error, "follow-up sweep failed");
+                    }
+                }
+            });
             if let Err(error) = axum::serve(listener, router).await {
                 tracing::error!(%error, "local stack stopped");
             }
+            sweeps.abort();
         });
         Ok(Self {
             base_url,
@@ -416,7 +442,14 @@ async fn advance_clock(
     if target > now {
         app.clock.advance(target - now);
     }
-    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran})).into_response()
+    // What the sweeper's schedule would have done meanwhile: finish what is due.
+    let swept =
+        match follow_up_sweeper::handler(&app.follow_up_sweeper, serde_json::json!({})).await {
+            Ok(report) => report,
+            Err(error) => serde_json::json!({"failed": error.to_string()}),
+        };
+    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran, "swept": swept}))
+        .into_response()
 }
 
 /// `GET /_local/emails`: what the in-memory mailer sent, oldest first.

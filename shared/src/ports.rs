@@ -8,7 +8,7 @@ use crate::domain::transitions::StatusPlan;
 use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkNonce,
-    LinkedinMemberId, PendingAction, Provider, UserId, WebhookId,
+    LinkedinMemberId, Outage, PendingAction, PendingKind, Provider, UserId, WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -132,7 +132,7 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// What recording a reported status did.
+/// What recording a status did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusRecord {
     /// No such account here (another application may share the Unipile tenant).
@@ -140,8 +140,8 @@ pub enum StatusRecord {
     /// Written; `account` is the account as it now is.
     Changed {
         previous: AccountStatus,
-        /// A cookie reconnect the change ended (the account is healthy again).
-        ended_reconnect: bool,
+        /// A cookie reconnect the change ended (the account is healthy again or gone).
+        ended_reconnect: Option<EndedReconnect>,
         account: Account,
     },
     /// Not written (same status, or DELETED and not revived); the account as stored.
@@ -153,18 +153,52 @@ impl StatusRecord {
     pub fn changed(
         before: Account,
         plan: &StatusPlan,
-        pending: Option<&PendingAction>,
+        outage: &Outage,
         now: DateTime<Utc>,
     ) -> Self {
         let previous = before.status.clone();
-        let had_reconnect = before.cookie_reconnect.is_some();
-        let account = before.with_status(plan, pending.cloned(), now);
+        let ended_reconnect =
+            (before.cookie_reconnect.is_some() && plan.ends_outage()).then(|| EndedReconnect {
+                outage: before.outage_id().map(str::to_owned),
+            });
+        let account = before.with_status(plan, outage, now);
         Self::Changed {
             previous,
-            ended_reconnect: had_reconnect && account.cookie_reconnect.is_none(),
+            ended_reconnect,
             account,
         }
     }
+}
+
+/// A cookie reconnect that ended with its outage: the schedules of `outage` left are to be
+/// deleted (`None`: a reconnect started before outages were kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedReconnect {
+    pub outage: Option<String>,
+}
+
+/// What recording a webhook delivery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportRecord {
+    /// No such account here (another application may share the Unipile tenant).
+    UnknownAccount,
+    /// The delivery's follow-up (confirm with Unipile) is recorded, held by the caller.
+    Recorded(Account),
+    /// Nothing written: the stored status is the delivery's already, the account is DELETED
+    /// and the delivery is no new connection, or earlier work is still recorded. The account
+    /// as stored.
+    NotRecorded(Account),
+}
+
+/// What a follow-up writes once Unipile confirmed the account's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The status to record, with its effects on the outage (see [`Account::with_status`]).
+    pub status: Option<StatusPlan>,
+    /// The outage opened when the account has none and the status does not end one.
+    pub outage: Outage,
+    /// The follow-up is kept as this kind, still held by the same claim; `None` removes it.
+    pub then: Option<PendingKind>,
 }
 
 #[async_trait]
@@ -173,10 +207,26 @@ pub trait AccountStore: Send + Sync {
 
     /// Upserts the account for its owner in one write: `created_on` is kept when the account
     /// exists already, `last_update` becomes `now`. Refuses (and writes nothing) when the
-    /// account is stored for another user.
+    /// account is stored for another user. A healthy `connection.status` ends any outage; any
+    /// other keeps the outage's state (pending work, restart marker, cookie reconnect) and
+    /// opens `outage` if none is open.
     async fn record_connection(
         &self,
         connection: &ConnectedAccount,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        let outage = Outage::begin(now).map_err(StoreError::Unavailable)?;
+        self.record_confirmed_connection(connection, &outage, None, now)
+            .await
+    }
+
+    /// [`Self::record_connection`] with the outage to open and a follow-up (`follow_up`,
+    /// replacing any recorded one) when the status calls for one.
+    async fn record_confirmed_connection(
+        &self,
+        connection: &ConnectedAccount,
+        outage: &Outage,
+        follow_up: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError>;
 
@@ -195,35 +245,97 @@ pub trait AccountStore: Send + Sync {
         owner: &UserId,
     ) -> Result<(), StoreError>;
 
-    /// Records a reported status in one conditional write: only when the stored status
-    /// differs and, unless the plan revives it, is not DELETED. The pending action (if any)
-    /// is written with it, replacing any earlier one.
+    /// Records a status Unipile confirmed, in one conditional write: only when the stored
+    /// status differs and, unless the plan revives it, is not DELETED. Healthy or gone ends the
+    /// outage and everything of it (pending work included); any other status opens `outage`
+    /// if none is open.
     async fn record_status(
         &self,
         account_id: &AccountId,
         plan: &StatusPlan,
-        pending: Option<&PendingAction>,
+        outage: &Outage,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError>;
 
-    /// Takes the pending action `pending_id` for this delivery until `until`, if nobody holds
-    /// it. `false`: gone, replaced, or held by another delivery.
+    /// Records a webhook delivery as a follow-up to confirm (`action`, held by the caller), in
+    /// one conditional write: only when the stored status differs from the delivery's
+    /// (`reported.stored`), the account is not DELETED unless the delivery revives it, and no
+    /// live follow-up is recorded (an abandoned one is replaced). The status itself is not
+    /// written: a follow-up records what Unipile confirms.
+    async fn record_report(
+        &self,
+        account_id: &AccountId,
+        reported: &StatusPlan,
+        action: &PendingAction,
+        now: DateTime<Utc>,
+    ) -> Result<ReportRecord, StoreError>;
+
+    /// Takes the pending action `pending_id` with the claim id `claim` until `until`, if
+    /// nobody holds it and it is not abandoned, counting the attempt. `None`: gone, replaced,
+    /// abandoned or held by another caller; else the action as now held.
     async fn claim_pending(
         &self,
         account_id: &AccountId,
         pending_id: &str,
+        claim: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<PendingAction>, StoreError>;
 
-    /// Removes the pending action, only if it is still `pending_id`, and records what doing
-    /// it left (`completion`) in the same write. `false` when it was no longer there.
+    /// Records what Unipile confirmed (`settled`) and moves the held follow-up on, only while
+    /// `claim` holds it. `None` when it no longer does; else the account as now stored.
+    async fn settle_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        settled: &Settled,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// Removes the pending action, only while `claim` holds it, and records what doing it
+    /// left (`completion`) in the same write. `false` when it no longer held it.
     async fn complete_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
         completion: &Completion,
     ) -> Result<bool, StoreError>;
+
+    /// Gives a follow-up up after too many attempts, if nobody holds it: it stays on the item
+    /// marked abandoned, and is no longer swept. `false` when it was not there to give up.
+    async fn abandon_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records that the email of `outage` is being sent, only while `claim` holds the
+    /// follow-up, the outage is the account's, and no email of it was started. `false`: one
+    /// was (or the claim or outage moved on): do not send.
+    async fn mark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes the "sending" mark of `outage` back after the mail service said it sent nothing,
+    /// only while `claim` holds the follow-up, so that a retry may send.
+    async fn unmark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The accounts whose follow-up is due at `now` (never claimed, or its lease or back-off
+    /// over), at most `limit`, soonest first.
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AccountId>, StoreError>;
 
     /// Moves a cookie reconnect on, only if it still expects `expected_attempt` (so a repeated
     /// or late attempt changes nothing). `false` when it did not.
@@ -267,11 +379,13 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Lets go of a claim after a failed attempt, so the next delivery need not wait.
+    /// Lets go of a claim after a failed attempt, only while `claim` holds it: the follow-up
+    /// is due again at `due` (a back-off), or at once for whoever comes first.
     async fn release_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
+        due: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
     async fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError>;
@@ -426,6 +540,10 @@ pub enum MailError {
     Rejected(String),
     #[error("the mail service is unavailable: {0}")]
     Unavailable(String),
+    /// No answer (a timeout after the message went out): it may have been sent. Never retried,
+    /// so that no one gets it twice.
+    #[error("the mail service did not say whether it sent the email: {0}")]
+    Uncertain(String),
 }
 
 #[async_trait]
@@ -519,9 +637,14 @@ pub trait RetryScheduler: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError>;
 
-    /// Deletes the account's schedules for attempts `from_attempt` and later; missing ones are fine.
-    async fn cancel(&self, account_id: &AccountId, from_attempt: u32)
-    -> Result<(), SchedulerError>;
+    /// Deletes the account's schedules of `outage` for attempts `from_attempt` and later;
+    /// missing ones are fine.
+    async fn cancel(
+        &self,
+        account_id: &AccountId,
+        outage: Option<&str>,
+        from_attempt: u32,
+    ) -> Result<(), SchedulerError>;
 }
 
 /// The answer to `POST /api/v1/accounts/{id}/restart`.

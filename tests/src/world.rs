@@ -6,6 +6,7 @@ use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
 use cookie_sync::ExtensionCookies;
+use follow_up_sweeper::FollowUpSweeper;
 use hosted_link::HostedLink;
 use local_stack::simulator::Simulator;
 use reconnect_retry::ReconnectRetry;
@@ -59,6 +60,7 @@ pub struct World {
     pub extension_cookies: ExtensionCookies,
     pub reconnect_retry: ReconnectRetry,
     pub account_reconciler: AccountReconciler,
+    pub follow_up_sweeper: FollowUpSweeper,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -194,6 +196,7 @@ impl World {
             connect_callback: ConnectCallback {
                 deps: deps.clone(),
                 state_key,
+                scheduler: retry_scheduler.clone(),
             },
             accounts: Accounts {
                 deps: deps.clone(),
@@ -223,10 +226,17 @@ impl World {
                 settings: ReconcileSettings::default(),
             },
             reconnect_retry: ReconnectRetry {
+                deps: deps.clone(),
+                mailer: mailer.clone(),
+                scheduler: retry_scheduler.clone(),
+                cipher,
+                directory: None,
+                settings: follow_ups.clone(),
+            },
+            follow_up_sweeper: FollowUpSweeper {
                 deps,
                 mailer,
                 scheduler: retry_scheduler,
-                cipher,
                 directory: None,
                 settings: follow_ups,
             },

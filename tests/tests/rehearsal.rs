@@ -167,6 +167,52 @@ impl Walk {
         fired
     }
 
+    /// Unipile cannot be asked about accounts for a moment: the next `GET
+    /// /api/v1/accounts/{id}` fails, with both retries.
+    async fn unipile_cannot_confirm(&self) {
+        self.sim(
+            "/_sim/faults",
+            json!({"route": "get_account", "status": 503, "type": "errors/service_unavailable", "times": 3}),
+        )
+        .await;
+    }
+
+    /// Five minutes pass for the account's recorded follow-up: its back-off is over. (The
+    /// rehearsal runs on the real clock; the table is moto's, so the time is written there.)
+    async fn follow_up_falls_due(&self, account_id: &str) {
+        let table = self.stack.stack.refs["AccountsTable"]
+            .as_str()
+            .expect("table")
+            .to_owned();
+        aws_json(
+            &self.stack.moto,
+            "dynamodb",
+            "DynamoDB_20120810.UpdateItem",
+            json!({
+                "TableName": table,
+                "Key": {"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": "ACCOUNT"}},
+                "UpdateExpression": "SET pending.claimed_until = :due, GSI2SK = :due REMOVE pending.#claim",
+                "ConditionExpression": "attribute_exists(pending)",
+                "ExpressionAttributeNames": {"#claim": "claim"},
+                "ExpressionAttributeValues": {":due": {"N": "1"}},
+            }),
+        )
+        .await
+        .expect("a follow-up is recorded");
+    }
+
+    /// The sweeper's schedule fires (its event is EventBridge Scheduler's input, unused).
+    async fn sweep(&self) -> Value {
+        let outcome = self
+            .stack
+            .function("FollowUpSweeperFunction")
+            .invoke(json!({}))
+            .await;
+        let report = outcome.expect("the sweeper ran");
+        assert_eq!(report["failed"], 0, "{report}");
+        report
+    }
+
     async fn webhooks(&self) -> Vec<Value> {
         let response = self
             .http
@@ -409,6 +455,26 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert_eq!(emails[0]["source"], MAIL_FROM);
 
+    // 1b. The account heals, then fails again while Unipile cannot confirm it at once: the
+    //     delivery is recorded (200), and the sweeper confirms it and sends this outage's
+    //     email once its back-off is over.
+    walk.unipile_reports(&account_id, "OK").await;
+    walk.unipile_cannot_confirm().await;
+    walk.unipile_reports(&account_id, "CREDENTIALS").await;
+    assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 1);
+    walk.follow_up_falls_due(&account_id).await;
+    let swept = walk.sweep().await;
+    assert_eq!(swept["finished"], 1, "{swept}");
+    assert_eq!(
+        walk.account_status(&jane, &account_id).await.as_deref(),
+        Some("CREDENTIALS")
+    );
+    assert_eq!(
+        harness::moto::sent_emails(&jane_email).await.len(),
+        2,
+        "one email per outage"
+    );
+
     // Reconnect link for the owner's account, then disconnect it.
     let (status, relink) = walk
         .api(
@@ -457,14 +523,65 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         "the healed outage's schedule is gone"
     );
 
-    // 4. A third, healed by a fresh cookie from the extension.
+    // 3b. Another, whose recovery Unipile cannot confirm at once: the sweeper confirms it, ends
+    //     the reconnect and deletes its schedule.
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
     assert_eq!(walk.schedules().await.len(), 1);
+    walk.unipile_cannot_confirm().await;
+    walk.unipile_reports(&linkedin, "OK").await;
+    assert_eq!(walk.schedules().await.len(), 1, "nothing ended on a guess");
+    walk.follow_up_falls_due(&linkedin).await;
+    walk.sweep().await;
+    assert!(
+        walk.schedules().await.is_empty(),
+        "the healed outage's schedule is gone"
+    );
+
+    // 4. A third, started by the sweeper (Unipile could not confirm it at once), healed by a
+    //    fresh cookie from the extension.
+    walk.unipile_cannot_confirm().await;
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert!(walk.schedules().await.is_empty());
+    walk.follow_up_falls_due(&linkedin).await;
+    walk.sweep().await;
+    assert_eq!(
+        walk.schedules().await.len(),
+        1,
+        "the sweeper started the reconnect"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (status, reconnected) = walk.cookie_sync(&sam, "9001", "fresh").await;
     assert_eq!(status, 200, "{reconnected}");
     assert_eq!(reconnected["status"], "reconnected");
     assert!(walk.schedules().await.is_empty());
+
+    // 4b. Another, healed by the owner through a hosted reconnect link: the callback records
+    //     what Unipile reports (OK), ends the reconnect and deletes its schedule.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    let (status, relink) = walk
+        .api(
+            "POST",
+            "/accounts/link",
+            &sam,
+            Some(json!({"type": "reconnect", "reconnect_account": linkedin})),
+        )
+        .await;
+    assert_eq!(status, 200, "{relink}");
+    let submitted = walk
+        .http
+        .post(relink["url"].as_str().expect("hosted-auth url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("outcome=connect")
+        .send()
+        .await
+        .expect("hosted page");
+    assert!(submitted.status().is_success() || submitted.status().is_redirection());
+    assert_eq!(
+        walk.account_status(&sam, &linkedin).await.as_deref(),
+        Some("OK")
+    );
+    assert!(walk.schedules().await.is_empty(), "the callback deleted it");
 
     // 5. Jane's own LinkedIn, connected by the extension: an outage no cookie mends, attempts
     //    0 to 4, then the email, to her address in the user pool (her token has none).
@@ -554,6 +671,27 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         )
         .await;
     assert_eq!(status, 200, "{link}");
+
+    // 6. The same for a user whose token carries no email: reconnect-retry finds the address
+    //    in the user pool.
+    let (status, connected) = walk.cookie_sync(&jane, "9002", "jane").await;
+    assert_eq!(status, 201, "{connected}");
+    let janes_linkedin = connected["account_id"]
+        .as_str()
+        .expect("account")
+        .to_owned();
+    walk.sim(
+        "/_sim/cookie-outcomes",
+        json!({"outcomes": ["provider_error", "provider_error", "provider_error", "provider_error", "provider_error"]}),
+    )
+    .await;
+    walk.unipile_reports(&janes_linkedin, "CREDENTIALS").await;
+    let mut attempts = 0;
+    while !walk.schedules().await.is_empty() && attempts < 10 {
+        attempts += walk.fire_schedules().await.len();
+    }
+    assert_eq!(attempts, 5, "attempts 0 to 4");
+    assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 3);
 
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.

@@ -2,14 +2,18 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
+use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::Deps;
+use unipile_connect::deps::{self, Deps};
 use unipile_connect::flows::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
 use unipile_connect::http::{Problem, StateKey, json_response, query_param};
+use unipile_connect::ports::RetryScheduler;
 
 pub struct ConnectCallback {
     pub deps: Deps,
     pub state_key: StateKey,
+    /// Deletes the schedules of a cookie reconnect that a confirmed healthy connection ends.
+    pub scheduler: Arc<dyn RetryScheduler>,
 }
 
 impl ConnectCallback {
@@ -17,6 +21,7 @@ impl ConnectCallback {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             state_key: config::state_key(&env)?,
+            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
             deps: Deps::from_env(&env, &aws)?,
         })
     }
@@ -37,6 +42,7 @@ async fn handle(app: &ConnectCallback, request: Request) -> Result<Response<Body
         store: app.deps.store.as_ref(),
         unipile: app.deps.unipile.as_ref(),
         clock: app.deps.clock.as_ref(),
+        scheduler: app.scheduler.as_ref(),
     };
     let outcome = record_callback(
         ports,
@@ -84,6 +90,7 @@ mod tests {
         ConnectCallback {
             deps: world.deps(),
             state_key: StateKey::new(KEY.to_vec()).expect("key"),
+            scheduler: world.scheduler.clone(),
         }
     }
 

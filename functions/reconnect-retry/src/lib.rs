@@ -1,4 +1,5 @@
-//! One cookie-reconnect attempt, invoked by EventBridge Scheduler with `{"account_id","attempt"}`.
+//! One cookie-reconnect attempt, invoked by EventBridge Scheduler with
+//! `{"account_id","outage","attempt"}` (schedules made before outages were kept lack `outage`).
 //! A failure it cannot finish (storage, KMS, mail) fails the invocation: Scheduler invokes
 //! asynchronously, so Lambda retries it, then sends it to the dead-letter queue (see
 //! `infra/template.yaml`); a bad input is logged and dropped.
@@ -41,7 +42,7 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
     let input: ReconnectAttempt = match serde_json::from_value(event) {
         Ok(input) => input,
         Err(error) => {
-            tracing::error!(%error, "reconnect-retry input is not {{\"account_id\",\"attempt\"}}: dropped");
+            tracing::error!(%error, "reconnect-retry input is not {{\"account_id\",\"outage\",\"attempt\"}}: dropped");
             return Ok(json!({"outcome": "invalid_input"}));
         }
     };

@@ -75,6 +75,8 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
     let outcome = match outcome {
         WebhookOutcome::UnknownAccount => "unknown_account",
         WebhookOutcome::Recorded => "recorded",
+        // Recorded: the sweeper finishes it. Unipile need not (and must not) retry.
+        WebhookOutcome::Deferred => "deferred",
         WebhookOutcome::Unchanged => "unchanged",
         WebhookOutcome::Completed => "completed",
     };
@@ -90,6 +92,7 @@ mod tests {
     use unipile_connect::domain::notification::ReconnectLink;
     use unipile_connect::domain::transitions::TransitionPolicy;
     use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, UserId};
+    use unipile_connect::flows::follow_ups::CLAIM_LEASE;
     use unipile_connect::http::DEFAULT_WEBHOOK_HEADER;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
@@ -161,7 +164,20 @@ mod tests {
         builder.body(Body::from(body)).expect("request")
     }
 
-    async fn deliver(app: &StatusWebhook, account: &str, message: &str) -> u16 {
+    /// Unipile sets the account's status, then delivers it.
+    async fn deliver(
+        world: &MemoryWorld,
+        app: &StatusWebhook,
+        account: &str,
+        message: &str,
+    ) -> u16 {
+        let id = AccountId::parse(account).expect("id");
+        world.unipile.set_status(&id, AccountStatus::from(message));
+        deliver_only(app, account, message).await
+    }
+
+    /// A delivery alone, whatever Unipile says now (a late or repeated one).
+    async fn deliver_only(app: &StatusWebhook, account: &str, message: &str) -> u16 {
         handler(app, delivery(account, message, Some(SECRET)))
             .await
             .expect("handled")
@@ -184,7 +200,7 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         for _ in 0..5 {
-            assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
+            assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         }
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Credentials);
         let sent = world.mailer.sent();
@@ -214,11 +230,12 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         world.mailer.fail_next(1);
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 502);
+        // Recorded: 200, the email stays owed.
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         assert!(world.mailer.sent().is_empty());
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Credentials);
         for _ in 0..4 {
-            assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
+            assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         }
         assert_eq!(world.mailer.sent().len(), 1);
     }
@@ -229,20 +246,20 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         world.store.fail_next_writes(1);
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 503);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 503);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
         assert!(world.mailer.sent().is_empty());
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         assert_eq!(world.mailer.sent().len(), 1);
     }
 
     #[tokio::test]
-    async fn given_a_follow_up_held_by_another_delivery_then_503_until_its_lease_ends() {
+    async fn given_a_follow_up_held_by_another_caller_then_news_gets_503_until_its_lease_ends() {
         let world = world();
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         world.mailer.fail_next(1);
-        deliver(&app, "acc_1", "CREDENTIALS").await;
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         let id = AccountId::parse("acc_1").expect("id");
         let pending = world
             .store
@@ -250,19 +267,26 @@ mod tests {
             .await
             .expect("store")
             .and_then(|a| a.pending)
-            .expect("pending");
+            .expect("the email is owed");
         let now = world.clock.now();
+        let held = world
+            .store
+            .claim_pending(&id, &pending.id, "another-caller", now, now + CLAIM_LEASE)
+            .await
+            .expect("claim");
+        assert!(held.is_some());
+        // A repeat is no news: 200.
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        // News while the holder may be acting on Unipile's older word: Unipile is asked to
+        // deliver it again.
+        assert_eq!(deliver(&world, &app, "acc_1", "OK").await, 503);
+        world.clock.advance(CLAIM_LEASE + Duration::seconds(1));
+        assert_eq!(deliver(&world, &app, "acc_1", "OK").await, 200);
+        assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
         assert!(
-            world
-                .store
-                .claim_pending(&id, &pending.id, now, now + Duration::seconds(60))
-                .await
-                .expect("claim")
+            world.mailer.sent().is_empty(),
+            "recovered: the owed email is dropped"
         );
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 503);
-        world.clock.advance(Duration::seconds(61));
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
-        assert_eq!(world.mailer.sent().len(), 1);
     }
 
     #[tokio::test]
@@ -270,9 +294,9 @@ mod tests {
         let world = world();
         given_account(&world, "acc_1", false).await;
         let app = app(&world);
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         assert!(world.mailer.sent().is_empty());
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
     }
 
     #[tokio::test]
@@ -281,11 +305,11 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         for message in ["ERROR", "ERROR", "STOPPED", "ERROR"] {
-            assert_eq!(deliver(&app, "acc_1", message).await, 200);
+            assert_eq!(deliver(&world, &app, "acc_1", message).await, 200);
         }
         assert_eq!(world.unipile.restarted().len(), 1);
-        assert_eq!(deliver(&app, "acc_1", "OK").await, 200);
-        assert_eq!(deliver(&app, "acc_1", "STOPPED").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "OK").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "STOPPED").await, 200);
         assert_eq!(
             world.unipile.restarted().len(),
             2,
@@ -299,12 +323,16 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
         for message in ["DELETED", "OK", "CREDENTIALS", "ERROR"] {
-            assert_eq!(deliver(&app, "acc_1", message).await, 200);
+            assert_eq!(deliver(&world, &app, "acc_1", message).await, 200);
         }
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Deleted);
         assert!(world.mailer.sent().is_empty());
         assert!(world.unipile.restarted().is_empty());
-        assert_eq!(deliver(&app, "acc_1", "RECONNECTED").await, 200);
+        // The user connects it again: Unipile has it once more.
+        world
+            .unipile
+            .add_account(&AccountId::parse("acc_1").expect("id"), Provider::Linkedin);
+        assert_eq!(deliver(&world, &app, "acc_1", "RECONNECTED").await, 200);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
     }
 
@@ -313,7 +341,7 @@ mod tests {
         let world = world();
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
-        assert_eq!(deliver(&app, "acc_1", "PAUSED").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "PAUSED").await, 200);
         assert_eq!(
             status_of(&world, "acc_1").await,
             AccountStatus::Unknown("PAUSED".into())
@@ -342,7 +370,7 @@ mod tests {
             handler(&app, malformed).await.expect("handled").status(),
             400
         );
-        assert_eq!(deliver(&app, "not_ours", "CREDENTIALS").await, 200);
+        assert_eq!(deliver(&world, &app, "not_ours", "CREDENTIALS").await, 200);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
         assert!(world.mailer.sent().is_empty());
     }
@@ -353,7 +381,7 @@ mod tests {
         given_account(&world, "acc_1", true).await;
         let mut app = app(&world);
         app.secret = WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, None).expect("secret");
-        assert_eq!(deliver(&app, "acc_1", "CREDENTIALS").await, 401);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 401);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
     }
 }

@@ -125,6 +125,19 @@ impl Simulator {
         self.lock().webhooks.clone()
     }
 
+    /// Sets an account's status (what `GET /api/v1/accounts/{id}` reports in `sources`)
+    /// without telling any webhook: the moment before Unipile delivers, or a change whose
+    /// delivery is late. `false` when there is no such account.
+    pub fn set_status(&self, account_id: &str, message: &str) -> bool {
+        match self.lock().accounts.get_mut(account_id) {
+            Some(account) => {
+                account.status = message.to_owned();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Sets an account's status and tells every `account_status` webhook, retrying as Unipile
     /// does. `None` when there is no such account.
     pub async fn report_status(

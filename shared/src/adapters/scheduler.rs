@@ -94,7 +94,11 @@ impl RetryScheduler for EventBridgeScheduler {
         let result = self
             .client
             .create_schedule()
-            .name(schedule_name(&attempt.account_id, attempt.attempt))
+            .name(schedule_name(
+                &attempt.account_id,
+                attempt.outage.as_deref(),
+                attempt.attempt,
+            ))
             .group_name(&self.settings.group)
             .schedule_expression(at_expression(at.max(self.clock.now() + EARLIEST)))
             .schedule_expression_timezone("UTC")
@@ -120,13 +124,14 @@ impl RetryScheduler for EventBridgeScheduler {
     async fn cancel(
         &self,
         account_id: &AccountId,
+        outage: Option<&str>,
         from_attempt: u32,
     ) -> Result<(), SchedulerError> {
         for attempt in from_attempt..=LAST_ATTEMPT {
             let result = self
                 .client
                 .delete_schedule()
-                .name(schedule_name(account_id, attempt))
+                .name(schedule_name(account_id, outage, attempt))
                 .group_name(&self.settings.group)
                 .send()
                 .await;
@@ -194,7 +199,11 @@ impl RetryScheduler for MemoryScheduler {
         attempt: &ReconnectAttempt,
         at: DateTime<Utc>,
     ) -> Result<(), SchedulerError> {
-        let name = schedule_name(&attempt.account_id, attempt.attempt);
+        let name = schedule_name(
+            &attempt.account_id,
+            attempt.outage.as_deref(),
+            attempt.attempt,
+        );
         self.lock().entry(name.clone()).or_insert(PendingSchedule {
             name,
             at,
@@ -206,11 +215,12 @@ impl RetryScheduler for MemoryScheduler {
     async fn cancel(
         &self,
         account_id: &AccountId,
+        outage: Option<&str>,
         from_attempt: u32,
     ) -> Result<(), SchedulerError> {
         let mut schedules = self.lock();
         for attempt in from_attempt..=LAST_ATTEMPT {
-            schedules.remove(&schedule_name(account_id, attempt));
+            schedules.remove(&schedule_name(account_id, outage, attempt));
         }
         Ok(())
     }
@@ -241,6 +251,7 @@ mod tests {
         for attempt in 0..3 {
             let input = ReconnectAttempt {
                 account_id: account_id.clone(),
+                outage: Some("0a1b2c3d4e5f".into()),
                 attempt,
             };
             scheduler
@@ -258,7 +269,15 @@ mod tests {
             .map(|s| s.input.attempt)
             .collect();
         assert_eq!(due, vec![0, 1]);
-        scheduler.cancel(&account_id, 2).await.expect("cancelled");
+        scheduler
+            .cancel(&account_id, Some("ffffffffffff"), 2)
+            .await
+            .expect("another outage's: nothing");
+        assert_eq!(scheduler.pending().len(), 1);
+        scheduler
+            .cancel(&account_id, Some("0a1b2c3d4e5f"), 2)
+            .await
+            .expect("cancelled");
         assert!(scheduler.pending().is_empty());
     }
 }

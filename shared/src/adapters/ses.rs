@@ -4,7 +4,7 @@ use crate::domain::notification::OutgoingEmail;
 use crate::ports::{MailError, Mailer};
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::error::DisplayErrorContext;
+use aws_sdk_sesv2::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 #[derive(Debug, Clone)]
@@ -59,6 +59,10 @@ impl Mailer for SesMailer {
             .await;
         match result {
             Ok(_) => Ok(()),
+            // Sent, perhaps: the request went out and no answer came back.
+            Err(error @ (SdkError::TimeoutError(_) | SdkError::ResponseError(_))) => Err(
+                MailError::Uncertain(DisplayErrorContext(&error).to_string()),
+            ),
             Err(error) => {
                 let rejected = error.as_service_error().is_some_and(|e| {
                     e.is_message_rejected()

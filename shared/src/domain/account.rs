@@ -1,6 +1,6 @@
 use super::reconnect::ReconnectState;
 use super::transitions::StatusPlan;
-use super::{AccountId, AccountStatus, LinkedinMemberId, PendingAction, Provider, UserId};
+use super::{AccountId, AccountStatus, LinkedinMemberId, Outage, PendingAction, Provider, UserId};
 use chrono::{DateTime, Utc};
 
 /// A Unipile account connected by one of our users, as we keep it.
@@ -22,6 +22,11 @@ pub struct Account {
     pub linkedin_member_id: Option<LinkedinMemberId>,
     /// The cookie reconnect in progress, if any.
     pub cookie_reconnect: Option<ReconnectState>,
+    /// The outage in progress, if any: from a status other than OK until healthy or gone.
+    pub outage: Option<Outage>,
+    /// The outage whose email was started ("sending" is recorded before the mail service is
+    /// called): one email per outage, never two.
+    pub emailed_outage: Option<String>,
 }
 
 impl Account {
@@ -29,22 +34,38 @@ impl Account {
         &self.user_id == user
     }
 
-    /// The account after a reported status is recorded: the same change the store's
-    /// conditional write makes, so adapters and tests agree on it.
-    pub fn with_status(
-        mut self,
-        plan: &StatusPlan,
-        pending: Option<PendingAction>,
-        now: DateTime<Utc>,
-    ) -> Self {
+    /// The account after a status is recorded: the same change the store's conditional write
+    /// makes, so adapters and tests agree on it. Healthy or gone ends the outage and all its
+    /// state (pending work, the restart marker, a cookie reconnect); any other status opens
+    /// `outage` when none is open.
+    pub fn with_status(mut self, plan: &StatusPlan, outage: &Outage, now: DateTime<Utc>) -> Self {
         self.status = plan.stored.clone();
         self.last_update = now;
-        self.pending = pending;
-        if plan.healthy {
-            self.restart_attempted_at = None;
-            self.cookie_reconnect = None;
+        self.with_outage_for(plan, outage)
+    }
+
+    /// The outage part of [`Self::with_status`] alone.
+    pub fn with_outage_for(mut self, plan: &StatusPlan, outage: &Outage) -> Self {
+        if plan.ends_outage() {
+            self.end_outage();
+        } else if self.outage.is_none() {
+            self.outage = Some(outage.clone());
         }
         self
+    }
+
+    /// Forgets the outage and everything that belonged to it.
+    pub fn end_outage(&mut self) {
+        self.pending = None;
+        self.restart_attempted_at = None;
+        self.cookie_reconnect = None;
+        self.outage = None;
+        self.emailed_outage = None;
+    }
+
+    /// The current outage's id, if one is open.
+    pub fn outage_id(&self) -> Option<&str> {
+        self.outage.as_ref().map(|o| o.id.as_str())
     }
 
     /// Newest first, the order the landing page shows; ties broken by id so the order is stable.

@@ -7,12 +7,14 @@ mod country;
 mod ids;
 mod link;
 pub mod notification;
-mod pending;
+mod outage;
+pub mod pending;
 mod provider;
 pub mod reconnect;
 mod status;
 pub(crate) mod string_enum;
 pub mod transitions;
+pub mod truth;
 mod unipile_event;
 pub mod webhook;
 
@@ -24,7 +26,8 @@ pub use link::{
     CallbackMismatch, LinkKind, LinkPurpose, LinkRequest, LinkRequestBody, LinkRequestError,
     ProviderSelection, ProvidersField, RedirectPolicy,
 };
-pub use pending::{PendingAction, PendingKind};
+pub use outage::Outage;
+pub use pending::{CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, PendingAction, PendingKind, retry_at};
 pub use provider::Provider;
 pub use status::AccountStatus;
 pub use unipile_event::{UnipileEvent, UnipileEventError};

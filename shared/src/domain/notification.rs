@@ -161,6 +161,8 @@ mod tests {
             restart_attempted_at: None,
             linkedin_member_id: None,
             cookie_reconnect: None,
+            outage: None,
+            emailed_outage: None,
         }
     }
 

@@ -12,12 +12,28 @@ pub const ATTEMPT_INTERVAL: Duration = Duration::hours(1);
 /// How soon attempt 0 runs after the account is reported in CREDENTIALS.
 pub const FIRST_ATTEMPT_DELAY: Duration = Duration::seconds(30);
 
-/// What the scheduler hands `reconnect-retry`: `{"account_id","attempt"}`.
+/// What the scheduler hands `reconnect-retry`: `{"account_id","outage","attempt"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReconnectAttempt {
     pub account_id: AccountId,
+    /// The outage this attempt belongs to: an attempt of another outage does nothing. `None`
+    /// only in schedules created before outages were kept (`{"account_id","attempt"}`), which
+    /// are taken for the outage in progress so that a reconnect running across the upgrade
+    /// goes on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<String>,
     pub attempt: u32,
+}
+
+impl ReconnectAttempt {
+    /// Whether this attempt belongs to the outage `current` (the account's, if one is open).
+    pub fn is_for(&self, current: Option<&str>) -> bool {
+        match &self.outage {
+            Some(outage) => current == Some(outage.as_str()),
+            None => true,
+        }
+    }
 }
 
 /// The reconnect in progress, kept on the account item.
@@ -77,22 +93,17 @@ pub fn cookie_is_stale(
     now - last_cookie > stale_after
 }
 
-/// The EventBridge Scheduler name of one attempt: deterministic, so creating it twice is
-/// harmless, within the 64 characters of `[0-9a-zA-Z-_.]` Scheduler allows.
-pub fn schedule_name(account_id: &AccountId, attempt: u32) -> String {
-    let safe: String = account_id
-        .as_str()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+/// The EventBridge Scheduler name of one attempt of one outage,
+/// `reconnect-<account>-<outage>-<attempt>`: deterministic, so creating it twice is harmless;
+/// per outage, so a schedule left by one outage never stands in for the next one's attempt;
+/// within the 64 characters of `[0-9a-zA-Z-_.]` Scheduler allows.
+pub fn schedule_name(account_id: &AccountId, outage: Option<&str>, attempt: u32) -> String {
+    let safe = safe_part(account_id.as_str());
     let prefix = format!("reconnect-{safe}");
-    let suffix = format!("-{attempt}");
+    let suffix = match outage {
+        Some(outage) => format!("-{}-{attempt}", safe_part(outage)),
+        None => format!("-{attempt}"),
+    };
     if prefix.len() + suffix.len() <= 64 && safe == account_id.as_str() {
         return format!("{prefix}{suffix}");
     }
@@ -100,8 +111,20 @@ pub fn schedule_name(account_id: &AccountId, attempt: u32) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(account_id.as_str().as_bytes());
     let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    let keep = 64 - "reconnect-".len() - 1 - hash.len() - suffix.len();
+    let keep = 64usize.saturating_sub("reconnect-".len() + 1 + hash.len() + suffix.len());
     format!("reconnect-{}-{hash}{suffix}", &safe[..safe.len().min(keep)])
+}
+
+fn safe_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -154,33 +177,65 @@ mod tests {
     }
 
     #[test]
-    fn schedule_names_are_deterministic_valid_and_short() {
+    fn schedule_names_are_deterministic_valid_short_and_per_outage() {
         let id = AccountId::parse("e54m8LR22bA7G5qsAc8w").expect("id");
-        assert_eq!(schedule_name(&id, 3), "reconnect-e54m8LR22bA7G5qsAc8w-3");
+        let outage = Some("0a1b2c3d4e5f");
+        assert_eq!(
+            schedule_name(&id, outage, 3),
+            "reconnect-e54m8LR22bA7G5qsAc8w-0a1b2c3d4e5f-3"
+        );
+        assert_eq!(
+            schedule_name(&id, None, 3),
+            "reconnect-e54m8LR22bA7G5qsAc8w-3"
+        );
+        assert_ne!(
+            schedule_name(&id, outage, 0),
+            schedule_name(&id, Some("ffffffffffff"), 0),
+            "another outage, another name"
+        );
         let long = AccountId::parse("x".repeat(120)).expect("id");
         let weird = AccountId::parse("a/b:c@d").expect("id");
         for (id, attempt) in [(&long, 4), (&weird, 0)] {
-            let name = schedule_name(id, attempt);
-            assert!(name.len() <= 64, "{name}");
-            assert!(
-                name.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
-                "{name}"
+            for outage in [outage, None] {
+                let name = schedule_name(id, outage, attempt);
+                assert!(name.len() <= 64, "{name}");
+                assert!(
+                    name.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+                    "{name}"
+                );
+                assert_eq!(name, schedule_name(id, outage, attempt));
+                assert_ne!(name, schedule_name(id, outage, attempt + 1));
+            }
+            assert_ne!(
+                schedule_name(id, outage, attempt),
+                schedule_name(id, Some("ffffffffffff"), attempt)
             );
-            assert_eq!(name, schedule_name(id, attempt));
-            assert_ne!(name, schedule_name(id, attempt + 1));
         }
         assert_ne!(
-            schedule_name(&weird, 0),
-            schedule_name(&AccountId::parse("a_b_c_d").expect("id"), 0)
+            schedule_name(&weird, outage, 0),
+            schedule_name(&AccountId::parse("a_b_c_d").expect("id"), outage, 0)
         );
     }
 
     #[test]
-    fn the_scheduler_input_is_exactly_account_and_attempt() {
+    fn the_scheduler_input_is_account_outage_and_attempt_and_the_old_shape_still_reads() {
         let input: ReconnectAttempt =
-            serde_json::from_str(r#"{"account_id":"acc_1","attempt":2}"#).expect("parses");
+            serde_json::from_str(r#"{"account_id":"acc_1","outage":"0a1b2c3d4e5f","attempt":2}"#)
+                .expect("parses");
         assert_eq!(input.attempt, 2);
+        assert!(input.is_for(Some("0a1b2c3d4e5f")));
+        assert!(!input.is_for(Some("ffffffffffff")) && !input.is_for(None));
+        let old: ReconnectAttempt =
+            serde_json::from_str(r#"{"account_id":"acc_1","attempt":2}"#).expect("parses");
+        assert!(
+            old.is_for(Some("0a1b2c3d4e5f")),
+            "taken for the outage in progress"
+        );
         assert!(serde_json::from_str::<ReconnectAttempt>(r#"{"account_id":"acc_1"}"#).is_err());
+        assert!(
+            serde_json::from_str::<ReconnectAttempt>(r#"{"account_id":"a","attempt":1,"x":1}"#)
+                .is_err()
+        );
     }
 }

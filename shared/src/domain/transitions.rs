@@ -35,6 +35,14 @@ pub struct StatusPlan {
     pub revives_deleted: bool,
 }
 
+impl StatusPlan {
+    /// Recording this status ends the outage, if one is open: healthy again, or gone. Any
+    /// other status begins one, or carries on the one open.
+    pub fn ends_outage(&self) -> bool {
+        self.healthy || self.stored == AccountStatus::Deleted
+    }
+}
+
 pub fn plan(reported: &AccountStatus, policy: &TransitionPolicy) -> StatusPlan {
     use AccountStatus as S;
     let (stored, action) = match reported {

@@ -23,7 +23,9 @@
 
 use super::FlowError;
 use crate::domain::transitions::{TransitionPolicy, plan};
-use crate::domain::{Account, AccountId, AccountStatus, LinkedinMemberId, Provider, UserId};
+use crate::domain::{
+    Account, AccountId, AccountStatus, LinkedinMemberId, Outage, Provider, UserId,
+};
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Clock, ConnectedAccount, CookieResult, Inventory,
     MAX_ACCOUNT_PAGE, StatusRecord, StoreError, Unipile, UnipileAccount,
@@ -440,9 +442,11 @@ async fn mark_if_gone(
         Ok(_) => Ok(false),
         Err(error) if error.is_not_found() => {
             let deleted = plan(&AccountStatus::Deleted, &TransitionPolicy::default());
+            // Gone ends any outage: the candidate is never opened.
+            let unused = Outage::begin(now).map_err(FlowError::Internal)?;
             let record = ports
                 .store
-                .record_status(account_id, &deleted, None, now)
+                .record_status(account_id, &deleted, &unused, now)
                 .await?;
             let changed = matches!(record, StatusRecord::Changed { .. });
             if changed {
@@ -767,6 +771,7 @@ mod tests {
             store: world.store.as_ref(),
             unipile: world.unipile.as_ref(),
             clock: world.clock.as_ref(),
+            scheduler: world.scheduler.as_ref(),
         };
         crate::flows::connect_callback::record_callback(
             ports,

@@ -6,13 +6,16 @@ use super::FlowError;
 use crate::domain::{Account, AccountStatus, UnipileEvent};
 use crate::http::StateKey;
 use crate::ports::{
-    AccountStore, Clock, ConnectedAccount, STATE_KEPT_AFTER_EXPIRY, StateUse, Unipile,
+    AccountStore, Clock, ConnectedAccount, RetryScheduler, STATE_KEPT_AFTER_EXPIRY, StateUse,
+    Unipile,
 };
 
 pub struct CallbackPorts<'a> {
     pub store: &'a dyn AccountStore,
     pub unipile: &'a dyn Unipile,
     pub clock: &'a dyn Clock,
+    /// Deletes the schedules of a cookie reconnect the connection ended.
+    pub scheduler: &'a dyn RetryScheduler,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,24 +122,23 @@ pub async fn record_callback(
         account_type: confirmed.account_type,
         display_name: confirmed.display_name,
         linkedin_member_id: None,
+        // Replaced by the status Unipile reports: a notify is no proof of health.
         status: AccountStatus::Ok,
     };
-    let account = ports
-        .store
-        .record_connection(&connection, now)
-        .await
-        .map_err(|error| match error {
-            crate::ports::StoreError::OwnedByAnotherUser => FlowError::Conflict(format!(
-                "account {} belongs to another user",
-                connection.account_id
-            )),
-            other => FlowError::Store(other),
-        })?;
+    let account = super::confirmed_connection::record_confirmed(
+        ports.store,
+        ports.scheduler,
+        &connection,
+        &confirmed.source_statuses,
+        now,
+    )
+    .await?;
     tracing::info!(
         account_id = %account.account_id,
         user_id = %account.user_id,
         account_type = %account.account_type,
         event = %event.status,
+        status = %account.status,
         "account connected"
     );
     Ok(CallbackOutcome::Recorded(Box::new(account)))

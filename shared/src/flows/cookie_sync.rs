@@ -12,7 +12,9 @@ use super::FlowError;
 use super::cookie_login::{login_result, record_login_result};
 use crate::domain::cookies::CookieSync;
 use crate::domain::transitions::{TransitionPolicy, plan};
-use crate::domain::{AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Provider, UserId};
+use crate::domain::{
+    AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Outage, Provider, UserId,
+};
 use crate::http::Caller;
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Cipher, Clock, ConnectedAccount, CookieAuthOutcome,
@@ -151,7 +153,7 @@ pub async fn sync_cookies(
         },
         // Waiting for its hourly attempts, or past them: the fresh cookie is worth a try now.
         (Some(id), Some(account)) if account.status == AccountStatus::Credentials => {
-            Step::Reconnect(id.clone())
+            Step::Reconnect(id.clone(), account.outage_id().map(str::to_owned))
         }
         (Some(_), Some(_)) => return Ok(SyncOutcome::Stored),
     };
@@ -201,20 +203,26 @@ pub async fn sync_cookies(
                 }
             }
         }
-        Step::Reconnect(account_id) => {
+        Step::Reconnect(account_id, outage) => {
             let outcome = f.unipile.reconnect_linkedin(&account_id, &login).await;
             record_login_result(f.store, &record, Some(&account_id), &outcome, now).await?;
             match outcome {
                 Ok(CookieAuthOutcome::Connected(_)) => {
                     // Healthy again: the same write the webhook makes for OK, which also ends
                     // any reconnect in progress.
+                    // Unipile's own answer to this login: the account is OK, no need to ask.
                     let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
+                    let unused = Outage::begin(now).map_err(FlowError::Internal)?;
                     f.store
-                        .record_status(&account_id, &healthy, None, now)
+                        .record_status(&account_id, &healthy, &unused, now)
                         .await?;
-                    if let Err(error) = f.scheduler.cancel(&account_id, 0).await {
-                        tracing::warn!(account_id = %account_id, %error, "could not delete the remaining reconnect schedules");
-                    }
+                    super::follow_ups::cancel_schedules(
+                        f.scheduler,
+                        &account_id,
+                        outage.as_deref(),
+                        0,
+                    )
+                    .await;
                     tracing::info!(account_id = %account_id, user_id = %user, "account reconnected with a fresh cookie");
                     Ok(SyncOutcome::Reconnected(account_id))
                 }
@@ -236,7 +244,8 @@ pub async fn sync_cookies(
 
 enum Step {
     Connect,
-    Reconnect(AccountId),
+    /// The account, and the outage whose schedules a success ends.
+    Reconnect(AccountId, Option<String>),
 }
 
 /// Refuses a LinkedIn identity the user does not sync yet when they sync the most allowed.
@@ -303,7 +312,8 @@ async fn before_connect(
             .await?;
         tracing::info!(account_id = %account.account_id, user_id = %user, linkedin_member_id = %member, "cookie record tied to the identity's existing account");
         return Ok(if account.status == AccountStatus::Credentials {
-            Ok(Step::Reconnect(account.account_id))
+            let outage = account.outage_id().map(str::to_owned);
+            Ok(Step::Reconnect(account.account_id, outage))
         } else {
             Err(SyncOutcome::Linked(account.account_id))
         });

@@ -1,21 +1,27 @@
-//! Carrying out the follow-up recorded on an account (the outbox): whoever finds it, the
-//! webhook that recorded it, a retried delivery, or the reconnect function, does it the same
-//! way, then clears it only if it is still the same one.
+//! Carrying out the follow-up recorded on an account (the outbox). Whoever finds it due (the
+//! webhook that recorded it, a reconnect attempt, the sweeper) does it the same way: claim it,
+//! confirm the account's status with Unipile, record that, do what it still calls for, and
+//! clear it, each write only while the claim is still theirs. A failure lets it go with a
+//! back-off; the sweeper finishes it.
 
 use super::FlowError;
 use crate::deps::Deps;
 use crate::domain::notification::{Detail, ReconnectLink, credentials_needed};
+use crate::domain::pending::random_id;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
-use crate::domain::{Account, Email, LinkedinMemberId, PendingAction, PendingKind, Provider};
+use crate::domain::truth::{self, Truth};
+use crate::domain::{
+    Account, AccountId, AccountStatus, Email, LinkedinMemberId, MAX_FOLLOW_UP_ATTEMPTS, Outage,
+    PendingAction, PendingKind, Provider, retry_at,
+};
 use crate::ports::{
-    AccountStore, Clock, Completion, DirectoryEmail, Mailer, RetryScheduler, Unipile, UserDirectory,
+    AccountStore, Clock, Completion, DirectoryEmail, MailError, Mailer, RetryScheduler, Settled,
+    Unipile, UserDirectory,
 };
 use chrono::{DateTime, Duration, Utc};
 
-/// How long one caller holds a follow-up before another may take it over: longer than a
-/// function runs, so two callers never do the same work at once.
-pub const CLAIM_LEASE: Duration = Duration::seconds(60);
+pub use crate::domain::CLAIM_LEASE;
 
 #[derive(Debug, Clone)]
 pub struct FollowUpSettings {
@@ -58,62 +64,172 @@ impl<'a> FollowUpPorts<'a> {
 
 /// A new follow-up, held by the caller that records it.
 pub fn new_action(kind: PendingKind, now: DateTime<Utc>) -> Result<PendingAction, FlowError> {
-    PendingAction::new(kind, now, now + CLAIM_LEASE).map_err(FlowError::Internal)
+    PendingAction::claimed(kind, now, now + CLAIM_LEASE).map_err(FlowError::Internal)
 }
 
-/// Finishes a follow-up an earlier caller left. `Ok(false)`: there was none.
+/// What [`resume`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// No live follow-up on the account.
+    NothingDue,
+    /// Another caller holds it (its lease is running).
+    Held,
+    /// Done and cleared.
+    Done,
+    /// Too many attempts: given up, marked abandoned, and an alarm metric counted.
+    Abandoned,
+}
+
+/// Finishes a follow-up an earlier caller left, unless someone holds it. An error means it
+/// failed again: it is let go, due again after a back-off.
 pub async fn resume(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
-) -> Result<bool, FlowError> {
-    let Some(action) = &account.pending else {
-        return Ok(false);
+) -> Result<Resumed, FlowError> {
+    let Some(action) = account.pending.as_ref().filter(|p| !p.is_abandoned()) else {
+        return Ok(Resumed::NothingDue);
     };
+    let id = &account.account_id;
     let now = ports.clock.now();
-    if !ports
-        .store
-        .claim_pending(&account.account_id, &action.id, now, now + CLAIM_LEASE)
-        .await?
-    {
-        // Someone else is on it; answering non-200 keeps the sender retrying in case they fail.
-        return Err(FlowError::Busy(format!(
-            "account {} has a follow-up in progress",
-            account.account_id
-        )));
+    if action.is_held_at(now) {
+        return Ok(Resumed::Held);
     }
-    tracing::info!(account_id = %account.account_id, follow_up = action.kind.as_str(), "finishing a recorded follow-up");
-    carry_out(ports, settings, account, action).await?;
-    Ok(true)
+    if action.attempts >= MAX_FOLLOW_UP_ATTEMPTS {
+        if ports.store.abandon_pending(id, &action.id, now).await? {
+            crate::metrics::count("FollowUpAbandoned");
+            tracing::error!(account_id = %id, user_id = %account.user_id, follow_up = action.kind.as_str(), attempts = action.attempts, "follow-up abandoned: it stays on the account item, marked abandoned");
+            return Ok(Resumed::Abandoned);
+        }
+        return Ok(Resumed::Held);
+    }
+    let claim = random_id().map_err(FlowError::Internal)?;
+    let Some(held) = ports
+        .store
+        .claim_pending(id, &action.id, &claim, now, now + CLAIM_LEASE)
+        .await?
+    else {
+        return Ok(Resumed::Held);
+    };
+    tracing::info!(account_id = %id, follow_up = held.kind.as_str(), attempt = held.attempts, "finishing a recorded follow-up");
+    carry_out(ports, settings, account, &held).await?;
+    Ok(Resumed::Done)
 }
 
-/// Does the follow-up, then clears it. On failure the claim is let go and the error returned,
-/// so the next caller retries it.
+/// Does the follow-up `action`, held by the caller (its `claim`), then clears it. On failure
+/// the claim is let go, the follow-up due again after a back-off, and the error returned.
 pub async fn carry_out(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
     action: &PendingAction,
 ) -> Result<(), FlowError> {
-    let done = perform(ports, settings, account, action.kind).await;
-    match done {
-        Ok(completion) => {
-            ports
-                .store
-                .complete_pending(&account.account_id, &action.id, &completion)
-                .await?;
-            Ok(())
-        }
+    let Some(claim) = action.claim.as_deref() else {
+        return Err(FlowError::Internal(
+            "a follow-up was carried out without its claim".into(),
+        ));
+    };
+    match confirm_and_do(ports, settings, account, action, claim).await {
+        Ok(()) => Ok(()),
         Err(error) => {
+            let due = retry_at(action.attempts.max(1), ports.clock.now());
             if let Err(release) = ports
                 .store
-                .release_pending(&account.account_id, &action.id)
+                .release_pending(&account.account_id, claim, due)
                 .await
             {
-                tracing::warn!(account_id = %account.account_id, error = %release, "could not release a follow-up claim");
+                tracing::warn!(account_id = %account.account_id, error = %release, "could not release a follow-up claim: it is due again when the lease ends");
             }
+            tracing::warn!(account_id = %account.account_id, follow_up = action.kind.as_str(), attempt = action.attempts, %due, %error, "follow-up failed: due again later");
             Err(error)
         }
+    }
+}
+
+/// What Unipile says of the account; `told` stands in when its answer shows no status (no
+/// sources: see [`truth::combined_status`]). A failure to ask is an error: nothing is done on
+/// a guess.
+pub async fn confirm(
+    unipile: &dyn Unipile,
+    account_id: &AccountId,
+    told: &AccountStatus,
+) -> Result<Truth, FlowError> {
+    match unipile.account(account_id).await {
+        Ok(found) => Ok(Truth::from_sources(&found.source_statuses, told)),
+        Err(error) if error.is_not_found() => Ok(Truth::Gone),
+        Err(error) => Err(FlowError::Unipile(error)),
+    }
+}
+
+async fn confirm_and_do(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    account: &Account,
+    action: &PendingAction,
+    claim: &str,
+) -> Result<(), FlowError> {
+    let id = &account.account_id;
+    let now = ports.clock.now();
+    let told = action.reported.as_ref().unwrap_or(&account.status);
+    let truth = confirm(ports.unipile, id, told).await?;
+    let settlement = truth::settle(
+        &account.status,
+        account.outage.is_some(),
+        action.kind,
+        &truth,
+        &settings.policy,
+    );
+    let mut current = account.clone();
+    if settlement.record.is_some() || settlement.then != Some(action.kind) {
+        let settled = Settled {
+            status: settlement.record.clone(),
+            outage: Outage::begin(now).map_err(FlowError::Internal)?,
+            then: settlement.then,
+        };
+        let Some(written) = ports.store.settle_pending(id, claim, &settled, now).await? else {
+            tracing::info!(account_id = %id, follow_up = action.kind.as_str(), "follow-up taken over or replaced meanwhile: left to its new holder");
+            return Ok(());
+        };
+        if settlement.record.is_some() {
+            tracing::info!(
+                account_id = %id,
+                user_id = %account.user_id,
+                from = %account.status,
+                to = %written.status,
+                told = %told,
+                outage = written.outage_id(),
+                "account status changed (confirmed with Unipile)"
+            );
+        }
+        let ended = settlement.record.as_ref().is_some_and(|p| p.ends_outage());
+        if ended && account.cookie_reconnect.is_some() {
+            cancel_schedules(ports.scheduler, id, account.outage_id(), 0).await;
+        }
+        current = written;
+    }
+    let Some(kind) = settlement.then else {
+        if action.kind != PendingKind::ConfirmStatus {
+            tracing::info!(account_id = %id, follow_up = action.kind.as_str(), unipile = ?truth, "follow-up dropped: Unipile does not confirm what it was for");
+        }
+        return Ok(());
+    };
+    let completion = perform(ports, settings, &current, kind, claim).await?;
+    if !ports.store.complete_pending(id, claim, &completion).await? {
+        tracing::info!(account_id = %id, follow_up = kind.as_str(), "follow-up done, but taken over or replaced meanwhile");
+    }
+    Ok(())
+}
+
+/// Deletes the remaining schedules of an outage's cookie reconnect. Tidiness, not correctness:
+/// an attempt of an outage that is over does nothing when it fires.
+pub async fn cancel_schedules(
+    scheduler: &dyn RetryScheduler,
+    account_id: &AccountId,
+    outage: Option<&str>,
+    from_attempt: u32,
+) {
+    if let Err(error) = scheduler.cancel(account_id, outage, from_attempt).await {
+        tracing::warn!(account_id = %account_id, outage, %error, "could not delete the remaining reconnect schedules");
     }
 }
 
@@ -124,21 +240,31 @@ async fn perform(
     settings: &FollowUpSettings,
     account: &Account,
     kind: PendingKind,
+    claim: &str,
 ) -> Result<Completion, FlowError> {
     match kind {
-        PendingKind::CredentialsLost => credentials_lost(ports, settings, account).await,
+        // Its work was the confirming; a follow-up the status calls for replaced it.
+        PendingKind::ConfirmStatus => Ok(Completion::default()),
+        PendingKind::CredentialsLost => credentials_lost(ports, settings, account, claim).await,
         PendingKind::RestartAccount => restart(ports, account).await,
         PendingKind::CookieReconnectFailed => {
             let mut details = vec![Detail::ReconnectFailed];
             details.extend(stale_extension(ports, settings, account).await?);
-            email_owner(ports, settings, account, &details).await?;
+            email_owner(ports, settings, account, claim, &details).await?;
             Ok(Completion::default())
         }
         PendingKind::CookieCheckpoint => {
             let kind = checkpoint_of(ports, account)
                 .await?
                 .unwrap_or_else(|| "verification".to_owned());
-            email_owner(ports, settings, account, &[Detail::Checkpoint { kind }]).await?;
+            email_owner(
+                ports,
+                settings,
+                account,
+                claim,
+                &[Detail::Checkpoint { kind }],
+            )
+            .await?;
             Ok(Completion::default())
         }
     }
@@ -150,11 +276,17 @@ async fn credentials_lost(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
+    claim: &str,
 ) -> Result<Completion, FlowError> {
+    if account.cookie_reconnect.is_some() {
+        tracing::info!(account_id = %account.account_id, "a cookie reconnect is already running for this outage");
+        return Ok(Completion::default());
+    }
     if let Some(member) = cookie_member(ports, account).await? {
         let state = ReconnectState::start(member, ports.clock.now());
         let first = ReconnectAttempt {
             account_id: account.account_id.clone(),
+            outage: account.outage_id().map(str::to_owned),
             attempt: 0,
         };
         ports
@@ -162,13 +294,13 @@ async fn credentials_lost(
             .schedule(&first, state.due_at(0))
             .await
             .map_err(|e| FlowError::Internal(e.to_string()))?;
-        tracing::info!(account_id = %account.account_id, user_id = %account.user_id, at = %state.due_at(0), "cookie reconnect started");
+        tracing::info!(account_id = %account.account_id, user_id = %account.user_id, outage = account.outage_id(), at = %state.due_at(0), "cookie reconnect started");
         return Ok(Completion {
             reconnect: Some(state),
             ..Completion::default()
         });
     }
-    email_owner(ports, settings, account, &[])
+    email_owner(ports, settings, account, claim, &[])
         .await
         .map(|()| Completion::default())
 }
@@ -226,23 +358,51 @@ async fn checkpoint_of(
         .and_then(|r| r.checkpoint))
 }
 
+/// At most one email per outage: "sending" is recorded for the outage (a conditional write)
+/// before the mail service is called, and taken back only when the service says it sent
+/// nothing. A crash after the service accepted it leaves the mark: no second email, ever. A
+/// crash between the mark and the service's answer, or a timeout, loses it instead (see
+/// README, "Reliability").
 async fn email_owner(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
+    claim: &str,
     details: &[Detail],
 ) -> Result<(), FlowError> {
     let Some(to) = owner_email(ports, account).await? else {
         crate::metrics::count("NoEmailForUser");
         return Ok(());
     };
+    let id = &account.account_id;
     let email = credentials_needed(to, account, &settings.reconnect_link, details);
-    ports.mailer.send(&email).await.map_err(|error| {
-        tracing::warn!(account_id = %account.account_id, user_id = %account.user_id, %error, "reconnect email not sent");
-        FlowError::Mail(error)
-    })?;
-    tracing::info!(account_id = %account.account_id, user_id = %account.user_id, "reconnect email sent");
-    Ok(())
+    let outage = account.outage_id();
+    if let Some(outage) = outage
+        && !ports.store.mark_emailing(id, claim, outage).await?
+    {
+        tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
+        return Ok(());
+    }
+    match ports.mailer.send(&email).await {
+        Ok(()) => {
+            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "reconnect email sent");
+            Ok(())
+        }
+        Err(MailError::Uncertain(error)) => {
+            crate::metrics::count("EmailOutcomeUnknown");
+            tracing::warn!(account_id = %id, user_id = %account.user_id, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
+            Ok(())
+        }
+        Err(error) => {
+            if let Some(outage) = outage
+                && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
+            {
+                tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back: this outage's email is lost");
+            }
+            tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent");
+            Err(FlowError::Mail(error))
+        }
+    }
 }
 
 /// Where to write to the owner: the email recorded from their token when they linked an
@@ -320,7 +480,7 @@ mod tests {
     use crate::adapters::memory::MemoryWorld;
     use crate::domain::notification::ReconnectLink;
     use crate::domain::{AccountId, AccountStatus, UnipileEvent, UserId};
-    use crate::flows::status_webhook::handle_status_event;
+    use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
     use crate::ports::{ConnectedAccount, UserProfile};
     use chrono::TimeZone;
 
@@ -386,7 +546,7 @@ mod tests {
     async fn when_credentials_is_reported(
         world: &MemoryWorld,
         directory: Option<&dyn UserDirectory>,
-    ) -> Result<(), FlowError> {
+    ) -> Result<WebhookOutcome, FlowError> {
         let deps = world.deps();
         let ports = FollowUpPorts::new(
             &deps,
@@ -394,15 +554,17 @@ mod tests {
             world.scheduler.as_ref(),
             directory,
         );
+        // Unipile sets the status, then delivers it.
+        world
+            .unipile
+            .set_status(&account_id(), AccountStatus::Credentials);
         let event = UnipileEvent {
             account_id: account_id(),
             status: AccountStatus::Credentials,
             account_type: Some(Provider::Whatsapp),
             name: None,
         };
-        handle_status_event(ports, &settings(), &event)
-            .await
-            .map(|_| ())
+        handle_status_event(ports, &settings(), &event).await
     }
 
     async fn pending(world: &MemoryWorld) -> Option<PendingAction> {
@@ -498,10 +660,11 @@ mod tests {
             .add(&owner(), email("directory@example.com"), true);
         world.directory.fail_next(1);
         let failed = when_credentials_is_reported(&world, Some(world.directory.as_ref())).await;
-        assert!(matches!(failed, Err(FlowError::Directory(_))), "{failed:?}");
+        // Recorded, so the webhook answers 200; the follow-up is left for later.
+        assert!(matches!(failed, Ok(WebhookOutcome::Deferred)), "{failed:?}");
         assert!(world.mailer.sent().is_empty());
         assert!(pending(&world).await.is_some(), "the email is still owed");
-        // Unipile's retry of the same delivery finds the follow-up (its claim let go) and
+        // A later delivery of the same status finds the follow-up (its claim let go) and
         // finishes it.
         when_credentials_is_reported(&world, Some(world.directory.as_ref()))
             .await

@@ -3,10 +3,12 @@
 
 pub mod account_reconciliation;
 pub mod accounts;
+pub mod confirmed_connection;
 pub mod connect_callback;
 mod cookie_login;
 pub mod cookie_sync;
 mod error;
+pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;
 pub mod reconnect_retry;
@@ -14,3 +16,10 @@ pub mod status_webhook;
 pub mod webhook_registration;
 
 pub use error::FlowError;
+
+#[cfg(test)]
+mod order_independence;
+#[cfg(test)]
+mod reliability_tests;
+#[cfg(test)]
+mod test_world;

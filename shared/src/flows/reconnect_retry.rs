@@ -1,12 +1,19 @@
 //! One scheduled cookie-reconnect attempt (`reconnect-retry`, invoked by EventBridge
-//! Scheduler with `{"account_id","attempt"}`). Safe to run twice: a repeated or late attempt
-//! finds the reconnect already moved on and does nothing.
+//! Scheduler with `{"account_id","outage","attempt"}`). Safe to run twice: a repeated or late
+//! attempt, or one of an outage that is over, finds the reconnect moved on and does nothing.
+//! Before it logs in or ends the reconnect, it asks Unipile how the account is: the stored
+//! status may come from a late delivery.
 
 use super::FlowError;
 use super::cookie_login::{record_login_result, stored_login};
-use super::follow_ups::{FollowUpPorts, FollowUpSettings, carry_out, new_action, resume};
+use super::follow_ups::{
+    FollowUpPorts, FollowUpSettings, Resumed, cancel_schedules, carry_out, confirm, new_action,
+    resume,
+};
 use crate::domain::reconnect::{AfterFailure, ReconnectAttempt, after_failure};
-use crate::domain::{AccountId, AccountStatus, PendingKind};
+use crate::domain::transitions::plan;
+use crate::domain::truth::Truth;
+use crate::domain::{AccountStatus, Outage, PendingKind};
 use crate::ports::{Cipher, CipherError, CookieAuthOutcome, ReconnectStep};
 
 #[derive(Clone, Copy)]
@@ -43,13 +50,25 @@ pub async fn run_attempt(
     let Some(mut account) = f.store.get_account(id).await? else {
         return Ok(AttemptOutcome::Skipped("no such account"));
     };
-    // An earlier run's follow-up (its email failed) is finished before anything else; doing
-    // it may have changed the account (a reconnect started or ended), so read it again.
-    if resume(f, settings, &account).await? {
-        let Some(fresh) = f.store.get_account(id).await? else {
-            return Ok(AttemptOutcome::Skipped("no such account"));
-        };
-        account = fresh;
+    // An earlier run's follow-up (its email failed) is finished first; doing it may have
+    // changed the account (a reconnect started or ended), so read it again. If it fails again
+    // it stays recorded for the sweeper: this attempt goes on.
+    match resume(f, settings, &account).await {
+        Ok(Resumed::Done) => {
+            let Some(fresh) = f.store.get_account(id).await? else {
+                return Ok(AttemptOutcome::Skipped("no such account"));
+            };
+            account = fresh;
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(account_id = %id, %error, "earlier follow-up failed again: left for the sweeper");
+        }
+    }
+    let outage = account.outage_id().map(str::to_owned);
+    if !input.is_for(outage.as_deref()) {
+        tracing::info!(account_id = %id, attempt = input.attempt, attempt_outage = input.outage.as_deref(), outage = outage.as_deref(), "reconnect attempt of another outage skipped");
+        return Ok(AttemptOutcome::Skipped("another outage"));
     }
     let Some(state) = account
         .cookie_reconnect
@@ -59,22 +78,54 @@ pub async fn run_attempt(
         tracing::info!(account_id = %id, attempt = input.attempt, "stale reconnect attempt skipped");
         return Ok(AttemptOutcome::Skipped("stale attempt"));
     };
-    if account.status != AccountStatus::Credentials {
-        let step = ReconnectStep::Finished {
-            reconnected: false,
-            pending: None,
-        };
-        f.store
-            .advance_reconnect(id, input.attempt, &step, now)
-            .await?;
-        cancel_later_attempts(f, id, input.attempt).await;
-        tracing::info!(account_id = %id, status = %account.status, "account recovered: reconnect stopped");
-        return Ok(AttemptOutcome::Skipped(
-            "account no longer needs reconnecting",
-        ));
+    // Unipile's word, not the stored status: a late delivery may have written that.
+    let truth = match confirm(f.unipile, id, &account.status).await {
+        Ok(truth) => Some(truth),
+        Err(error) => {
+            tracing::warn!(account_id = %id, attempt = input.attempt, %error, "Unipile did not say how the account is: this attempt counts as failed");
+            None
+        }
+    };
+    match &truth {
+        Some(Truth::Gone) => {
+            let gone = plan(&AccountStatus::Deleted, &settings.policy);
+            let outage_candidate = Outage::begin(now).map_err(FlowError::Internal)?;
+            f.store
+                .record_status(id, &gone, &outage_candidate, now)
+                .await?;
+            cancel_schedules(f.scheduler, id, outage.as_deref(), input.attempt + 1).await;
+            tracing::info!(account_id = %id, "Unipile no longer has the account: reconnect stopped");
+            return Ok(AttemptOutcome::Skipped("account gone"));
+        }
+        Some(Truth::Status(status)) if plan(status, &settings.policy).healthy => {
+            let step = ReconnectStep::Finished {
+                reconnected: true,
+                pending: None,
+            };
+            f.store
+                .advance_reconnect(id, input.attempt, &step, now)
+                .await?;
+            cancel_schedules(f.scheduler, id, outage.as_deref(), input.attempt + 1).await;
+            tracing::info!(account_id = %id, status = %status, "Unipile says the account recovered: reconnect stopped");
+            return Ok(AttemptOutcome::Skipped(
+                "account no longer needs reconnecting",
+            ));
+        }
+        _ => {}
+    }
+    let needs_cookie = matches!(&truth, Some(Truth::Status(AccountStatus::Credentials)));
+    if !needs_cookie && truth.is_some() {
+        // CONNECTING, ERROR...: not the user's credentials, not healthy either. The reconnect
+        // waits for the next attempt rather than ending on a passing status.
+        tracing::info!(account_id = %id, attempt = input.attempt, unipile = ?truth, "Unipile does not report CREDENTIALS now: no login this attempt");
     }
 
-    let outcome = match f.store.cookie(&account.user_id, &state.member_id).await? {
+    let record = if needs_cookie {
+        f.store.cookie(&account.user_id, &state.member_id).await?
+    } else {
+        None
+    };
+    let outcome = match record {
         Some(record) => {
             match stored_login(ports.cipher, &record).await {
                 Ok(login) => {
@@ -102,7 +153,7 @@ pub async fn run_attempt(
             f.store
                 .advance_reconnect(id, input.attempt, &step, now)
                 .await?;
-            cancel_later_attempts(f, id, input.attempt).await;
+            cancel_schedules(f.scheduler, id, outage.as_deref(), input.attempt + 1).await;
             tracing::info!(account_id = %id, user_id = %account.user_id, attempt = input.attempt, "account reconnected with the extension's cookie");
             Ok(AttemptOutcome::Reconnected)
         }
@@ -110,7 +161,14 @@ pub async fn run_attempt(
             checkpoint_type, ..
         })) => {
             tracing::info!(account_id = %id, attempt = input.attempt, checkpoint = %checkpoint_type, "reconnect needs the user");
-            finish_with(ports, settings, input, PendingKind::CookieCheckpoint).await?;
+            finish_with(
+                ports,
+                settings,
+                input,
+                outage.as_deref(),
+                PendingKind::CookieCheckpoint,
+            )
+            .await?;
             Ok(AttemptOutcome::NeedsUser {
                 checkpoint: checkpoint_type,
             })
@@ -125,6 +183,7 @@ pub async fn run_attempt(
                     // invocation is retried, and scheduling again is harmless (same name).
                     let next = ReconnectAttempt {
                         account_id: id.clone(),
+                        outage: outage.clone(),
                         attempt,
                     };
                     f.scheduler
@@ -140,7 +199,14 @@ pub async fn run_attempt(
                     })
                 }
                 AfterFailure::Exhausted => {
-                    finish_with(ports, settings, input, PendingKind::CookieReconnectFailed).await?;
+                    finish_with(
+                        ports,
+                        settings,
+                        input,
+                        outage.as_deref(),
+                        PendingKind::CookieReconnectFailed,
+                    )
+                    .await?;
                     Ok(AttemptOutcome::Exhausted)
                 }
             }
@@ -148,11 +214,13 @@ pub async fn run_attempt(
     }
 }
 
-/// Ends the reconnect with a follow-up for the owner, recorded in the same write, then done.
+/// Ends the reconnect with a follow-up for the owner, recorded in the same write, then tries
+/// it; if that fails, it stays recorded for the sweeper.
 async fn finish_with(
     ports: ReconnectPorts<'_>,
     settings: &FollowUpSettings,
     input: &ReconnectAttempt,
+    outage: Option<&str>,
     kind: PendingKind,
 ) -> Result<(), FlowError> {
     let f = ports.follow_ups;
@@ -169,16 +237,12 @@ async fn finish_with(
     {
         return Ok(());
     }
-    cancel_later_attempts(f, &input.account_id, input.attempt).await;
+    cancel_schedules(f.scheduler, &input.account_id, outage, input.attempt + 1).await;
     let Some(account) = f.store.get_account(&input.account_id).await? else {
         return Ok(());
     };
-    carry_out(f, settings, &account, &action).await
-}
-
-/// Later attempts would skip themselves anyway; deleting them is tidiness, not correctness.
-async fn cancel_later_attempts(f: FollowUpPorts<'_>, id: &AccountId, attempt: u32) {
-    if let Err(error) = f.scheduler.cancel(id, attempt + 1).await {
-        tracing::warn!(account_id = %id, %error, "could not delete later reconnect schedules");
+    if let Err(error) = carry_out(f, settings, &account, &action).await {
+        tracing::warn!(account_id = %input.account_id, follow_up = kind.as_str(), %error, "follow-up recorded but not finished: the sweeper will finish it");
     }
+    Ok(())
 }

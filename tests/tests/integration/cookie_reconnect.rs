@@ -34,7 +34,9 @@ async fn sync(world: &World, user: &str, member: &str, tag: &str) -> (u16, Value
     (response.status().as_u16(), json(&response))
 }
 
+/// Unipile sets the account's status, then delivers it.
 async fn report(world: &World, account_id: &str, message: &str) {
+    world.simulator.set_status(account_id, message);
     let body = format!(
         r#"{{"AccountStatus":{{"account_id":"{account_id}","account_type":"LINKEDIN","message":"{message}"}}}}"#
     );
@@ -425,10 +427,15 @@ async fn given_the_schedule_then_it_targets_the_retry_function_with_the_account_
     let schedules = world.schedules().await;
     assert_eq!(schedules.len(), 1);
     let (name, _, input) = &schedules[0];
-    assert_eq!(name, &format!("reconnect-{account_id}-0"));
+    let stored = world
+        .account(&AccountId::parse(&account_id).expect("id"))
+        .await;
+    let outage = stored.outage.expect("an outage is open").id;
+    // Named and addressed for this outage: a leftover never stands in for the next one's.
+    assert_eq!(name, &format!("reconnect-{account_id}-{outage}-0"));
     assert_eq!(
         input,
-        &serde_json::json!({"account_id": account_id, "attempt": 0})
+        &serde_json::json!({"account_id": account_id, "outage": outage, "attempt": 0})
     );
     let schedule = world
         .scheduler
@@ -578,6 +585,7 @@ async fn given_an_attempt_due_in_the_past_then_its_schedule_is_set_shortly_ahead
     let world = World::new().await;
     let late = unipile_connect::domain::reconnect::ReconnectAttempt {
         account_id: AccountId::parse("late-account").expect("id"),
+        outage: Some("0a1b2c3d4e5f".into()),
         attempt: 3,
     };
     let now = unipile_connect::ports::Clock::now(world.clock.as_ref());

@@ -52,6 +52,7 @@ async fn given_every_log_level_captured_when_the_whole_flow_runs_then_no_key_or_
     .expect("handled");
     assert_eq!(failed.status(), 502);
 
+    world.simulator.set_status(&account.id, "CREDENTIALS");
     for secret in [WEBHOOK_SECRET, "a-wrong-secret"] {
         let webhook = http::Request::builder()
             .method("POST")

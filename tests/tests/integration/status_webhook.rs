@@ -21,7 +21,14 @@ fn delivery(account_id: &AccountId, message: &str, secret: Option<&str>) -> Requ
     request.body(Body::from(body)).expect("request")
 }
 
+/// Unipile sets the account's status, then delivers it.
 pub(crate) async fn deliver(world: &World, account_id: &AccountId, message: &str) -> u16 {
+    world.simulator.set_status(account_id.as_str(), message);
+    deliver_only(world, account_id, message).await
+}
+
+/// A delivery alone, whatever Unipile says now: a late or repeated one.
+pub(crate) async fn deliver_only(world: &World, account_id: &AccountId, message: &str) -> u16 {
     let request = delivery(account_id, message, Some(WEBHOOK_SECRET));
     let response = status_webhook::handler(&world.status_webhook, request)
         .await
@@ -102,7 +109,8 @@ async fn given_ses_failing_once_then_the_retried_delivery_sends_exactly_one_emai
     let sender = format!("{}@example.com", unique("unverified"));
     world.status_webhook.mailer = Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
 
-    assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 502);
+    // Recorded: 200, and the email stays owed.
+    assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
     assert_eq!(stored_status(&world, &id).await, AccountStatus::Credentials);
     let pending = world.account(&id).await.pending;
     assert!(pending.is_some(), "the email is still owed");
@@ -131,7 +139,7 @@ async fn given_a_deleted_account_then_a_stale_ok_does_not_resurrect_it() {
         .await;
     assert_eq!(deliver(&world, &id, "DELETED").await, 200);
     for stale in ["OK", "CONNECTING", "CREDENTIALS"] {
-        assert_eq!(deliver(&world, &id, stale).await, 200);
+        assert_eq!(deliver_only(&world, &id, stale).await, 200);
         assert_eq!(
             stored_status(&world, &id).await,
             AccountStatus::Deleted,
@@ -177,4 +185,50 @@ async fn given_forged_malformed_or_unknown_deliveries_then_nothing_changes() {
     assert_eq!(stored_status(&world, &id).await, AccountStatus::Ok);
     assert_eq!(world.item_count().await, items, "no item written");
     assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
+}
+
+#[tokio::test]
+async fn given_ses_refusing_the_delivery_and_its_retries_then_the_sweeper_sends_exactly_one_email()
+{
+    let mut world = World::new().await;
+    let user = unique("swept");
+    let id = world.connected_account(&user, "WHATSAPP").await;
+    // A sender SES has not verified: every send is refused until it is.
+    let sender = format!("{}@example.com", unique("unverified"));
+    let mailer = Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
+    world.status_webhook.mailer = mailer.clone();
+    world.follow_up_sweeper.mailer = mailer;
+    for _ in 0..6 {
+        assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
+    }
+    assert!(sent_emails(&format!("{user}@example.com")).await.is_empty());
+    let account = world.account(&id).await;
+    assert_eq!(account.status, AccountStatus::Credentials);
+    assert!(account.pending.is_some(), "the email is owed");
+
+    world
+        .ses
+        .create_email_identity()
+        .email_identity(&sender)
+        .send()
+        .await
+        .expect("verified");
+    // Nothing due before its back-off ends: the GSI2 query finds nothing yet.
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["due"], 0, "{report}");
+    world.clock.advance(chrono::Duration::hours(2));
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["finished"], 1, "{report}");
+    assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
+    world.clock.advance(chrono::Duration::hours(2));
+    let report = follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(report["due"], 0, "off the index once done: {report}");
+    assert_eq!(world.account(&id).await.pending, None);
+    assert_eq!(sent_emails(&format!("{user}@example.com")).await.len(), 1);
 }

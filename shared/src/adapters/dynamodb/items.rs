@@ -4,6 +4,7 @@ use crate::domain::cookies::Sealed;
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
+    Outage,
     PendingAction, Provider, UserId,
 };
 use crate::ports::StoreError;
@@ -14,6 +15,12 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 pub const GSI1: &str = "GSI1";
+/// The sparse index of recorded follow-ups: an account item has `GSI2PK` = [`PENDING`] while it
+/// holds a live follow-up, and `GSI2SK` = when that is due (epoch ms: its lease's or back-off's
+/// end), so one Query (`GSI2SK <= now`) finds every follow-up to finish. Keys only: the sweeper
+/// reads each account with a consistent GetItem anyway.
+pub const GSI2: &str = "GSI2";
+pub(super) const PENDING: &str = "PENDING";
 pub(super) const ACCOUNT_SK: &str = "ACCOUNT";
 pub(super) const PROFILE_SK: &str = "PROFILE";
 pub(super) const STATE_SK: &str = "STATE";
@@ -26,6 +33,13 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 pub(super) fn account_pk(id: &AccountId) -> String {
     format!("ACCOUNT#{id}")
+}
+
+/// The account id in an account item's key.
+pub(super) fn account_of_pk(pk: &str) -> Result<AccountId, StoreError> {
+    pk.strip_prefix("ACCOUNT#")
+        .and_then(|id| AccountId::parse(id).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("{pk:?} is no account key")))
 }
 
 pub(super) fn user_pk(user: &UserId) -> String {
@@ -140,6 +154,10 @@ pub(super) struct AccountItem {
     pub(super) linkedin_member_id: Option<LinkedinMemberId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) cookie_reconnect: Option<ReconnectState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) outage: Option<Outage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) emailed_outage: Option<String>,
 }
 
 impl From<AccountItem> for Account {
@@ -156,6 +174,8 @@ impl From<AccountItem> for Account {
             restart_attempted_at: item.restart_attempted_at,
             linkedin_member_id: item.linkedin_member_id,
             cookie_reconnect: item.cookie_reconnect,
+            outage: item.outage,
+            emailed_outage: item.emailed_outage,
         }
     }
 }

@@ -5,17 +5,17 @@ mod expression;
 mod items;
 mod table;
 
-pub use items::{GSI1, TTL_ATTRIBUTE};
+pub use items::{GSI1, GSI2, TTL_ATTRIBUTE};
 pub use table::create_table;
 
-use crate::domain::transitions::StatusPlan;
+use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, PendingAction,
-    UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, Outage,
+    PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    ReconnectStep, StateUse, StatusRecord, StoreError, UserProfile,
+    ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -25,8 +25,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use expression::{Update, corrupt, is_condition_failure, unavailable, value};
 use items::{
-    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, CookieItem, IDENTITIES_SK,
-    PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_pk, cookie_sk, state_pk, user_pk,
+    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, CookieItem, IDENTITIES_SK, PENDING,
+    PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_of_pk, account_pk, cookie_sk, state_pk,
+    user_pk,
 };
 use std::collections::HashMap;
 
@@ -70,6 +71,73 @@ impl DynamoStore {
             Err(error) => Err(unavailable(error)),
         }
     }
+
+    /// A conditional UpdateItem answering the item as it now is, or `None` when the
+    /// condition failed.
+    async fn conditional_update_returning(
+        &self,
+        request: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<Option<Account>, StoreError> {
+        match request.return_values(ReturnValue::AllNew).send().await {
+            Ok(output) => {
+                let item = output.attributes.ok_or_else(|| {
+                    StoreError::Corrupt("UpdateItem returned no attributes".into())
+                })?;
+                Ok(Some(account_of(item)?))
+            }
+            Err(error) if is_condition_failure(&error) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    fn update(&self, account_id: &AccountId) -> UpdateBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+    }
+}
+
+type UpdateBuilder = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+
+fn account_of(item: HashMap<String, AttributeValue>) -> Result<Account, StoreError> {
+    serde_dynamo::from_item::<_, AccountItem>(item)
+        .map(Account::from)
+        .map_err(corrupt)
+}
+
+fn millis(at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::N(at.timestamp_millis().to_string())
+}
+
+fn text(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+/// The clauses that end an outage: every piece of state that belonged to it goes, the
+/// recorded follow-up (and its GSI2 entry) with it.
+fn end_outage(update: &mut Update) {
+    update
+        .remove("pending")
+        .remove("GSI2PK")
+        .remove("GSI2SK")
+        .remove("restart_attempted_at")
+        .remove("cookie_reconnect")
+        .remove("outage")
+        .remove("emailed_outage");
+}
+
+/// Writes `pending` with its GSI2 entry (due at the end of its lease, or now).
+fn set_pending(
+    update: &mut Update,
+    request: UpdateBuilder,
+    pending: &PendingAction,
+) -> Result<UpdateBuilder, StoreError> {
+    update.set("pending = :pending, GSI2PK = :gsi2pk, GSI2SK = :gsi2sk");
+    Ok(request
+        .expression_attribute_values(":pending", value(pending)?)
+        .expression_attribute_values(":gsi2pk", text(PENDING))
+        .expression_attribute_values(":gsi2sk", millis(pending.due_at())))
 }
 
 #[async_trait]
@@ -91,29 +159,23 @@ impl AccountStore for DynamoStore {
             .map_err(corrupt)
     }
 
-    async fn record_connection(
+    async fn record_confirmed_connection(
         &self,
         connection: &ConnectedAccount,
+        outage: &Outage,
+        follow_up: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let mut update = Update::default();
         update
             .set("account_id = :id, user_id = :user, account_type = :type, display_name = :name")
             .set("#status = :status, last_update = :now, created_on = if_not_exists(created_on, :now)")
-            .set("GSI1PK = :gsi1pk")
-            // A fresh connection ends any outage.
-            .remove("pending")
-            .remove("restart_attempted_at")
-            .remove("cookie_reconnect");
+            .set("GSI1PK = :gsi1pk");
         if connection.linkedin_member_id.is_some() {
             update.set("linkedin_member_id = :member");
         }
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(&connection.account_id)))
-            .update_expression(update.expression())
+            .update(&connection.account_id)
             // Ownership never moves: a connection for an account stored under another user
             // writes nothing.
             .condition_expression("attribute_not_exists(PK) OR user_id = :user")
@@ -130,19 +192,33 @@ impl AccountStore for DynamoStore {
             )
             .expression_attribute_values(":status", value(&connection.status)?)
             .expression_attribute_values(":now", value(&now)?)
-            .expression_attribute_values(":gsi1pk", AttributeValue::S(user_pk(&connection.user_id)))
-            .return_values(ReturnValue::AllNew);
+            .expression_attribute_values(
+                ":gsi1pk",
+                AttributeValue::S(user_pk(&connection.user_id)),
+            );
         if let Some(member) = &connection.linkedin_member_id {
             request = request.expression_attribute_values(":member", value(member)?);
         }
+        if plan(&connection.status, &TransitionPolicy::default()).ends_outage() {
+            // Healthy: whatever the outage left is over.
+            end_outage(&mut update);
+        } else {
+            // Still unwell: the outage's state (owed email, restart marker, reconnect) stays.
+            update.set("outage = if_not_exists(outage, :outage)");
+            request = request.expression_attribute_values(":outage", value(outage)?);
+            if let Some(follow_up) = follow_up {
+                request = set_pending(&mut update, request, follow_up)?;
+            }
+        }
+        let request = request
+            .update_expression(update.expression())
+            .return_values(ReturnValue::AllNew);
         match request.send().await {
             Ok(output) => {
                 let item = output.attributes.ok_or_else(|| {
                     StoreError::Corrupt("UpdateItem returned no attributes".into())
                 })?;
-                serde_dynamo::from_item::<_, AccountItem>(item)
-                    .map(Account::from)
-                    .map_err(corrupt)
+                account_of(item)
             }
             Err(error) if is_condition_failure(&error) => Err(StoreError::OwnedByAnotherUser),
             Err(error) => Err(unavailable(error)),
@@ -221,43 +297,33 @@ impl AccountStore for DynamoStore {
         &self,
         account_id: &AccountId,
         plan: &StatusPlan,
-        pending: Option<&PendingAction>,
+        outage: &Outage,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError> {
         let mut update = Update::default();
         update.set("#status = :status, last_update = :now");
-        match pending {
-            Some(_) => update.set("pending = :pending"),
-            None => update.remove("pending"),
-        };
-        if plan.healthy {
-            update
-                .remove("restart_attempted_at")
-                .remove("cookie_reconnect");
+        let mut request = self.update(account_id);
+        if plan.ends_outage() {
+            end_outage(&mut update);
+        } else {
+            update.set("outage = if_not_exists(outage, :outage)");
+            request = request.expression_attribute_values(":outage", value(outage)?);
         }
         let mut condition = "attribute_exists(PK) AND #status <> :status".to_owned();
         if !plan.revives_deleted {
             condition.push_str(" AND #status <> :deleted");
         }
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(account_id)))
+        let mut request = request
             .update_expression(update.expression())
             .condition_expression(condition)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":status", value(&plan.stored)?)
             .expression_attribute_values(":now", value(&now)?)
             .return_values(ReturnValue::AllOld)
-            // A delivery that changes nothing still learns the stored item (pending work
-            // included) from this one call.
+            // A write that changes nothing still learns the stored item from this one call.
             .return_values_on_condition_check_failure(
                 aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
             );
-        if let Some(pending) = pending {
-            request = request.expression_attribute_values(":pending", value(pending)?);
-        }
         if !plan.revives_deleted {
             request =
                 request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
@@ -267,23 +333,58 @@ impl AccountStore for DynamoStore {
                 let item = output
                     .attributes
                     .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no old item".into()))?;
-                let before = Account::from(
-                    serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?,
-                );
-                Ok(StatusRecord::changed(before, plan, pending, now))
+                Ok(StatusRecord::changed(account_of(item)?, plan, outage, now))
             }
-            Err(error) if is_condition_failure(&error) => {
-                let stored = match error.into_service_error() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => e.item,
-                    _ => None,
-                };
-                match stored {
-                    None => Ok(StatusRecord::UnknownAccount),
-                    Some(item) => Ok(StatusRecord::Unchanged(Account::from(
-                        serde_dynamo::from_item::<_, AccountItem>(item).map_err(corrupt)?,
-                    ))),
-                }
+            Err(error) if is_condition_failure(&error) => match stored_on_failure(error) {
+                None => Ok(StatusRecord::UnknownAccount),
+                Some(item) => Ok(StatusRecord::Unchanged(account_of(item)?)),
+            },
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn record_report(
+        &self,
+        account_id: &AccountId,
+        reported: &StatusPlan,
+        action: &PendingAction,
+        _now: DateTime<Utc>,
+    ) -> Result<ReportRecord, StoreError> {
+        let mut update = Update::default();
+        let request = set_pending(&mut update, self.update(account_id), action)?;
+        // One live follow-up at a time: it confirms with Unipile when it runs, so a delivery
+        // that finds one has nothing to add but its retry (see the flow).
+        let mut condition = "attribute_exists(PK) AND #status <> :status \
+             AND (attribute_not_exists(pending) OR attribute_exists(pending.abandoned_at))"
+            .to_owned();
+        if !reported.revives_deleted {
+            condition.push_str(" AND #status <> :deleted");
+        }
+        let mut request = request
+            .update_expression(update.expression())
+            .condition_expression(condition)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", value(&reported.stored)?)
+            .return_values(ReturnValue::AllNew)
+            // A delivery that changes nothing learns the stored item from this one call.
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        if !reported.revives_deleted {
+            request =
+                request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
+        }
+        match request.send().await {
+            Ok(output) => {
+                let item = output
+                    .attributes
+                    .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no item".into()))?;
+                Ok(ReportRecord::Recorded(account_of(item)?))
             }
+            Err(error) if is_condition_failure(&error) => match stored_on_failure(error) {
+                None => Ok(ReportRecord::UnknownAccount),
+                Some(item) => Ok(ReportRecord::NotRecorded(account_of(item)?)),
+            },
             Err(error) => Err(unavailable(error)),
         }
     }
@@ -292,45 +393,87 @@ impl AccountStore for DynamoStore {
         &self,
         account_id: &AccountId,
         pending_id: &str,
+        claim: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(account_id)))
-            .update_expression("SET pending.claimed_until = :until")
-            .condition_expression(
-                "pending.id = :id AND (attribute_not_exists(pending.claimed_until) OR pending.claimed_until <= :now)",
+    ) -> Result<Option<PendingAction>, StoreError> {
+        let request = self
+            .update(account_id)
+            .update_expression(
+                "SET pending.claim = :claim, pending.claimed_until = :until, GSI2SK = :until, \
+                 pending.attempts = if_not_exists(pending.attempts, :zero) + :one",
             )
-            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()))
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
-            .expression_attribute_values(":until", AttributeValue::N(until.timestamp_millis().to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_condition_failure(&error) => Ok(false),
-            Err(error) => Err(unavailable(error)),
+            .condition_expression(
+                "pending.id = :id AND attribute_not_exists(pending.abandoned_at) \
+                 AND (attribute_not_exists(pending.claim) OR attribute_not_exists(pending.claimed_until) \
+                 OR pending.claimed_until <= :now)",
+            )
+            .expression_attribute_values(":id", text(pending_id))
+            .expression_attribute_values(":claim", text(claim))
+            .expression_attribute_values(":now", millis(now))
+            .expression_attribute_values(":until", millis(until))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        Ok(self
+            .conditional_update_returning(request)
+            .await?
+            .and_then(|account| account.pending))
+    }
+
+    async fn settle_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        settled: &Settled,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let mut update = Update::default();
+        let mut request = self
+            .update(account_id)
+            .condition_expression("pending.claim = :claim")
+            .expression_attribute_values(":claim", text(claim));
+        let ends_outage = settled.status.as_ref().is_some_and(StatusPlan::ends_outage);
+        if let Some(plan) = &settled.status {
+            update.set("#status = :status, last_update = :now");
+            request = request
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", value(&plan.stored)?)
+                .expression_attribute_values(":now", value(&now)?);
+            if ends_outage {
+                end_outage(&mut update);
+            } else {
+                update.set("outage = if_not_exists(outage, :outage)");
+                request = request.expression_attribute_values(":outage", value(&settled.outage)?);
+            }
         }
+        match settled.then {
+            Some(kind) if !ends_outage => {
+                update
+                    .set("pending.kind = :kind")
+                    .remove("pending.reported");
+                request = request.expression_attribute_values(":kind", value(&kind)?);
+            }
+            _ if ends_outage => {}
+            _ => {
+                update.remove("pending").remove("GSI2PK").remove("GSI2SK");
+            }
+        }
+        self.conditional_update_returning(request.update_expression(update.expression()))
+            .await
     }
 
     async fn complete_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
         completion: &Completion,
     ) -> Result<bool, StoreError> {
         let mut update = Update::default();
-        update.remove("pending");
+        update.remove("pending").remove("GSI2PK").remove("GSI2SK");
         let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(account_id)))
-            .condition_expression("pending.id = :id")
-            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()));
+            .update(account_id)
+            .condition_expression("pending.claim = :claim")
+            .expression_attribute_values(":claim", text(claim));
         if let Some(at) = &completion.restart_attempted_at {
             update.set("restart_attempted_at = :at");
             request = request.expression_attribute_values(":at", value(at)?);
@@ -341,6 +484,94 @@ impl AccountStore for DynamoStore {
         }
         self.conditional_update(request.update_expression(update.expression()))
             .await
+    }
+
+    async fn abandon_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .update(account_id)
+            // Off the index: the sweeper stops finding it; the item keeps it for an operator.
+            .update_expression(
+                "SET pending.abandoned_at = :at REMOVE pending.claim, GSI2PK, GSI2SK",
+            )
+            .condition_expression(
+                "pending.id = :id AND attribute_not_exists(pending.abandoned_at) \
+                 AND (attribute_not_exists(pending.claim) OR attribute_not_exists(pending.claimed_until) \
+                 OR pending.claimed_until <= :now)",
+            )
+            .expression_attribute_values(":id", text(pending_id))
+            .expression_attribute_values(":at", value(&now)?)
+            .expression_attribute_values(":now", millis(now));
+        self.conditional_update(request).await
+    }
+
+    async fn mark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .update(account_id)
+            .update_expression("SET emailed_outage = :outage")
+            .condition_expression(
+                "pending.claim = :claim AND outage.id = :outage \
+                 AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :outage)",
+            )
+            .expression_attribute_values(":claim", text(claim))
+            .expression_attribute_values(":outage", text(outage));
+        self.conditional_update(request).await
+    }
+
+    async fn unmark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .update(account_id)
+            .update_expression("REMOVE emailed_outage")
+            .condition_expression("pending.claim = :claim AND emailed_outage = :outage")
+            .expression_attribute_values(":claim", text(claim))
+            .expression_attribute_values(":outage", text(outage));
+        self.conditional_update(request).await.map(|_| ())
+    }
+
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AccountId>, StoreError> {
+        let mut due = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :pending AND GSI2SK <= :now")
+            .expression_attribute_values(":pending", text(PENDING))
+            .expression_attribute_values(":now", millis(now))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let pk = item
+                    .get("PK")
+                    .and_then(|v| v.as_s().ok())
+                    .ok_or_else(|| StoreError::Corrupt("a GSI2 entry without PK".into()))?;
+                due.push(account_of_pk(pk)?);
+                if due.len() >= limit {
+                    return Ok(due);
+                }
+            }
+        }
+        Ok(due)
     }
 
     async fn advance_reconnect(
@@ -371,19 +602,19 @@ impl AccountStore for DynamoStore {
                 reconnected,
                 pending,
             } => {
-                update.remove("cookie_reconnect");
                 if *reconnected {
-                    update
-                        .set("#status = :ok, last_update = :now")
-                        .remove("restart_attempted_at");
+                    // Healthy again: the outage is over, and all it left with it.
+                    update.set("#status = :ok, last_update = :now");
+                    end_outage(&mut update);
                     request = request
                         .expression_attribute_names("#status", "status")
                         .expression_attribute_values(":ok", value(&AccountStatus::Ok)?)
                         .expression_attribute_values(":now", value(&now)?);
+                } else {
+                    update.remove("cookie_reconnect");
                 }
-                if let Some(pending) = pending {
-                    update.set("pending = :pending");
-                    request = request.expression_attribute_values(":pending", value(pending)?);
+                if let Some(pending) = pending.as_ref().filter(|_| !*reconnected) {
+                    request = set_pending(&mut update, request, pending)?;
                 }
             }
         }
@@ -543,23 +774,18 @@ impl AccountStore for DynamoStore {
     async fn release_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
+        due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(account_id)))
-            .update_expression("REMOVE pending.claimed_until")
-            .condition_expression("pending.id = :id")
-            .expression_attribute_values(":id", AttributeValue::S(pending_id.to_owned()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Ok(()),
-            Err(error) => Err(unavailable(error)),
-        }
+        let request = self
+            .update(account_id)
+            .update_expression(
+                "SET pending.claimed_until = :due, GSI2SK = :due REMOVE pending.claim",
+            )
+            .condition_expression("pending.claim = :claim")
+            .expression_attribute_values(":claim", text(claim))
+            .expression_attribute_values(":due", millis(due));
+        self.conditional_update(request).await.map(|_| ())
     }
 
     async fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError> {
@@ -748,5 +974,18 @@ impl AccountStore for DynamoStore {
             }
         }
         Ok(inventory)
+    }
+}
+
+/// The stored item a failed condition returned (`None`: there was no item).
+fn stored_on_failure(
+    error: aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> Option<HashMap<String, AttributeValue>> {
+    match error.into_service_error() {
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+        _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! The table definition.
 
 use super::expression::unavailable;
-use super::items::{GSI1, TTL_ATTRIBUTE};
+use super::items::{GSI1, GSI2, TTL_ATTRIBUTE};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -9,16 +9,17 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-/// Creates the table as the code expects it (keys, GSI1, on-demand billing, TTL on
-/// [`TTL_ATTRIBUTE`]). The SAM template in `infra/` declares the same; tests and the local
-/// stack call this. A table that exists already is left as it is.
+/// Creates the table as the code expects it (keys, GSI1, the sparse GSI2, on-demand billing,
+/// TTL on [`TTL_ATTRIBUTE`]). The SAM template in `infra/` declares the same; tests and the
+/// local stack call this. A table that exists already is left as it is.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let attribute = |name: &str| {
+    let typed = |name: &str, kind: ScalarAttributeType| {
         AttributeDefinition::builder()
             .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
+            .attribute_type(kind)
             .build()
     };
+    let attribute = |name: &str| typed(name, ScalarAttributeType::S);
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -27,27 +28,45 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
     };
     let built = (|| {
         Ok::<_, aws_sdk_dynamodb::error::BuildError>((
-            vec![attribute("PK")?, attribute("SK")?, attribute("GSI1PK")?],
+            vec![
+                attribute("PK")?,
+                attribute("SK")?,
+                attribute("GSI1PK")?,
+                attribute("GSI2PK")?,
+                typed("GSI2SK", ScalarAttributeType::N)?,
+            ],
             vec![key("PK", KeyType::Hash)?, key("SK", KeyType::Range)?],
-            GlobalSecondaryIndex::builder()
-                .index_name(GSI1)
-                .key_schema(key("GSI1PK", KeyType::Hash)?)
-                .key_schema(key("PK", KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()?,
+            vec![
+                GlobalSecondaryIndex::builder()
+                    .index_name(GSI1)
+                    .key_schema(key("GSI1PK", KeyType::Hash)?)
+                    .key_schema(key("PK", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()?,
+                GlobalSecondaryIndex::builder()
+                    .index_name(GSI2)
+                    .key_schema(key("GSI2PK", KeyType::Hash)?)
+                    .key_schema(key("GSI2SK", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()?,
+            ],
         ))
     })();
-    let (attributes, keys, gsi) = built.map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let (attributes, keys, gsis) = built.map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let result = client
         .create_table()
         .table_name(table)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(keys))
-        .global_secondary_indexes(gsi)
+        .set_global_secondary_indexes(Some(gsis))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

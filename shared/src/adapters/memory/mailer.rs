@@ -17,10 +17,23 @@ pub struct SentEmail {
 }
 
 /// A [`Mailer`] that keeps what it sends, and can be told to fail the next sends.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct MemoryMailer {
     sent: Mutex<Vec<SentEmail>>,
     failing: std::sync::atomic::AtomicU32,
+    after_send: Mutex<Option<AfterSend>>,
+}
+
+/// Run once right after the next email is accepted: how a test puts a crash between the mail
+/// service accepting an email and the write that records it.
+type AfterSend = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for MemoryMailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryMailer")
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl MemoryMailer {
@@ -30,6 +43,11 @@ impl MemoryMailer {
 
     pub fn sent(&self) -> Vec<SentEmail> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs `then` once, right after the next email is accepted.
+    pub fn after_next_send(&self, then: impl FnOnce() + Send + 'static) {
+        *self.after_send.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(then));
     }
 
     /// The next `count` sends fail as an unreachable mail service would.
@@ -62,6 +80,14 @@ impl Mailer for MemoryMailer {
                 html: email.html.clone(),
                 sent_at: Utc::now(),
             });
+        let then = self
+            .after_send
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(then) = then {
+            then();
+        }
         Ok(())
     }
 }

@@ -1,13 +1,13 @@
 //! The [`AccountStore`] in memory.
 
-use crate::domain::transitions::StatusPlan;
+use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, PendingAction,
-    UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, Outage,
+    PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    ReconnectStep, StateUse, StatusRecord, StoreError, UserProfile,
+    ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -104,9 +104,11 @@ impl AccountStore for MemoryStore {
         Ok(self.lock().accounts.get(account_id).cloned())
     }
 
-    async fn record_connection(
+    async fn record_confirmed_connection(
         &self,
         connection: &ConnectedAccount,
+        outage: &Outage,
+        follow_up: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let mut tables = self.lock();
@@ -115,23 +117,30 @@ impl AccountStore for MemoryStore {
         if existing.is_some_and(|a| !a.is_owned_by(&connection.user_id)) {
             return Err(StoreError::OwnedByAnotherUser);
         }
-        let account = Account {
+        let kept = existing.cloned();
+        let mut account = Account {
             account_id: connection.account_id.clone(),
             user_id: connection.user_id.clone(),
             account_type: connection.account_type.clone(),
             display_name: connection.display_name.clone(),
             status: connection.status.clone(),
             last_update: now,
-            created_on: existing.map_or(now, |a| a.created_on),
-            // A fresh connection ends any outage.
-            pending: None,
-            restart_attempted_at: None,
+            created_on: kept.as_ref().map_or(now, |a| a.created_on),
+            pending: kept.as_ref().and_then(|a| a.pending.clone()),
+            restart_attempted_at: kept.as_ref().and_then(|a| a.restart_attempted_at),
             linkedin_member_id: connection
                 .linkedin_member_id
                 .clone()
-                .or_else(|| existing.and_then(|a| a.linkedin_member_id.clone())),
-            cookie_reconnect: None,
+                .or_else(|| kept.as_ref().and_then(|a| a.linkedin_member_id.clone())),
+            cookie_reconnect: kept.as_ref().and_then(|a| a.cookie_reconnect.clone()),
+            outage: kept.as_ref().and_then(|a| a.outage.clone()),
+            emailed_outage: kept.as_ref().and_then(|a| a.emailed_outage.clone()),
         };
+        let confirmed = plan(&connection.status, &TransitionPolicy::default());
+        account = account.with_outage_for(&confirmed, outage);
+        if let Some(follow_up) = follow_up.filter(|_| !confirmed.ends_outage()) {
+            account.pending = Some(follow_up.clone());
+        }
         tables
             .accounts
             .insert(account.account_id.clone(), account.clone());
@@ -179,7 +188,7 @@ impl AccountStore for MemoryStore {
         &self,
         account_id: &AccountId,
         plan: &StatusPlan,
-        pending: Option<&PendingAction>,
+        outage: &Outage,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError> {
         let mut tables = self.lock();
@@ -191,20 +200,43 @@ impl AccountStore for MemoryStore {
         if current.status == plan.stored || blocked {
             return Ok(StatusRecord::Unchanged(current));
         }
-        let record = StatusRecord::changed(current, plan, pending, now);
+        let record = StatusRecord::changed(current, plan, outage, now);
         if let StatusRecord::Changed { account, .. } = &record {
             tables.accounts.insert(account_id.clone(), account.clone());
         }
         Ok(record)
     }
 
+    async fn record_report(
+        &self,
+        account_id: &AccountId,
+        reported: &StatusPlan,
+        action: &PendingAction,
+        _now: DateTime<Utc>,
+    ) -> Result<ReportRecord, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(account_id) else {
+            return Ok(ReportRecord::UnknownAccount);
+        };
+        let same = account.status == reported.stored;
+        let blocked = account.status == AccountStatus::Deleted && !reported.revives_deleted;
+        let busy = account.pending.as_ref().is_some_and(|p| !p.is_abandoned());
+        if same || blocked || busy {
+            return Ok(ReportRecord::NotRecorded(account.clone()));
+        }
+        account.pending = Some(action.clone());
+        Ok(ReportRecord::Recorded(account.clone()))
+    }
+
     async fn claim_pending(
         &self,
         account_id: &AccountId,
         pending_id: &str,
+        claim: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<PendingAction>, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
         let pending = tables
@@ -212,18 +244,50 @@ impl AccountStore for MemoryStore {
             .get_mut(account_id)
             .and_then(|a| a.pending.as_mut());
         match pending {
-            Some(p) if p.id == pending_id && !p.is_claimed_at(now) => {
+            Some(p) if p.id == pending_id && p.is_claimable_at(now) => {
+                p.claim = Some(claim.to_owned());
                 p.claimed_until = Some(until);
-                Ok(true)
+                p.attempts += 1;
+                Ok(Some(p.clone()))
             }
-            _ => Ok(false),
+            _ => Ok(None),
         }
+    }
+
+    async fn settle_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        settled: &Settled,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(account_id) else {
+            return Ok(None);
+        };
+        if !holds(account, claim) {
+            return Ok(None);
+        }
+        let mut next = account.clone();
+        if let Some(plan) = &settled.status {
+            next = next.with_status(plan, &settled.outage, now);
+        }
+        match (settled.then, next.pending.as_mut()) {
+            (Some(kind), Some(pending)) => {
+                pending.kind = kind;
+                pending.reported = None;
+            }
+            _ => next.pending = None,
+        }
+        *account = next.clone();
+        Ok(Some(next))
     }
 
     async fn complete_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
         completion: &Completion,
     ) -> Result<bool, StoreError> {
         let mut tables = self.lock();
@@ -231,7 +295,7 @@ impl AccountStore for MemoryStore {
         let Some(account) = tables.accounts.get_mut(account_id) else {
             return Ok(false);
         };
-        if account.pending.as_ref().is_none_or(|p| p.id != pending_id) {
+        if !holds(account, claim) {
             return Ok(false);
         }
         account.pending = None;
@@ -242,6 +306,83 @@ impl AccountStore for MemoryStore {
             account.cookie_reconnect = completion.reconnect.clone();
         }
         Ok(true)
+    }
+
+    async fn abandon_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let pending = tables
+            .accounts
+            .get_mut(account_id)
+            .and_then(|a| a.pending.as_mut());
+        match pending {
+            Some(p) if p.id == pending_id && p.is_claimable_at(now) => {
+                p.abandoned_at = Some(now);
+                p.claim = None;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn mark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(account_id) else {
+            return Ok(false);
+        };
+        let free = holds(account, claim)
+            && account.outage_id() == Some(outage)
+            && account.emailed_outage.as_deref() != Some(outage);
+        if free {
+            account.emailed_outage = Some(outage.to_owned());
+        }
+        Ok(free)
+    }
+
+    async fn unmark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        if let Some(account) = tables.accounts.get_mut(account_id)
+            && holds(account, claim)
+            && account.emailed_outage.as_deref() == Some(outage)
+        {
+            account.emailed_outage = None;
+        }
+        Ok(())
+    }
+
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AccountId>, StoreError> {
+        let tables = self.lock();
+        let mut due: Vec<(DateTime<Utc>, AccountId)> = tables
+            .accounts
+            .values()
+            .filter_map(|a| {
+                let p = a.pending.as_ref()?;
+                (!p.is_abandoned() && p.due_at() <= now).then(|| (p.due_at(), a.account_id.clone()))
+            })
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
     async fn advance_reconnect(
@@ -273,7 +414,7 @@ impl AccountStore for MemoryStore {
                 if *reconnected {
                     account.status = AccountStatus::Ok;
                     account.last_update = now;
-                    account.restart_attempted_at = None;
+                    account.end_outage();
                 }
                 if pending.is_some() {
                     account.pending = pending.clone();
@@ -377,7 +518,8 @@ impl AccountStore for MemoryStore {
     async fn release_pending(
         &self,
         account_id: &AccountId,
-        pending_id: &str,
+        claim: &str,
+        due: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
@@ -385,8 +527,9 @@ impl AccountStore for MemoryStore {
             .accounts
             .get_mut(account_id)
             .and_then(|a| a.pending.as_mut());
-        if let Some(p) = pending.filter(|p| p.id == pending_id) {
-            p.claimed_until = None;
+        if let Some(p) = pending.filter(|p| p.claim.as_deref() == Some(claim)) {
+            p.claim = None;
+            p.claimed_until = Some(due);
         }
         Ok(())
     }
@@ -482,4 +625,12 @@ impl AccountStore for MemoryStore {
             .sort_by(|a, b| a.account_id.cmp(&b.account_id));
         Ok(inventory)
     }
+}
+
+/// Whether `claim` holds the account's follow-up.
+fn holds(account: &Account, claim: &str) -> bool {
+    account
+        .pending
+        .as_ref()
+        .is_some_and(|p| p.claim.as_deref() == Some(claim))
 }

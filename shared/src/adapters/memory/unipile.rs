@@ -28,11 +28,12 @@ impl std::fmt::Debug for MemoryUnipile {
     }
 }
 
-/// One account as this Unipile holds it.
+/// One account as this Unipile holds it: its type, the status of its sources (the truth that
+/// flows confirm deliveries against), and when it was created.
 #[derive(Debug, Clone)]
 struct HeldAccount {
     provider: Provider,
-    status: AccountStatus,
+    sources: Vec<AccountStatus>,
     created_at: Option<DateTime<Utc>>,
 }
 
@@ -46,6 +47,7 @@ struct MemoryUnipileState {
     failure: Option<UnipileError>,
     cookie_outcomes: std::collections::VecDeque<CookieOutcome>,
     cookie_logins: Vec<(Option<AccountId>, CookieLogin)>,
+    account_reads: usize,
 }
 
 /// What the next cookie connect or reconnect answers (success when none is scripted).
@@ -80,23 +82,55 @@ impl MemoryUnipile {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// An account in status OK.
     pub fn add_account(&self, account_id: &AccountId, account_type: Provider) {
         let created_at = self.now();
         self.lock().accounts.insert(
             account_id.clone(),
             HeldAccount {
                 provider: account_type,
-                status: AccountStatus::Ok,
+                sources: vec![AccountStatus::Ok],
                 created_at,
             },
         );
     }
 
-    /// Sets the status its sources report.
+    /// Sets what Unipile says of the account (its one source's status), as Unipile does before
+    /// it delivers the webhook. `RECONNECTED`, `CREATION_SUCCESS` and `SYNC_SUCCESS` read as
+    /// OK; `DELETED` removes the account (Unipile then answers 404).
     pub fn set_status(&self, account_id: &AccountId, status: AccountStatus) {
-        if let Some(account) = self.lock().accounts.get_mut(account_id) {
-            account.status = status;
+        let mut state = self.lock();
+        if status == AccountStatus::Deleted {
+            state.accounts.remove(account_id);
+            return;
         }
+        let status = if status.is_connection_success() || status == AccountStatus::SyncSuccess {
+            AccountStatus::Ok
+        } else {
+            status
+        };
+        if let Some(account) = state.accounts.get_mut(account_id) {
+            account.sources = vec![status];
+        }
+    }
+
+    /// Sets the statuses of the account's sources as they are (none: unconfirmed).
+    pub fn set_sources(&self, account_id: &AccountId, sources: Vec<AccountStatus>) {
+        if let Some(account) = self.lock().accounts.get_mut(account_id) {
+            account.sources = sources;
+        }
+    }
+
+    /// The account's one status as Unipile would report it, if it has the account.
+    pub fn status_of(&self, account_id: &AccountId) -> Option<AccountStatus> {
+        let state = self.lock();
+        let account = state.accounts.get(account_id)?;
+        crate::domain::truth::combined_status(&account.sources)
+    }
+
+    /// How many `GET /api/v1/accounts/{id}` it answered.
+    pub fn account_reads(&self) -> usize {
+        self.lock().account_reads
     }
 
     /// The ids of every account it holds.
@@ -163,10 +197,10 @@ impl MemoryUnipile {
                 .entry(id.clone())
                 .or_insert_with(|| HeldAccount {
                     provider: Provider::Linkedin,
-                    status: status.clone(),
+                    sources: vec![status.clone()],
                     created_at,
                 });
-            account.status = status;
+            account.sources = vec![status];
         };
         match outcome {
             CookieOutcome::Success => {
@@ -198,7 +232,7 @@ fn described(account_id: &AccountId, account: &HeldAccount) -> UnipileAccount {
         account_id: account_id.clone(),
         account_type: account.provider.clone(),
         display_name: Some(format!("{} account", account.provider.display_name())),
-        source_statuses: vec![account.status.clone()],
+        source_statuses: account.sources.clone(),
         created_at: account.created_at,
     }
 }
@@ -227,7 +261,8 @@ impl Unipile for MemoryUnipile {
 
     async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {
         self.check()?;
-        let state = self.lock();
+        let mut state = self.lock();
+        state.account_reads += 1;
         let account = state
             .accounts
             .get(account_id)

@@ -1,0 +1,294 @@
+//! The promise, one story each: every account that needs its user gets them back, exactly
+//! once, whatever the order of deliveries and whichever outside call fails. Each of these
+//! failed on the code before follow-ups confirmed with Unipile, were swept and were scoped to
+//! an outage (see the commit that added them).
+
+use super::reconnect_retry::AttemptOutcome;
+use super::status_webhook::WebhookOutcome;
+use super::test_world::TestWorld;
+use crate::adapters::memory::CookieOutcome;
+use crate::domain::{AccountStatus as S, CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, Provider};
+use crate::ports::{UnipileError, UnipileErrorType};
+use chrono::Duration;
+
+fn provider_error() -> CookieOutcome {
+    CookieOutcome::Fail(UnipileError::Api {
+        status: 500,
+        error_type: UnipileErrorType::from("errors/provider_error"),
+        title: "provider error".into(),
+        detail: None,
+    })
+}
+
+#[tokio::test]
+async fn given_ses_down_during_credentials_and_all_five_retries_then_the_sweeper_sends_one_email() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.world.mailer.fail_next(6);
+    // The first delivery and Unipile's five retries: each recorded (200), none sent.
+    for _ in 0..6 {
+        let outcome = t.deliver(&id, S::Credentials).await.expect("answered 200");
+        assert!(
+            matches!(
+                outcome,
+                WebhookOutcome::Deferred | WebhookOutcome::Unchanged
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert_eq!(t.emails(), 0);
+    assert!(t.account(&id).await.pending.is_some(), "the email is owed");
+    // SES is back; no delivery comes any more: the sweeper finishes it.
+    let mut runs = 0;
+    while t.emails() == 0 && runs < 20 {
+        t.sweep_after(Duration::minutes(5)).await;
+        runs += 1;
+    }
+    assert_eq!(t.emails(), 1);
+    for _ in 0..5 {
+        t.sweep_after(Duration::hours(1)).await;
+    }
+    assert_eq!(t.emails(), 1, "exactly one");
+    assert_eq!(t.account(&id).await.pending, None);
+}
+
+#[tokio::test]
+async fn given_credentials_retried_after_reconnected_then_nothing_is_sent_and_the_account_stays_ok()
+{
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    assert_eq!(t.emails(), 1);
+    // The user reconnects; Unipile says so.
+    t.unipile_says(&id, S::Ok);
+    t.deliver(&id, S::Reconnected).await.expect("200");
+    assert_eq!(t.account(&id).await.status, S::Ok);
+    // Unipile's retry of the old CREDENTIALS delivery comes in late.
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Ok);
+    assert_eq!(account.pending, None);
+    assert_eq!(t.emails(), 1, "no false alarm");
+}
+
+#[tokio::test]
+async fn given_a_late_connecting_during_a_reconnect_then_the_attempt_still_runs_while_unipile_says_credentials()
+ {
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("li_1").await;
+    t.world.unipile.script_cookie_outcomes([provider_error()]);
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    assert!(
+        t.account(&id).await.cookie_reconnect.is_some(),
+        "reconnect started"
+    );
+    // A CONNECTING from before the CREDENTIALS arrives late.
+    t.deliver(&id, S::Connecting).await.expect("200");
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Credentials);
+    assert!(account.cookie_reconnect.is_some());
+    let (_, outcome) = t.fire_next_schedule().await.expect("attempt 0");
+    assert_eq!(outcome, AttemptOutcome::Retrying { next_attempt: 1 });
+    assert_eq!(
+        t.world.unipile.cookie_logins().len(),
+        1,
+        "the cookie was tried"
+    );
+    assert_eq!(t.world.scheduler.pending().len(), 1, "attempt 1 waits");
+}
+
+#[tokio::test]
+async fn given_a_late_notify_while_an_email_is_owed_then_the_email_is_kept_and_sent_once() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.world.mailer.fail_next(1);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    assert_eq!(t.emails(), 0);
+    // A notify from an earlier hosted link, late, while Unipile still says CREDENTIALS.
+    t.notify(&id, "RECONNECTED").await.expect("recorded");
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Credentials);
+    assert!(account.pending.is_some(), "the owed email is kept");
+    t.sweep_after(CLAIM_LEASE).await;
+    assert_eq!(t.emails(), 1);
+    // And a duplicate of that notify changes nothing either.
+    t.notify(&id, "RECONNECTED").await.expect("recorded");
+    t.sweep_after(CLAIM_LEASE).await;
+    assert_eq!(t.emails(), 1);
+}
+
+#[tokio::test]
+async fn given_a_duplicate_notify_during_a_cookie_reconnect_then_the_reconnect_and_its_schedule_go_on()
+ {
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("li_1").await;
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let outage = t.account(&id).await.outage.expect("outage").id;
+    t.notify(&id, "CREATION_SUCCESS").await.expect("recorded");
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Credentials);
+    assert!(account.cookie_reconnect.is_some());
+    assert_eq!(account.outage.map(|o| o.id), Some(outage));
+    assert_eq!(
+        t.world.scheduler.pending().len(),
+        1,
+        "attempt 0 still scheduled"
+    );
+    // When the user really reconnects, the callback ends it all, schedules included.
+    t.unipile_says(&id, S::Ok);
+    t.notify(&id, "RECONNECTED").await.expect("recorded");
+    let account = t.account(&id).await;
+    assert_eq!((account.status, account.cookie_reconnect), (S::Ok, None));
+    assert!(t.world.scheduler.pending().is_empty());
+}
+
+#[tokio::test]
+async fn given_credentials_before_the_notify_then_it_is_not_lost() {
+    let t = TestWorld::new();
+    let id = crate::domain::AccountId::parse("acc_new").expect("id");
+    t.world.unipile.add_account(&id, Provider::Whatsapp);
+    t.given_the_owner_email().await;
+    t.unipile_says(&id, S::Credentials);
+    // The webhook is faster than the notify: not ours yet.
+    assert_eq!(
+        t.deliver(&id, S::Credentials).await.expect("200"),
+        WebhookOutcome::UnknownAccount
+    );
+    t.notify(&id, "CREATION_SUCCESS").await.expect("recorded");
+    assert_eq!(t.account(&id).await.status, S::Credentials);
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.emails(), 1);
+}
+
+#[tokio::test]
+async fn given_a_schedule_left_from_an_old_outage_then_it_does_nothing_for_the_new_one() {
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("li_1").await;
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let old = t.world.scheduler.pending()[0].clone();
+    // Healthy again, then a new outage.
+    t.unipile_says(&id, S::Ok);
+    t.deliver(&id, S::Ok).await.expect("200");
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let new = t.world.scheduler.pending();
+    assert_eq!(new.len(), 1);
+    assert_ne!(new[0].name, old.name, "each outage names its own schedules");
+    // The old outage's attempt 0 fires anyway (left over, or a late Scheduler retry).
+    assert_eq!(
+        t.run_attempt(&old.input).await,
+        AttemptOutcome::Skipped("another outage")
+    );
+    assert!(t.world.unipile.cookie_logins().is_empty());
+    let state = t.account(&id).await.cookie_reconnect.expect("running");
+    assert_eq!(
+        state.next_attempt, 0,
+        "the new outage's attempt 0 is still to come"
+    );
+    let (_, outcome) = t.fire_next_schedule().await.expect("the new attempt 0");
+    assert_eq!(outcome, AttemptOutcome::Reconnected);
+}
+
+#[tokio::test]
+async fn given_a_crash_between_ses_accepting_and_the_clearing_write_then_no_second_email() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    // SES accepts; then the table is gone for the clearing write and the release (a crash).
+    let store = t.world.store.clone();
+    t.world
+        .mailer
+        .after_next_send(move || store.fail_next_writes(2));
+    let outcome = t.deliver(&id, S::Credentials).await.expect("200");
+    assert_eq!(outcome, WebhookOutcome::Deferred);
+    assert_eq!(t.emails(), 1);
+    assert!(t.account(&id).await.pending.is_some(), "not cleared");
+    // Retries of the delivery and the sweeper after the lease: none sends again.
+    t.deliver(&id, S::Credentials).await.expect("200");
+    t.sweep_after(CLAIM_LEASE + Duration::seconds(1)).await;
+    t.sweep_after(Duration::hours(1)).await;
+    assert_eq!(t.emails(), 1);
+    assert_eq!(
+        t.account(&id).await.pending,
+        None,
+        "finished without sending"
+    );
+}
+
+#[tokio::test]
+async fn given_a_follow_up_failing_every_time_then_it_is_abandoned_kept_and_no_longer_swept() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.world.mailer.fail_next(1000);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let mut abandoned = 0;
+    for _ in 0..(MAX_FOLLOW_UP_ATTEMPTS * 2) {
+        abandoned += t.sweep_after(Duration::hours(1)).await.abandoned;
+    }
+    assert_eq!(abandoned, 1);
+    let pending = t.account(&id).await.pending.expect("kept on the item");
+    assert!(pending.abandoned_at.is_some());
+    assert_eq!(pending.attempts, MAX_FOLLOW_UP_ATTEMPTS);
+    assert_eq!(
+        t.sweep_after(Duration::hours(1)).await.due,
+        0,
+        "off the index"
+    );
+    // Newer news replaces it.
+    t.world.mailer.fail_next(0);
+    t.unipile_says(&id, S::Ok);
+    t.deliver(&id, S::Ok).await.expect("200");
+    assert_eq!(t.account(&id).await.pending, None);
+}
+
+#[tokio::test]
+async fn given_unipile_showing_no_sources_then_the_delivery_is_taken_as_told() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.world.unipile.set_sources(&id, vec![]);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    assert_eq!(t.account(&id).await.status, S::Credentials);
+    assert_eq!(t.emails(), 1);
+}
+
+#[tokio::test]
+async fn given_unipile_no_longer_having_the_account_then_it_is_deleted_and_nothing_is_done() {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Deleted);
+    t.deliver(&id, S::Credentials).await.expect("200");
+    let account = t.account(&id).await;
+    assert_eq!((account.status, account.pending), (S::Deleted, None));
+    assert_eq!(t.emails(), 0);
+}
+
+#[tokio::test]
+async fn given_unipile_unreachable_when_credentials_arrives_then_200_and_the_sweeper_confirms_later()
+ {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.world
+        .unipile
+        .fail_with(UnipileError::Transport("down".into()));
+    assert_eq!(
+        t.deliver(&id, S::Credentials).await.expect("200"),
+        WebhookOutcome::Deferred
+    );
+    assert_eq!(
+        t.account(&id).await.status,
+        S::Ok,
+        "nothing recorded on a guess"
+    );
+    t.world.unipile.recover();
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.account(&id).await.status, S::Credentials);
+    assert_eq!(t.emails(), 1);
+}

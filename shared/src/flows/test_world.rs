@@ -1,0 +1,241 @@
+//! A world for the reliability stories: every port in memory, Unipile's account status the
+//! truth a test sets, and the outside events (a webhook delivery, a notify, a schedule firing,
+//! the sweeper's run) one call each.
+
+use super::FlowError;
+use super::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
+use super::follow_up_sweeper::{SweepReport, sweep};
+use super::follow_ups::{FollowUpPorts, FollowUpSettings};
+use super::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
+use super::status_webhook::{WebhookOutcome, handle_status_event};
+use crate::adapters::cipher::LocalCipher;
+use crate::adapters::memory::MemoryWorld;
+use crate::adapters::scheduler::PendingSchedule;
+use crate::domain::notification::ReconnectLink;
+use crate::domain::reconnect::ReconnectAttempt;
+use crate::domain::transitions::TransitionPolicy;
+use crate::domain::{
+    Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, UnipileEvent, UserId,
+};
+use crate::http::StateKey;
+use crate::ports::{AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, UserProfile};
+use chrono::{Duration, TimeZone, Utc};
+
+const STATE_KEY: &[u8] = b"order-independence-state-key-0123456789";
+pub const OWNER: &str = "owner-1";
+pub const OWNER_EMAIL: &str = "owner@example.com";
+pub const MEMBER: &str = "424242";
+
+pub struct TestWorld {
+    pub world: MemoryWorld,
+    pub settings: FollowUpSettings,
+    state_key: StateKey,
+    cipher: LocalCipher,
+}
+
+impl TestWorld {
+    pub fn new() -> Self {
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+            .single()
+            .expect("date");
+        Self {
+            world: MemoryWorld::at(now),
+            settings: FollowUpSettings {
+                policy: TransitionPolicy::default(),
+                reconnect_link: ReconnectLink {
+                    app_base_url: "https://app.example.com".parse().expect("url"),
+                    path: "/accounts?reconnect={account_id}".into(),
+                },
+                stale_cookie_after: Duration::hours(24),
+            },
+            state_key: StateKey::new(STATE_KEY.to_vec()).expect("key"),
+            cipher: LocalCipher::random().expect("key"),
+        }
+    }
+
+    pub fn ports(&self) -> FollowUpPorts<'_> {
+        FollowUpPorts {
+            store: self.world.store.as_ref(),
+            unipile: self.world.unipile.as_ref(),
+            mailer: self.world.mailer.as_ref(),
+            scheduler: self.world.scheduler.as_ref(),
+            clock: self.world.clock.as_ref(),
+            directory: None,
+        }
+    }
+
+    fn owner() -> UserId {
+        UserId::parse(OWNER).expect("user")
+    }
+
+    /// The owner's email, recorded as hosted-link records it.
+    pub async fn given_the_owner_email(&self) {
+        let profile = UserProfile {
+            user_id: Self::owner(),
+            email: Email::parse(OWNER_EMAIL).expect("email"),
+            updated_at: self.world.clock.now(),
+        };
+        self.world
+            .store
+            .save_profile(&profile)
+            .await
+            .expect("profile");
+    }
+
+    /// An account Unipile has (in OK) and we store (OK), with the owner's email.
+    pub async fn given_an_account(&self, id: &str, provider: Provider) -> AccountId {
+        let id = AccountId::parse(id).expect("id");
+        self.world.unipile.add_account(&id, provider.clone());
+        let connection = ConnectedAccount {
+            account_id: id.clone(),
+            user_id: Self::owner(),
+            account_type: provider,
+            status: AccountStatus::Ok,
+            display_name: None,
+            linkedin_member_id: None,
+        };
+        self.world
+            .store
+            .record_connection(&connection, self.world.clock.now())
+            .await
+            .expect("stored");
+        self.given_the_owner_email().await;
+        id
+    }
+
+    /// A LinkedIn account the extension connected, its cookie on file: CREDENTIALS starts a
+    /// cookie reconnect.
+    pub async fn given_a_cookie_account(&self, id: &str) -> AccountId {
+        let id = AccountId::parse(id).expect("id");
+        let member = LinkedinMemberId::parse(MEMBER).expect("member");
+        self.world.unipile.add_account(&id, Provider::Linkedin);
+        let connection = ConnectedAccount {
+            account_id: id.clone(),
+            user_id: Self::owner(),
+            account_type: Provider::Linkedin,
+            status: AccountStatus::Ok,
+            display_name: None,
+            linkedin_member_id: Some(member.clone()),
+        };
+        self.world
+            .store
+            .record_connection(&connection, self.world.clock.now())
+            .await
+            .expect("stored");
+        let li_at = self
+            .cipher
+            .seal(
+                &"AQEDAR-test-cookie".to_owned().into(),
+                &Self::owner(),
+                &member,
+            )
+            .await
+            .expect("sealed");
+        let update = CookieUpdate {
+            user_id: Self::owner(),
+            member_id: member,
+            li_at,
+            li_a: None,
+            user_agent: "Mozilla/5.0".into(),
+            ip: None,
+            country: None,
+        };
+        self.world
+            .store
+            .save_cookie(&update, self.world.clock.now())
+            .await
+            .expect("cookie");
+        self.given_the_owner_email().await;
+        id
+    }
+
+    /// What Unipile says of the account from now on.
+    pub fn unipile_says(&self, id: &AccountId, status: AccountStatus) {
+        self.world.unipile.set_status(id, status);
+    }
+
+    /// A webhook delivery of `status`, whatever Unipile says now.
+    pub async fn deliver(
+        &self,
+        id: &AccountId,
+        status: AccountStatus,
+    ) -> Result<WebhookOutcome, FlowError> {
+        let event = UnipileEvent {
+            account_id: id.clone(),
+            status,
+            account_type: None,
+            name: None,
+        };
+        handle_status_event(self.ports(), &self.settings, &event).await
+    }
+
+    /// Unipile's `notify_url` call for the account (a fresh link's signed state each time).
+    pub async fn notify(&self, id: &AccountId, status: &str) -> Result<CallbackOutcome, FlowError> {
+        let now = self.world.clock.now();
+        // The link Unipile answers: a reconnect link for this account, or a create link.
+        let purpose = if status == "RECONNECTED" {
+            crate::domain::LinkPurpose::Reconnect {
+                account_id: id.clone(),
+            }
+        } else {
+            crate::domain::LinkPurpose::Create
+        };
+        let state = self
+            .state_key
+            .sign(&Self::owner(), &purpose, now + Duration::minutes(45))
+            .expect("signed");
+        let body = format!(r#"{{"status":"{status}","account_id":"{id}","name":"{OWNER}"}}"#);
+        let ports = CallbackPorts {
+            store: self.world.store.as_ref(),
+            unipile: self.world.unipile.as_ref(),
+            clock: self.world.clock.as_ref(),
+            scheduler: self.world.scheduler.as_ref(),
+        };
+        record_callback(ports, &self.state_key, Some(&state), body.as_bytes()).await
+    }
+
+    /// The sweeper's next run, `after` from now.
+    pub async fn sweep_after(&self, after: Duration) -> SweepReport {
+        self.world.clock.advance(after);
+        sweep(self.ports(), &self.settings).await.expect("swept")
+    }
+
+    /// Runs `attempt` as Scheduler would deliver it.
+    pub async fn run_attempt(&self, attempt: &ReconnectAttempt) -> AttemptOutcome {
+        let ports = ReconnectPorts {
+            follow_ups: self.ports(),
+            cipher: &self.cipher,
+        };
+        run_attempt(ports, &self.settings, attempt)
+            .await
+            .expect("the attempt ran")
+    }
+
+    /// The next schedule, run at its time (the clock moves there).
+    pub async fn fire_next_schedule(&self) -> Option<(PendingSchedule, AttemptOutcome)> {
+        let next = self
+            .world
+            .scheduler
+            .take_next_due(self.world.clock.now() + Duration::days(1))?;
+        let now = self.world.clock.now();
+        if next.at > now {
+            self.world.clock.advance(next.at - now);
+        }
+        let outcome = self.run_attempt(&next.input).await;
+        Some((next, outcome))
+    }
+
+    pub async fn account(&self, id: &AccountId) -> Account {
+        self.world
+            .store
+            .get_account(id)
+            .await
+            .expect("store")
+            .expect("stored")
+    }
+
+    pub fn emails(&self) -> usize {
+        self.world.mailer.sent().len()
+    }
+}

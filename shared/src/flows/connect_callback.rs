@@ -141,5 +141,6 @@ pub async fn record_callback(
         status = %account.status,
         "account connected"
     );
+    crate::metrics::count("AccountsConnected");
     Ok(CallbackOutcome::Recorded(Box::new(account)))
 }

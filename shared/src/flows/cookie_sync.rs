@@ -459,5 +459,6 @@ async fn record_account(
         f.store.save_profile(&profile).await?;
     }
     tracing::info!(account_id = %account_id, user_id = %record.user_id, linkedin_member_id = %record.member_id, "account connected with the extension's cookie");
+    crate::metrics::count("AccountsConnected");
     Ok(())
 }

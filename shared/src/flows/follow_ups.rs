@@ -200,6 +200,7 @@ async fn confirm_and_do(
                 outage = written.outage_id(),
                 "account status changed (confirmed with Unipile)"
             );
+            crate::metrics::count_by("StatusChanged", "Status", written.status.as_str());
         }
         let ended = settlement.record.as_ref().is_some_and(|p| p.ends_outage());
         if ended && account.cookie_reconnect.is_some() {
@@ -386,6 +387,7 @@ async fn email_owner(
     match ports.mailer.send(&email).await {
         Ok(()) => {
             tracing::info!(account_id = %id, user_id = %account.user_id, outage, "reconnect email sent");
+            crate::metrics::count("EmailSent");
             Ok(())
         }
         Err(MailError::Uncertain(error)) => {
@@ -400,6 +402,7 @@ async fn email_owner(
                 tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back: this outage's email is lost");
             }
             tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent");
+            crate::metrics::count("EmailFailed");
             Err(FlowError::Mail(error))
         }
     }

@@ -44,6 +44,26 @@ pub async fn run_attempt(
     settings: &FollowUpSettings,
     input: &ReconnectAttempt,
 ) -> Result<AttemptOutcome, FlowError> {
+    let outcome = attempt(ports, settings, input).await?;
+    let label = match &outcome {
+        AttemptOutcome::Skipped(_) => "skipped",
+        AttemptOutcome::Reconnected => "reconnected",
+        AttemptOutcome::Retrying { .. } => "retrying",
+        AttemptOutcome::Exhausted => "exhausted",
+        AttemptOutcome::NeedsUser { .. } => "checkpoint",
+    };
+    crate::metrics::count_by("ReconnectAttempt", "Outcome", label);
+    if outcome == AttemptOutcome::Exhausted {
+        crate::metrics::count("ReconnectsExhausted");
+    }
+    Ok(outcome)
+}
+
+async fn attempt(
+    ports: ReconnectPorts<'_>,
+    settings: &FollowUpSettings,
+    input: &ReconnectAttempt,
+) -> Result<AttemptOutcome, FlowError> {
     let f = ports.follow_ups;
     let now = f.clock.now();
     let id = &input.account_id;

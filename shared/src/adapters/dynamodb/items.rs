@@ -4,8 +4,7 @@ use crate::domain::cookies::Sealed;
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
-    Outage,
-    PendingAction, Provider, UserId,
+    Outage, PendingAction, Provider, UserId,
 };
 use crate::ports::StoreError;
 use base64::Engine;

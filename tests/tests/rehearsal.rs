@@ -583,33 +583,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert!(walk.schedules().await.is_empty(), "the callback deleted it");
 
-    // 5. Jane's own LinkedIn, connected by the extension: an outage no cookie mends, attempts
-    //    0 to 4, then the email, to her address in the user pool (her token has none).
-    let (status, connected) = walk.cookie_sync(&jane, "9002", "jane").await;
-    assert_eq!(status, 201, "{connected}");
-    let janes_linkedin = connected["account_id"]
-        .as_str()
-        .expect("account")
-        .to_owned();
-    walk.sim(
-        "/_sim/cookie-outcomes",
-        json!({"outcomes": ["provider_error", "provider_error", "provider_error", "provider_error", "provider_error"]}),
-    )
-    .await;
-    walk.unipile_reports(&janes_linkedin, "CREDENTIALS").await;
-    let mut attempts = 0;
-    while !walk.schedules().await.is_empty() && attempts < 10 {
-        attempts += walk.fire_schedules().await.len();
-    }
-    assert_eq!(attempts, 5, "attempts 0 to 4");
-    let emails = harness::moto::sent_emails(&jane_email).await;
-    assert_eq!(
-        emails.len(),
-        2,
-        "the hosted-link account's email, then this one: {emails:?}"
-    );
-
-    // 6. A hosted-auth connect whose callback cannot confirm the account (Unipile's GET
+    // 5. A hosted-auth connect whose callback cannot confirm the account (Unipile's GET
     //    fails through its retries): lost before, now the hourly reconciliation records it
     //    for its user. Its run exercises the reconciler's every grant (Scan, GetItem,
     //    UpdateItem).
@@ -672,7 +646,8 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         .await;
     assert_eq!(status, 200, "{link}");
 
-    // 6. The same for a user whose token carries no email: reconnect-retry finds the address
+    // 6. Jane's own LinkedIn, connected by the extension: an outage no cookie mends, attempts
+    //    0 to 4, then the email; her token carries none, so reconnect-retry finds her address
     //    in the user pool.
     let (status, connected) = walk.cookie_sync(&jane, "9002", "jane").await;
     assert_eq!(status, 201, "{connected}");

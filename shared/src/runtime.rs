@@ -76,3 +76,45 @@ where
     ))
     .await
 }
+
+/// What an operator command's error says of itself: a usage error exits 2, any other 1.
+pub trait CommandError: std::fmt::Display {
+    fn is_usage(&self) -> bool;
+}
+
+/// The CLI side of a function's binary (`webhook-setup register ...`): `execute` gets the
+/// arguments and the environment; its text goes to stdout, its error to stderr with exit code
+/// 1, or 2 for a usage error.
+pub async fn run_command<E, Execute, Fut>(
+    program: &str,
+    args: Vec<std::ffi::OsString>,
+    execute: Execute,
+) -> std::process::ExitCode
+where
+    E: CommandError,
+    Execute: FnOnce(Vec<String>, HashMap<String, String>) -> Fut,
+    Fut: Future<Output = Result<String, E>>,
+{
+    let Some(args) = args
+        .into_iter()
+        .map(|a| a.into_string().ok())
+        .collect::<Option<Vec<String>>>()
+    else {
+        eprintln!("{program}: arguments must be UTF-8 (see {program} --help)");
+        return std::process::ExitCode::from(2);
+    };
+    match execute(args, std::env::vars().collect()).await {
+        Ok(text) => {
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            if error.is_usage() {
+                std::process::ExitCode::from(2)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
+        }
+    }
+}

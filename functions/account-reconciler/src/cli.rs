@@ -13,6 +13,7 @@ use unipile_connect::flows::FlowError;
 use unipile_connect::flows::account_reconciliation::{
     self, ReconcilePorts, ReconcileSettings, survey,
 };
+use unipile_connect::runtime;
 
 pub const USAGE: &str = "\
 Unipile's accounts against the table: what the hourly run settles, and what it cannot.
@@ -237,27 +238,17 @@ pub async fn execute(args: &[String], env: HashMap<String, String>) -> Result<St
     }
 }
 
-/// The process's CLI: prints the result to stdout, or the error to stderr with exit code 1
-/// (2 for a usage error).
+/// The process's CLI (see [`runtime::run_command`] for what it prints and its exit codes).
 pub async fn run(args: Vec<OsString>) -> ExitCode {
-    let args: Option<Vec<String>> = args.into_iter().map(|a| a.into_string().ok()).collect();
-    let outcome = match args {
-        Some(args) => execute(&args, std::env::vars().collect()).await,
-        None => Err(usage("arguments must be UTF-8")),
-    };
-    match outcome {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(error @ CliError::Usage(_)) => {
-            eprintln!("account-reconciler: {error}");
-            ExitCode::from(2)
-        }
-        Err(error) => {
-            eprintln!("account-reconciler: {error}");
-            ExitCode::FAILURE
-        }
+    runtime::run_command("account-reconciler", args, |args, env| async move {
+        execute(&args, env).await
+    })
+    .await
+}
+
+impl runtime::CommandError for CliError {
+    fn is_usage(&self) -> bool {
+        matches!(self, Self::Usage(_))
     }
 }
 

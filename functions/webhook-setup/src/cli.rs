@@ -14,6 +14,7 @@ use unipile_connect::domain::WebhookId;
 use unipile_connect::domain::webhook::{WebhookAuth, WebhookRegistration};
 use unipile_connect::flows::webhook_registration::{self, Registered};
 use unipile_connect::ports::{UnipileError, WebhookDeletion, WebhookRegistry};
+use unipile_connect::runtime;
 
 pub const USAGE: &str = "\
 Registers Unipile's account_status webhook, pointed at the status-webhook function URL.
@@ -217,27 +218,17 @@ pub async fn execute(args: &[String], env: HashMap<String, String>) -> Result<St
     }
 }
 
-/// The process's CLI: prints the result to stdout, or the error to stderr with exit code 1
-/// (2 for a usage error).
+/// The process's CLI (see [`runtime::run_command`] for what it prints and its exit codes).
 pub async fn run(args: Vec<OsString>) -> ExitCode {
-    let args: Option<Vec<String>> = args.into_iter().map(|a| a.into_string().ok()).collect();
-    let outcome = match args {
-        Some(args) => execute(&args, std::env::vars().collect()).await,
-        None => Err(usage("arguments must be UTF-8")),
-    };
-    match outcome {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(error @ CliError::Usage(_)) => {
-            eprintln!("webhook-setup: {error}");
-            ExitCode::from(2)
-        }
-        Err(error) => {
-            eprintln!("webhook-setup: {error}");
-            ExitCode::FAILURE
-        }
+    runtime::run_command("webhook-setup", args, |args, env| async move {
+        execute(&args, env).await
+    })
+    .await
+}
+
+impl runtime::CommandError for CliError {
+    fn is_usage(&self) -> bool {
+        matches!(self, Self::Usage(_))
     }
 }
 

@@ -61,6 +61,18 @@ impl Walk {
         )
     }
 
+    /// The user presses "Connect" on the simulator's hosted-auth page at `link`'s `url`.
+    async fn connect_on_hosted_page(&self, link: &Value, form: &str) -> reqwest::StatusCode {
+        self.http
+            .post(link["url"].as_str().expect("hosted-auth url"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_owned())
+            .send()
+            .await
+            .expect("hosted page")
+            .status()
+    }
+
     async fn sim(&self, path: &str, body: Value) -> Value {
         let response = self
             .http
@@ -405,20 +417,10 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         )
         .await;
     assert_eq!(status, 200, "{link}");
-    let hosted = link["url"].as_str().expect("hosted-auth url");
     let submitted = walk
-        .http
-        .post(hosted)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("provider=LINKEDIN&outcome=connect")
-        .send()
-        .await
-        .expect("hosted page");
-    assert!(
-        submitted.status().is_redirection(),
-        "{}",
-        submitted.status()
-    );
+        .connect_on_hosted_page(&link, "provider=LINKEDIN&outcome=connect")
+        .await;
+    assert!(submitted.is_redirection(), "{}", submitted);
     let delivery = walk
         .stack
         .simulator
@@ -569,14 +571,9 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         .await;
     assert_eq!(status, 200, "{relink}");
     let submitted = walk
-        .http
-        .post(relink["url"].as_str().expect("hosted-auth url"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("outcome=connect")
-        .send()
-        .await
-        .expect("hosted page");
-    assert!(submitted.status().is_success() || submitted.status().is_redirection());
+        .connect_on_hosted_page(&relink, "outcome=connect")
+        .await;
+    assert!(submitted.is_success() || submitted.is_redirection());
     assert_eq!(
         walk.account_status(&sam, &linkedin).await.as_deref(),
         Some("OK")
@@ -602,14 +599,9 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         .await;
     assert_eq!(status, 200, "{link}");
     let submitted = walk
-        .http
-        .post(link["url"].as_str().expect("hosted-auth url"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("provider=WHATSAPP&outcome=connect")
-        .send()
-        .await
-        .expect("hosted page");
-    assert!(submitted.status().is_redirection() || submitted.status().is_success());
+        .connect_on_hosted_page(&link, "provider=WHATSAPP&outcome=connect")
+        .await;
+    assert!(submitted.is_redirection() || submitted.is_success());
     let delivery = walk
         .stack
         .simulator

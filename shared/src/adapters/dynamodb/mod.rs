@@ -127,6 +127,29 @@ fn end_outage(update: &mut Update) {
         .remove("emailed_outage");
 }
 
+/// The condition of a write about a reported status: the account exists, its stored status
+/// differs from `plan`'s, and DELETED stays DELETED unless `plan` revives it; `narrower`
+/// (" AND ...") adds to it. A write that changes nothing gets the stored item back in the same
+/// call, so a no-op costs one request.
+fn only_if_status_changes(
+    request: UpdateBuilder,
+    plan: &StatusPlan,
+    narrower: &str,
+) -> Result<UpdateBuilder, StoreError> {
+    let mut condition = format!("attribute_exists(PK) AND #status <> :status{narrower}");
+    let mut request = request
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":status", value(&plan.stored)?)
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        );
+    if !plan.revives_deleted {
+        condition.push_str(" AND #status <> :deleted");
+        request = request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
+    }
+    Ok(request.condition_expression(condition))
+}
+
 /// Writes `pending` with its GSI2 entry (due at the end of its lease, or now).
 fn set_pending(
     update: &mut Update,
@@ -309,25 +332,10 @@ impl AccountStore for DynamoStore {
             update.set("outage = if_not_exists(outage, :outage)");
             request = request.expression_attribute_values(":outage", value(outage)?);
         }
-        let mut condition = "attribute_exists(PK) AND #status <> :status".to_owned();
-        if !plan.revives_deleted {
-            condition.push_str(" AND #status <> :deleted");
-        }
-        let mut request = request
+        let request = only_if_status_changes(request, plan, "")?
             .update_expression(update.expression())
-            .condition_expression(condition)
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", value(&plan.stored)?)
             .expression_attribute_values(":now", value(&now)?)
-            .return_values(ReturnValue::AllOld)
-            // A write that changes nothing still learns the stored item from this one call.
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        if !plan.revives_deleted {
-            request =
-                request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
-        }
+            .return_values(ReturnValue::AllOld);
         match request.send().await {
             Ok(output) => {
                 let item = output
@@ -354,26 +362,13 @@ impl AccountStore for DynamoStore {
         let request = set_pending(&mut update, self.update(account_id), action)?;
         // One live follow-up at a time: it confirms with Unipile when it runs, so a delivery
         // that finds one has nothing to add but its retry (see the flow).
-        let mut condition = "attribute_exists(PK) AND #status <> :status \
-             AND (attribute_not_exists(pending) OR attribute_exists(pending.abandoned_at))"
-            .to_owned();
-        if !reported.revives_deleted {
-            condition.push_str(" AND #status <> :deleted");
-        }
-        let mut request = request
-            .update_expression(update.expression())
-            .condition_expression(condition)
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", value(&reported.stored)?)
-            .return_values(ReturnValue::AllNew)
-            // A delivery that changes nothing learns the stored item from this one call.
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        if !reported.revives_deleted {
-            request =
-                request.expression_attribute_values(":deleted", value(&AccountStatus::Deleted)?);
-        }
+        let request = only_if_status_changes(
+            request,
+            reported,
+            " AND (attribute_not_exists(pending) OR attribute_exists(pending.abandoned_at))",
+        )?
+        .update_expression(update.expression())
+        .return_values(ReturnValue::AllNew);
         match request.send().await {
             Ok(output) => {
                 let item = output

@@ -28,7 +28,7 @@ use unipile_connect::adapters::scheduler::MemoryScheduler;
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::Deps;
+use unipile_connect::deps::{Deps, FollowUpDeps};
 use unipile_connect::http::{Problem, with_jwt_claims};
 use unipile_connect::ports::{AccountStore, Clock, Mailer};
 
@@ -160,7 +160,14 @@ impl LocalStack {
             );
         }
 
-        let follow_ups = config::follow_up_settings(&env).map_err(|e| e.to_string())?;
+        let follow_up_deps = FollowUpDeps {
+            deps: deps.clone(),
+            mailer,
+            scheduler: scheduler.clone(),
+            // Users of the local stack are its own tokens' users: their email is recorded.
+            directory: None,
+            settings: config::follow_up_settings(&env).map_err(|e| e.to_string())?,
+        };
         let app = App {
             hosted_link: Arc::new(HostedLink {
                 deps: deps.clone(),
@@ -177,13 +184,8 @@ impl LocalStack {
                 claims: config::claim_names(&env),
             }),
             status_webhook: Arc::new(StatusWebhook {
-                deps: deps.clone(),
-                mailer: mailer.clone(),
-                scheduler: scheduler.clone(),
-                // Users of the local stack are its own tokens' users: their email is recorded.
-                directory: None,
+                follow_ups: follow_up_deps.clone(),
                 secret: webhook_secret,
-                settings: follow_ups.clone(),
             }),
             extension_cookies: Arc::new(ExtensionCookies {
                 deps: deps.clone(),
@@ -193,19 +195,11 @@ impl LocalStack {
                 claims: config::claim_names(&env),
             }),
             reconnect_retry: Arc::new(ReconnectRetry {
-                deps: deps.clone(),
-                mailer: mailer.clone(),
-                scheduler: scheduler.clone(),
+                follow_ups: follow_up_deps.clone(),
                 cipher,
-                directory: None,
-                settings: follow_ups.clone(),
             }),
             follow_up_sweeper: Arc::new(FollowUpSweeper {
-                deps,
-                mailer,
-                scheduler: scheduler.clone(),
-                directory: None,
-                settings: follow_ups,
+                follow_ups: follow_up_deps,
             }),
             scheduler,
             clock,

@@ -9,6 +9,7 @@ use crate::adapters::scheduler::EventBridgeScheduler;
 use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
 use crate::config::{self, ConfigError, EnvSource};
+use crate::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use crate::ports::{AccountStore, Cipher, Clock, Mailer, RetryScheduler, Unipile, UserDirectory};
 use aws_config::SdkConfig;
 use std::sync::Arc;
@@ -102,4 +103,40 @@ pub fn user_directory(
         );
         Arc::new(CognitoDirectory::new(client, settings)) as Arc<dyn UserDirectory>
     }))
+}
+
+/// What a function that carries out follow-ups holds (status-webhook, reconnect-retry,
+/// follow-up-sweeper): the shared ports, the mail and schedule ports follow-ups use, where
+/// owners' emails are looked up when none was recorded, and how follow-ups behave.
+#[derive(Clone)]
+pub struct FollowUpDeps {
+    pub deps: Deps,
+    pub mailer: Arc<dyn Mailer>,
+    pub scheduler: Arc<dyn RetryScheduler>,
+    /// `COGNITO_USER_POOL_ID`'s pool, when set.
+    pub directory: Option<Arc<dyn UserDirectory>>,
+    pub settings: FollowUpSettings,
+}
+
+impl FollowUpDeps {
+    /// The AWS wiring: [`Deps::from_env`], SES, EventBridge Scheduler, the user directory and
+    /// the follow-up settings, all from `env`.
+    pub fn from_env(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            mailer: ses_mailer(env, aws)?,
+            scheduler: event_bridge_scheduler(env, aws)?,
+            directory: user_directory(env, aws)?,
+            settings: config::follow_up_settings(env)?,
+            deps: Deps::from_env(env, aws)?,
+        })
+    }
+
+    pub fn ports(&self) -> FollowUpPorts<'_> {
+        FollowUpPorts::new(
+            &self.deps,
+            self.mailer.as_ref(),
+            self.scheduler.as_ref(),
+            self.directory.as_deref(),
+        )
+    }
 }

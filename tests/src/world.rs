@@ -22,7 +22,7 @@ use unipile_connect::adapters::scheduler::{EventBridgeScheduler, SchedulerSettin
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::{HttpUnipile, UnipileDsn, UnipileSettings};
 use unipile_connect::config;
-use unipile_connect::deps::Deps;
+use unipile_connect::deps::{Deps, FollowUpDeps};
 use unipile_connect::domain::notification::ReconnectLink;
 use unipile_connect::domain::transitions::TransitionPolicy;
 use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, RedirectPolicy, UserId};
@@ -181,6 +181,13 @@ impl World {
             },
             stale_cookie_after: chrono::Duration::hours(24),
         };
+        let follow_up_deps = FollowUpDeps {
+            deps: deps.clone(),
+            mailer,
+            scheduler: retry_scheduler.clone(),
+            directory: None,
+            settings: follow_ups,
+        };
         let state_key = StateKey::new(STATE_KEY.as_bytes().to_vec()).expect("long enough");
         Self {
             hosted_link: HostedLink {
@@ -203,13 +210,9 @@ impl World {
                 claims: ClaimNames::default(),
             },
             status_webhook: StatusWebhook {
-                deps: deps.clone(),
-                mailer: mailer.clone(),
-                scheduler: retry_scheduler.clone(),
-                directory: None,
+                follow_ups: follow_up_deps.clone(),
                 secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(WEBHOOK_SECRET))
                     .expect("secret"),
-                settings: follow_ups.clone(),
             },
             extension_cookies: ExtensionCookies {
                 deps: deps.clone(),
@@ -226,19 +229,11 @@ impl World {
                 settings: ReconcileSettings::default(),
             },
             reconnect_retry: ReconnectRetry {
-                deps: deps.clone(),
-                mailer: mailer.clone(),
-                scheduler: retry_scheduler.clone(),
+                follow_ups: follow_up_deps.clone(),
                 cipher,
-                directory: None,
-                settings: follow_ups.clone(),
             },
             follow_up_sweeper: FollowUpSweeper {
-                deps,
-                mailer,
-                scheduler: retry_scheduler,
-                directory: None,
-                settings: follow_ups,
+                follow_ups: follow_up_deps,
             },
             moto_endpoint,
             table,

@@ -5,44 +5,25 @@
 
 use lambda_http::Error;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::{self, Deps};
+use unipile_connect::deps::FollowUpDeps;
 use unipile_connect::flows::follow_up_sweeper::sweep;
-use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
-use unipile_connect::ports::{Mailer, RetryScheduler, UserDirectory};
 
 pub struct FollowUpSweeper {
-    pub deps: Deps,
-    pub mailer: Arc<dyn Mailer>,
-    /// Cookie reconnects start (and end) from a follow-up too.
-    pub scheduler: Arc<dyn RetryScheduler>,
-    /// Where owners' emails are looked up when none was recorded (`COGNITO_USER_POOL_ID`).
-    pub directory: Option<Arc<dyn UserDirectory>>,
-    pub settings: FollowUpSettings,
+    pub follow_ups: FollowUpDeps,
 }
 
 impl FollowUpSweeper {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
-            mailer: deps::ses_mailer(&env, &aws)?,
-            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
-            directory: deps::user_directory(&env, &aws)?,
-            settings: config::follow_up_settings(&env)?,
-            deps: Deps::from_env(&env, &aws)?,
+            follow_ups: FollowUpDeps::from_env(&env, &aws)?,
         })
     }
 }
 
 pub async fn handler(app: &FollowUpSweeper, _event: Value) -> Result<Value, Error> {
-    let ports = FollowUpPorts::new(
-        &app.deps,
-        app.mailer.as_ref(),
-        app.scheduler.as_ref(),
-        app.directory.as_deref(),
-    );
-    let report = sweep(ports, &app.settings).await?;
+    let report = sweep(app.follow_ups.ports(), &app.follow_ups.settings).await?;
     Ok(json!(report))
 }
 
@@ -56,22 +37,25 @@ mod tests {
     use unipile_connect::domain::{
         AccountId, AccountStatus, Email, Provider, UnipileEvent, UserId,
     };
+    use unipile_connect::flows::follow_ups::FollowUpSettings;
     use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
     fn app(world: &MemoryWorld) -> FollowUpSweeper {
         FollowUpSweeper {
-            deps: world.deps(),
-            mailer: world.mailer.clone(),
-            scheduler: world.scheduler.clone(),
-            directory: None,
-            settings: FollowUpSettings {
-                policy: TransitionPolicy::default(),
-                reconnect_link: ReconnectLink {
-                    app_base_url: "https://app.example.com".parse().expect("url"),
-                    path: "/accounts?reconnect={account_id}".into(),
+            follow_ups: FollowUpDeps {
+                deps: world.deps(),
+                mailer: world.mailer.clone(),
+                scheduler: world.scheduler.clone(),
+                directory: None,
+                settings: FollowUpSettings {
+                    policy: TransitionPolicy::default(),
+                    reconnect_link: ReconnectLink {
+                        app_base_url: "https://app.example.com".parse().expect("url"),
+                        path: "/accounts?reconnect={account_id}".into(),
+                    },
+                    stale_cookie_after: Duration::hours(24),
                 },
-                stale_cookie_after: Duration::hours(24),
             },
         }
     }
@@ -117,15 +101,14 @@ mod tests {
         store.save_profile(&profile).await.expect("profile");
         world.unipile.set_status(&id, AccountStatus::Credentials);
         world.mailer.fail_next(1);
-        let ports =
-            FollowUpPorts::new(&app.deps, app.mailer.as_ref(), app.scheduler.as_ref(), None);
+        let ports = app.follow_ups.ports();
         let event = UnipileEvent {
             account_id: id.clone(),
             status: AccountStatus::Credentials,
             account_type: None,
             name: None,
         };
-        let outcome = handle_status_event(ports, &app.settings, &event)
+        let outcome = handle_status_event(ports, &app.follow_ups.settings, &event)
             .await
             .expect("recorded");
         assert_eq!(outcome, WebhookOutcome::Deferred);

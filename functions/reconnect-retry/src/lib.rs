@@ -8,32 +8,23 @@ use lambda_http::Error;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::{self, Deps};
+use unipile_connect::deps::{self, FollowUpDeps};
 use unipile_connect::domain::reconnect::ReconnectAttempt;
-use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use unipile_connect::flows::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
-use unipile_connect::ports::{Cipher, Mailer, RetryScheduler, UserDirectory};
+use unipile_connect::ports::Cipher;
 
 pub struct ReconnectRetry {
-    pub deps: Deps,
-    pub mailer: Arc<dyn Mailer>,
-    pub scheduler: Arc<dyn RetryScheduler>,
+    pub follow_ups: FollowUpDeps,
+    /// Opens the stored cookie an attempt logs in with.
     pub cipher: Arc<dyn Cipher>,
-    /// Where owners' emails are looked up when none was recorded (`COGNITO_USER_POOL_ID`).
-    pub directory: Option<Arc<dyn UserDirectory>>,
-    pub settings: FollowUpSettings,
 }
 
 impl ReconnectRetry {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
-            mailer: deps::ses_mailer(&env, &aws)?,
-            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
             cipher: deps::kms_cipher(&env, &aws)?,
-            directory: deps::user_directory(&env, &aws)?,
-            settings: config::follow_up_settings(&env)?,
-            deps: Deps::from_env(&env, &aws)?,
+            follow_ups: FollowUpDeps::from_env(&env, &aws)?,
         })
     }
 }
@@ -47,15 +38,10 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
         }
     };
     let ports = ReconnectPorts {
-        follow_ups: FollowUpPorts::new(
-            &app.deps,
-            app.mailer.as_ref(),
-            app.scheduler.as_ref(),
-            app.directory.as_deref(),
-        ),
+        follow_ups: app.follow_ups.ports(),
         cipher: app.cipher.as_ref(),
     };
-    let outcome = run_attempt(ports, &app.settings, &input).await?;
+    let outcome = run_attempt(ports, &app.follow_ups.settings, &input).await?;
     Ok(match outcome {
         AttemptOutcome::Skipped(reason) => json!({"outcome": "skipped", "reason": reason}),
         AttemptOutcome::Reconnected => json!({"outcome": "reconnected"}),
@@ -77,21 +63,24 @@ mod tests {
     use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::notification::ReconnectLink;
     use unipile_connect::domain::transitions::TransitionPolicy;
+    use unipile_connect::flows::follow_ups::FollowUpSettings;
 
     fn app(world: &MemoryWorld) -> ReconnectRetry {
         ReconnectRetry {
-            deps: world.deps(),
-            mailer: world.mailer.clone(),
-            scheduler: world.scheduler.clone(),
             cipher: Arc::new(LocalCipher::random().expect("key")),
-            directory: Some(world.directory.clone()),
-            settings: FollowUpSettings {
-                policy: TransitionPolicy::default(),
-                reconnect_link: ReconnectLink {
-                    app_base_url: "https://app.example.com".parse().expect("url"),
-                    path: "/accounts?reconnect={account_id}".into(),
+            follow_ups: FollowUpDeps {
+                deps: world.deps(),
+                mailer: world.mailer.clone(),
+                scheduler: world.scheduler.clone(),
+                directory: Some(world.directory.clone()),
+                settings: FollowUpSettings {
+                    policy: TransitionPolicy::default(),
+                    reconnect_link: ReconnectLink {
+                        app_base_url: "https://app.example.com".parse().expect("url"),
+                        path: "/accounts?reconnect={account_id}".into(),
+                    },
+                    stale_cookie_after: Duration::hours(24),
                 },
-                stale_cookie_after: Duration::hours(24),
             },
         }
     }

@@ -2,24 +2,16 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
-use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::{self, Deps};
+use unipile_connect::deps::FollowUpDeps;
 use unipile_connect::domain::UnipileEvent;
-use unipile_connect::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
 use unipile_connect::http::{Problem, WebhookSecret, json_response};
-use unipile_connect::ports::{Mailer, RetryScheduler, UserDirectory};
 
 pub struct StatusWebhook {
-    pub deps: Deps,
-    pub mailer: Arc<dyn Mailer>,
-    /// Cookie reconnects of LinkedIn accounts start from here.
-    pub scheduler: Arc<dyn RetryScheduler>,
-    /// Where owners' emails are looked up when none was recorded (`COGNITO_USER_POOL_ID`).
-    pub directory: Option<Arc<dyn UserDirectory>>,
+    /// A delivery's follow-up (an email, a restart, a cookie reconnect) is tried inline.
+    pub follow_ups: FollowUpDeps,
     pub secret: WebhookSecret,
-    pub settings: FollowUpSettings,
 }
 
 impl StatusWebhook {
@@ -32,12 +24,8 @@ impl StatusWebhook {
         }
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
-            mailer: deps::ses_mailer(&env, &aws)?,
-            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
-            directory: deps::user_directory(&env, &aws)?,
-            settings: config::follow_up_settings(&env)?,
+            follow_ups: FollowUpDeps::from_env(&env, &aws)?,
             secret,
-            deps: Deps::from_env(&env, &aws)?,
         })
     }
 }
@@ -65,13 +53,8 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
     }
     let event = UnipileEvent::parse(request.body().as_ref())
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    let ports = FollowUpPorts::new(
-        &app.deps,
-        app.mailer.as_ref(),
-        app.scheduler.as_ref(),
-        app.directory.as_deref(),
-    );
-    let outcome = handle_status_event(ports, &app.settings, &event).await?;
+    let outcome =
+        handle_status_event(app.follow_ups.ports(), &app.follow_ups.settings, &event).await?;
     let outcome = match outcome {
         WebhookOutcome::UnknownAccount => "unknown_account",
         WebhookOutcome::Recorded => "recorded",
@@ -93,6 +76,7 @@ mod tests {
     use unipile_connect::domain::transitions::TransitionPolicy;
     use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, UserId};
     use unipile_connect::flows::follow_ups::CLAIM_LEASE;
+    use unipile_connect::flows::follow_ups::FollowUpSettings;
     use unipile_connect::http::DEFAULT_WEBHOOK_HEADER;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
@@ -108,18 +92,20 @@ mod tests {
 
     fn app(world: &MemoryWorld) -> StatusWebhook {
         StatusWebhook {
-            deps: world.deps(),
-            mailer: world.mailer.clone(),
-            scheduler: world.scheduler.clone(),
-            directory: Some(world.directory.clone()),
             secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
-            settings: FollowUpSettings {
-                policy: TransitionPolicy::default(),
-                reconnect_link: ReconnectLink {
-                    app_base_url: "https://app.example.com".parse().expect("url"),
-                    path: "/accounts?reconnect={account_id}".into(),
+            follow_ups: FollowUpDeps {
+                deps: world.deps(),
+                mailer: world.mailer.clone(),
+                scheduler: world.scheduler.clone(),
+                directory: Some(world.directory.clone()),
+                settings: FollowUpSettings {
+                    policy: TransitionPolicy::default(),
+                    reconnect_link: ReconnectLink {
+                        app_base_url: "https://app.example.com".parse().expect("url"),
+                        path: "/accounts?reconnect={account_id}".into(),
+                    },
+                    stale_cookie_after: Duration::hours(24),
                 },
-                stale_cookie_after: Duration::hours(24),
             },
         }
     }

@@ -591,6 +591,7 @@ async fn given_an_attempt_due_in_the_past_then_its_schedule_is_set_shortly_ahead
     let now = unipile_connect::ports::Clock::now(world.clock.as_ref());
     world
         .reconnect_retry
+        .follow_ups
         .scheduler
         .schedule(&late, now - chrono::Duration::hours(2))
         .await

@@ -57,8 +57,9 @@ async fn with_the_pool(world: &mut World, pool_id: &str) {
     let mut env = aws_env(&world.moto_endpoint, &world.table);
     env.insert("COGNITO_USER_POOL_ID".into(), pool_id.into());
     let aws = config::aws_sdk_config(&env).await;
-    world.status_webhook.directory = deps::user_directory(&env, &aws).expect("valid settings");
-    assert!(world.status_webhook.directory.is_some());
+    world.status_webhook.follow_ups.directory =
+        deps::user_directory(&env, &aws).expect("valid settings");
+    assert!(world.status_webhook.follow_ups.directory.is_some());
 }
 
 #[tokio::test]

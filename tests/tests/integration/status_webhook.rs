@@ -107,7 +107,8 @@ async fn given_ses_failing_once_then_the_retried_delivery_sends_exactly_one_emai
     let id = world.connected_account(&user, "WHATSAPP").await;
     // A sender SES has not verified: the first send is rejected.
     let sender = format!("{}@example.com", unique("unverified"));
-    world.status_webhook.mailer = Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
+    world.status_webhook.follow_ups.mailer =
+        Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
 
     // Recorded: 200, and the email stays owed.
     assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
@@ -196,8 +197,8 @@ async fn given_ses_refusing_the_delivery_and_its_retries_then_the_sweeper_sends_
     // A sender SES has not verified: every send is refused until it is.
     let sender = format!("{}@example.com", unique("unverified"));
     let mailer = Arc::new(SesMailer::new(world.ses.clone(), sender.clone(), None));
-    world.status_webhook.mailer = mailer.clone();
-    world.follow_up_sweeper.mailer = mailer;
+    world.status_webhook.follow_ups.mailer = mailer.clone();
+    world.follow_up_sweeper.follow_ups.mailer = mailer;
     for _ in 0..6 {
         assert_eq!(deliver(&world, &id, "CREDENTIALS").await, 200);
     }

@@ -6,6 +6,9 @@
 #   scripts/stack.sh validate   sam validate --lint
 #   scripts/stack.sh deploy     sam deploy with infra/samconfig.toml's parameters
 #   scripts/stack.sh delete     sam delete (the webhook registration goes with the stack)
+#   scripts/stack.sh dead-letters list|replay|drain [--limit N]
+#                               the reconnect attempts that failed every try (see README,
+#                               "Dead letters"), run with reconnect-retry's own environment
 #
 # Parameters live in infra/samconfig.toml; build and deploy both read them from there.
 # ARCHITECTURE=arm64|x86_64 overrides the Architecture parameter for both.
@@ -77,8 +80,17 @@ case "$cmd" in
     tools
     sam delete --config-file "$CONFIG" "${@:2}"
     ;;
+  dead-letters)
+    tools
+    # The deployed function's environment and the queue's URL, from the stack itself; the
+    # binary is the function's own, built for this machine.
+    mapfile -t FUNCTION_ENV < <("$TOOLS/bin/python" scripts/function_env.py "$CONFIG" ReconnectRetryFunction)
+    [ "${#FUNCTION_ENV[@]}" -gt 0 ] || { echo "could not read the stack (see above)" >&2; exit 1; }
+    cargo build --release --quiet -p reconnect-retry
+    env "${FUNCTION_ENV[@]}" "${CARGO_TARGET_DIR:-target}/release/reconnect-retry" "$@"
+    ;;
   *)
-    sed -n '2,12p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
     ;;
 esac

@@ -370,6 +370,11 @@ pub fn cookie_key_id(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "COOKIE_KMS_KEY_ID")
 }
 
+/// `DEAD_LETTER_QUEUE_URL`: the operator's `dead-letters` command reads it; no function does.
+pub fn dead_letter_queue_url(env: &dyn EnvSource) -> Result<String, ConfigError> {
+    required(env, "DEAD_LETTER_QUEUE_URL")
+}
+
 /// `CONNECT_THROTTLE_SECONDS` (default 300), `MAX_LINKEDIN_IDENTITIES` (default 3, 1 to 20).
 pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigError> {
     let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {

@@ -75,6 +75,18 @@ pub fn kms_cipher(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Cipher
     )))
 }
 
+/// The reconnect dead-letter queue `DEAD_LETTER_QUEUE_URL` (the stack's
+/// `ReconnectDeadLetterQueueUrl` output): read by the operator's `dead-letters` command only.
+pub fn dead_letter_queue(
+    env: &dyn EnvSource,
+    aws: &SdkConfig,
+) -> Result<crate::adapters::sqs::SqsDeadLetters, ConfigError> {
+    Ok(crate::adapters::sqs::SqsDeadLetters::new(
+        aws_sdk_sqs::Client::new(aws),
+        config::dead_letter_queue_url(env)?,
+    ))
+}
+
 /// Where owners' emails are looked up when none was recorded from their token: the Cognito
 /// user pool `COGNITO_USER_POOL_ID` (called in the pool's own region), or none. Warns, once per
 /// cold start, when as configured owners may never be emailed (see

@@ -7,21 +7,35 @@ use serde_json::{Value, json};
 
 pub const NAMESPACE: &str = "UnipileConnect";
 
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// No metric lines from now on: an operator command's stdout reaches a terminal, not
+/// CloudWatch, and its points would only hide the command's own output.
+pub fn silence() {
+    SILENT.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn emit(line: impl std::fmt::Display) {
+    if !SILENT.load(std::sync::atomic::Ordering::Relaxed) {
+        println!("{line}");
+    }
+}
+
 /// One occurrence of `name` (for example `UnknownAccountWebhook`).
 pub fn count(name: &str) {
-    println!("{}", line(name, 1, None));
+    emit(line(name, 1, None));
 }
 
 /// One occurrence of `name` for one value of a dimension (for example `StatusChanged` with
 /// `Status` = `CREDENTIALS`), so the dashboard can split it.
 pub fn count_by(name: &str, dimension: &str, value: &str) {
-    println!("{}", line(name, 1, Some((dimension, value))));
+    emit(line(name, 1, Some((dimension, value))));
 }
 
 /// `value` of `name` (for example `UnattributedAccounts` after each reconciliation): a point
 /// even when `value` is 0, so an alarm on the metric can tell "none" from "nobody measured".
 pub fn value(name: &str, value: u64) {
-    println!("{}", value_line(name, value));
+    emit(value_line(name, value));
 }
 
 /// The line [`value`] prints.

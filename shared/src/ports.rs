@@ -647,6 +647,34 @@ pub trait RetryScheduler: Send + Sync {
     ) -> Result<(), SchedulerError>;
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the dead-letter queue is unavailable: {0}")]
+pub struct QueueError(pub String);
+
+/// A message taken from the dead-letter queue: hidden from other readers until it is deleted
+/// or released (or its hold runs out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: String,
+    /// What deletes or releases this take of the message.
+    pub receipt: String,
+    pub body: String,
+    /// How many times it was taken, this take included.
+    pub receive_count: u32,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Where failed reconnect attempts wait (`reconnect-retry`'s OnFailure destination and the
+/// schedules' dead-letter queue).
+#[async_trait]
+pub trait DeadLetterQueue: Send + Sync {
+    /// Takes up to 10 waiting messages, hidden from other readers for `hold`.
+    async fn take(&self, hold: std::time::Duration) -> Result<Vec<QueuedMessage>, QueueError>;
+    async fn delete(&self, message: &QueuedMessage) -> Result<(), QueueError>;
+    /// Puts a taken message back at once.
+    async fn release(&self, message: &QueuedMessage) -> Result<(), QueueError>;
+}
+
 /// The answer to `POST /api/v1/accounts/{id}/restart`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestartOutcome {

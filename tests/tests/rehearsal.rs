@@ -145,9 +145,21 @@ impl Walk {
         found
     }
 
-    /// Runs each schedule as EventBridge Scheduler would: invokes its target with its input,
-    /// then deletes it (ActionAfterCompletion DELETE). Returns the names run.
+    /// Runs each schedule as EventBridge Scheduler would (see [`Self::run_schedules`]), each
+    /// attempt succeeding. Returns the names run.
     async fn fire_schedules(&self) -> Vec<String> {
+        let mut fired = Vec::new();
+        for (name, outcome) in self.run_schedules().await {
+            assert!(outcome.is_ok(), "{name}: {outcome:?}");
+            fired.push(name);
+        }
+        fired
+    }
+
+    /// Runs each schedule as EventBridge Scheduler does: invokes its target asynchronously
+    /// with its input (Lambda retries a failure, then sends it to the dead-letter queue), then
+    /// deletes it (ActionAfterCompletion DELETE). Returns each name with the last try's outcome.
+    async fn run_schedules(&self) -> Vec<(String, Result<Value, String>)> {
         let mut fired = Vec::new();
         for (name, schedule) in self.schedules().await {
             let target = &schedule["Target"];
@@ -164,8 +176,11 @@ impl Walk {
             );
             let input: Value =
                 serde_json::from_str(target["Input"].as_str().expect("input")).expect("JSON input");
-            let outcome = function.invoke(input).await;
-            assert!(outcome.is_ok(), "{name}: {outcome:?}");
+            let outcome = self
+                .stack
+                .invoke_async(&function.logical_id, input)
+                .await
+                .expect("Lambda's asynchronous invocation");
             let _ = aws_rest(
                 &self.stack.moto,
                 "scheduler",
@@ -174,9 +189,53 @@ impl Walk {
                 Value::Null,
             )
             .await;
-            fired.push(name);
+            fired.push((name, outcome));
         }
         fired
+    }
+
+    /// The reconnect dead-letter queue's URL (the stack's `ReconnectDeadLetterQueueUrl`).
+    fn dead_letter_queue(&self) -> String {
+        self.stack.stack.refs["ReconnectDeadLetterQueue"]
+            .as_str()
+            .expect("queue URL")
+            .to_owned()
+    }
+
+    /// How many messages wait in the dead-letter queue (visible or being handled).
+    async fn dead_letters(&self) -> u64 {
+        let answer = aws_json(
+            &self.stack.moto,
+            "sqs",
+            "AmazonSQS.GetQueueAttributes",
+            json!({"QueueUrl": self.dead_letter_queue(),
+                   "AttributeNames": ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]}),
+        )
+        .await
+        .expect("queue attributes");
+        ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+            .iter()
+            .map(|name| {
+                answer["Attributes"][name]
+                    .as_str()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+
+    /// The documented operator command `reconnect-retry dead-letters <action>`, run with the
+    /// function's environment and the queue's URL, as `scripts/stack.sh dead-letters` does.
+    async fn dead_letters_command(&self, action: &str) -> (bool, String, String) {
+        let queue = self.dead_letter_queue();
+        self.stack
+            .operator_command(
+                "ReconnectRetryFunction",
+                &["dead-letters", action],
+                &[("DEAD_LETTER_QUEUE_URL", queue.as_str())],
+            )
+            .await
+            .expect("the command ran")
     }
 
     /// Unipile cannot be asked about accounts for a moment: the next `GET
@@ -348,7 +407,59 @@ fn granted_for_the_platform(stack: &Rehearsal, function: &str) -> BTreeSet<Strin
     if properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS" {
         platform.insert("sqs:SendMessage".to_owned());
     }
+    // Lambda writes the function's logs and traces with its role.
+    for action in [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    ] {
+        platform.insert(action.to_owned());
+    }
     platform
+}
+
+/// Each function's logs go to its own log group and nowhere else: its role may write only
+/// there, and Lambda is told to use it (`LoggingConfig`).
+fn logs_go_only_to_the_functions_own_group(stack: &Rehearsal) -> Vec<String> {
+    let mut problems = Vec::new();
+    for id in stack.functions.keys() {
+        let properties = stack.properties(id).expect("properties");
+        let group = properties["LoggingConfig"]["LogGroup"].as_str();
+        let Some(group) = group else {
+            problems.push(format!("{id}: no LoggingConfig.LogGroup"));
+            continue;
+        };
+        let own = stack
+            .stack
+            .attributes
+            .iter()
+            .find(|((resource, attribute), _)| {
+                attribute == "Arn" && stack.stack.refs.get(resource).and_then(Value::as_str) == Some(group)
+            })
+            .and_then(|(_, arn)| arn.as_str())
+            .map(str::to_owned);
+        let Some(own) = own else {
+            problems.push(format!("{id}: its log group {group} is not the stack's"));
+            continue;
+        };
+        for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+            let granted = stack.granted_resources(id, action).expect("policy");
+            if granted != BTreeSet::from([own.clone()]) {
+                problems.push(format!("{id}: {action} on {granted:?}, not only {own}"));
+            }
+        }
+        let other_logs: BTreeSet<String> = stack
+            .granted_actions(id)
+            .expect("policy")
+            .into_iter()
+            .filter(|a| a.starts_with("logs:") && a != "logs:CreateLogStream" && a != "logs:PutLogEvents")
+            .collect();
+        if !other_logs.is_empty() {
+            problems.push(format!("{id}: also granted {other_logs:?}"));
+        }
+    }
+    problems
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -660,6 +771,61 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     assert_eq!(attempts, 5, "attempts 0 to 4");
     assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 3);
 
+    // 7. A reconnect attempt that dies: KMS fails through Lambda's two retries, so Lambda
+    //    puts the attempt in the dead-letter queue. Once KMS is back, the documented
+    //    `dead-letters replay` runs it: the account reconnects and the queue is empty.
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    assert_eq!(walk.schedules().await.len(), 1);
+    walk.stack.recorder.break_action("kms:Decrypt");
+    let runs = walk.run_schedules().await;
+    walk.stack.recorder.mend_action("kms:Decrypt");
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].1.is_err(), "the attempt died: {runs:?}");
+    assert_eq!(walk.dead_letters().await, 1, "kept in the dead-letter queue");
+    assert_eq!(
+        walk.account_status(&sam, &linkedin).await.as_deref(),
+        Some("CREDENTIALS")
+    );
+    let (ok, listed, errors) = walk.dead_letters_command("list").await;
+    assert!(ok, "{listed}{errors}");
+    assert!(
+        listed.contains(&format!("account {linkedin} ")) && listed.contains("tries 3"),
+        "{listed}"
+    );
+    assert_eq!(walk.dead_letters().await, 1, "listing changes nothing");
+    let (ok, replayed, errors) = walk.dead_letters_command("replay").await;
+    assert!(ok, "{replayed}{errors}");
+    assert!(replayed.contains("replayed: reconnected"), "{replayed}");
+    assert_eq!(walk.dead_letters().await, 0);
+    assert_eq!(
+        walk.account_status(&sam, &linkedin).await.as_deref(),
+        Some("OK")
+    );
+
+    // 7b. Another that dies, drained instead: the reconnect ends and its owner is emailed
+    //     once, as when the last attempt fails; the queue is empty.
+    let sams_emails = harness::moto::sent_emails("sam@rehearsal.example.com")
+        .await
+        .len();
+    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    walk.stack.recorder.break_action("kms:Decrypt");
+    let runs = walk.run_schedules().await;
+    walk.stack.recorder.mend_action("kms:Decrypt");
+    assert!(runs.len() == 1 && runs[0].1.is_err(), "{runs:?}");
+    assert_eq!(walk.dead_letters().await, 1);
+    let (ok, drained, errors) = walk.dead_letters_command("drain").await;
+    assert!(ok, "{drained}{errors}");
+    assert!(drained.contains("drained: owner told"), "{drained}");
+    assert_eq!(walk.dead_letters().await, 0);
+    assert_eq!(
+        harness::moto::sent_emails("sam@rehearsal.example.com")
+            .await
+            .len(),
+        sams_emails + 1,
+        "the owner is told to reconnect"
+    );
+    assert!(walk.schedules().await.is_empty(), "no attempt left");
+
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.
     let calls = walk.stack.calls();
@@ -703,6 +869,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             }
         }
     }
+    problems.extend(logs_go_only_to_the_functions_own_group(&walk.stack));
     assert!(
         problems.is_empty(),
         "policies and code disagree:\n{}",
@@ -717,6 +884,34 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             "a function logged a secret ({secret})"
         );
     }
+
+    // What each invocation ran for (the billed duration, less cold starts), for the cost
+    // table in README.md: on this machine, against moto and the simulator on loopback.
+    let mut table = String::from("function\tinvocations\tmedian ms\tp90 ms\tmax ms\n");
+    for (id, function) in &walk.stack.functions {
+        let mut durations: Vec<f64> = function
+            .durations()
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        if durations.is_empty() {
+            continue;
+        }
+        durations.sort_by(f64::total_cmp);
+        let at = |q: f64| durations[((durations.len() - 1) as f64 * q).round() as usize];
+        table.push_str(&format!(
+            "{id}\t{}\t{:.1}\t{:.1}\t{:.1}\n",
+            durations.len(),
+            at(0.5),
+            at(0.9),
+            at(1.0)
+        ));
+    }
+    eprintln!("invocation durations:\n{table}");
+    let _ = std::fs::write(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/rehearsal/durations.tsv"),
+        &table,
+    );
 
     // Stack deleted: the webhook goes with it.
     let mut walk = walk;

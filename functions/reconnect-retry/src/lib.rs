@@ -2,7 +2,10 @@
 //! `{"account_id","outage","attempt"}` (schedules made before outages were kept lack `outage`).
 //! A failure it cannot finish (storage, KMS, mail) fails the invocation: Scheduler invokes
 //! asynchronously, so Lambda retries it, then sends it to the dead-letter queue (see
-//! `infra/template.yaml`); a bad input is logged and dropped.
+//! `infra/template.yaml`), where `reconnect-retry dead-letters` ([`cli`]) lists, replays or
+//! drains it; a bad input is logged and dropped.
+
+pub mod cli;
 
 use lambda_http::Error;
 use serde_json::{Value, json};
@@ -27,6 +30,13 @@ impl ReconnectRetry {
             follow_ups: FollowUpDeps::from_env(&env, &aws)?,
         })
     }
+
+    pub fn ports(&self) -> ReconnectPorts<'_> {
+        ReconnectPorts {
+            follow_ups: self.follow_ups.ports(),
+            cipher: self.cipher.as_ref(),
+        }
+    }
 }
 
 pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error> {
@@ -37,11 +47,7 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
             return Ok(json!({"outcome": "invalid_input"}));
         }
     };
-    let ports = ReconnectPorts {
-        follow_ups: app.follow_ups.ports(),
-        cipher: app.cipher.as_ref(),
-    };
-    let outcome = run_attempt(ports, &app.follow_ups.settings, &input).await?;
+    let outcome = run_attempt(app.ports(), &app.follow_ups.settings, &input).await?;
     Ok(match outcome {
         AttemptOutcome::Skipped(reason) => json!({"outcome": "skipped", "reason": reason}),
         AttemptOutcome::Reconnected => json!({"outcome": "reconnected"}),

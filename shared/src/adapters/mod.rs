@@ -8,4 +8,5 @@ pub mod dynamodb;
 pub mod memory;
 pub mod scheduler;
 pub mod ses;
+pub mod sqs;
 pub mod unipile;

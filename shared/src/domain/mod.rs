@@ -4,6 +4,7 @@ mod account;
 mod cookie_record;
 pub mod cookies;
 mod country;
+pub mod dead_letter;
 mod ids;
 mod link;
 pub mod notification;

@@ -7,6 +7,7 @@ pub mod confirmed_connection;
 pub mod connect_callback;
 mod cookie_login;
 pub mod cookie_sync;
+pub mod dead_letters;
 mod error;
 pub mod follow_up_sweeper;
 pub mod follow_ups;

@@ -234,6 +234,58 @@ async fn attempt(
     }
 }
 
+/// What [`give_up`] did with an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GiveUpOutcome {
+    /// The reconnect ended and the owner is told to reconnect, as when every attempt failed.
+    OwnerTold,
+    /// The reconnect had moved on (recovered, another outage, a later attempt ran, account
+    /// gone): nobody was waiting on this attempt.
+    NothingWaiting(&'static str),
+}
+
+/// Ends a reconnect at `input` without trying it: the operator's answer to an attempt that
+/// cannot be run (it died in the dead-letter queue and keeps failing). The owner gets the same
+/// follow-up as when the last attempt fails, so the outage is never left without a word.
+pub async fn give_up(
+    ports: ReconnectPorts<'_>,
+    settings: &FollowUpSettings,
+    input: &ReconnectAttempt,
+) -> Result<GiveUpOutcome, FlowError> {
+    let Some(account) = ports
+        .follow_ups
+        .store
+        .get_account(&input.account_id)
+        .await?
+    else {
+        return Ok(GiveUpOutcome::NothingWaiting("no such account"));
+    };
+    let outage = account.outage_id().map(str::to_owned);
+    if !input.is_for(outage.as_deref()) {
+        return Ok(GiveUpOutcome::NothingWaiting("another outage"));
+    }
+    if account
+        .cookie_reconnect
+        .as_ref()
+        .is_none_or(|s| s.next_attempt != input.attempt)
+    {
+        return Ok(GiveUpOutcome::NothingWaiting("stale attempt"));
+    }
+    let ended = finish_with(
+        ports,
+        settings,
+        input,
+        outage.as_deref(),
+        PendingKind::CookieReconnectFailed,
+    )
+    .await?;
+    if !ended {
+        return Ok(GiveUpOutcome::NothingWaiting("stale attempt"));
+    }
+    tracing::info!(account_id = %input.account_id, attempt = input.attempt, "reconnect ended by the operator: owner told");
+    Ok(GiveUpOutcome::OwnerTold)
+}
+
 /// Ends the reconnect with a follow-up for the owner, recorded in the same write, then tries
 /// it; if that fails, it stays recorded for the sweeper.
 async fn finish_with(
@@ -242,7 +294,7 @@ async fn finish_with(
     input: &ReconnectAttempt,
     outage: Option<&str>,
     kind: PendingKind,
-) -> Result<(), FlowError> {
+) -> Result<bool, FlowError> {
     let f = ports.follow_ups;
     let now = f.clock.now();
     let action = new_action(kind, now)?;
@@ -255,14 +307,14 @@ async fn finish_with(
         .advance_reconnect(&input.account_id, input.attempt, &step, now)
         .await?
     {
-        return Ok(());
+        return Ok(false);
     }
     cancel_schedules(f.scheduler, &input.account_id, outage, input.attempt + 1).await;
     let Some(account) = f.store.get_account(&input.account_id).await? else {
-        return Ok(());
+        return Ok(true);
     };
     if let Err(error) = carry_out(f, settings, &account, &action).await {
         tracing::warn!(account_id = %input.account_id, follow_up = kind.as_str(), %error, "follow-up recorded but not finished: the sweeper will finish it");
     }
-    Ok(())
+    Ok(true)
 }

@@ -201,15 +201,50 @@ impl TestWorld {
         sweep(self.ports(), &self.settings).await.expect("swept")
     }
 
-    /// Runs `attempt` as Scheduler would deliver it.
-    pub async fn run_attempt(&self, attempt: &ReconnectAttempt) -> AttemptOutcome {
-        let ports = ReconnectPorts {
+    pub fn reconnect_ports(&self) -> ReconnectPorts<'_> {
+        ReconnectPorts {
             follow_ups: self.ports(),
             cipher: &self.cipher,
-        };
-        run_attempt(ports, &self.settings, attempt)
+        }
+    }
+
+    /// Runs `attempt` as Scheduler would deliver it.
+    pub async fn run_attempt(&self, attempt: &ReconnectAttempt) -> AttemptOutcome {
+        run_attempt(self.reconnect_ports(), &self.settings, attempt)
             .await
             .expect("the attempt ran")
+    }
+
+    /// A cookie account in CREDENTIALS whose reconnect waits for `attempt` (the earlier ones
+    /// failed at LinkedIn); Unipile still says CREDENTIALS and would take the cookie now.
+    /// Returns the account and its outage.
+    pub async fn linkedin_reconnect_waiting_at(&self, attempt: u32) -> (AccountId, String) {
+        let id = self.given_a_cookie_account("acc-dead-letter").await;
+        self.unipile_says(&id, AccountStatus::Credentials);
+        self.deliver(&id, AccountStatus::Credentials)
+            .await
+            .expect("delivered");
+        let refused = || {
+            crate::adapters::memory::CookieOutcome::Fail(crate::ports::UnipileError::Api {
+                status: 500,
+                error_type: crate::ports::UnipileErrorType::from("errors/provider_error"),
+                title: "provider error".into(),
+                detail: None,
+            })
+        };
+        self.world
+            .unipile
+            .script_cookie_outcomes((0..attempt).map(|_| refused()));
+        for _ in 0..attempt {
+            self.fire_next_schedule()
+                .await
+                .expect("an attempt scheduled");
+        }
+        let account = self.account(&id).await;
+        let waiting = account.cookie_reconnect.as_ref().map(|s| s.next_attempt);
+        assert_eq!(waiting, Some(attempt), "the reconnect waits for {attempt}");
+        let outage = account.outage_id().expect("an outage").to_owned();
+        (id, outage)
     }
 
     /// The next schedule, run at its time (the clock moves there).

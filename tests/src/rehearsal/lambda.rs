@@ -31,8 +31,10 @@ struct Invocation {
 struct RuntimeState {
     function_arn: String,
     next: Mutex<mpsc::Receiver<Invocation>>,
-    pending: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    pending: Mutex<HashMap<String, (oneshot::Sender<Outcome>, std::time::Instant)>>,
     init_error: Mutex<Option<String>>,
+    /// How long each invocation ran, from the hand-over to its answer: what Lambda bills.
+    durations: std::sync::Mutex<Vec<Duration>>,
 }
 
 /// One function, running as Lambda runs it: a process that polls for invocations.
@@ -42,6 +44,10 @@ pub struct LambdaFunction {
     pub arn: String,
     pub timeout: Duration,
     pub log: PathBuf,
+    /// The template's environment and the credentials Lambda adds, as the process got them
+    /// (without the Runtime API's own variables): what an operator runs the same binary with.
+    pub environment: HashMap<String, String>,
+    pub bootstrap: PathBuf,
     queue: mpsc::Sender<Invocation>,
     state: Arc<RuntimeState>,
     child: std::sync::Mutex<Child>,
@@ -65,6 +71,8 @@ pub struct Launch<'a> {
     pub name: &'a str,
     pub arn: &'a str,
     pub bootstrap: &'a Path,
+    /// Where Lambda sends its logs (`LoggingConfig.LogGroup`, or `/aws/lambda/<name>`).
+    pub log_group: &'a str,
     pub timeout: Duration,
     pub memory_mb: u64,
     /// The environment the template gives the function, plus the Lambda-provided variables
@@ -81,6 +89,7 @@ impl LambdaFunction {
             next: Mutex::new(next),
             pending: Mutex::new(HashMap::new()),
             init_error: Mutex::new(None),
+            durations: std::sync::Mutex::new(Vec::new()),
         });
         let router = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
@@ -106,6 +115,7 @@ impl LambdaFunction {
         let log = launch.log_dir.join(format!("{}.log", launch.logical_id));
         let out = File::create(&log).map_err(|e| e.to_string())?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
+        let given = launch.environment.clone();
         let mut environment = launch.environment;
         let lambda_vars = [
             ("AWS_LAMBDA_RUNTIME_API", address.to_string()),
@@ -117,7 +127,7 @@ impl LambdaFunction {
             ),
             (
                 "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{}", launch.name),
+                launch.log_group.to_owned(),
             ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "rehearsal".to_owned()),
             ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
@@ -142,6 +152,8 @@ impl LambdaFunction {
             arn: launch.arn.to_owned(),
             timeout: launch.timeout,
             log,
+            environment: given,
+            bootstrap: launch.bootstrap.to_owned(),
             queue,
             state,
             child: std::sync::Mutex::new(child),
@@ -189,6 +201,15 @@ impl LambdaFunction {
                 }
             }
         }
+    }
+
+    /// How long each invocation so far ran (hand-over to answer), in order.
+    pub fn durations(&self) -> Vec<Duration> {
+        self.state
+            .durations
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
     }
 
     /// Why the function is not running any more, if it is not.
@@ -240,7 +261,10 @@ async fn next_invocation(State(state): State<Arc<RuntimeState>>) -> Response {
         .pending
         .lock()
         .await
-        .insert(invocation.id.clone(), invocation.reply);
+        .insert(
+            invocation.id.clone(),
+            (invocation.reply, std::time::Instant::now()),
+        );
     let mut headers = HeaderMap::new();
     let pairs = [
         ("lambda-runtime-aws-request-id", invocation.id),
@@ -268,7 +292,10 @@ async fn next_invocation(State(state): State<Arc<RuntimeState>>) -> Response {
 
 async fn complete(state: &RuntimeState, id: &str, outcome: Outcome) -> StatusCode {
     match state.pending.lock().await.remove(id) {
-        Some(reply) => {
+        Some((reply, started)) => {
+            if let Ok(mut durations) = state.durations.lock() {
+                durations.push(started.elapsed());
+            }
             let _ = reply.send(outcome);
             StatusCode::ACCEPTED
         }

@@ -81,7 +81,29 @@ pub async fn aws_json(
     } else {
         "application/x-amz-json-1.1"
     };
-    aws_call(moto, service, "POST", "/", Some(target), content_type, body).await
+    aws_call(moto, "rehearsal", service, "POST", "/", Some(target), content_type, body).await
+}
+
+/// A JSON-protocol call signed as `caller` (a function's logical id, as its role would be),
+/// through `endpoint` (the recorder, so it is noted against that caller's grants).
+pub async fn aws_json_as(
+    endpoint: &str,
+    caller: &str,
+    service: &str,
+    target: &str,
+    body: Value,
+) -> Result<Value, String> {
+    aws_call(
+        endpoint,
+        caller,
+        service,
+        "POST",
+        "/",
+        Some(target),
+        "application/x-amz-json-1.0",
+        body,
+    )
+    .await
 }
 
 /// A REST call straight to moto (SES v2, Scheduler).
@@ -92,11 +114,23 @@ pub async fn aws_rest(
     path: &str,
     body: Value,
 ) -> Result<Value, String> {
-    aws_call(moto, service, method, path, None, "application/json", body).await
+    aws_call(
+        moto,
+        "rehearsal",
+        service,
+        method,
+        path,
+        None,
+        "application/json",
+        body,
+    )
+    .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn aws_call(
     moto: &str,
+    caller: &str,
     service: &str,
     method: &str,
     path: &str,
@@ -110,7 +144,7 @@ async fn aws_call(
         .header(
             "authorization",
             format!(
-                "AWS4-HMAC-SHA256 Credential=rehearsal/20261126/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+                "AWS4-HMAC-SHA256 Credential={caller}/20261126/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
             ),
         )
         .header("content-type", content_type);
@@ -283,6 +317,94 @@ impl Rehearsal {
         &self.functions[id]
     }
 
+    /// Invokes `id` as an asynchronous caller (EventBridge Scheduler) has Lambda do it: a
+    /// failure is retried as the function's `EventInvokeConfig` says (Lambda's default: twice),
+    /// then Lambda sends its invocation record to the `OnFailure` destination, with the
+    /// function's own role (so the recorder notes `sqs:SendMessage` against its grants).
+    /// Lambda waits a minute or two between tries; the rehearsal does not. Returns the last
+    /// try's outcome.
+    pub async fn invoke_async(&self, id: &str, event: Value) -> Result<lambda::Outcome, String> {
+        let function = self.function(id);
+        let properties = self
+            .stack
+            .resolve(&self.template.section("Resources")[id]["Properties"])?;
+        let config = &properties["EventInvokeConfig"];
+        let retries = config["MaximumRetryAttempts"].as_u64().unwrap_or(2);
+        let mut tries = 0;
+        let outcome = loop {
+            tries += 1;
+            let outcome = function.invoke(event.clone()).await;
+            if outcome.is_ok() || tries > retries {
+                break outcome;
+            }
+        };
+        let Err(error) = &outcome else {
+            return Ok(outcome);
+        };
+        let Some(destination) = config["DestinationConfig"]["OnFailure"]["Destination"].as_str()
+        else {
+            return Ok(outcome);
+        };
+        let queue = self
+            .stack
+            .attributes
+            .iter()
+            .find(|((_, name), value)| name == "Arn" && value.as_str() == Some(destination))
+            .and_then(|((resource, _), _)| self.stack.refs.get(resource))
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{id}: OnFailure {destination} is no queue of the stack"))?;
+        let record = json!({
+            "version": "1.0",
+            "timestamp": chrono::Utc::now().to_rfc3339(),
+            "requestContext": {
+                "requestId": format!("rehearsal-{tries}-{}", chrono::Utc::now().timestamp_micros()),
+                "functionArn": format!("{}:$LATEST", function.arn),
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": tries,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorType": "Error", "errorMessage": error},
+        });
+        aws_json_as(
+            &self.recorder.endpoint,
+            id,
+            "sqs",
+            "AmazonSQS.SendMessage",
+            json!({"QueueUrl": queue, "MessageBody": record.to_string()}),
+        )
+        .await?;
+        Ok(outcome)
+    }
+
+    /// Runs function `id`'s binary as an operator does from a terminal: `args`, the
+    /// function's environment plus `extra`, and credentials of its own (`Operator`), so the
+    /// function's recorded calls stay the function's. Returns (success, stdout, stderr).
+    pub async fn operator_command(
+        &self,
+        id: &str,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Result<(bool, String, String), String> {
+        let function = self.function(id);
+        let mut environment = function.environment.clone();
+        environment.insert("AWS_ACCESS_KEY_ID".into(), "Operator".into());
+        for (key, value) in extra {
+            environment.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let mut command = std::process::Command::new(&function.bootstrap);
+        command.args(args).env_clear().envs(environment);
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        Ok((
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+
     /// The function a schedule or service token names by ARN.
     pub fn function_by_arn(&self, arn: &str) -> Option<&Arc<LambdaFunction>> {
         self.functions.values().find(|f| f.arn == arn)
@@ -346,8 +468,36 @@ impl Rehearsal {
                 other => Err(format!("{id}: {what} {other}")),
             }
         };
+        // The function's own role (`Role: !GetAtt XRole.Arn`), whose inline policies are
+        // documents; or SAM's `Policies`, inline statements on a role SAM makes.
+        let raw_role = &self.template.section("Resources")[id]["Properties"]["Role"];
+        let documents: Vec<Value> = if raw_role.is_null() {
+            properties["Policies"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            let role = raw_role
+                .get("Fn::GetAtt")
+                .and_then(|arg| match arg {
+                    Value::String(s) => s.split_once('.').map(|(r, _)| r.to_owned()),
+                    Value::Array(parts) => parts.first().and_then(Value::as_str).map(str::to_owned),
+                    _ => None,
+                })
+                .ok_or_else(|| format!("{id}: Role is not a role of the stack: {raw_role}"))?;
+            let role_properties = self.properties(&role)?;
+            if role_properties.get("ManagedPolicyArns").is_some() {
+                return Err(format!("{id}: its role {role} has managed policies, unseen grants"));
+            }
+            role_properties["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| p["PolicyDocument"].clone())
+                .collect()
+        };
         let mut grants = Vec::new();
-        for policy in properties["Policies"].as_array().into_iter().flatten() {
+        for policy in &documents {
             let statements = policy
                 .get("Statement")
                 .and_then(Value::as_array)
@@ -828,6 +978,9 @@ async fn start_function(
         .and_then(|v| v.as_u64())
         .unwrap_or(128);
     let name = stack.refs[id].as_str().unwrap_or(id).to_owned();
+    let log_group = properties["LoggingConfig"]["LogGroup"]
+        .as_str()
+        .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned);
     let arn = stack.attributes[&(id.to_owned(), "Arn".to_owned())]
         .as_str()
         .unwrap_or_default()
@@ -837,6 +990,7 @@ async fn start_function(
         name: &name,
         arn: &arn,
         bootstrap: &bootstrap,
+        log_group: &log_group,
         timeout: Duration::from_secs(timeout),
         memory_mb: memory,
         environment,

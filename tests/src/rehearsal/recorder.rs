@@ -22,6 +22,8 @@ struct RecorderState {
     http: reqwest::Client,
     calls: Mutex<Calls>,
     resources: Mutex<Resources>,
+    /// Actions that fail (as the service failing would) until mended.
+    broken: Mutex<BTreeSet<String>>,
 }
 
 pub struct Recorder {
@@ -43,6 +45,7 @@ impl Recorder {
             http: reqwest::Client::new(),
             calls: Mutex::new(Calls::new()),
             resources: Mutex::new(Resources::new()),
+            broken: Mutex::new(BTreeSet::new()),
         });
         let router = Router::new().fallback(forward).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -70,6 +73,20 @@ impl Recorder {
             .unwrap_or_default()
     }
 
+    /// From now on every `action` (`kms:Decrypt`) answers 500, as the service would when it
+    /// fails: how a test breaks a function half-way without touching the function.
+    pub fn break_action(&self, action: &str) {
+        if let Ok(mut broken) = self.state.broken.lock() {
+            broken.insert(action.to_owned());
+        }
+    }
+
+    pub fn mend_action(&self, action: &str) {
+        if let Ok(mut broken) = self.state.broken.lock() {
+            broken.remove(action);
+        }
+    }
+
     pub fn resources(&self) -> Resources {
         self.state
             .resources
@@ -95,8 +112,22 @@ async fn forward(
                 .or_default()
                 .insert((action.clone(), resource));
         }
+        let broken = state
+            .broken
+            .lock()
+            .map(|b| b.contains(&action))
+            .unwrap_or(false);
         if let Ok(mut calls) = state.calls.lock() {
-            calls.entry(caller).or_default().insert(action);
+            calls.entry(caller).or_default().insert(action.clone());
+        }
+        if broken {
+            let service = action.split(':').next().unwrap_or_default();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [("content-type", "application/x-amz-json-1.1")],
+                format!(r#"{{"__type":"InternalFailure","message":"{service} is failing (rehearsal)"}}"#),
+            )
+                .into_response();
         }
     }
     let target = format!(

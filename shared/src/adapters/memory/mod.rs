@@ -12,6 +12,8 @@ pub use store::MemoryStore;
 pub use unipile::{CookieOutcome, MemoryUnipile};
 pub use webhooks::MemoryWebhooks;
 
+pub use super::sqs::MemoryDeadLetters;
+
 use super::clock::ManualClock;
 use super::scheduler::MemoryScheduler;
 use chrono::{DateTime, Utc};

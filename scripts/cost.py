@@ -117,6 +117,7 @@ def month(accounts, durations):
          emails, schedules) in flows(durations):
         n = per_account * accounts
         if flow == "owner email":
+            n = emails * accounts
             cost = n * (SES_EMAIL + wru * DDB_WRITE_UNIT + rru * DDB_READ_UNIT)
             add(flow, f"{n:,.0f} emails x (SES ${SES_EMAIL * 1000:.2f}/1000 + {wru} WRU + {rru} RRU)", cost)
             continue
@@ -138,7 +139,8 @@ def month(accounts, durations):
     runs = 30 * 24
     items = A["table items per account (account, cookie, profile, spent states), 1 KB each"] * accounts
     scan_units = max(1.0, items * 1 / 4 * 0.5)
-    pages = max(1, accounts // 250)
+    # Unipile's list, 250 a page, at most ReconcileMaxPages (40) pages a run.
+    pages = min(40, max(1, accounts // 250))
     recon_ms = durations["AccountReconcilerFunction"] + pages * UNIPILE_MS
     add("hourly reconciliation",
         f"{runs} runs x ({recon_ms:,.0f} ms; Scan of {items:,.0f} items = {scan_units:,.0f} RRU)",

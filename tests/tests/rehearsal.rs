@@ -213,15 +213,18 @@ impl Walk {
         )
         .await
         .expect("queue attributes");
-        ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-            .iter()
-            .map(|name| {
-                answer["Attributes"][name]
-                    .as_str()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or(0)
-            })
-            .sum()
+        [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+        ]
+        .iter()
+        .map(|name| {
+            answer["Attributes"][name]
+                .as_str()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
     }
 
     /// The documented operator command `reconnect-retry dead-letters <action>`, run with the
@@ -435,7 +438,8 @@ fn logs_go_only_to_the_functions_own_group(stack: &Rehearsal) -> Vec<String> {
             .attributes
             .iter()
             .find(|((resource, attribute), _)| {
-                attribute == "Arn" && stack.stack.refs.get(resource).and_then(Value::as_str) == Some(group)
+                attribute == "Arn"
+                    && stack.stack.refs.get(resource).and_then(Value::as_str) == Some(group)
             })
             .and_then(|(_, arn)| arn.as_str())
             .map(str::to_owned);
@@ -453,7 +457,9 @@ fn logs_go_only_to_the_functions_own_group(stack: &Rehearsal) -> Vec<String> {
             .granted_actions(id)
             .expect("policy")
             .into_iter()
-            .filter(|a| a.starts_with("logs:") && a != "logs:CreateLogStream" && a != "logs:PutLogEvents")
+            .filter(|a| {
+                a.starts_with("logs:") && a != "logs:CreateLogStream" && a != "logs:PutLogEvents"
+            })
             .collect();
         if !other_logs.is_empty() {
             problems.push(format!("{id}: also granted {other_logs:?}"));
@@ -781,7 +787,11 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     walk.stack.recorder.mend_action("kms:Decrypt");
     assert_eq!(runs.len(), 1);
     assert!(runs[0].1.is_err(), "the attempt died: {runs:?}");
-    assert_eq!(walk.dead_letters().await, 1, "kept in the dead-letter queue");
+    assert_eq!(
+        walk.dead_letters().await,
+        1,
+        "kept in the dead-letter queue"
+    );
     assert_eq!(
         walk.account_status(&sam, &linkedin).await.as_deref(),
         Some("CREDENTIALS")

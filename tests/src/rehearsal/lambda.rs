@@ -125,10 +125,7 @@ impl LambdaFunction {
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
                 launch.memory_mb.to_string(),
             ),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                launch.log_group.to_owned(),
-            ),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", launch.log_group.to_owned()),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "rehearsal".to_owned()),
             ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
             ("_HANDLER", "bootstrap".to_owned()),
@@ -257,14 +254,10 @@ async fn next_invocation(State(state): State<Arc<RuntimeState>>) -> Response {
     let Some(invocation) = invocation else {
         return StatusCode::GONE.into_response();
     };
-    state
-        .pending
-        .lock()
-        .await
-        .insert(
-            invocation.id.clone(),
-            (invocation.reply, std::time::Instant::now()),
-        );
+    state.pending.lock().await.insert(
+        invocation.id.clone(),
+        (invocation.reply, std::time::Instant::now()),
+    );
     let mut headers = HeaderMap::new();
     let pairs = [
         ("lambda-runtime-aws-request-id", invocation.id),

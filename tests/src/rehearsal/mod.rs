@@ -81,7 +81,17 @@ pub async fn aws_json(
     } else {
         "application/x-amz-json-1.1"
     };
-    aws_call(moto, "rehearsal", service, "POST", "/", Some(target), content_type, body).await
+    aws_call(
+        moto,
+        "rehearsal",
+        service,
+        "POST",
+        "/",
+        Some(target),
+        content_type,
+        body,
+    )
+    .await
 }
 
 /// A JSON-protocol call signed as `caller` (a function's logical id, as its role would be),
@@ -487,7 +497,9 @@ impl Rehearsal {
                 .ok_or_else(|| format!("{id}: Role is not a role of the stack: {raw_role}"))?;
             let role_properties = self.properties(&role)?;
             if role_properties.get("ManagedPolicyArns").is_some() {
-                return Err(format!("{id}: its role {role} has managed policies, unseen grants"));
+                return Err(format!(
+                    "{id}: its role {role} has managed policies, unseen grants"
+                ));
             }
             role_properties["Policies"]
                 .as_array()

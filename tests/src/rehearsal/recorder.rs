@@ -125,7 +125,9 @@ async fn forward(
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 [("content-type", "application/x-amz-json-1.1")],
-                format!(r#"{{"__type":"InternalFailure","message":"{service} is failing (rehearsal)"}}"#),
+                format!(
+                    r#"{{"__type":"InternalFailure","message":"{service} is failing (rehearsal)"}}"#
+                ),
             )
                 .into_response();
         }

@@ -203,8 +203,11 @@ export class UnipileAccounts extends HTMLElement {
       failed: ["problem", "The account was not connected. You can try again."],
     }[outcome];
     this.#say(words[0], words[1], { focus: true });
-    if (outcome === "failed") this.#emit("connect-failed", {});
-    else this.#emit("connected", { outcome });
+    // After the current script, so that a page listening right after importing hears it.
+    queueMicrotask(() => {
+      if (outcome === "failed") this.#emit("connect-failed", {});
+      else this.#emit("connected", { outcome });
+    });
   }
 
   async #load() {
@@ -469,7 +472,8 @@ export class UnipileAccounts extends HTMLElement {
     const box = this.#q(".notice.problem");
     box.dataset.kind = problem.kind;
     box.replaceChildren(element("p", {}, text));
-    if (["network", "unavailable", "server"].includes(problem.kind)) {
+    // A failed action is retried by pressing its own button again; only the list has none.
+    if (action === "list" && ["network", "unavailable", "server"].includes(problem.kind)) {
       box.append(element("button", { type: "button", class: "retry" }, "Try again"));
     }
   }

@@ -573,7 +573,7 @@ async fn when_unipile_says_credentials_the_user_sees_it_gets_the_email_and_recon
 }
 
 #[tokio::test]
-async fn a_failed_connection_and_a_unipile_outage_each_say_what_happened() {
+async fn a_failed_connection_a_unipile_outage_and_a_lost_network_each_say_what_happened() {
     let Some(story) = Story::begin("failure", Screen::Desktop).await else {
         return;
     };
@@ -617,10 +617,46 @@ async fn a_failed_connection_and_a_unipile_outage_each_say_what_happened() {
             "The connection service (Unipile) is not answering",
         )
         .await;
-    story.in_component(".notice.problem button.retry").await;
     let still_here = story.browser.current_url().await.expect("url");
     assert_eq!(still_here.path(), "/");
     story.shot("unipile-down").await;
+
+    // The network goes: the page's API address stops answering.
+    story
+        .browser
+        .execute(
+            "document.querySelector('unipile-accounts').setAttribute('api-base', 'http://127.0.0.1:9');",
+            vec![],
+        )
+        .await
+        .expect("api moved");
+    story
+        .component_says(
+            ".notice.problem",
+            "Cannot reach the server to load your accounts.",
+        )
+        .await;
+    story.in_component(".notice.problem button.retry").await;
+    story.shot("network-down").await;
+    story
+        .browser
+        .execute(
+            "document.querySelector('unipile-accounts').setAttribute('api-base', '');",
+            vec![],
+        )
+        .await
+        .expect("api back");
+    story
+        .component_says(".state", "No account connected yet.")
+        .await;
+    let cleared = story
+        .eventually(
+            "the network message gone",
+            "return document.querySelector('unipile-accounts').shadowRoot.querySelector('.notice.problem').textContent === '';",
+            vec![],
+        )
+        .await;
+    assert_eq!(cleared, json!(true));
     story.end().await;
 }
 

@@ -809,3 +809,47 @@ async fn on_a_360_pixel_screen_nothing_scrolls_sideways() {
     story.shot("confirmation").await;
     story.end().await;
 }
+
+#[tokio::test]
+async fn a_passing_outage_and_a_status_this_page_does_not_know_read_calmly() {
+    let Some(story) = Story::begin("statuses", Screen::Desktop).await else {
+        return;
+    };
+    story.open("/").await;
+    story.sign_in_as_demo_user().await;
+    story.click_in_component("form.connect button").await;
+    story.wait_for_path("/_sim/hosted/").await;
+    story
+        .on_page("button[value=connect]")
+        .await
+        .click()
+        .await
+        .expect("clicked");
+    story.wait_for_path("/").await;
+    let account_id = story.account_with_status("OK").await;
+    let no_reconnect = "return !document.querySelector('unipile-accounts').shadowRoot.querySelector('button.reconnect');";
+
+    story.unipile_reports(&account_id, "CONNECTING").await;
+    story.browser.refresh().await.expect("reloaded");
+    story.account_with_status("CONNECTING").await;
+    let card = story.component_says("li.account", "Connecting").await;
+    assert!(card.contains("Nothing to do"), "{card}");
+    let calm = story
+        .eventually("no Reconnect while connecting", no_reconnect, vec![])
+        .await;
+    assert_eq!(calm, json!(true));
+    story.shot("connecting").await;
+
+    // A status Unipile may add later: named as sent, without alarm or a button.
+    story.unipile_reports(&account_id, "PAUSED").await;
+    story.browser.refresh().await.expect("reloaded");
+    story.account_with_status("PAUSED").await;
+    let card = story.component_says("li.account", "Unknown status").await;
+    assert!(card.contains("PAUSED"), "{card}");
+    let calm = story
+        .eventually("no Reconnect for an unknown status", no_reconnect, vec![])
+        .await;
+    assert_eq!(calm, json!(true));
+    story.shot("unknown-status").await;
+    story.end().await;
+}

@@ -63,7 +63,7 @@ fn tools() -> Option<Tools> {
             .flatten()
             .collect();
             let reason = format!(
-                "browser stories need {} (apt-get install -y chromium chromium-driver, \
+                "{} missing (apt-get install -y chromium chromium-driver, \
                  or set CHROMIUM / CHROMEDRIVER)",
                 missing.join(" and ")
             );
@@ -71,7 +71,13 @@ fn tools() -> Option<Tools> {
                 std::env::var("BROWSER_REQUIRED").as_deref() != Ok("1"),
                 "BROWSER_REQUIRED=1 but {reason}"
             );
-            eprintln!("skipped: {reason}");
+            // Straight to stderr, once: the test harness would swallow eprintln! of a
+            // passing test, and a skip nobody sees is a silent gap.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "browser stories skipped: {reason}");
+            });
             None
         }
     }

@@ -16,7 +16,8 @@ function storedToken() {
 function claimsOf(token) {
   try {
     const payload = token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
-    return JSON.parse(atob(payload));
+    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return {};
   }
@@ -69,18 +70,20 @@ $("token-form").addEventListener("submit", (event) => {
   if (token) signIn(token);
 });
 
-// On the local stack only (it answers /_local/health), a demo user with an email, so the
-// "sign in again" email of the CREDENTIALS tour has somewhere to go.
+// On the local stack only (shown once it answers /_local/health), a demo user with an email,
+// so the "sign in again" email of the CREDENTIALS tour has somewhere to go.
 $("demo").addEventListener("click", async () => {
   const answer = await fetch("/_local/token?sub=demo-user&email=demo%40example.com");
   if (answer.ok) signIn((await answer.json()).token);
 });
 
 showSignedIn();
-fetch("/_local/health")
-  .then((answer) => {
-    const local = answer.ok;
-    $("demo").hidden = !local;
-    $("local-links").hidden = !local;
-  })
-  .catch(() => {});
+// Only a page on this machine can be the local stack: a deployed page never asks.
+if (["localhost", "127.0.0.1", "[::1]"].includes(location.hostname)) {
+  fetch("/_local/health")
+    .then((answer) => {
+      $("demo").hidden = !answer.ok;
+      $("local-links").hidden = !answer.ok;
+    })
+    .catch(() => {});
+}

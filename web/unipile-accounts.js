@@ -16,7 +16,7 @@ import { styles } from "./styles.js";
 const TEMPLATE = document.createElement("template");
 TEMPLATE.innerHTML = `
 <section class="root" aria-labelledby="title">
-  <h2 id="title" tabindex="-1"></h2>
+  <h2 id="title"></h2>
   <div class="notice outcome" role="status" aria-live="polite" tabindex="-1"></div>
   <div class="notice problem" role="alert" data-tone="problem"></div>
   <form class="connect" novalidate>

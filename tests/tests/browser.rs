@@ -857,5 +857,29 @@ async fn a_passing_outage_and_a_status_this_page_does_not_know_read_calmly() {
         .await;
     assert_eq!(calm, json!(true));
     story.shot("unknown-status").await;
+
+    // Older changes read the way people say them, in the reader's language.
+    let said = story
+        .browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             import('/web/v1/time-words.js').then((t) => done([ \
+               t.relativeTime(new Date(Date.now() - 3 * 60000), {locale: 'en-US'}), \
+               t.relativeTime(new Date(Date.now() - 26 * 3600000), {locale: 'en-US'}), \
+               t.relativeTime(new Date(Date.now() - 3 * 60000), {locale: 'fr'}), \
+               t.calendarDate('2026-03-01T12:00:00Z', {locale: 'en-GB'})]));",
+            vec![],
+        )
+        .await
+        .expect("time words");
+    assert_eq!(
+        said,
+        json!([
+            "3 minutes ago",
+            "yesterday",
+            "il y a 3 minutes",
+            "1 Mar 2026"
+        ])
+    );
     story.end().await;
 }

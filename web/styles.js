@@ -102,6 +102,8 @@ li.account {
   min-width: 0;
 }
 li.account.requested { outline: 3px solid var(--_action); outline-offset: 2px; }
+/* Focused for the user on arrival from the email: show it whatever the browser's heuristics. */
+li.account.requested button.reconnect:focus { outline: 3px solid var(--_focus); outline-offset: 2px; }
 .account .head { display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: baseline; }
 .account .who { color: var(--_muted); overflow-wrap: anywhere; min-width: 0; }
 .account .detail { color: var(--_muted); font-size: .95rem; }

@@ -14,6 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use local_stack::stack::{DEMO_EMAIL, LocalStack};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -100,7 +101,7 @@ fn target_dir() -> PathBuf {
         .expect("target folder")
 }
 
-/// chromedriver and the browser profile it uses; both go when the story ends.
+/// chromedriver, the browser it starts and the browser's profile; all go when the story ends.
 struct Driver {
     child: Child,
     profile: PathBuf,
@@ -108,6 +109,12 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // chromedriver leads its own process group, which its browser joins: a story that
+        // failed before closing its session would otherwise leave the browser running.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -151,6 +158,7 @@ impl Story {
         std::fs::create_dir_all(&profile).expect("profile folder");
         let child = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

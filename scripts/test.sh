@@ -21,6 +21,9 @@ esac
 echo "== building the stack's release bootstraps ($host) for the deploy rehearsal"
 ARCHITECTURE=$host ./scripts/stack.sh build
 export REHEARSAL_REQUIRED=1
+# The browser stories (tests/tests/browser.rs) fail, rather than skip, without chromium and
+# chromedriver: `.ci/run` installs them.
+export BROWSER_REQUIRED=1
 
 # cargo ends on the last crate's doc-tests (often "0 passed"): add up every binary's result
 # into one closing line, so the total is what a reader (or CI) sees last.

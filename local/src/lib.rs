@@ -1,7 +1,9 @@
 //! The local stack: every function on one localhost server, the Unipile simulator beside them,
-//! and a landing page. Tests start the same pieces on free ports.
+//! and the landing page (`web/`, compiled in). Tests start the same pieces on free ports.
 
 pub mod bridge;
 pub mod jwt;
+pub mod mail_page;
 pub mod simulator;
 pub mod stack;
+pub mod web_assets;

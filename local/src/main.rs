@@ -39,7 +39,8 @@ async fn main() {
         let unipile = if stack.simulator.is_some() { "built-in simulator" } else { "UNIPILE_DSN" };
         println!("unipile-connect local stack on {base}");
         println!("  store: {}, Unipile: {unipile}", stack.store_description);
-        println!("  landing page: {base}/");
+        println!("  landing page: {base}/   (\"Sign in as the demo user\": {})", local_stack::stack::DEMO_EMAIL);
+        println!("  emails sent:  {base}/_local/mail");
         println!("  demo user token (sub={}, 30 days):", local_stack::stack::DEMO_USER);
         println!("  {token}");
         println!("  try: curl -s -X POST {base}/accounts/link -H \"Authorization: Bearer $TOKEN\" \\");

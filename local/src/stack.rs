@@ -40,8 +40,6 @@ pub const DEFAULT_PORT: u16 = 8787;
 pub const DEMO_USER: &str = "demo-user";
 pub const DEMO_EMAIL: &str = "demo@example.com";
 
-const LANDING_PAGE: &str = include_str!("../static/index.html");
-
 /// A running local stack.
 pub struct LocalStack {
     pub base_url: String,
@@ -208,7 +206,6 @@ impl LocalStack {
         };
         let app_sweeper = app.follow_up_sweeper.clone();
         let mut router = Router::new()
-            .route("/", get(|| async { Html(LANDING_PAGE) }))
             .route(
                 "/_local/health",
                 get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
@@ -220,10 +217,12 @@ impl LocalStack {
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
+            .route("/_local/mail", get(mail))
             .route("/extension/cookies", any(cookies_route))
             .route("/_local/schedules", get(schedules))
             .route("/_local/clock/advance", post(advance_clock))
-            .with_state(app);
+            .with_state(app)
+            .merge(crate::web_assets::router());
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
         }
@@ -450,6 +449,12 @@ async fn advance_clock(
 async fn emails(State(app): State<App>) -> Response {
     let sent = app.mailbox.as_ref().map(|m| m.sent()).unwrap_or_default();
     axum::Json(sent).into_response()
+}
+
+/// `GET /_local/mail`: the same emails as their reader sees them, newest first.
+async fn mail(State(app): State<App>) -> Response {
+    let sent = app.mailbox.as_ref().map(|m| m.sent()).unwrap_or_default();
+    Html(crate::mail_page::render(&sent)).into_response()
 }
 
 fn respond(

@@ -163,7 +163,30 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         .text()
         .await
         .expect("html");
-    assert!(landing.contains("Connect an account") && landing.contains("Reconnect"));
+    assert!(landing.contains("<unipile-accounts") && landing.contains("/web/v1/landing.js"));
+    let element = http
+        .get(format!("{base}/web/v1/unipile-accounts.js"))
+        .send()
+        .await
+        .expect("the element's module");
+    assert_eq!(
+        element.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let element = element.text().await.expect("javascript");
+    assert!(element.contains("Connect an account") && element.contains("Reconnect"));
+    let mail = http
+        .get(format!("{base}/_local/mail"))
+        .send()
+        .await
+        .expect("mail page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        mail.contains("http-user@example.com")
+            && mail.contains(&format!("{base}/?reconnect={account_id}"))
+    );
 }
 
 async fn post_json(

@@ -1,0 +1,89 @@
+// The default landing page's side of <unipile-accounts>: who is signed in. The page keeps the
+// token in this tab's sessionStorage, because the hosted-auth visit leaves the page and comes
+// back; a team's own page gives the element its own session's token instead.
+
+import "./unipile-accounts.js";
+
+const TOKEN_KEY = "unipile-connect.landing.token";
+const $ = (id) => document.getElementById(id);
+const accounts = document.querySelector("unipile-accounts");
+
+function storedToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+// Only to greet the user by name: the API checks the token, not this page.
+function claimsOf(token) {
+  try {
+    const payload = token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
+    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return {};
+  }
+}
+
+function showSignedIn({ focus = false } = {}) {
+  const token = storedToken();
+  $("signed-out").hidden = Boolean(token);
+  $("sign-out").hidden = !token;
+  $("signed-in-as").hidden = !token;
+  $("sign-in-title").textContent = token ? "Signed in" : "Sign in";
+  if (token) {
+    const claims = claimsOf(token);
+    $("signed-in-as").textContent = `Signed in as ${claims.email || claims.sub || "an unnamed user"}.`;
+    if (focus) $("signed-in-as").focus();
+  }
+}
+
+function signIn(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  showSignedIn({ focus: true });
+  accounts.refresh();
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  showSignedIn();
+  accounts.refresh();
+}
+
+accounts.getToken = async () => storedToken();
+
+// The element says the session expired; the page offers to sign in again.
+accounts.addEventListener("error", (event) => {
+  if (event.detail.kind === "signed-out" && storedToken()) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignedIn();
+  }
+});
+
+$("sign-out").addEventListener("click", () => {
+  signOut();
+  $("demo").hidden ? $("token").focus() : $("demo").focus();
+});
+
+$("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  $("token").value = "";
+  if (token) signIn(token);
+});
+
+// On the local stack only (shown once it answers /_local/health), a demo user with an email,
+// so the "sign in again" email of the CREDENTIALS tour has somewhere to go.
+$("demo").addEventListener("click", async () => {
+  const answer = await fetch("/_local/token?sub=demo-user&email=demo%40example.com");
+  if (answer.ok) signIn((await answer.json()).token);
+});
+
+showSignedIn();
+// Only a page on this machine can be the local stack: a deployed page never asks.
+if (["localhost", "127.0.0.1", "[::1]"].includes(location.hostname)) {
+  fetch("/_local/health")
+    .then((answer) => {
+      $("demo").hidden = !answer.ok;
+      $("local-links").hidden = !answer.ok;
+    })
+    .catch(() => {});
+}

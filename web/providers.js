@@ -1,0 +1,57 @@
+// The providers Unipile knows, by the names users know them by. The names match the ones the
+// emails use (shared/src/domain/provider.rs), so a user reads the same word everywhere.
+
+const NAMES = Object.freeze({
+  LINKEDIN: "LinkedIn",
+  WHATSAPP: "WhatsApp",
+  INSTAGRAM: "Instagram",
+  MESSENGER: "Messenger",
+  TELEGRAM: "Telegram",
+  TWITTER: "X",
+  GOOGLE: "Google",
+  GOOGLE_OAUTH: "Google",
+  GOOGLE_CALENDAR: "Google Calendar",
+  OUTLOOK: "Outlook",
+  MAIL: "Email (IMAP)",
+  MOBILE: "Mobile",
+  ICLOUD: "iCloud",
+  SLACK: "Slack",
+  EXCHANGE: "Exchange",
+});
+
+/** The providers a hosted-auth link may offer, in the order the chooser lists them. */
+export const CONNECTABLE_PROVIDERS = Object.freeze([
+  "LINKEDIN",
+  "WHATSAPP",
+  "INSTAGRAM",
+  "MESSENGER",
+  "TELEGRAM",
+  "TWITTER",
+  "GOOGLE",
+  "OUTLOOK",
+  "MAIL",
+]);
+
+/**
+ * The human name of an account `type`. A type this version does not know (Unipile adds
+ * providers) is shown as Unipile spells it, tidied: "NEW_THING" reads "New thing".
+ */
+export function providerName(type) {
+  if (typeof type !== "string" || type === "") return "Unknown provider";
+  if (Object.hasOwn(NAMES, type)) return NAMES[type];
+  const words = type.toLowerCase().replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * The provider choice a `providers` attribute allows ("LINKEDIN, WHATSAPP"): only names a
+ * hosted-auth link accepts, so a typo cannot produce a link the API refuses.
+ */
+export function parseProviderList(attribute) {
+  if (!attribute) return [...CONNECTABLE_PROVIDERS];
+  const wanted = attribute
+    .split(",")
+    .map((name) => name.trim().toUpperCase())
+    .filter((name) => CONNECTABLE_PROVIDERS.includes(name));
+  return wanted.length > 0 ? [...new Set(wanted)] : [...CONNECTABLE_PROVIDERS];
+}

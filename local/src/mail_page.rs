@@ -4,13 +4,7 @@
 use chrono::SecondsFormat;
 use unipile_connect::adapters::memory::SentEmail;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use unipile_connect::domain::notification::escape_html as escape;
 
 /// The text body, escaped, with each http(s) address made a link (as mail readers do).
 fn text_with_links(text: &str) -> String {

@@ -350,6 +350,20 @@ impl Story {
         .await;
     }
 
+    /// "Connect an account" with the provider chosen, then Connect on the simulator's hosted
+    /// page: back on the landing page, the new account reads OK. Returns its id.
+    async fn connect_an_account(&self) -> String {
+        self.click_in_component("form.connect button").await;
+        self.wait_for_path("/_sim/hosted/").await;
+        self.on_page("button[value=connect]")
+            .await
+            .click()
+            .await
+            .expect("clicked");
+        self.wait_for_path("/").await;
+        self.account_with_status("OK").await
+    }
+
     /// The first account on the list once it shows `status`: its id.
     async fn account_with_status(&self, status: &str) -> String {
         let script = "const root = document.querySelector('unipile-accounts')?.shadowRoot; \
@@ -518,16 +532,7 @@ async fn when_unipile_says_credentials_the_user_sees_it_gets_the_email_and_recon
     };
     story.open("/").await;
     story.sign_in_as_demo_user().await;
-    story.click_in_component("form.connect button").await;
-    story.wait_for_path("/_sim/hosted/").await;
-    story
-        .on_page("button[value=connect]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
-    story.wait_for_path("/").await;
-    let account_id = story.account_with_status("OK").await;
+    let account_id = story.connect_an_account().await;
 
     story.unipile_reports(&account_id, "CREDENTIALS").await;
     story.browser.refresh().await.expect("reloaded");
@@ -789,16 +794,7 @@ async fn on_a_360_pixel_screen_nothing_scrolls_sideways() {
     story.shot("signed-out").await;
 
     story.sign_in_as_demo_user().await;
-    story.click_in_component("form.connect button").await;
-    story.wait_for_path("/_sim/hosted/").await;
-    story
-        .on_page("button[value=connect]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
-    story.wait_for_path("/").await;
-    let account_id = story.account_with_status("OK").await;
+    let account_id = story.connect_an_account().await;
     story.unipile_reports(&account_id, "CREDENTIALS").await;
     story.browser.refresh().await.expect("reloaded");
     story.account_with_status("CREDENTIALS").await;
@@ -831,16 +827,7 @@ async fn a_passing_outage_and_a_status_this_page_does_not_know_read_calmly() {
     };
     story.open("/").await;
     story.sign_in_as_demo_user().await;
-    story.click_in_component("form.connect button").await;
-    story.wait_for_path("/_sim/hosted/").await;
-    story
-        .on_page("button[value=connect]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
-    story.wait_for_path("/").await;
-    let account_id = story.account_with_status("OK").await;
+    let account_id = story.connect_an_account().await;
     let no_reconnect = "return !document.querySelector('unipile-accounts').shadowRoot.querySelector('button.reconnect');";
 
     story.unipile_reports(&account_id, "CONNECTING").await;

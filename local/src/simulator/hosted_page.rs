@@ -11,13 +11,7 @@ use chrono::Utc;
 use serde_json::json;
 use std::collections::HashMap;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use unipile_connect::domain::notification::escape_html as escape;
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(

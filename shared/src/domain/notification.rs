@@ -51,7 +51,8 @@ impl ReconnectLink {
     }
 }
 
-fn escape_html(text: &str) -> String {
+/// Text made safe inside HTML (element content and quoted attributes).
+pub fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

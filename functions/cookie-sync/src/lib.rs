@@ -266,6 +266,8 @@ mod tests {
                 .to_owned(),
             r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","ip":"not-an-ip"}"#
                 .to_owned(),
+            r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","ip":"2001:db8::7"}"#
+                .to_owned(),
             r#"{"li_at":"secret-x","user_agent":"ua","linkedin_member_id":"1","extra":"secret-x"}"#
                 .to_owned(),
             r#"{"li_at":["secret-x"],"user_agent":"ua","linkedin_member_id":"1"}"#.to_owned(),

@@ -51,8 +51,14 @@ pub enum CookieSyncError {
     BadLiA,
     #[error("`user_agent` must be the browser's user agent (non-empty, at most 1 KB)")]
     BadUserAgent,
-    #[error("`ip` must be an IPv4 or IPv6 address")]
+    #[error("`ip` must be an IPv4 address")]
     BadIp,
+    /// Unipile infers the proxy location from an IPv4 address only: an IPv6 one would be
+    /// dropped on the way, so it is refused where the extension can see why.
+    #[error(
+        "`ip` is an IPv6 address: Unipile takes IPv4 only to choose the login's location; send `country` (and no `ip`) instead"
+    )]
+    Ipv6NotAccepted,
     #[error("`country`: {0}")]
     BadCountry(String),
     #[error("`linkedin_member_id`: {0}")]
@@ -92,9 +98,15 @@ impl CookieSync {
             .ip
             .filter(|ip| !ip.trim().is_empty())
             .map(|ip| {
-                ip.trim()
-                    .parse::<IpAddr>()
-                    .map_err(|_| CookieSyncError::BadIp)
+                match ip.trim().parse::<IpAddr>() {
+                    Ok(IpAddr::V4(v4)) => Ok(IpAddr::V4(v4)),
+                    // `::ffff:a.b.c.d` is the IPv4 address a dual-stack socket reports.
+                    Ok(IpAddr::V6(v6)) => v6
+                        .to_ipv4_mapped()
+                        .map(IpAddr::V4)
+                        .ok_or(CookieSyncError::Ipv6NotAccepted),
+                    Err(_) => Err(CookieSyncError::BadIp),
+                }
             })
             .transpose()?;
         let country = body
@@ -158,6 +170,10 @@ mod tests {
             (r#""li_at":"x","li_a":"a;b""#, CookieSyncError::BadLiA),
             (r#""li_at":"x","ip":"999.1.1.1""#, CookieSyncError::BadIp),
             (
+                r#""li_at":"x","ip":"2001:db8::1""#,
+                CookieSyncError::Ipv6NotAccepted,
+            ),
+            (
                 r#""li_at":"x","country":"XX""#,
                 CookieSyncError::BadCountry(
                     "\"XX\" is not an ISO 3166-1 alpha-2 country code".into(),
@@ -178,6 +194,17 @@ mod tests {
             body(&json).err(),
             Some(CookieSyncError::BadMemberId(_))
         ));
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_sent_as_the_ipv4_it_is() {
+        let json = format!(
+            r#"{{"li_at":"x","ip":"::ffff:81.2.69.160","user_agent":"{UA}","linkedin_member_id":"42"}}"#
+        );
+        assert_eq!(
+            body(&json).expect("valid").ip,
+            Some("81.2.69.160".parse().expect("ip"))
+        );
     }
 
     #[test]

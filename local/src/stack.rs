@@ -223,6 +223,7 @@ impl LocalStack {
             .route("/extension/cookies", any(cookies_route))
             .route("/_local/schedules", get(schedules))
             .route("/_local/clock/advance", post(advance_clock))
+            .route("/web/{*file}", any(web_route))
             .with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
@@ -386,6 +387,14 @@ async fn webhook_route(State(app): State<App>, request: axum::extract::Request) 
 async fn cookies_route(State(app): State<App>, request: axum::extract::Request) -> Response {
     match authorized(&app, request).await {
         Ok(request) => respond(cookie_sync::handler(&app.extension_cookies, request).await),
+        Err(refused) => refused,
+    }
+}
+
+/// The web component's files, as the deployed stack serves them (revalidated at each use).
+async fn web_route(request: axum::extract::Request) -> Response {
+    match to_lambda(request).await {
+        Ok(request) => respond(web_assets::handler(&web_assets::WebAssets::local(), request).await),
         Err(refused) => refused,
     }
 }

@@ -224,6 +224,7 @@ impl LocalStack {
             .route("/_local/schedules", get(schedules))
             .route("/_local/clock/advance", post(advance_clock))
             .route("/web/{*file}", any(web_route))
+            .route("/openapi.yaml", get(openapi))
             .with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
@@ -389,6 +390,15 @@ async fn cookies_route(State(app): State<App>, request: axum::extract::Request) 
         Ok(request) => respond(cookie_sync::handler(&app.extension_cookies, request).await),
         Err(refused) => refused,
     }
+}
+
+/// `infra/openapi.yaml`, the API's description.
+async fn openapi() -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "application/yaml")],
+        include_str!("../../infra/openapi.yaml"),
+    )
+        .into_response()
 }
 
 /// The web component's files, as the deployed stack serves them (revalidated at each use).

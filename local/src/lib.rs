@@ -3,7 +3,7 @@
 
 pub mod bridge;
 pub mod jwt;
+pub mod landing_page;
 pub mod mail_page;
 pub mod simulator;
 pub mod stack;
-pub mod web_assets;

@@ -210,6 +210,7 @@ impl LocalStack {
                 "/_local/health",
                 get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
             )
+            .route("/", get(crate::landing_page::landing_page))
             .route("/_local/token", get(mint_token))
             .route("/accounts/link", any(hosted_link_route))
             .route("/accounts", any(accounts_route))
@@ -221,8 +222,9 @@ impl LocalStack {
             .route("/extension/cookies", any(cookies_route))
             .route("/_local/schedules", get(schedules))
             .route("/_local/clock/advance", post(advance_clock))
-            .with_state(app)
-            .merge(crate::web_assets::router());
+            .route("/web/{*file}", any(web_route))
+            .route("/openapi.yaml", get(openapi))
+            .with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
         }
@@ -385,6 +387,23 @@ async fn webhook_route(State(app): State<App>, request: axum::extract::Request) 
 async fn cookies_route(State(app): State<App>, request: axum::extract::Request) -> Response {
     match authorized(&app, request).await {
         Ok(request) => respond(cookie_sync::handler(&app.extension_cookies, request).await),
+        Err(refused) => refused,
+    }
+}
+
+/// `infra/openapi.yaml`, the API's description.
+async fn openapi() -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "application/yaml")],
+        include_str!("../../infra/openapi.yaml"),
+    )
+        .into_response()
+}
+
+/// The web component's files, as the deployed stack serves them (revalidated at each use).
+async fn web_route(request: axum::extract::Request) -> Response {
+    match to_lambda(request).await {
+        Ok(request) => respond(web_assets::handler(&web_assets::WebAssets::local(), request).await),
         Err(refused) => refused,
     }
 }

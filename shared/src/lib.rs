@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod ports;
 pub mod runtime;
 pub mod telemetry;
+pub mod web;

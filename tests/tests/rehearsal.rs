@@ -61,6 +61,77 @@ impl Walk {
         )
     }
 
+    /// A call to the HTTP API with no token at all.
+    async fn anonymous(&self, method: &str, path: &str) -> (u16, String) {
+        let url = format!("{}{}", self.stack.api.url, path.trim_start_matches('/'));
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = self
+            .http
+            .request(method, url)
+            .send()
+            .await
+            .expect("the API answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Every file of web/ the build embedded, fetched as a browser does (GET and HEAD, no
+    /// token), and the component's own URL: its file when web/ has it, else the function's
+    /// 404 (not the authorizer's 401).
+    async fn web_component_is_served_without_a_token(&self) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+        let component = "unipile-accounts.js";
+        let mut names: BTreeSet<String> = web_assets::embedded_files()
+            .iter()
+            .filter(|f| unipile_connect::web::content_type_of(f.name).is_some())
+            .map(|f| f.name.to_owned())
+            .collect();
+        names.insert(component.to_owned());
+        for name in names {
+            let url = format!(
+                "{}{}",
+                self.stack.api.url,
+                unipile_connect::web::asset_path(&name).trim_start_matches('/')
+            );
+            let response = self.http.get(&url).send().await.expect("the API answers");
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let content_type = header("content-type");
+            let cache_control = header("cache-control");
+            let nosniff = header("x-content-type-options");
+            let body = response.bytes().await.expect("body");
+            let Ok(on_disk) = std::fs::read(root.join(&name)) else {
+                assert_eq!(status, 404, "{name} is not in web/");
+                assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+                continue;
+            };
+            assert_eq!(status, 200, "{name}");
+            assert_eq!(
+                content_type.as_deref(),
+                unipile_connect::web::content_type_of(&name),
+                "{name}"
+            );
+            let expected_cache = if unipile_connect::web::is_html(&name) {
+                unipile_connect::web::HTML_CACHE_CONTROL
+            } else {
+                unipile_connect::web::IMMUTABLE_CACHE_CONTROL
+            };
+            assert_eq!(cache_control.as_deref(), Some(expected_cache), "{name}");
+            assert_eq!(nosniff.as_deref(), Some("nosniff"), "{name}");
+            assert!(body[..] == on_disk[..], "{name} is served as web/ holds it");
+
+            let head = self.http.head(&url).send().await.expect("the API answers");
+            assert_eq!(head.status().as_u16(), 200, "HEAD {name}");
+            assert!(head.bytes().await.expect("body").is_empty(), "HEAD {name}");
+        }
+    }
+
     /// The user presses "Connect" on the simulator's hosted-auth page at `link`'s `url`.
     async fn connect_on_hosted_page(&self, link: &Value, form: &str) -> reqwest::StatusCode {
         self.http
@@ -517,6 +588,15 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             .any(|h| h["key"] == "Unipile-Auth" && h["value"] == WEBHOOK_SECRET),
         "{hooks:?}"
     );
+
+    // 0. The web component is public: a page loads it through the HTTP API without a token,
+    //    byte for byte what web/ holds, cacheable for a year; the JWT routes still refuse a
+    //    call without one.
+    walk.web_component_is_served_without_a_token().await;
+    let (status, refused) = walk.anonymous("GET", "/accounts").await;
+    assert_eq!(status, 401, "{refused}");
+    let (status, refused) = walk.anonymous("POST", "/accounts/link").await;
+    assert_eq!(status, 401, "{refused}");
 
     // 1. Hosted link → Unipile's notify_url → the status webhook's CREDENTIALS → the email,
     //    for a Cognito user whose access token carries no email.

@@ -1,6 +1,6 @@
 //! The two HTTP front doors AWS puts before the functions, on localhost: a function URL
 //! (anyone may call it; the function authenticates) and the HTTP API with its JWT authorizer
-//! (routes from the template). Both turn an HTTP request into the payload-2.0 event Lambda
+//! on every route the template does not open with `Auth: Authorizer: NONE`. Both turn an HTTP request into the payload-2.0 event Lambda
 //! hands the function, and the function's answer back into HTTP.
 
 use super::Registry;
@@ -14,13 +14,16 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A route of the HTTP API, as the template declares it (`POST /accounts/{id}`).
+/// A route of the HTTP API, as the template declares it (`POST /accounts/{id}`,
+/// `GET /web/{proxy+}`).
 #[derive(Debug, Clone)]
 pub struct Route {
     pub method: String,
     pub path: String,
     /// The function's logical id.
     pub function: String,
+    /// Whether the API's JWT authorizer guards it (false for `Authorizer: NONE`).
+    pub jwt: bool,
 }
 
 enum Door {
@@ -113,22 +116,28 @@ async fn handle(
     let function_id = match &state.door {
         Door::FunctionUrl(function) => function.clone(),
         Door::HttpApi(routes) => {
+            // API Gateway prefers the most specific route: a greedy `{proxy+}` comes last.
             let Some((route, parameters)) = routes
                 .iter()
+                .filter(|r| !is_greedy(r))
+                .chain(routes.iter().filter(|r| is_greedy(r)))
                 .find_map(|r| matches(r, method.as_str(), &path).map(|p| (r, p)))
             else {
                 return (StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#).into_response();
             };
-            // The authorizer: a bearer JWT, or 401 before the function is called. (API
-            // Gateway checks the signature, issuer and audience; the rehearsal trusts it.)
-            let Some(claims) = bearer_claims(&headers) else {
-                return (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#).into_response();
-            };
             let route_key = format!("{} {}", route.method, route.path);
             event["routeKey"] = json!(route_key);
             event["requestContext"]["routeKey"] = json!(route_key);
-            event["requestContext"]["authorizer"] =
-                json!({"jwt": {"claims": claims, "scopes": null}});
+            if route.jwt {
+                // The authorizer: a bearer JWT, or 401 before the function is called. (API
+                // Gateway checks the signature, issuer and audience; the rehearsal trusts it.)
+                let Some(claims) = bearer_claims(&headers) else {
+                    return (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#)
+                        .into_response();
+                };
+                event["requestContext"]["authorizer"] =
+                    json!({"jwt": {"claims": claims, "scopes": null}});
+            }
             if !parameters.is_empty() {
                 event["pathParameters"] = Value::Object(parameters);
             }
@@ -224,17 +233,41 @@ fn base_event(
     event
 }
 
-/// The path parameters when `path` is on `route`.
+fn is_greedy(route: &Route) -> bool {
+    route.path.ends_with("+}")
+}
+
+/// The path parameters when `path` is on `route`. A last segment `{name+}` takes the rest
+/// of the path, one segment or more, as API Gateway's greedy variable does.
 fn matches(route: &Route, method: &str, path: &str) -> Option<Map<String, Value>> {
     if !route.method.eq_ignore_ascii_case(method) {
         return None;
     }
-    let pattern: Vec<&str> = route.path.trim_matches('/').split('/').collect();
-    let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut pattern: Vec<&str> = route.path.trim_matches('/').split('/').collect();
+    let mut parameters = Map::new();
+    let greedy = pattern
+        .last()
+        .and_then(|p| p.strip_prefix('{'))
+        .and_then(|p| p.strip_suffix("+}"))
+        .map(str::to_owned);
+    let actual: Vec<&str> = match greedy {
+        Some(name) => {
+            pattern.pop();
+            let mut actual: Vec<&str> = path
+                .trim_start_matches('/')
+                .splitn(pattern.len() + 1, '/')
+                .collect();
+            let rest = actual
+                .pop()
+                .filter(|rest| !rest.is_empty() && actual.len() == pattern.len())?;
+            parameters.insert(name, json!(percent_decode(rest)));
+            actual
+        }
+        None => path.trim_matches('/').split('/').collect(),
+    };
     if pattern.len() != actual.len() {
         return None;
     }
-    let mut parameters = Map::new();
     for (p, a) in pattern.iter().zip(&actual) {
         match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
             Some(name) if !a.is_empty() => {
@@ -336,4 +369,43 @@ fn http_response(answer: Value) -> Response {
     builder
         .body(Body::from(bytes))
         .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route {
+            method: method.into(),
+            path: path.into(),
+            function: "F".into(),
+            jwt: true,
+        }
+    }
+
+    #[test]
+    fn a_greedy_variable_takes_the_rest_of_the_path_and_a_plain_one_a_segment() {
+        let web = route("GET", "/web/{proxy+}");
+        assert_eq!(
+            matches(&web, "GET", "/web/v1/unipile-accounts.js").map(|p| p["proxy"].clone()),
+            Some(json!("v1/unipile-accounts.js"))
+        );
+        assert_eq!(
+            matches(&web, "GET", "/web/v1/").map(|p| p["proxy"].clone()),
+            Some(json!("v1/"))
+        );
+        assert!(matches(&web, "GET", "/web/").is_none());
+        assert!(matches(&web, "GET", "/web").is_none());
+        assert!(matches(&web, "POST", "/web/v1/a.js").is_none());
+        assert!(matches(&web, "GET", "/webx/v1/a.js").is_none());
+
+        let account = route("DELETE", "/accounts/{id}");
+        assert_eq!(
+            matches(&account, "DELETE", "/accounts/acc_1").map(|p| p["id"].clone()),
+            Some(json!("acc_1"))
+        );
+        assert!(matches(&account, "DELETE", "/accounts/acc_1/more").is_none());
+        assert!(matches(&route("GET", "/accounts"), "GET", "/accounts").is_some());
+    }
 }

@@ -696,7 +696,7 @@ mod tests {
 }
 
 /// The HTTP API's routes: every `HttpApi` event of every function.
-fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, String> {
+pub fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, String> {
     let mut routes = Vec::new();
     for (id, resource) in template.resources_of("AWS::Serverless::Function") {
         for (_, event) in resource["Properties"]["Events"]
@@ -718,6 +718,8 @@ fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, String> 
                     .ok_or("HttpApi event without Path")?
                     .to_owned(),
                 function: id.to_owned(),
+                // The API's default authorizer, unless the route opts out.
+                jwt: properties["Auth"]["Authorizer"] != "NONE",
             });
         }
     }

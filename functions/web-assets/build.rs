@@ -1,0 +1,61 @@
+//! Embeds every file of the top-level `web/` folder (hidden ones aside) with its strong ETag,
+//! so that a file added there is served without a change of code. Cargo reruns this when
+//! anything in the folder changes.
+
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let web = manifest_dir.join("../../web");
+    println!("cargo:rerun-if-changed={}", web.display());
+    let mut files = Vec::new();
+    collect(&web, &web, &mut files);
+    files.sort();
+    let mut table = String::from("pub static FILES: &[EmbeddedFile] = &[\n");
+    for (name, path) in &files {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let digest = Sha256::digest(&bytes);
+        let hex: String = digest[..16].iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+        let absolute = path
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let _ = writeln!(
+            table,
+            "    EmbeddedFile {{ name: {name:?}, bytes: include_bytes!({:?}), etag: \"\\\"{hex}\\\"\" }},",
+            absolute.display().to_string()
+        );
+    }
+    table.push_str("];\n");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("files.rs");
+    std::fs::write(&out, table).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+}
+
+/// Files under `dir`, named by their path from `root` with `/` separators; hidden entries
+/// (`.keep`, `.DS_Store`, editors' swap files) are left out.
+fn collect(root: &Path, dir: &Path, found: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, found);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            found.push((parts.join("/"), path));
+        }
+    }
+}

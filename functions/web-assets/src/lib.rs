@@ -1,0 +1,381 @@
+//! `GET /web/v{N}/{file}`: the web component's files, embedded from `web/` at build time, so
+//! that a team can load the component from its own stack without hosting anything.
+
+use lambda_http::{Body, Error, Request, Response};
+use unipile_connect::http::Problem;
+use unipile_connect::web;
+
+/// A file of `web/` as the build embedded it.
+#[derive(Debug)]
+pub struct EmbeddedFile {
+    /// Its path under `web/`, `/`-separated.
+    pub name: &'static str,
+    pub bytes: &'static [u8],
+    /// A strong ETag from the file's SHA-256, computed by the build.
+    pub etag: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/files.rs"));
+
+/// The files this build embedded from `web/` (served when their kind has a content type).
+pub fn embedded_files() -> &'static [EmbeddedFile] {
+    FILES
+}
+
+/// How long browsers may keep what is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// The deployed stack: a versioned file never changes, the landing page briefly.
+    Versioned,
+    /// The local stack, where `web/` is being edited: always revalidate (the ETag keeps it
+    /// cheap).
+    Revalidate,
+}
+
+pub struct WebAssets {
+    pub caching: Caching,
+    pub files: &'static [EmbeddedFile],
+}
+
+impl WebAssets {
+    pub fn deployed() -> Self {
+        Self {
+            caching: Caching::Versioned,
+            files: FILES,
+        }
+    }
+
+    pub fn local() -> Self {
+        Self {
+            caching: Caching::Revalidate,
+            files: FILES,
+        }
+    }
+
+    /// The file served under `name`: an embedded one whose kind has a content type.
+    pub fn file(&self, name: &str) -> Option<&'static EmbeddedFile> {
+        self.files
+            .iter()
+            .find(|f| f.name == name && web::content_type_of(f.name).is_some())
+    }
+}
+
+pub async fn handler(app: &WebAssets, request: Request) -> Result<Response<Body>, Error> {
+    let mut response = handle(app, &request).unwrap_or_else(Problem::into_response);
+    // HEAD answers what GET would, without any body: a problem's included.
+    if request.method() == http::Method::HEAD {
+        *response.body_mut() = Body::Empty;
+    }
+    Ok(response)
+}
+
+fn handle(app: &WebAssets, request: &Request) -> Result<Response<Body>, Problem> {
+    match *request.method() {
+        http::Method::GET | http::Method::HEAD => {}
+        _ => {
+            let mut refused = Problem::method_not_allowed("use GET or HEAD").into_response();
+            refused.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, HEAD"),
+            );
+            return Ok(refused);
+        }
+    }
+    let not_found = || {
+        Problem::not_found(format!(
+            "no such file; the component is at {}",
+            web::asset_path("unipile-accounts.js")
+        ))
+    };
+    let name = web::requested_file(request.uri().path()).ok_or_else(not_found)?;
+    let file = app.file(&name).ok_or_else(not_found)?;
+    let content_type = web::content_type_of(file.name).ok_or_else(not_found)?;
+    let html = web::is_html(file.name);
+    let cache_control = match (app.caching, html) {
+        (Caching::Revalidate, _) => web::REVALIDATE_CACHE_CONTROL,
+        (Caching::Versioned, true) => web::HTML_CACHE_CONTROL,
+        (Caching::Versioned, false) => web::IMMUTABLE_CACHE_CONTROL,
+    };
+    let unchanged = request
+        .headers()
+        .get(http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| web::none_match_names(v, file.etag));
+    let (status, body) = if unchanged {
+        (http::StatusCode::NOT_MODIFIED, Body::Empty)
+    } else {
+        let body = match std::str::from_utf8(file.bytes) {
+            Ok(text) => Body::Text(text.to_owned()),
+            Err(_) => Body::Binary(file.bytes.to_vec()),
+        };
+        (http::StatusCode::OK, body)
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    let mut set = |name: http::header::HeaderName, value: &'static str| {
+        headers.insert(name, http::HeaderValue::from_static(value));
+    };
+    set(http::header::ETAG, file.etag);
+    set(http::header::CACHE_CONTROL, cache_control);
+    if !unchanged {
+        set(http::header::CONTENT_TYPE, content_type);
+    }
+    set(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // A module script from another origin is fetched in CORS mode; the files are public.
+    // (Behind the HTTP API, its own CORS configuration answers instead.)
+    set(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+    set(
+        http::HeaderName::from_static("cross-origin-resource-policy"),
+        "cross-origin",
+    );
+    if html {
+        set(
+            http::header::CONTENT_SECURITY_POLICY,
+            web::HTML_CONTENT_SECURITY_POLICY,
+        );
+        set(http::header::REFERRER_POLICY, "no-referrer");
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, path: &str, if_none_match: Option<&str>) -> Request {
+        let mut builder = http::Request::builder().method(method).uri(path);
+        if let Some(etag) = if_none_match {
+            builder = builder.header("if-none-match", etag);
+        }
+        builder.body(Body::Empty).expect("request")
+    }
+
+    async fn answer(app: &WebAssets, request: Request) -> Response<Body> {
+        handler(app, request).await.expect("handled")
+    }
+
+    fn header<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+        response.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// What `web/` holds on disk, read now: the build must have embedded each of them.
+    fn files_on_disk() -> Vec<(String, Vec<u8>)> {
+        fn walk(root: &std::path::Path, dir: &std::path::Path, found: &mut Vec<(String, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                if hidden {
+                    continue;
+                }
+                if path.is_dir() {
+                    walk(root, &path, found);
+                } else {
+                    let name = path
+                        .strip_prefix(root)
+                        .expect("under web/")
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    found.push((name, std::fs::read(&path).expect("readable")));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+        let mut found = Vec::new();
+        walk(&root, &root, &mut found);
+        found
+    }
+
+    #[tokio::test]
+    async fn every_file_of_web_is_served_byte_for_byte_with_its_type_or_not_at_all() {
+        let app = WebAssets::deployed();
+        let on_disk = files_on_disk();
+        let embedded: Vec<&str> = embedded_files().iter().map(|f| f.name).collect();
+        let mut names: Vec<&str> = on_disk.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, embedded, "the build embedded what web/ holds");
+        for (name, bytes) in on_disk {
+            let response = answer(&app, request("GET", &web::asset_path(&name), None)).await;
+            match web::content_type_of(&name) {
+                Some(content_type) => {
+                    assert_eq!(response.status(), 200, "{name}");
+                    assert_eq!(response.body().as_ref(), &bytes[..], "{name}");
+                    assert_eq!(header(&response, "content-type"), Some(content_type));
+                    assert_eq!(header(&response, "x-content-type-options"), Some("nosniff"));
+                    let expected_cache = if web::is_html(&name) {
+                        web::HTML_CACHE_CONTROL
+                    } else {
+                        web::IMMUTABLE_CACHE_CONTROL
+                    };
+                    assert_eq!(header(&response, "cache-control"), Some(expected_cache));
+                    assert_eq!(
+                        header(&response, "content-security-policy").is_some(),
+                        web::is_html(&name),
+                        "{name}"
+                    );
+                }
+                None => assert_eq!(response.status(), 404, "{name} has no web type"),
+            }
+        }
+    }
+
+    /// A build's table of its own, so that the protocol is tested whatever `web/` holds.
+    static FIXTURE: &[EmbeddedFile] = &[
+        EmbeddedFile {
+            name: "fixture.js",
+            bytes: b"export const answer = 42;\n",
+            etag: "\"5f1d0e\"",
+        },
+        EmbeddedFile {
+            name: "index.html",
+            bytes: b"<!doctype html><script type=module src=fixture.js></script>\n",
+            etag: "\"9a0b1c\"",
+        },
+        EmbeddedFile {
+            name: "notes.md",
+            bytes: b"not a web file\n",
+            etag: "\"77aa00\"",
+        },
+    ];
+
+    fn fixture(caching: Caching) -> WebAssets {
+        WebAssets {
+            caching,
+            files: FIXTURE,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_file_is_a_304_and_a_changed_one_is_sent_again() {
+        let app = fixture(Caching::Versioned);
+        let path = web::asset_path("fixture.js");
+        let first = answer(&app, request("GET", &path, None)).await;
+        assert_eq!(first.status(), 200);
+        let etag = header(&first, "etag").expect("an etag").to_owned();
+        assert_eq!(etag, "\"5f1d0e\"");
+
+        let again = answer(&app, request("GET", &path, Some(&etag))).await;
+        assert_eq!(again.status(), 304);
+        assert!(again.body().as_ref().is_empty());
+        assert_eq!(header(&again, "etag"), Some(etag.as_str()));
+        assert_eq!(
+            header(&again, "cache-control"),
+            Some(web::IMMUTABLE_CACHE_CONTROL)
+        );
+
+        let weak = answer(&app, request("GET", &path, Some(&format!("W/{etag}")))).await;
+        assert_eq!(weak.status(), 304);
+
+        let stale = answer(&app, request("GET", &path, Some("\"0000\""))).await;
+        assert_eq!(stale.status(), 200);
+        assert_eq!(stale.body().as_ref(), b"export const answer = 42;\n");
+    }
+
+    #[tokio::test]
+    async fn head_answers_the_headers_of_get_without_the_body() {
+        let app = fixture(Caching::Versioned);
+        for file in ["fixture.js", "index.html"] {
+            let path = web::asset_path(file);
+            let get = answer(&app, request("GET", &path, None)).await;
+            let head = answer(&app, request("HEAD", &path, None)).await;
+            assert_eq!(head.status(), 200);
+            assert!(head.body().as_ref().is_empty());
+            assert!(!get.body().as_ref().is_empty());
+            for name in [
+                "content-type",
+                "etag",
+                "cache-control",
+                "x-content-type-options",
+                "content-security-policy",
+            ] {
+                assert_eq!(header(&head, name), header(&get, name), "{file} {name}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_landing_page_is_short_lived_and_locked_down() {
+        let app = fixture(Caching::Versioned);
+        for path in [web::asset_path("index.html"), web::asset_path("")] {
+            let page = answer(&app, request("GET", &path, None)).await;
+            assert_eq!(page.status(), 200, "{path}");
+            assert_eq!(
+                header(&page, "content-type"),
+                Some("text/html; charset=utf-8")
+            );
+            assert_eq!(
+                header(&page, "cache-control"),
+                Some(web::HTML_CACHE_CONTROL)
+            );
+            let policy = header(&page, "content-security-policy").expect("a CSP");
+            assert!(policy.contains("script-src 'self'"), "{policy}");
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            assert!(!policy.contains("unsafe-eval"), "{policy}");
+        }
+        let script = answer(&app, request("GET", &web::asset_path("fixture.js"), None)).await;
+        assert_eq!(
+            header(&script, "content-type"),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(header(&script, "content-security-policy"), None);
+        let unknown_kind = answer(&app, request("GET", &web::asset_path("notes.md"), None)).await;
+        assert_eq!(unknown_kind.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn the_local_stack_always_revalidates() {
+        let app = fixture(Caching::Revalidate);
+        for file in ["fixture.js", "index.html"] {
+            let response = answer(&app, request("GET", &web::asset_path(file), None)).await;
+            assert_eq!(
+                header(&response, "cache-control"),
+                Some("no-cache"),
+                "{file}"
+            );
+            assert!(header(&response, "etag").is_some(), "{file}");
+        }
+    }
+
+    #[tokio::test]
+    async fn path_tricks_and_unknown_files_are_404_problems() {
+        let app = fixture(Caching::Versioned);
+        let v = web::ASSET_VERSION;
+        for path in [
+            format!("/web/v{v}/no-such-file.js"),
+            format!("/web/v{v}/fixture.js/"),
+            format!("/web/v{v}/./fixture.js"),
+            format!("/web/v{v}/x/../fixture.js"),
+            format!("/web/v{v}/fixture%2Ejs"),
+            format!("/web/v{v}/../../Cargo.toml"),
+            format!("/web/v{v}/..%2F..%2FCargo.toml"),
+            format!("/web/v{v}/%2e%2e/Cargo.toml"),
+            format!("/web/v{v}/..\\Cargo.toml"),
+            format!("/web/v{v}//etc/passwd"),
+            format!("/web/v{v}/.keep"),
+            format!("/web/v{}/fixture.js", v + 1),
+            "/web/unipile-accounts.js".to_owned(),
+            "/etc/passwd".to_owned(),
+        ] {
+            let response = answer(&app, request("GET", &path, None)).await;
+            assert_eq!(response.status(), 404, "{path}");
+            assert_eq!(
+                header(&response, "content-type"),
+                Some("application/problem+json"),
+                "{path}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn other_methods_are_405_and_say_what_is_allowed() {
+        let app = fixture(Caching::Versioned);
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            let response =
+                answer(&app, request(method, &web::asset_path("fixture.js"), None)).await;
+            assert_eq!(response.status(), 405, "{method}");
+            assert_eq!(header(&response, "allow"), Some("GET, HEAD"));
+        }
+    }
+}

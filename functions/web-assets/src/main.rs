@@ -1,0 +1,5 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    unipile_connect::runtime::serve_built(web_assets::WebAssets::deployed(), web_assets::handler)
+        .await
+}

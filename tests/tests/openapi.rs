@@ -1,0 +1,1005 @@
+//! `infra/openapi.yaml` is the product's contract: it names exactly the HTTP API's routes of
+//! the template (and how each is authorized), the local stack serves every route it names,
+//! the bodies our tests send are valid or invalid by it as the handlers judge them, and every
+//! answer the handlers give, run on in-memory adapters, is documented for its status, with its
+//! content type, and validates against its schema.
+
+use chrono::{Duration, TimeZone, Utc};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use unipile_connect::adapters::cipher::LocalCipher;
+use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
+use unipile_connect::deps::FollowUpDeps;
+use unipile_connect::domain::notification::ReconnectLink;
+use unipile_connect::domain::transitions::TransitionPolicy;
+use unipile_connect::domain::{
+    AccountId, AccountStatus, LinkPurpose, Provider, RedirectPolicy, UserId,
+};
+use unipile_connect::flows::cookie_sync::CookieSettings;
+use unipile_connect::flows::follow_ups::FollowUpSettings;
+use unipile_connect::flows::hosted_link::LinkSettings;
+use unipile_connect::http::{
+    ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret, with_jwt_claims,
+};
+use unipile_connect::ports::{
+    AccountStore, Clock, ConnectedAccount, UnipileError, UnipileErrorType,
+};
+use unipile_connect::web;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Spec {
+    doc: Value,
+}
+
+impl Spec {
+    fn load() -> Self {
+        let text =
+            std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("openapi.yaml");
+        let doc: Value = serde_norway::from_str(&text).expect("openapi.yaml is YAML");
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "OpenAPI 3.1: its schemas are JSON Schema 2020-12"
+        );
+        Self { doc }
+    }
+
+    /// `value`, or what its `$ref` (`#/components/...`) points at.
+    fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let pointer = reference.strip_prefix('#').expect("a local $ref");
+                self.resolve(
+                    self.doc
+                        .pointer(pointer)
+                        .unwrap_or_else(|| panic!("{reference} is not in the document")),
+                )
+            }
+            None => value,
+        }
+    }
+
+    /// A validator for `schema`, with the document's schemas as `$defs`.
+    fn validator(&self, schema: &Value) -> jsonschema::Validator {
+        let rewrite = |value: &Value| -> Value {
+            let text = value
+                .to_string()
+                .replace("#/components/schemas/", "#/$defs/");
+            serde_json::from_str(&text).expect("still JSON")
+        };
+        let mut wrapped = match rewrite(schema) {
+            Value::Object(map) => Value::Object(map),
+            other => json!({"allOf": [other]}),
+        };
+        wrapped["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+        wrapped["$defs"] = rewrite(&self.doc["components"]["schemas"]);
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&wrapped)
+            .unwrap_or_else(|e| panic!("a schema that does not compile: {e}\n{schema}"))
+    }
+
+    fn operation(&self, path: &str, method: &str) -> &Value {
+        let operation = &self.doc["paths"][path][method.to_ascii_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{method} {path} is not in openapi.yaml"
+        );
+        operation
+    }
+
+    fn request_schema(&self, path: &str, method: &str) -> &Value {
+        let body = self.resolve(&self.operation(path, method)["requestBody"]);
+        &body["content"]["application/json"]["schema"]
+    }
+
+    fn request_problems(&self, path: &str, method: &str, body: &Value) -> Vec<String> {
+        let validator = self.validator(self.request_schema(path, method));
+        validator.iter_errors(body).map(|e| e.to_string()).collect()
+    }
+
+    /// Whether `response` is what the document says `method path` answers with its status.
+    fn check_response(
+        &self,
+        path: &str,
+        method: &str,
+        response: &Response<Body>,
+    ) -> Result<(), String> {
+        let status = response.status().as_u16();
+        let what = format!("{method} {path} answered {status}");
+        let documented = &self.operation(path, method)["responses"][status.to_string()];
+        if documented.is_null() {
+            return Err(format!("{what}, which openapi.yaml does not document"));
+        }
+        let documented = self.resolve(documented);
+        for (name, header) in documented["headers"].as_object().into_iter().flatten() {
+            let Some(value) = response.headers().get(name.as_str()) else {
+                continue;
+            };
+            let value = json!(value.to_str().map_err(|e| format!("{what}: {name}: {e}"))?);
+            let schema = &self.resolve(header)["schema"];
+            if let Some(error) = self.validator(schema).iter_errors(&value).next() {
+                return Err(format!("{what}: header {name} {value}: {error}"));
+            }
+        }
+        let body = response.body().as_ref();
+        if body.is_empty() {
+            return Ok(());
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| format!("{what} with a body and no content-type"))?;
+        let Some(media) = documented["content"].get(content_type) else {
+            return Err(format!(
+                "{what} with {content_type}, which openapi.yaml does not document for it"
+            ));
+        };
+        let instance = if content_type.contains("json") {
+            serde_json::from_slice(body).map_err(|e| format!("{what}: not JSON: {e}"))?
+        } else {
+            json!(String::from_utf8_lossy(body))
+        };
+        let problems: Vec<String> = self
+            .validator(&media["schema"])
+            .iter_errors(&instance)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what}: {instance} does not fit: {}",
+                problems.join("; ")
+            ))
+        }
+    }
+
+    /// The operations of the HTTP API: those of paths without servers of their own.
+    fn api_operations(&self) -> Vec<(String, String, &Value)> {
+        let mut found = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().expect("paths") {
+            if item.get("servers").is_some() {
+                continue;
+            }
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                if ["get", "put", "post", "delete", "patch", "head", "options"]
+                    .contains(&method.as_str())
+                {
+                    found.push((method.to_uppercase(), path.clone(), operation));
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The template's HTTP API routes: (method, path, guarded by the JWT authorizer).
+fn template_routes() -> BTreeSet<(String, String, bool)> {
+    let template =
+        harness::rehearsal::template::Template::load(&root().join("infra/template.yaml"))
+            .expect("the template reads");
+    let mut routes = BTreeSet::new();
+    for (_, function) in template.resources_of("AWS::Serverless::Function") {
+        for (_, event) in function["Properties"]["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let p = &event["Properties"];
+            routes.insert((
+                p["Method"].as_str().expect("a method").to_uppercase(),
+                p["Path"].as_str().expect("a path").to_owned(),
+                p["Auth"]["Authorizer"] != "NONE",
+            ));
+        }
+    }
+    routes
+}
+
+/// Whether the documented `path` is on the template's route `route` (`{proxy+}` takes one
+/// segment or more).
+fn on_route(route: &str, path: &str) -> bool {
+    let route: Vec<&str> = route.trim_matches('/').split('/').collect();
+    let path: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match route.split_last() {
+        Some((last, prefix)) if last.ends_with("+}") => {
+            path.len() > prefix.len() && prefix.iter().zip(&path).all(|(r, p)| r == p)
+        }
+        _ => route == path,
+    }
+}
+
+#[test]
+fn the_document_names_exactly_the_http_api_routes_of_the_template_and_their_authorizers() {
+    let spec = Spec::load();
+    let routes = template_routes();
+    assert!(routes.len() >= 6, "{routes:?}");
+    let mut covered = BTreeSet::new();
+    for (method, path, operation) in spec.api_operations() {
+        let matching: Vec<_> = routes
+            .iter()
+            .filter(|(m, r, _)| *m == method && on_route(r, &path))
+            .collect();
+        assert_eq!(
+            matching.len(),
+            1,
+            "{method} {path} is on one route of the template: {matching:?}"
+        );
+        let (_, route, jwt) = matching[0];
+        let open = operation["security"].as_array().is_some_and(Vec::is_empty);
+        assert_eq!(
+            !open, *jwt,
+            "{method} {path}: the document and the template disagree on its authorizer"
+        );
+        covered.insert((method, route.clone()));
+    }
+    let declared: BTreeSet<_> = routes
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    assert_eq!(
+        covered, declared,
+        "every route of the template is documented"
+    );
+    assert_eq!(
+        spec.doc["security"],
+        json!([{"userJwt": []}]),
+        "the HTTP API's routes take the user's JWT unless they say otherwise"
+    );
+    assert_eq!(
+        spec.doc["components"]["securitySchemes"]["userJwt"]["scheme"],
+        "bearer"
+    );
+}
+
+#[test]
+fn the_web_path_and_the_component_url_output_carry_the_served_version() {
+    let spec = Spec::load();
+    let documented = web::asset_path("{file}");
+    assert!(
+        spec.doc["paths"].get(&documented).is_some(),
+        "{documented} in openapi.yaml"
+    );
+    let template = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+    let component = web::asset_path("unipile-accounts.js");
+    assert!(
+        template.contains(&format!(
+            "execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}{component}"
+        )),
+        "the ComponentUrl output points at {component}"
+    );
+}
+
+#[tokio::test]
+async fn the_local_stack_serves_every_documented_route() {
+    let spec = Spec::load();
+    let stack = local_stack::stack::LocalStack::start(0, HashMap::new())
+        .await
+        .expect("the local stack starts");
+    let http = reqwest::Client::new();
+    let mut checked = 0;
+    for (path, item) in spec.doc["paths"].as_object().expect("paths") {
+        let concrete = path
+            .replace("{id}", "acc_1")
+            .replace("{file}", "unipile-accounts.js");
+        for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+            if method == "parameters" || method == "servers" {
+                continue;
+            }
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let response = http
+                .request(method.clone(), format!("{}{concrete}", stack.base_url))
+                .send()
+                .await
+                .expect("an answer");
+            // An unrouted request is the router's bare 404; every handler answers something
+            // else (401 without a token, a problem for a file it lacks, ...).
+            let routed = response.status() != 404
+                || response
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|v| v == "application/problem+json");
+            assert!(routed, "the local stack does not serve {method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "{checked}");
+    let served = http
+        .get(format!("{}/openapi.yaml", stack.base_url))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(served.status(), 200);
+    let text = served.text().await.expect("text");
+    assert_eq!(
+        text,
+        std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("openapi.yaml")
+    );
+}
+
+#[test]
+fn the_documents_own_examples_are_valid_by_its_schemas() {
+    let spec = Spec::load();
+    let mut checked = 0;
+    for (path, item) in spec.doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let body = spec.resolve(&operation["requestBody"]);
+            for (_, media) in body["content"].as_object().into_iter().flatten() {
+                let validator = spec.validator(&media["schema"]);
+                for (name, example) in media["examples"].as_object().into_iter().flatten() {
+                    let errors: Vec<String> = validator
+                        .iter_errors(&example["value"])
+                        .map(|e| e.to_string())
+                        .collect();
+                    assert!(
+                        errors.is_empty(),
+                        "{method} {path} example {name}: {errors:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 5, "{checked}");
+}
+
+// What the handlers answer, on in-memory adapters.
+
+const KEY: &[u8] = b"openapi-test-state-key-0123456789abcdef";
+const SECRET: &str = "openapi-webhook-secret";
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+
+fn world() -> MemoryWorld {
+    MemoryWorld::at(
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+            .single()
+            .expect("date"),
+    )
+}
+
+fn request(method: &str, uri: &str, user: Option<&str>, body: &str) -> Request {
+    let request: Request = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(if body.is_empty() {
+            Body::Empty
+        } else {
+            Body::from(body)
+        })
+        .expect("a request");
+    match user {
+        Some(user) => with_jwt_claims(
+            request,
+            HashMap::from([
+                ("sub".to_owned(), user.to_owned()),
+                ("email".to_owned(), format!("{user}@example.com")),
+            ]),
+        ),
+        None => request,
+    }
+}
+
+async fn own(world: &MemoryWorld, user: &str, id: &str) {
+    let connection = ConnectedAccount {
+        account_id: AccountId::parse(id).expect("id"),
+        user_id: UserId::parse(user).expect("user"),
+        account_type: Provider::Linkedin,
+        display_name: Some("Jane Doe".into()),
+        linkedin_member_id: None,
+        status: AccountStatus::Ok,
+    };
+    world
+        .unipile
+        .add_account(&connection.account_id, Provider::Linkedin);
+    world
+        .store
+        .record_connection(&connection, world.clock.now())
+        .await
+        .expect("stored");
+}
+
+/// Collects each answer with the operation it answers, and checks them all at the end.
+struct Answers {
+    spec: Spec,
+    problems: Vec<String>,
+    statuses: BTreeSet<(String, u16)>,
+}
+
+impl Answers {
+    fn new() -> Self {
+        Self {
+            spec: Spec::load(),
+            problems: Vec::new(),
+            statuses: BTreeSet::new(),
+        }
+    }
+
+    fn record(&mut self, path: &str, method: &str, response: &Response<Body>) -> u16 {
+        if let Err(problem) = self.spec.check_response(path, method, response) {
+            self.problems.push(problem);
+        }
+        let status = response.status().as_u16();
+        self.statuses.insert((format!("{method} {path}"), status));
+        status
+    }
+
+    /// A body sent to `method path`: whether the schema takes it must be whether the handler
+    /// does (`400` is its "not valid"), unless `refused_for` names a rule the schema cannot
+    /// hold (an origin policy, an ownership check).
+    fn body(
+        &mut self,
+        path: &str,
+        method: &str,
+        body: &str,
+        status: u16,
+        refused_for: Option<&str>,
+    ) {
+        let Ok(value) = serde_json::from_str::<Value>(body) else {
+            assert_eq!(status, 400, "{body} is not JSON");
+            return;
+        };
+        let problems = self.spec.request_problems(path, method, &value);
+        let schema_takes = problems.is_empty();
+        let handler_takes = status != 400 || refused_for.is_some();
+        if schema_takes != handler_takes {
+            self.problems.push(format!(
+                "{method} {path} {body}: the schema {} it ({problems:?}), the handler answered {status}",
+                if schema_takes { "takes" } else { "refuses" }
+            ));
+        }
+    }
+
+    fn finish(self, expected: &[(&str, u16)]) {
+        assert!(self.problems.is_empty(), "{}", self.problems.join("\n"));
+        for (operation, status) in expected {
+            assert!(
+                self.statuses.contains(&(operation.to_string(), *status)),
+                "{operation} was never seen answering {status}: {:?}",
+                self.statuses
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema() {
+    let mut answers = Answers::new();
+
+    // POST /accounts/link
+    let world = world();
+    own(&world, "owner", "acc_1").await;
+    let link = hosted_link::HostedLink {
+        deps: world.deps(),
+        settings: LinkSettings {
+            public_base_url: "https://callback.example.com".parse().expect("url"),
+            state_key: StateKey::new(KEY.to_vec()).expect("key"),
+            redirects: RedirectPolicy::parse("https://app.example.com").expect("origins"),
+            link_ttl: Duration::minutes(30),
+        },
+        claims: ClaimNames::default(),
+    };
+    let path = "/accounts/link";
+    for (user, body, refused_for) in [
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":["LINKEDIN"]}"#,
+            None,
+        ),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":["WHATSAPP","LINKEDIN"],"success_redirect_url":"https://app.example.com/ok","failure_redirect_url":"https://app.example.com/ko"}"#,
+            None,
+        ),
+        (Some("u1"), r#"{"type":"create","providers":"*"}"#, None),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":"*:MESSAGING","reconnect_account":null}"#,
+            None,
+        ),
+        (
+            Some("owner"),
+            r#"{"type":"reconnect","reconnect_account":"acc_1"}"#,
+            None,
+        ),
+        (
+            Some("owner"),
+            r#"{"type":"reconnect","reconnect_account":"acc_1","providers":"*"}"#,
+            None,
+        ),
+        (
+            Some("stranger"),
+            r#"{"type":"reconnect","reconnect_account":"acc_1"}"#,
+            Some("ownership"),
+        ),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":"*","user_id":"u2"}"#,
+            None,
+        ),
+        (Some("u1"), r#"{"type":"create","providers":["FAX"]}"#, None),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":["linkedin"]}"#,
+            None,
+        ),
+        (Some("u1"), r#"{"type":"create","providers":[]}"#, None),
+        (Some("u1"), r#"{"type":"create"}"#, None),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":"*","reconnect_account":"acc_1"}"#,
+            None,
+        ),
+        (Some("u1"), r#"{"type":"reconnect"}"#, None),
+        (Some("u1"), r#"{"type":"delete","providers":"*"}"#, None),
+        (Some("u1"), r#"{"providers":"*"}"#, None),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":"*","success_redirect_url":"https://evil.example.net/"}"#,
+            Some("origin policy"),
+        ),
+        (
+            Some("u1"),
+            r#"{"type":"create","providers":"*","success_redirect_url":"ftp://app.example.com/"}"#,
+            None,
+        ),
+        (Some("u1"), "{not json", None),
+        (
+            None,
+            r#"{"type":"create","providers":"*"}"#,
+            Some("no identity"),
+        ),
+    ] {
+        let response = hosted_link::handler(&link, request("POST", path, user, body))
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(path, "POST", body, status, refused_for);
+    }
+    let response = hosted_link::handler(&link, request("GET", path, Some("u1"), ""))
+        .await
+        .expect("handled");
+    answers.record(path, "POST", &response);
+    for failure in [
+        UnipileError::Api {
+            status: 503,
+            error_type: UnipileErrorType::ServiceUnavailable,
+            title: "down".into(),
+            detail: None,
+        },
+        UnipileError::Transport("connection refused".into()),
+    ] {
+        world.unipile.fail_with(failure);
+        let response = hosted_link::handler(
+            &link,
+            request(
+                "POST",
+                path,
+                Some("u1"),
+                r#"{"type":"create","providers":"*"}"#,
+            ),
+        )
+        .await
+        .expect("handled");
+        answers.record(path, "POST", &response);
+    }
+    world.unipile.recover();
+
+    // GET /accounts, DELETE /accounts/{id}
+    let accounts = accounts::Accounts {
+        deps: world.deps(),
+        claims: ClaimNames::default(),
+    };
+    for (method, uri, user) in [
+        ("GET", "/accounts", Some("owner")),
+        ("GET", "/accounts", Some("nobody")),
+        ("GET", "/accounts", None),
+    ] {
+        let response = accounts::handler(&accounts, request(method, uri, user, ""))
+            .await
+            .expect("handled");
+        answers.record("/accounts", "GET", &response);
+    }
+    let response = accounts::handler(&accounts, request("POST", "/accounts", Some("owner"), ""))
+        .await
+        .expect("handled");
+    answers.record("/accounts", "GET", &response);
+    own(&world, "owner", "acc_2").await;
+    world
+        .unipile
+        .fail_with(UnipileError::Transport("connection refused".into()));
+    let response = accounts::handler(
+        &accounts,
+        request("DELETE", "/accounts/acc_2", Some("owner"), ""),
+    )
+    .await
+    .expect("handled");
+    answers.record("/accounts/{id}", "DELETE", &response);
+    world.unipile.recover();
+    for (id, user) in [
+        ("acc_2", Some("stranger")),
+        ("acc_2", Some("owner")),
+        ("acc_2", Some("owner")),
+        ("acc_2", None),
+    ] {
+        let response = accounts::handler(
+            &accounts,
+            request("DELETE", &format!("/accounts/{id}"), user, ""),
+        )
+        .await
+        .expect("handled");
+        answers.record("/accounts/{id}", "DELETE", &response);
+    }
+    let spaced = request("DELETE", "/accounts/x", Some("owner"), "")
+        .with_path_parameters(HashMap::from([("id".to_owned(), "a b".to_owned())]));
+    let response = accounts::handler(&accounts, spaced).await.expect("handled");
+    answers.record("/accounts/{id}", "DELETE", &response);
+
+    // POST /extension/cookies
+    let cookies = cookie_sync::ExtensionCookies {
+        deps: world.deps(),
+        scheduler: world.scheduler.clone(),
+        cipher: Arc::new(LocalCipher::random().expect("key")),
+        settings: CookieSettings {
+            connect_throttle: Duration::minutes(5),
+            max_linkedin_identities: 1,
+        },
+        claims: ClaimNames::default(),
+    };
+    let path = "/extension/cookies";
+    let sync = |li_at: &str, member: &str| {
+        format!(r#"{{"li_at":"{li_at}","user_agent":"{UA}","linkedin_member_id":"{member}"}}"#)
+    };
+    let send =
+        async |answers: &mut Answers, user: Option<&str>, body: &str, refused_for: Option<&str>| {
+            let response = cookie_sync::handler(&cookies, request("POST", path, user, body))
+                .await
+                .expect("handled");
+            let status = answers.record(path, "POST", &response);
+            answers.body(path, "POST", body, status, refused_for);
+            world.clock.advance(Duration::minutes(10));
+            status
+        };
+    assert_eq!(
+        send(&mut answers, Some("c1"), &sync("AQEDAR-first", "42"), None).await,
+        201
+    );
+    assert_eq!(
+        send(&mut answers, Some("c1"), &sync("AQEDAR-later", "42"), None).await,
+        200
+    );
+    assert_eq!(
+        send(
+            &mut answers,
+            Some("c1"),
+            &sync("AQEDAR-other", "43"),
+            Some("identity cap")
+        )
+        .await,
+        409
+    );
+    let full = format!(
+        r#"{{"li_at":"AQEDAR","li_a":"","user_agent":"{UA}","ip":"203.0.113.7","country":"fr","linkedin_member_id":"77"}}"#
+    );
+    assert_eq!(send(&mut answers, Some("c2"), &full, None).await, 201);
+    let nulls = format!(
+        r#"{{"li_at":"AQEDAR","li_a":null,"user_agent":"{UA}","ip":null,"country":null,"linkedin_member_id":"78"}}"#
+    );
+    send(&mut answers, Some("c3"), &nulls, None).await;
+    world
+        .unipile
+        .script_cookie_outcomes([CookieOutcome::Checkpoint("2FA".into())]);
+    assert_eq!(
+        send(&mut answers, Some("c4"), &sync("AQEDAR", "50"), None).await,
+        202
+    );
+    world
+        .unipile
+        .script_cookie_outcomes([CookieOutcome::Fail(UnipileError::Api {
+            status: 401,
+            error_type: UnipileErrorType::InvalidCredentials,
+            title: "invalid credentials".into(),
+            detail: None,
+        })]);
+    assert_eq!(
+        send(&mut answers, Some("c5"), &sync("AQEDAR", "51"), None).await,
+        422
+    );
+    for body in [
+        format!(
+            r#"{{"li_at":"AQEDAR","user_agent":"{UA}","linkedin_member_id":"60","password":"x"}}"#
+        ),
+        format!(r#"{{"li_at":"AQEDAR","user_agent":"{UA}"}}"#),
+        format!(r#"{{"li_at":"AQE;DAR","user_agent":"{UA}","linkedin_member_id":"60"}}"#),
+        format!(r#"{{"li_at":"","user_agent":"{UA}","linkedin_member_id":"60"}}"#),
+        format!(
+            r#"{{"li_at":"AQEDAR","user_agent":"{UA}","linkedin_member_id":"60","country":"FRA"}}"#
+        ),
+        format!(r#"{{"li_at":"AQEDAR","user_agent":"{UA}","linkedin_member_id":"6 0"}}"#),
+        r#"{"li_at":"AQEDAR","user_agent":"   ","linkedin_member_id":"60"}"#.to_owned(),
+        format!(r#"{{"li_at":"AQEDAR","user_agent":"{UA}","linkedin_member_id":"60","li_a":7}}"#),
+    ] {
+        assert_eq!(
+            send(&mut answers, Some("c6"), &body, None).await,
+            400,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        send(
+            &mut answers,
+            None,
+            &sync("AQEDAR", "61"),
+            Some("no identity")
+        )
+        .await,
+        401
+    );
+    let response = cookie_sync::handler(&cookies, request("GET", path, Some("c1"), ""))
+        .await
+        .expect("handled");
+    answers.record(path, "POST", &response);
+
+    answers.finish(&[
+        ("POST /accounts/link", 200),
+        ("POST /accounts/link", 400),
+        ("POST /accounts/link", 401),
+        ("POST /accounts/link", 404),
+        ("POST /accounts/link", 405),
+        ("POST /accounts/link", 502),
+        ("POST /accounts/link", 504),
+        ("GET /accounts", 200),
+        ("GET /accounts", 401),
+        ("GET /accounts", 405),
+        ("DELETE /accounts/{id}", 204),
+        ("DELETE /accounts/{id}", 400),
+        ("DELETE /accounts/{id}", 401),
+        ("DELETE /accounts/{id}", 404),
+        ("DELETE /accounts/{id}", 504),
+        ("POST /extension/cookies", 200),
+        ("POST /extension/cookies", 201),
+        ("POST /extension/cookies", 202),
+        ("POST /extension/cookies", 400),
+        ("POST /extension/cookies", 401),
+        ("POST /extension/cookies", 405),
+        ("POST /extension/cookies", 409),
+        ("POST /extension/cookies", 422),
+    ]);
+}
+
+#[tokio::test]
+async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its_schema() {
+    let mut answers = Answers::new();
+    let world = world();
+    for id in ["acc_1", "acc_2"] {
+        world
+            .unipile
+            .add_account(&AccountId::parse(id).expect("id"), Provider::Whatsapp);
+    }
+
+    // POST /unipile/notify?state=...
+    let callback = connect_callback::ConnectCallback {
+        deps: world.deps(),
+        state_key: StateKey::new(KEY.to_vec()).expect("key"),
+        scheduler: world.scheduler.clone(),
+    };
+    let state = StateKey::new(KEY.to_vec())
+        .expect("key")
+        .sign(
+            &UserId::parse("u1").expect("user"),
+            &LinkPurpose::Create,
+            world.clock.now() + Duration::minutes(45),
+        )
+        .expect("signed");
+    let notify_uri = format!(
+        "/unipile/notify?state={}",
+        url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
+    );
+    let path = "/unipile/notify";
+    for (uri, body, refused_for) in [
+        (
+            notify_uri.as_str(),
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"u1"}"#,
+            None,
+        ),
+        (
+            notify_uri.as_str(),
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"u1","extra":"ignored"}"#,
+            None,
+        ),
+        (
+            notify_uri.as_str(),
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_2","name":"u1"}"#,
+            Some("a spent link"),
+        ),
+        (
+            notify_uri.as_str(),
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"u2"}"#,
+            Some("another user"),
+        ),
+        (
+            "/unipile/notify?state=forged",
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"u1"}"#,
+            Some("a forged state"),
+        ),
+        (
+            "/unipile/notify",
+            r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"u1"}"#,
+            Some("no state"),
+        ),
+        (notify_uri.as_str(), r#"{"nothing":"known"}"#, None),
+        (notify_uri.as_str(), "{not json", None),
+    ] {
+        let response = connect_callback::handler(&callback, request("POST", uri, None, body))
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(path, "POST", body, status, refused_for);
+    }
+    let response = connect_callback::handler(&callback, request("GET", &notify_uri, None, ""))
+        .await
+        .expect("handled");
+    answers.record(path, "POST", &response);
+
+    // POST /unipile/webhook
+    own(&world, "u9", "acc_9").await;
+    let webhook = status_webhook::StatusWebhook {
+        secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
+        follow_ups: FollowUpDeps {
+            deps: world.deps(),
+            mailer: world.mailer.clone(),
+            scheduler: world.scheduler.clone(),
+            directory: Some(world.directory.clone()),
+            settings: FollowUpSettings {
+                policy: TransitionPolicy::default(),
+                reconnect_link: ReconnectLink {
+                    app_base_url: "https://app.example.com".parse().expect("url"),
+                    path: "/accounts?reconnect={account_id}".into(),
+                },
+                stale_cookie_after: Duration::hours(24),
+            },
+        },
+    };
+    let path = "/unipile/webhook";
+    world.unipile.set_status(
+        &AccountId::parse("acc_9").expect("id"),
+        AccountStatus::Credentials,
+    );
+    for (secret, body) in [
+        (
+            Some(SECRET),
+            r#"{"AccountStatus":{"account_id":"acc_9","account_type":"LINKEDIN","message":"CREDENTIALS"}}"#,
+        ),
+        (
+            Some(SECRET),
+            r#"{"AccountStatus":{"account_id":"acc_9","account_type":"LINKEDIN","message":"CREDENTIALS"}}"#,
+        ),
+        (
+            Some(SECRET),
+            r#"{"AccountStatus":{"account_id":"not_ours","message":"OK","extra":1}}"#,
+        ),
+        (
+            Some(SECRET),
+            r#"{"status":"RECONNECTED","account_id":"not_ours"}"#,
+        ),
+        (Some(SECRET), r#"{"AccountStatus":{"message":"OK"}}"#),
+        (Some(SECRET), "[]"),
+        (
+            Some("wrong"),
+            r#"{"AccountStatus":{"account_id":"acc_9","message":"OK"}}"#,
+        ),
+        (
+            None,
+            r#"{"AccountStatus":{"account_id":"acc_9","message":"OK"}}"#,
+        ),
+    ] {
+        let mut delivery = request("POST", path, None, body);
+        if let Some(secret) = secret {
+            delivery.headers_mut().insert(
+                DEFAULT_WEBHOOK_HEADER,
+                http::HeaderValue::from_str(secret).expect("a header value"),
+            );
+        }
+        let response = status_webhook::handler(&webhook, delivery)
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(
+            path,
+            "POST",
+            body,
+            status,
+            (secret != Some(SECRET)).then_some("the secret"),
+        );
+    }
+    let mut wrong_method = request("GET", path, None, "");
+    wrong_method.headers_mut().insert(
+        DEFAULT_WEBHOOK_HEADER,
+        http::HeaderValue::from_static(SECRET),
+    );
+    let response = status_webhook::handler(&webhook, wrong_method)
+        .await
+        .expect("handled");
+    answers.record(path, "POST", &response);
+
+    // GET|HEAD /web/v{N}/{file}, on a table of its own and on what web/ holds.
+    static FIXTURE: &[web_assets::EmbeddedFile] = &[
+        web_assets::EmbeddedFile {
+            name: "component.js",
+            bytes: b"export class Accounts extends HTMLElement {}\n",
+            etag: "\"0a1b2c\"",
+        },
+        web_assets::EmbeddedFile {
+            name: "index.html",
+            bytes: b"<!doctype html><script type=module src=component.js></script>\n",
+            etag: "\"3d4e5f\"",
+        },
+    ];
+    let path = web::asset_path("{file}");
+    for assets in [
+        web_assets::WebAssets {
+            caching: web_assets::Caching::Versioned,
+            files: FIXTURE,
+        },
+        web_assets::WebAssets::deployed(),
+        web_assets::WebAssets::local(),
+    ] {
+        let mut names: Vec<&str> = assets.files.iter().map(|f| f.name).collect();
+        names.push("no-such-file.js");
+        for name in names {
+            for method in ["GET", "HEAD"] {
+                let response =
+                    web_assets::handler(&assets, request(method, &web::asset_path(name), None, ""))
+                        .await
+                        .expect("handled");
+                answers.record(&path, method, &response);
+                if let Some(etag) = response.headers().get("etag").cloned() {
+                    let mut again = request(method, &web::asset_path(name), None, "");
+                    again.headers_mut().insert("if-none-match", etag);
+                    let response = web_assets::handler(&assets, again).await.expect("handled");
+                    answers.record(&path, method, &response);
+                }
+            }
+        }
+        let response = web_assets::handler(
+            &assets,
+            request("POST", &web::asset_path("index.html"), None, ""),
+        )
+        .await
+        .expect("handled");
+        answers.record(&path, "GET", &response);
+    }
+    let web_get = format!("GET {path}");
+    let web_head = format!("HEAD {path}");
+    answers.finish(&[
+        ("POST /unipile/notify", 200),
+        ("POST /unipile/notify", 400),
+        ("POST /unipile/notify", 401),
+        ("POST /unipile/notify", 405),
+        ("POST /unipile/notify", 409),
+        ("POST /unipile/webhook", 200),
+        ("POST /unipile/webhook", 400),
+        ("POST /unipile/webhook", 401),
+        ("POST /unipile/webhook", 405),
+        (web_get.as_str(), 200),
+        (web_get.as_str(), 304),
+        (web_get.as_str(), 404),
+        (web_get.as_str(), 405),
+        (web_head.as_str(), 200),
+        (web_head.as_str(), 304),
+        (web_head.as_str(), 404),
+    ]);
+}

@@ -41,7 +41,7 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
 MAX_FLOOR_RATIO = 1.3  # median cold start <= 1.3 x the floor's
 MIN_NODE_RATIO = 20.0  # Node twin's median cold start >= 20 x ours
 MAX_HWM_MB = 16.0  # VmHWM
-MAX_ZIP_MB = 4.0  # deflated bootstrap
+MAX_ZIP_MB = 4.0  # deflated bootstrap (MB here = 2^20 bytes, as for VmHWM)
 
 START_TIMEOUT = 20.0  # seconds a start may take before it counts as failed
 
@@ -500,6 +500,15 @@ def verdict(ok):
     return "PASS" if ok else "MISS"
 
 
+def describe_answer(kind, body):
+    """`response 401` for an HTTP answer, else the answer's start."""
+    try:
+        status = json.loads(body).get("statusCode")
+    except (ValueError, AttributeError):
+        status = None
+    return f"{kind} {status}" if status is not None else f"{kind} {body[:70]}"
+
+
 def summarise(programs, results):
     rows = []
     floor = results.get("floor")
@@ -520,9 +529,9 @@ def summarise(programs, results):
             "first_median": statistics.median(first),
             "first_p95": p95(first),
             "hwm_mb": max(hwm) / 1024 if hwm else None,
-            "binary_mb": program["binary_bytes"] / 1e6,
-            "zip_mb": program["zip_bytes"] / 1e6,
-            "answer": runs[-1]["answer"][0] + " " + runs[-1]["answer"][1][:60],
+            "binary_mb": program["binary_bytes"] / 2**20,
+            "zip_mb": program["zip_bytes"] / 2**20,
+            "answer": describe_answer(*runs[-1]["answer"]),
             "init_calls": sorted({c for r in runs for c in r["init_calls"]}),
             "calls": sorted({c for r in runs for c in r["calls"]}),
         }
@@ -601,6 +610,9 @@ def main():
                         help="read the secrets through SECRETS_ARN from the stub, as deployed, instead of plain variables")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=FUNCTION:PATH",
                         help="also run the bootstrap PATH as LABEL, with FUNCTION's configuration and event")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set KEY in every program's environment, e.g. SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "
+                             "to read TLS roots from one bundle file as on Lambda's al2023 image")
     parser.add_argument("--out", type=Path, default=TARGET / "bench" / "coldstart.md", help="the Markdown table")
     args = parser.parse_args()
     starts = 3 if args.quick else args.starts
@@ -641,7 +653,14 @@ def main():
                    "NODE_PATH": str(work / "node_modules")}
             programs.append({"name": "node-webhook", "kind": "peer", "cmd": [node, "bootstrap.js"], "cwd": str(work),
                              "path": work, "env": env})
+    extra_env = {}
+    for pair in args.env:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            parser.error(f"--env {pair}: want KEY=VALUE")
+        extra_env[key] = value
     for program in programs:
+        program["env"].update(extra_env)
         event, note = evs[program.get("event_of", program["name"])]
         program["event"], program["event_note"] = event, note
         if program["path"].is_dir():
@@ -667,10 +686,14 @@ def main():
     rows = summarise(programs, results)
     print()
     print(text_table(rows))
+    built = sorted(p["path"].stat().st_mtime for p in programs if p["kind"] == "ours")
+    stamp = lambda t: time.strftime("%Y-%m-%d %H:%M", time.gmtime(t))
     context = (f"{starts} starts of each program, interleaved, on {machine()}; "
+               f"bootstraps built {stamp(built[0])} to {stamp(built[-1])} UTC; "
                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(began))}; "
                f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
-               f"secrets {'through SECRETS_ARN (stub)' if args.secrets_manager else 'as plain variables'}. "
+               f"secrets {'through SECRETS_ARN (stub)' if args.secrets_manager else 'as plain variables'}"
+               f"{''.join(f'; {pair}' for pair in args.env)}. "
                f"Written by scripts/bench-coldstart.py.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(rows, context, programs))

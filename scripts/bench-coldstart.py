@@ -434,8 +434,9 @@ def our_env(name, port, secrets_manager=False):
 
 def build_floor(shared):
     manifest = shared / "peers" / "rust-floor" / "Cargo.toml"
-    print(f"building the floor: cargo build --release --manifest-path {manifest} --target-dir {TARGET / 'peers'}", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", str(manifest),
+    print(f"building the floor: cargo build --release --locked --manifest-path {manifest} --target-dir {TARGET / 'peers'}", flush=True)
+    # --locked: shared/ is only read, its Cargo.lock is never rewritten.
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--locked", "--manifest-path", str(manifest),
                     "--target-dir", str(TARGET / "peers")], check=True)
     return TARGET / "peers" / "release" / "floor"
 

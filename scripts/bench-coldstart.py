@@ -108,6 +108,7 @@ FUNCTION_ENV = {
     "follow-up-sweeper": {"secrets": ["UNIPILE_API_KEY"], **FOLLOW_UP_ENV},
     "webhook-setup": {"secrets": ["UNIPILE_API_KEY", "UNIPILE_WEBHOOK_SECRET"]},
     "account-reconciler": {"secrets": ["UNIPILE_API_KEY"], "RECONCILE_MAX_PAGES": "40"},
+    "web-assets": {"secrets": []},
 }
 
 # ---------------------------------------------------------------------------------------
@@ -201,6 +202,10 @@ def events(port):
         "account-reconciler": (
             {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.scheduler", "detail": {}},
             "Scheduler event: one reconciliation -> Unipile account list + DynamoDB Scan (stub: both empty) -> report",
+        ),
+        "web-assets": (
+            http_event("GET", "/web/v1/unipile-accounts.js", route="GET /web/{proxy+}"),
+            "HTTP API, no authorizer: GET /web/v1/unipile-accounts.js -> 200 with the embedded file",
         ),
         "floor": (
             http_event("POST", "/unipile/webhook", headers={"unipile-auth": "wrong-secret"}, body=ACCOUNT_STATUS),
@@ -423,7 +428,7 @@ def our_env(name, port, secrets_manager=False):
     env = {**lambda_env(name, port), **template_globals(port)}
     own = dict(FUNCTION_ENV[name])
     secrets = own.pop("secrets")
-    if secrets_manager:
+    if secrets_manager and secrets:
         env["SECRETS_ARN"] = ",".join(SECRET_ARNS[secret] for secret in secrets)
     else:
         for secret in secrets:

@@ -32,7 +32,7 @@ pub struct Responder {
 
 impl Responder {
     pub fn new() -> Result<Self, ConfigError> {
-        let http = reqwest::Client::builder()
+        let http = unipile_connect::adapters::tls::client_builder()
             .user_agent(concat!("unipile-connect/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Invalid {

@@ -9,4 +9,5 @@ pub mod memory;
 pub mod scheduler;
 pub mod ses;
 pub mod sqs;
+pub mod tls;
 pub mod unipile;

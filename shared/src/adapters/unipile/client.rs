@@ -44,7 +44,7 @@ pub struct HttpUnipile {
 
 impl HttpUnipile {
     pub fn new(settings: UnipileSettings) -> Result<Self, UnipileError> {
-        let http = reqwest::Client::builder()
+        let http = crate::adapters::tls::client_builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("unipile-connect/", env!("CARGO_PKG_VERSION")))

@@ -350,16 +350,21 @@ impl Story {
         .await;
     }
 
+    /// Presses the simulator's hosted-auth page button `outcome` (`connect`, `fail`).
+    async fn press_on_hosted_page(&self, outcome: &str) {
+        self.on_page(&format!("button[value={outcome}]"))
+            .await
+            .click()
+            .await
+            .expect("clicked");
+    }
+
     /// "Connect an account" with the provider chosen, then Connect on the simulator's hosted
     /// page: back on the landing page, the new account reads OK. Returns its id.
     async fn connect_an_account(&self) -> String {
         self.click_in_component("form.connect button").await;
         self.wait_for_path("/_sim/hosted/").await;
-        self.on_page("button[value=connect]")
-            .await
-            .click()
-            .await
-            .expect("clicked");
+        self.press_on_hosted_page("connect").await;
         self.wait_for_path("/").await;
         self.account_with_status("OK").await
     }
@@ -461,12 +466,7 @@ async fn a_user_signs_in_connects_an_account_on_the_hosted_page_and_finds_it_con
     story.click_in_component("form.connect button").await;
     story.wait_for_path("/_sim/hosted/").await;
     story.shot("hosted-page").await;
-    story
-        .on_page("button[value=connect]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
+    story.press_on_hosted_page("connect").await;
 
     story.wait_for_path("/").await;
     story
@@ -576,12 +576,7 @@ async fn when_unipile_says_credentials_the_user_sees_it_gets_the_email_and_recon
     let page = story.on_page("h1").await.text().await.expect("title");
     assert_eq!(page, "Reconnect your account");
     story.shot("hosted-reconnect-page").await;
-    story
-        .on_page("button[value=connect]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
+    story.press_on_hosted_page("connect").await;
     story.wait_for_path("/").await;
     story
         .component_says(".notice.outcome", "Your account is reconnected.")
@@ -606,12 +601,7 @@ async fn a_failed_connection_a_unipile_outage_and_a_lost_network_each_say_what_h
         .expect("WhatsApp chosen");
     story.click_in_component("form.connect button").await;
     story.wait_for_path("/_sim/hosted/").await;
-    story
-        .on_page("button[value=fail]")
-        .await
-        .click()
-        .await
-        .expect("clicked");
+    story.press_on_hosted_page("fail").await;
     story.wait_for_path("/").await;
     story
         .component_says(".notice.outcome", "The account was not connected.")

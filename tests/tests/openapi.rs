@@ -12,14 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use unipile_connect::adapters::cipher::LocalCipher;
 use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
-use unipile_connect::deps::FollowUpDeps;
-use unipile_connect::domain::notification::ReconnectLink;
-use unipile_connect::domain::transitions::TransitionPolicy;
 use unipile_connect::domain::{
     AccountId, AccountStatus, LinkPurpose, Provider, RedirectPolicy, UserId,
 };
 use unipile_connect::flows::cookie_sync::CookieSettings;
-use unipile_connect::flows::follow_ups::FollowUpSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;
 use unipile_connect::http::{
     ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret, with_jwt_claims,
@@ -858,20 +854,7 @@ async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its
     own(&world, "u9", "acc_9").await;
     let webhook = status_webhook::StatusWebhook {
         secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
-        follow_ups: FollowUpDeps {
-            deps: world.deps(),
-            mailer: world.mailer.clone(),
-            scheduler: world.scheduler.clone(),
-            directory: Some(world.directory.clone()),
-            settings: FollowUpSettings {
-                policy: TransitionPolicy::default(),
-                reconnect_link: ReconnectLink {
-                    app_base_url: "https://app.example.com".parse().expect("url"),
-                    path: "/accounts?reconnect={account_id}".into(),
-                },
-                stale_cookie_after: Duration::hours(24),
-            },
-        },
+        follow_ups: world.follow_up_deps(),
     };
     let path = "/unipile/webhook";
     world.unipile.set_status(

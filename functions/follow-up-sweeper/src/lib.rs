@@ -32,30 +32,17 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
     use unipile_connect::adapters::memory::MemoryWorld;
-    use unipile_connect::domain::notification::ReconnectLink;
-    use unipile_connect::domain::transitions::TransitionPolicy;
     use unipile_connect::domain::{
         AccountId, AccountStatus, Email, Provider, UnipileEvent, UserId,
     };
-    use unipile_connect::flows::follow_ups::FollowUpSettings;
     use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
     fn app(world: &MemoryWorld) -> FollowUpSweeper {
         FollowUpSweeper {
             follow_ups: FollowUpDeps {
-                deps: world.deps(),
-                mailer: world.mailer.clone(),
-                scheduler: world.scheduler.clone(),
                 directory: None,
-                settings: FollowUpSettings {
-                    policy: TransitionPolicy::default(),
-                    reconnect_link: ReconnectLink {
-                        app_base_url: "https://app.example.com".parse().expect("url"),
-                        path: "/accounts?reconnect={account_id}".into(),
-                    },
-                    stale_cookie_after: Duration::hours(24),
-                },
+                ..world.follow_up_deps()
             },
         }
     }

@@ -64,30 +64,14 @@ pub async fn handler(app: &ReconnectRetry, event: Value) -> Result<Value, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone, Utc};
+    use chrono::{TimeZone, Utc};
     use unipile_connect::adapters::cipher::LocalCipher;
     use unipile_connect::adapters::memory::MemoryWorld;
-    use unipile_connect::domain::notification::ReconnectLink;
-    use unipile_connect::domain::transitions::TransitionPolicy;
-    use unipile_connect::flows::follow_ups::FollowUpSettings;
 
     fn app(world: &MemoryWorld) -> ReconnectRetry {
         ReconnectRetry {
             cipher: Arc::new(LocalCipher::random().expect("key")),
-            follow_ups: FollowUpDeps {
-                deps: world.deps(),
-                mailer: world.mailer.clone(),
-                scheduler: world.scheduler.clone(),
-                directory: Some(world.directory.clone()),
-                settings: FollowUpSettings {
-                    policy: TransitionPolicy::default(),
-                    reconnect_link: ReconnectLink {
-                        app_base_url: "https://app.example.com".parse().expect("url"),
-                        path: "/accounts?reconnect={account_id}".into(),
-                    },
-                    stale_cookie_after: Duration::hours(24),
-                },
-            },
+            follow_ups: world.follow_up_deps(),
         }
     }
 

@@ -72,11 +72,8 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
     use unipile_connect::adapters::memory::MemoryWorld;
-    use unipile_connect::domain::notification::ReconnectLink;
-    use unipile_connect::domain::transitions::TransitionPolicy;
     use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, UserId};
     use unipile_connect::flows::follow_ups::CLAIM_LEASE;
-    use unipile_connect::flows::follow_ups::FollowUpSettings;
     use unipile_connect::http::DEFAULT_WEBHOOK_HEADER;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
@@ -93,20 +90,7 @@ mod tests {
     fn app(world: &MemoryWorld) -> StatusWebhook {
         StatusWebhook {
             secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
-            follow_ups: FollowUpDeps {
-                deps: world.deps(),
-                mailer: world.mailer.clone(),
-                scheduler: world.scheduler.clone(),
-                directory: Some(world.directory.clone()),
-                settings: FollowUpSettings {
-                    policy: TransitionPolicy::default(),
-                    reconnect_link: ReconnectLink {
-                        app_base_url: "https://app.example.com".parse().expect("url"),
-                        path: "/accounts?reconnect={account_id}".into(),
-                    },
-                    stale_cookie_after: Duration::hours(24),
-                },
-            },
+            follow_ups: world.follow_up_deps(),
         }
     }
 

@@ -481,7 +481,6 @@ mod tests {
     //! directory; told by a CREDENTIALS webhook on a non-LinkedIn account (emailed at once).
     use super::*;
     use crate::adapters::memory::MemoryWorld;
-    use crate::domain::notification::ReconnectLink;
     use crate::domain::{AccountId, AccountStatus, UnipileEvent, UserId};
     use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
     use crate::ports::{ConnectedAccount, UserProfile};
@@ -496,14 +495,7 @@ mod tests {
     }
 
     fn settings() -> FollowUpSettings {
-        FollowUpSettings {
-            policy: TransitionPolicy::default(),
-            reconnect_link: ReconnectLink {
-                app_base_url: "https://app.example.com".parse().expect("url"),
-                path: "/accounts?reconnect={account_id}".into(),
-            },
-            stale_cookie_after: Duration::hours(24),
-        }
+        MemoryWorld::follow_up_settings()
     }
 
     fn owner() -> UserId {

@@ -11,9 +11,7 @@ use super::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::adapters::cipher::LocalCipher;
 use crate::adapters::memory::MemoryWorld;
 use crate::adapters::scheduler::PendingSchedule;
-use crate::domain::notification::ReconnectLink;
 use crate::domain::reconnect::ReconnectAttempt;
-use crate::domain::transitions::TransitionPolicy;
 use crate::domain::{
     Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, UnipileEvent, UserId,
 };
@@ -41,14 +39,7 @@ impl TestWorld {
             .expect("date");
         Self {
             world: MemoryWorld::at(now),
-            settings: FollowUpSettings {
-                policy: TransitionPolicy::default(),
-                reconnect_link: ReconnectLink {
-                    app_base_url: "https://app.example.com".parse().expect("url"),
-                    path: "/accounts?reconnect={account_id}".into(),
-                },
-                stale_cookie_after: Duration::hours(24),
-            },
+            settings: MemoryWorld::follow_up_settings(),
             state_key: StateKey::new(STATE_KEY.to_vec()).expect("key"),
             cipher: LocalCipher::random().expect("key"),
         }

@@ -43,6 +43,32 @@ impl MemoryWorld {
         }
     }
 
+    /// The follow-up settings every test and the local demo use: the app at
+    /// `https://app.example.com`, reconnect links to `/accounts?reconnect={account_id}`, the
+    /// default transition policy, cookies stale after 24 hours.
+    pub fn follow_up_settings() -> crate::flows::follow_ups::FollowUpSettings {
+        crate::flows::follow_ups::FollowUpSettings {
+            policy: crate::domain::transitions::TransitionPolicy::default(),
+            reconnect_link: crate::domain::notification::ReconnectLink {
+                app_base_url: "https://app.example.com".parse().expect("a valid URL"),
+                path: "/accounts?reconnect={account_id}".into(),
+            },
+            stale_cookie_after: chrono::Duration::hours(24),
+        }
+    }
+
+    /// What follow-ups need, over this world (its user directory included), with
+    /// [`Self::follow_up_settings`].
+    pub fn follow_up_deps(&self) -> crate::deps::FollowUpDeps {
+        crate::deps::FollowUpDeps {
+            deps: self.deps(),
+            mailer: self.mailer.clone(),
+            scheduler: self.scheduler.clone(),
+            directory: Some(self.directory.clone()),
+            settings: Self::follow_up_settings(),
+        }
+    }
+
     pub fn deps(&self) -> crate::deps::Deps {
         crate::deps::Deps {
             store: self.store.clone(),

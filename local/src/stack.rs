@@ -219,7 +219,10 @@ impl LocalStack {
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
             .route("/_local/mail", get(mail))
-            .route("/extension/cookies", any(cookies_route))
+            .route("/extension/cookies", any(extension_route))
+            .route("/extension/checkpoint", any(extension_route))
+            .route("/extension/identities", any(extension_route))
+            .route("/extension/identities/{member_id}", any(extension_route))
             .route("/_local/schedules", get(schedules))
             .route("/_local/clock/advance", post(advance_clock))
             .route("/web/{*file}", any(web_route))
@@ -384,9 +387,22 @@ async fn webhook_route(State(app): State<App>, request: axum::extract::Request) 
     }
 }
 
-async fn cookies_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+async fn extension_route(State(app): State<App>, request: axum::extract::Request) -> Response {
     match authorized(&app, request).await {
-        Ok(request) => respond(cookie_sync::handler(&app.extension_cookies, request).await),
+        Ok(request) => {
+            let member = request
+                .uri()
+                .path()
+                .strip_prefix("/extension/identities/")
+                .map(str::to_owned);
+            let request = match member {
+                Some(member) => {
+                    request.with_path_parameters(HashMap::from([("member_id".to_owned(), member)]))
+                }
+                None => request,
+            };
+            respond(cookie_sync::handler(&app.extension_cookies, request).await)
+        }
         Err(refused) => refused,
     }
 }

@@ -12,7 +12,8 @@ use crate::flows::account_reconciliation::{
     DEFAULT_RECONCILE_MAX_PAGES, RECONCILE_MAX_PAGES_RANGE, ReconcileSettings,
 };
 use crate::flows::cookie_sync::{
-    CookieSettings, DEFAULT_MAX_LINKEDIN_IDENTITIES, MAX_LINKEDIN_IDENTITIES_RANGE,
+    COOKIE_TTL_DAYS_RANGE, CookieSettings, DEFAULT_COOKIE_TTL_DAYS,
+    DEFAULT_MAX_LINKEDIN_IDENTITIES, MAX_LINKEDIN_IDENTITIES_RANGE,
 };
 use crate::flows::follow_ups::FollowUpSettings;
 use crate::flows::hosted_link::LinkSettings;
@@ -380,7 +381,11 @@ pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigErro
     let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {
         CONNECT_THROTTLE_SECONDS.contains(s)
     })?;
+    let ttl_days = number(env, "COOKIE_TTL_DAYS", DEFAULT_COOKIE_TTL_DAYS, |d| {
+        COOKIE_TTL_DAYS_RANGE.contains(d)
+    })?;
     Ok(CookieSettings {
+        cookie_ttl: chrono::Duration::days(ttl_days),
         connect_throttle: chrono::Duration::seconds(seconds),
         max_linkedin_identities: number(
             env,

@@ -1,6 +1,7 @@
 //! The outside world as the domain sees it. Each port has an AWS or HTTP adapter and an
 //! in-memory one (`adapters::memory`) so the same flows run in Lambda, locally and in tests.
 
+use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{LinkedinCookies, Sealed};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
@@ -8,7 +9,8 @@ use crate::domain::transitions::StatusPlan;
 use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkNonce,
-    LinkedinMemberId, Outage, PendingAction, PendingKind, Provider, UserId, WebhookId,
+    LinkedinIdentities, LinkedinMemberId, Outage, PendingAction, PendingKind, Provider, UserId,
+    WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -79,6 +81,8 @@ pub struct CookieUpdate {
     pub user_agent: String,
     pub ip: Option<IpAddr>,
     pub country: Option<Country>,
+    /// When the record expires if the extension falls silent (the table's TTL).
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What Unipile made of a cookie connect or reconnect.
@@ -87,6 +91,8 @@ pub struct CookieResult {
     pub unipile_account_id: Option<AccountId>,
     pub unipile_status: Option<AccountStatus>,
     pub checkpoint: Option<String>,
+    /// Until when `checkpoint` can be solved; written and removed with it.
+    pub checkpoint_expires_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// The outcome of the connect in flight is known (an answer, or a refusal that created
     /// nothing): its marker ([`CookieRecord::connect_started_at`]) goes in the same write.
@@ -348,12 +354,33 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Stores the newest cookie for (user, member), creating the record if needed; the
-    /// Unipile side of the record is kept.
+    /// Unipile side of the record is kept. `None`, writing nothing: the identity is paused
+    /// (decided by the same write, so a pause is never undone by a sync in flight).
     async fn save_cookie(
         &self,
         update: &CookieUpdate,
         now: DateTime<Utc>,
-    ) -> Result<CookieRecord, StoreError>;
+    ) -> Result<Option<CookieRecord>, StoreError>;
+
+    /// Pauses (user, member): its cookie record, cookies and all, gives way to a pause marker
+    /// in one write. Pausing a paused identity changes nothing.
+    async fn pause_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Ends a pause: the next sync stores and connects again. `false`: it was not paused.
+    async fn resume_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes every cookie record of `user` (pauses stay: they hold no cookie). The number
+    /// deleted.
+    async fn delete_cookies(&self, user: &UserId) -> Result<usize, StoreError>;
 
     async fn cookie(
         &self,
@@ -392,8 +419,9 @@ pub trait AccountStore: Send + Sync {
 
     async fn profile_of(&self, user: &UserId) -> Result<Option<UserProfile>, StoreError>;
 
-    /// Every cookie record of `user`: one per LinkedIn identity the extension synced.
-    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError>;
+    /// Every LinkedIn identity of `user` the extension synced: cookie records and pauses, in
+    /// one read.
+    async fn identities_of(&self, user: &UserId) -> Result<LinkedinIdentities, StoreError>;
 
     /// Counts `member` among the user's LinkedIn identities, in one conditional write: only
     /// while they have fewer than `cap`, or when it is one already. `known` (the identities
@@ -495,6 +523,14 @@ pub trait Unipile: Send + Sync {
     async fn connect_linkedin(
         &self,
         login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError>;
+
+    /// Answers the checkpoint a cookie login stopped at (`POST /api/v1/accounts/checkpoint`,
+    /// contract §4c): the login goes on to an account, or to another checkpoint.
+    async fn solve_checkpoint(
+        &self,
+        account_id: &AccountId,
+        code: &CheckpointCode,
     ) -> Result<CookieAuthOutcome, UnipileError>;
 
     /// `POST /api/v1/accounts/{id}` with LinkedIn cookies: the same account, reconnected.

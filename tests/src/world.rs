@@ -219,6 +219,7 @@ impl World {
                 scheduler: retry_scheduler.clone(),
                 cipher: cipher.clone(),
                 settings: CookieSettings {
+                    cookie_ttl: chrono::Duration::days(30),
                     connect_throttle: CONNECT_THROTTLE,
                     max_linkedin_identities: 3,
                 },

@@ -289,6 +289,7 @@ async fn the_local_stack_serves_every_documented_route() {
     for (path, item) in spec.doc["paths"].as_object().expect("paths") {
         let concrete = path
             .replace("{id}", "acc_1")
+            .replace("{member_id}", "12345")
             .replace("{file}", "unipile-accounts.js");
         for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
             if method == "parameters" || method == "servers" {
@@ -650,6 +651,7 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         scheduler: world.scheduler.clone(),
         cipher: Arc::new(LocalCipher::random().expect("key")),
         settings: CookieSettings {
+            cookie_ttl: chrono::Duration::days(30),
             connect_throttle: Duration::minutes(5),
             max_linkedin_identities: 1,
         },
@@ -749,6 +751,116 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         .expect("handled");
     answers.record(path, "POST", &response);
 
+    // POST /extension/checkpoint: a connect that waits at a checkpoint (the clock stands
+    // still: a checkpoint lives 5 minutes).
+    let sync_now = async |answers: &mut Answers, user: &str, member: &str| {
+        let body = sync("AQEDAR", member);
+        let response = cookie_sync::handler(
+            &cookies,
+            request("POST", "/extension/cookies", Some(user), &body),
+        )
+        .await
+        .expect("handled");
+        answers.record("/extension/cookies", "POST", &response)
+    };
+    world
+        .unipile
+        .script_cookie_outcomes([CookieOutcome::Checkpoint("2FA".into())]);
+    assert_eq!(sync_now(&mut answers, "c4", "50").await, 202);
+    let path = "/extension/checkpoint";
+    let mut answer = async |answers: &mut Answers, user: &str, body: &str| {
+        let response = cookie_sync::handler(&cookies, request("POST", path, Some(user), body))
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(path, "POST", body, status, None);
+        status
+    };
+    world
+        .unipile
+        .script_checkpoint_answers([CookieOutcome::Fail(UnipileError::Api {
+            status: 401,
+            error_type: UnipileErrorType::InvalidCheckpointSolution,
+            title: "invalid checkpoint solution".into(),
+            detail: None,
+        })]);
+    let code = |code: &str| format!(r#"{{"linkedin_member_id":"50","code":"{code}"}}"#);
+    assert_eq!(answer(&mut answers, "c4", &code("000000")).await, 422);
+    world
+        .unipile
+        .script_checkpoint_answers([CookieOutcome::Checkpoint("OTP".into())]);
+    assert_eq!(
+        answer(&mut answers, "c4", &code("TRY_ANOTHER_WAY")).await,
+        202
+    );
+    assert_eq!(answer(&mut answers, "c4", &code(" 123456 ")).await, 200);
+    assert_eq!(answer(&mut answers, "c4", &code("123456")).await, 409);
+    for body in [
+        r#"{"linkedin_member_id":"50","code":"12;34"}"#.to_owned(),
+        r#"{"code":"123456"}"#.to_owned(),
+        r#"{"linkedin_member_id":"50","code":"123456","type":"2FA"}"#.to_owned(),
+        code(&"1".repeat(65)),
+    ] {
+        assert_eq!(answer(&mut answers, "c4", &body).await, 400, "{body}");
+    }
+    world
+        .unipile
+        .script_cookie_outcomes([CookieOutcome::Checkpoint("IN_APP_VALIDATION".into())]);
+    assert_eq!(sync_now(&mut answers, "c7", "70").await, 202);
+    let approval = r#"{"linkedin_member_id":"70","code":null}"#;
+    assert_eq!(answer(&mut answers, "c7", approval).await, 202);
+    world.clock.advance(Duration::minutes(6));
+    assert_eq!(answer(&mut answers, "c7", approval).await, 410);
+
+    // GET /extension/identities, PUT /extension/identities/{member_id}
+    let listed = cookie_sync::handler(
+        &cookies,
+        request("GET", "/extension/identities", Some("c1"), ""),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(answers.record("/extension/identities", "GET", &listed), 200);
+    let path = "/extension/identities/{member_id}";
+    let mut pause = async |answers: &mut Answers, member: &str, body: &str| {
+        let uri = format!("/extension/identities/{member}");
+        let put = request("PUT", &uri, Some("c1"), body)
+            .with_path_parameters(HashMap::from([("member_id".to_owned(), member.to_owned())]));
+        let response = cookie_sync::handler(&cookies, put).await.expect("handled");
+        let status = answers.record(path, "PUT", &response);
+        // Whose identity it is, the schema cannot say.
+        let refused_for = (status == 404).then_some("an identity of the user");
+        answers.body(path, "PUT", body, status, refused_for);
+        status
+    };
+    assert_eq!(pause(&mut answers, "42", r#"{"paused":true}"#).await, 200);
+    assert_eq!(pause(&mut answers, "999", r#"{"paused":true}"#).await, 404);
+    assert_eq!(pause(&mut answers, "42", r#"{"paused":"yes"}"#).await, 400);
+    assert_eq!(
+        send(&mut answers, Some("c1"), &sync("AQEDAR-paused", "42"), None).await,
+        200,
+        "a paused identity's sync stores nothing"
+    );
+    let listed = cookie_sync::handler(
+        &cookies,
+        request("GET", "/extension/identities", Some("c1"), ""),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(answers.record("/extension/identities", "GET", &listed), 200);
+    assert_eq!(pause(&mut answers, "42", r#"{"paused":false}"#).await, 200);
+
+    // DELETE /extension/cookies
+    let deleted = cookie_sync::handler(
+        &cookies,
+        request("DELETE", "/extension/cookies", Some("c2"), ""),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(
+        answers.record("/extension/cookies", "DELETE", &deleted),
+        200
+    );
+
     answers.finish(&[
         ("POST /accounts/link", 200),
         ("POST /accounts/link", 400),
@@ -773,6 +885,17 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         ("POST /extension/cookies", 405),
         ("POST /extension/cookies", 409),
         ("POST /extension/cookies", 422),
+        ("POST /extension/checkpoint", 200),
+        ("POST /extension/checkpoint", 202),
+        ("POST /extension/checkpoint", 400),
+        ("POST /extension/checkpoint", 409),
+        ("POST /extension/checkpoint", 410),
+        ("POST /extension/checkpoint", 422),
+        ("GET /extension/identities", 200),
+        ("PUT /extension/identities/{member_id}", 200),
+        ("PUT /extension/identities/{member_id}", 400),
+        ("PUT /extension/identities/{member_id}", 404),
+        ("DELETE /extension/cookies", 200),
     ]);
 }
 

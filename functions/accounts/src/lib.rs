@@ -45,6 +45,7 @@ async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Prob
                 app.deps.unipile.as_ref(),
                 &caller.user_id,
                 &account_id,
+                app.deps.clock.now(),
             )
             .await?;
             Ok(no_content())
@@ -195,6 +196,52 @@ mod tests {
             .await
             .expect("handled");
         assert_eq!(retried.status(), 204);
+    }
+
+    #[tokio::test]
+    async fn disconnecting_an_account_the_extension_connected_pauses_its_identity_once_the_table_answers()
+     {
+        let world = world();
+        let (user, member) = (
+            UserId::parse("u1").expect("user"),
+            unipile_connect::domain::LinkedinMemberId::parse("42").expect("member"),
+        );
+        let connection = ConnectedAccount {
+            account_id: AccountId::parse("li_1").expect("id"),
+            user_id: user.clone(),
+            account_type: Provider::Linkedin,
+            display_name: None,
+            linkedin_member_id: Some(member.clone()),
+            status: AccountStatus::Ok,
+        };
+        world
+            .unipile
+            .add_account(&connection.account_id, Provider::Linkedin);
+        world
+            .store
+            .record_connection(&connection, world.clock.now())
+            .await
+            .expect("stored");
+        let app = app(&world);
+        // The table fails the pause: the disconnect is not done, and a retry finishes it.
+        world.store.fail_next_writes(1);
+        let failed = handler(&app, request("DELETE", "/accounts/li_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(failed.status(), 503);
+        assert_eq!(
+            ids(&handler(&app, request("GET", "/accounts", "u1"))
+                .await
+                .expect("handled")),
+            vec!["li_1"]
+        );
+        let retried = handler(&app, request("DELETE", "/accounts/li_1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(retried.status(), 204);
+        let identities = world.store.identities_of(&user).await.expect("read");
+        assert!(identities.is_paused(&member));
+        assert!(identities.syncing.is_empty());
     }
 
     #[tokio::test]

@@ -1,16 +1,26 @@
-//! `POST /extension/cookies`: the Chrome extension's newest LinkedIn cookie for the signed-in
-//! user. Cookies never appear in a response, a log line or an error.
+//! The extension's API, for the signed-in user: `POST /extension/cookies` (the newest LinkedIn
+//! cookie), `DELETE /extension/cookies` (every stored cookie), `POST /extension/checkpoint`
+//! (the answer to a LinkedIn verification), `GET /extension/identities` and
+//! `PUT /extension/identities/{member_id}` (pause, or turn syncing back on). Cookies never
+//! appear in a response, a log line or an error.
 
 use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::{self, Deps};
+use unipile_connect::domain::LinkedinMemberId;
+use unipile_connect::domain::checkpoint::{CheckpointAnswer, CheckpointBody, WaitingCheckpoint};
 use unipile_connect::domain::cookies::{CookieSync, CookieSyncBody};
+use unipile_connect::flows::checkpoint::{CheckpointOutcome, solve_checkpoint};
 use unipile_connect::flows::cookie_sync::{
     CookieSettings, CookieSyncPorts, SyncOutcome, sync_cookies,
 };
-use unipile_connect::http::{Caller, ClaimNames, Problem, json_body, json_response};
+use unipile_connect::flows::extension_identities::{
+    CheckpointView, delete_cookies, list_identities, set_paused,
+};
+use unipile_connect::http::{Caller, ClaimNames, Problem, json_body, json_response, path_param};
 use unipile_connect::ports::{Cipher, RetryScheduler};
 
 pub struct ExtensionCookies {
@@ -32,6 +42,16 @@ impl ExtensionCookies {
             deps: Deps::from_env(&env, &aws)?,
         })
     }
+
+    fn ports(&self) -> CookieSyncPorts<'_> {
+        CookieSyncPorts {
+            store: self.deps.store.as_ref(),
+            unipile: self.deps.unipile.as_ref(),
+            scheduler: self.scheduler.as_ref(),
+            cipher: self.cipher.as_ref(),
+            clock: self.deps.clock.as_ref(),
+        }
+    }
 }
 
 pub async fn handler(app: &ExtensionCookies, request: Request) -> Result<Response<Body>, Error> {
@@ -40,23 +60,83 @@ pub async fn handler(app: &ExtensionCookies, request: Request) -> Result<Respons
         .unwrap_or_else(Problem::into_response))
 }
 
-async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Body>, Problem> {
-    if request.method() != http::Method::POST {
-        return Err(Problem::method_not_allowed("use POST"));
+/// The routes, told apart by the path's end: API Gateway, function URLs and the local stack
+/// all hand the path as the user called it.
+enum Route {
+    Cookies,
+    Checkpoint,
+    Identities,
+    Identity(String),
+}
+
+fn route(request: &Request) -> Option<Route> {
+    let path = request.uri().path().trim_end_matches('/');
+    if path.ends_with("/extension/cookies") {
+        Some(Route::Cookies)
+    } else if path.ends_with("/extension/checkpoint") {
+        Some(Route::Checkpoint)
+    } else if path.ends_with("/extension/identities") {
+        Some(Route::Identities)
+    } else {
+        path_param(request, "member_id", "/extension/identities/").map(Route::Identity)
     }
+}
+
+const ROUTES: &str = "use POST or DELETE /extension/cookies, POST /extension/checkpoint, \
+    GET /extension/identities or PUT /extension/identities/{member_id}";
+
+async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Body>, Problem> {
+    let method = request.method().as_str();
+    let Some(route) = route(&request) else {
+        return Err(Problem::not_found("no such route"));
+    };
     let caller = Caller::from_request(&request, &app.claims)
         .map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let now = app.deps.clock.now();
+    let store = app.deps.store.as_ref();
+    match (method, route) {
+        ("POST", Route::Cookies) => sync(app, &caller, &request).await,
+        ("DELETE", Route::Cookies) => {
+            let deleted = delete_cookies(store, &caller.user_id).await?;
+            Ok(json_response(200, &json!({"deleted": deleted})))
+        }
+        ("POST", Route::Checkpoint) => checkpoint(app, &caller, &request).await,
+        ("GET", Route::Identities) => Ok(json_response(
+            200,
+            &list_identities(store, &caller.user_id, now).await?,
+        )),
+        ("PUT", Route::Identity(raw)) => {
+            let member =
+                LinkedinMemberId::parse(raw).map_err(|e| Problem::bad_request(e.to_string()))?;
+            let body: PauseBody = json_body(request.body())?;
+            let view = set_paused(store, &caller.user_id, &member, body.paused, now).await?;
+            Ok(json_response(200, &view))
+        }
+        _ => Err(Problem::method_not_allowed(ROUTES)),
+    }
+}
+
+/// `PUT /extension/identities/{member_id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseBody {
+    paused: bool,
+}
+
+fn checkpoint_json(checkpoint: &WaitingCheckpoint) -> CheckpointView {
+    CheckpointView::from(checkpoint)
+}
+
+async fn sync(
+    app: &ExtensionCookies,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response<Body>, Problem> {
     let body: CookieSyncBody = json_body(request.body())?;
     let sync = CookieSync::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
-    let ports = CookieSyncPorts {
-        store: app.deps.store.as_ref(),
-        unipile: app.deps.unipile.as_ref(),
-        scheduler: app.scheduler.as_ref(),
-        cipher: app.cipher.as_ref(),
-        clock: app.deps.clock.as_ref(),
-    };
+    let member = sync.member_id.clone();
     Ok(
-        match sync_cookies(ports, &app.settings, &caller, sync).await? {
+        match sync_cookies(app.ports(), &app.settings, caller, sync).await? {
             SyncOutcome::Connected(account_id) => json_response(
                 201,
                 &json!({"status": "connected", "account_id": account_id.as_str()}),
@@ -66,7 +146,7 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
                 checkpoint,
             } => json_response(
                 202,
-                &json!({"status": "checkpoint", "checkpoint": {"type": checkpoint}, "account_id": account_id.map(String::from)}),
+                &json!({"status": "checkpoint", "checkpoint": checkpoint_json(&checkpoint), "account_id": account_id.map(String::from)}),
             ),
             SyncOutcome::Reconnected(account_id) => json_response(
                 200,
@@ -83,6 +163,41 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
             SyncOutcome::Settling => {
                 json_response(200, &json!({"status": "stored", "connect": "settling"}))
             }
+            SyncOutcome::Paused => json_response(
+                200,
+                &json!({"status": "paused", "linkedin_member_id": member.as_str()}),
+            ),
+        },
+    )
+}
+
+async fn checkpoint(
+    app: &ExtensionCookies,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response<Body>, Problem> {
+    let body: CheckpointBody = json_body(request.body())?;
+    let (member, answer) =
+        CheckpointAnswer::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    Ok(
+        match solve_checkpoint(app.ports(), caller, &member, answer).await? {
+            CheckpointOutcome::Done {
+                account_id,
+                reconnect,
+            } => json_response(
+                200,
+                &json!({
+                    "status": if reconnect { "reconnected" } else { "connected" },
+                    "account_id": account_id.as_str(),
+                }),
+            ),
+            CheckpointOutcome::Waiting {
+                account_id,
+                checkpoint,
+            } => json_response(
+                202,
+                &json!({"status": "checkpoint", "checkpoint": checkpoint_json(&checkpoint), "account_id": account_id.as_str()}),
+            ),
         },
     )
 }
@@ -125,6 +240,7 @@ mod tests {
             scheduler: world.scheduler.clone(),
             cipher: Arc::new(LocalCipher::random().expect("key")),
             settings: CookieSettings {
+                cookie_ttl: chrono::Duration::days(30),
                 connect_throttle: Duration::minutes(5),
                 max_linkedin_identities: cap,
             },
@@ -153,6 +269,60 @@ mod tests {
 
     fn text(response: &Response<Body>) -> String {
         String::from_utf8_lossy(response.body().as_ref()).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_paused_identity_stores_nothing_and_connects_nothing_until_turned_back_on() {
+        let world = world();
+        let app = app(&world);
+        let first = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(first.status(), 201);
+        let pause = |paused: bool| {
+            with_jwt_claims(
+                http::Request::builder()
+                    .method("PUT")
+                    .uri("/extension/identities/42")
+                    .body(Body::from(format!(r#"{{"paused":{paused}}}"#)))
+                    .expect("request"),
+                HashMap::from([("sub".to_owned(), "u1".to_owned())]),
+            )
+        };
+        let paused = handler(&app, pause(true)).await.expect("handled");
+        assert_eq!(paused.status(), 200, "{}", text(&paused));
+        let items = world.store.item_count();
+
+        world.clock.advance(Duration::minutes(10));
+        let sync = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(sync.status(), 200);
+        assert!(
+            text(&sync).contains(r#""status":"paused""#),
+            "{}",
+            text(&sync)
+        );
+        assert_eq!(world.store.item_count(), items, "nothing written");
+        assert_eq!(world.unipile.cookie_logins().len(), 1, "nothing connected");
+        let user = UserId::parse("u1").expect("user");
+        let member = LinkedinMemberId::parse("42").expect("member");
+        assert_eq!(
+            world.store.cookie(&user, &member).await.expect("read"),
+            None
+        );
+
+        let resumed = handler(&app, pause(false)).await.expect("handled");
+        assert_eq!(resumed.status(), 200);
+        let sync = handler(&app, post(Some("u1"), &cookies("secret-c", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(sync.status(), 200, "linked to the account it had");
+        assert!(
+            text(&sync).contains(r#""status":"linked""#),
+            "{}",
+            text(&sync)
+        );
     }
 
     #[tokio::test]

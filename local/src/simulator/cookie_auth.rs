@@ -3,6 +3,7 @@
 //! `POST /_sim/cookie-outcomes`; with none scripted, logins succeed.
 
 use super::api::{envelope, post_json};
+use super::checkpoints::SimCheckpoint;
 use super::state::{SimAccount, Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -29,6 +30,7 @@ const COOKIE_FIELDS: &[&str] = &[
 pub const OUTCOMES: &[&str] = &[
     "success",
     "checkpoint:<TYPE>",
+    "checkpoint:<TYPE>:<CODE>",
     "invalid_credentials",
     "provider_error",
     "network_down",
@@ -118,8 +120,12 @@ fn login(sim: &Simulator, reconnect: Option<&str>) -> Response {
         }
         checkpoint if checkpoint.starts_with("checkpoint:") => {
             upsert("CONNECTING");
-            let kind = checkpoint.trim_start_matches("checkpoint:");
-            let body = json!({"object": "Checkpoint", "account_id": account_id, "checkpoint": {"type": kind}});
+            let waiting = SimCheckpoint::scripted(
+                checkpoint.trim_start_matches("checkpoint:"),
+                reconnect.is_some(),
+            );
+            let body = json!({"object": "Checkpoint", "account_id": account_id, "checkpoint": {"type": waiting.kind}});
+            state.checkpoints.insert(account_id.clone(), waiting);
             (StatusCode::ACCEPTED, Json(body)).into_response()
         }
         "invalid_credentials" => envelope(401, "errors/invalid_credentials", "Invalid credentials"),

@@ -4,6 +4,7 @@
 //! so that a request it accepts is one the real API accepts.
 
 mod api;
+mod checkpoints;
 mod cookie_auth;
 mod hosted_page;
 mod state;
@@ -31,6 +32,11 @@ impl Simulator {
                 "/api/v1/accounts",
                 get(api::list_accounts).post(cookie_auth::connect),
             )
+            .route(
+                "/api/v1/accounts/checkpoint",
+                post(checkpoints::solve_checkpoint),
+            )
+            .route("/_sim/checkpoints/{id}/approve", post(checkpoints::approve))
             .route(
                 "/_sim/cookie-outcomes",
                 post(cookie_auth::script).delete(cookie_auth::clear_script),

@@ -67,6 +67,8 @@ pub(super) struct SimState {
     pub notifications: Vec<NotifyDelivery>,
     pub webhooks: Vec<super::webhooks::SimWebhook>,
     pub cookie_outcomes: std::collections::VecDeque<String>,
+    /// Logins waiting at a checkpoint, by account id.
+    pub checkpoints: HashMap<String, super::checkpoints::SimCheckpoint>,
 }
 
 /// The simulator; cheap to clone (shared state).

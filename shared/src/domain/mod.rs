@@ -1,6 +1,7 @@
 //! Pure domain: identifiers, statuses, accounts and the rules on them. No I/O here.
 
 mod account;
+pub mod checkpoint;
 mod cookie_record;
 pub mod cookies;
 mod country;
@@ -20,7 +21,7 @@ mod unipile_event;
 pub mod webhook;
 
 pub use account::Account;
-pub use cookie_record::CookieRecord;
+pub use cookie_record::{CookieRecord, LinkedinIdentities, PausedIdentity};
 pub use country::Country;
 pub use ids::{AccountId, Email, IdError, LinkNonce, LinkedinMemberId, UserId, WebhookId};
 pub use link::{

@@ -3,7 +3,7 @@
 use super::FlowError;
 use crate::domain::{Account, AccountId, UserId};
 use crate::ports::{AccountStore, StoreError, Unipile};
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 /// One account as the landing page shows it.
@@ -52,23 +52,32 @@ pub async fn list_accounts(
     })
 }
 
-/// Deletes at Unipile first, then here: if the second step fails, a retry finds the account
-/// still listed, Unipile answers "not found" (a success), and the row goes.
+/// Deletes at Unipile first, then here: if a later step fails, a retry finds the account
+/// still listed, Unipile answers "not found" (a success), and the rest is done.
+///
+/// An account the extension connected (it has a LinkedIn member id) pauses that identity, its
+/// cookie deleted in the same write, before the row goes: disconnecting means the extension's
+/// next sync connects nothing, until the user turns syncing back on.
 pub async fn disconnect_account(
     store: &dyn AccountStore,
     unipile: &dyn Unipile,
     user: &UserId,
     account_id: &AccountId,
+    now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
     let not_found = || FlowError::NotFound(format!("no account {account_id} for this user"));
-    let owned = store
+    let Some(account) = store
         .get_account(account_id)
         .await?
-        .is_some_and(|account| account.is_owned_by(user));
-    if !owned {
+        .filter(|account| account.is_owned_by(user))
+    else {
         return Err(not_found());
-    }
+    };
     unipile.delete_account(account_id).await?;
+    if let Some(member) = &account.linkedin_member_id {
+        store.pause_identity(user, member, now).await?;
+        tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "the extension's identity paused with its account");
+    }
     store
         .delete_account(account_id, user)
         .await

@@ -2,6 +2,7 @@
 //! record's Unipile side up to date with what happened.
 
 use super::FlowError;
+use crate::domain::checkpoint::CHECKPOINT_WINDOW;
 use crate::domain::cookies::LinkedinCookies;
 use crate::domain::{AccountId, AccountStatus, CookieRecord};
 use crate::ports::{
@@ -36,18 +37,19 @@ pub async fn record_login_result(
     outcome: &Result<CookieAuthOutcome, UnipileError>,
     now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
-    let result = login_result(account_id, outcome);
+    let result = login_result(account_id, outcome, now);
     store
         .record_cookie_result(&record.user_id, &record.member_id, &result, now)
         .await?;
     Ok(())
 }
 
-/// What a login's answer writes on the cookie record (`account_id`: the account a reconnect
-/// was for).
+/// What a login's answer (at `now`) writes on the cookie record (`account_id`: the account a
+/// reconnect was for).
 pub fn login_result(
     account_id: Option<&AccountId>,
     outcome: &Result<CookieAuthOutcome, UnipileError>,
+    now: DateTime<Utc>,
 ) -> CookieResult {
     match outcome {
         Ok(CookieAuthOutcome::Connected(id)) => CookieResult {
@@ -61,6 +63,7 @@ pub fn login_result(
         }) => CookieResult {
             unipile_account_id: checkpoint_account.clone().or_else(|| account_id.cloned()),
             checkpoint: Some(checkpoint_type.clone()),
+            checkpoint_expires_at: Some(now + CHECKPOINT_WINDOW),
             ..CookieResult::default()
         },
         Err(error) => CookieResult {

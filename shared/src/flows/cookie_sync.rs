@@ -10,10 +10,12 @@
 
 use super::FlowError;
 use super::cookie_login::{login_result, record_login_result};
+use crate::domain::checkpoint::WaitingCheckpoint;
 use crate::domain::cookies::CookieSync;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
-    AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Outage, Provider, UserId,
+    AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, Provider,
+    UserId,
 };
 use crate::http::Caller;
 use crate::ports::{
@@ -40,7 +42,15 @@ pub struct CookieSettings {
     /// Most LinkedIn identities (member ids) one user's extension may sync: each may become a
     /// billed Unipile account.
     pub max_linkedin_identities: u32,
+    /// A cookie record the extension has not refreshed for this long is deleted by the table
+    /// (its TTL): cookies do not outlive their use.
+    pub cookie_ttl: Duration,
 }
+
+/// `COOKIE_TTL_DAYS` when unset, and the values it may take (the template's parameter has the
+/// same bounds).
+pub const DEFAULT_COOKIE_TTL_DAYS: i64 = 30;
+pub const COOKIE_TTL_DAYS_RANGE: RangeInclusive<i64> = 1..=365;
 
 /// `MAX_LINKEDIN_IDENTITIES` when unset, and the values it may take (the template's
 /// parameter has the same bounds).
@@ -67,11 +77,14 @@ const RESULT_WRITE_ATTEMPTS: u32 = 3;
 pub enum SyncOutcome {
     /// A new Unipile account was connected with the cookie.
     Connected(AccountId),
-    /// LinkedIn wants a verification before the account connects.
+    /// LinkedIn wants a verification before the account connects (or reconnects): solved
+    /// through [`super::checkpoint::solve_checkpoint`].
     Checkpoint {
         account_id: Option<AccountId>,
-        checkpoint: String,
+        checkpoint: WaitingCheckpoint,
     },
+    /// The user disconnected this identity's account: nothing was stored or connected.
+    Paused,
     /// An account waiting for its reconnect was reconnected with this fresh cookie.
     Reconnected(AccountId),
     /// Stored; nothing else to do now.
@@ -94,8 +107,13 @@ pub async fn sync_cookies(
     let f = ports;
     let now = f.clock.now();
     let (user, member) = (&caller.user_id, &sync.member_id);
+    let identities = f.store.identities_of(user).await?;
+    if identities.is_paused(member) {
+        tracing::info!(user_id = %user, linkedin_member_id = %member, "sync of a paused identity: nothing stored");
+        return Ok(SyncOutcome::Paused);
+    }
     // Before anything is sealed or stored: a new identity beyond the cap stores nothing.
-    admit_identity(f, settings, user, member).await?;
+    admit_identity(f, settings, &identities, user, member).await?;
     let seal = |secret| ports.cipher.seal(secret, user, member);
     let li_at = seal(&sync.cookies.li_at)
         .await
@@ -116,9 +134,20 @@ pub async fn sync_cookies(
         user_agent: sync.user_agent.clone(),
         ip: sync.ip,
         country: sync.country.clone(),
+        expires_at: now + settings.cookie_ttl,
     };
-    let record = f.store.save_cookie(&update, now).await?;
+    // Paused since the read above (a disconnect in between): the write says so.
+    let Some(record) = f.store.save_cookie(&update, now).await? else {
+        return Ok(SyncOutcome::Paused);
+    };
     tracing::info!(user_id = %user, linkedin_member_id = %member, "extension cookie stored");
+    // A login waiting at a checkpoint is the user's to finish: a new one would cancel it.
+    if let Some(waiting) = record.waiting_checkpoint().filter(|w| !w.is_expired(now)) {
+        return Ok(SyncOutcome::Checkpoint {
+            account_id: record.unipile_account_id.clone(),
+            checkpoint: waiting,
+        });
+    }
 
     let account = match &record.unipile_account_id {
         Some(id) => f.store.get_account(id).await?,
@@ -140,6 +169,13 @@ pub async fn sync_cookies(
             {
                 record_account(f, caller, &record, id, now).await?;
                 return Ok(SyncOutcome::Connected(id.clone()));
+            }
+            // A login whose checkpoint expired unsolved is over: start a new one.
+            Ok(_) if record.checkpoint.is_some() => {
+                match before_connect(f, settings, &record, now).await? {
+                    Ok(step) => step,
+                    Err(outcome) => return Ok(outcome),
+                }
             }
             Ok(_) => return Ok(SyncOutcome::Stored),
             // Gone: connect anew, unless a connect since may have made one already.
@@ -198,7 +234,7 @@ pub async fn sync_cookies(
                     tracing::info!(user_id = %user, linkedin_member_id = %member, checkpoint = %checkpoint_type, "connect needs a checkpoint");
                     Ok(SyncOutcome::Checkpoint {
                         account_id,
-                        checkpoint: checkpoint_type,
+                        checkpoint: WaitingCheckpoint::opened(checkpoint_type.into(), now),
                     })
                 }
             }
@@ -208,21 +244,7 @@ pub async fn sync_cookies(
             record_login_result(f.store, &record, Some(&account_id), &outcome, now).await?;
             match outcome {
                 Ok(CookieAuthOutcome::Connected(_)) => {
-                    // Healthy again: the same write the webhook makes for OK, which also ends
-                    // any reconnect in progress.
-                    // Unipile's own answer to this login: the account is OK, no need to ask.
-                    let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
-                    let unused = Outage::begin(now).map_err(FlowError::Internal)?;
-                    f.store
-                        .record_status(&account_id, &healthy, &unused, now)
-                        .await?;
-                    super::follow_ups::cancel_schedules(
-                        f.scheduler,
-                        &account_id,
-                        outage.as_deref(),
-                        0,
-                    )
-                    .await;
+                    record_reconnected(f, &account_id, outage.as_deref(), now).await?;
                     tracing::info!(account_id = %account_id, user_id = %user, "account reconnected with a fresh cookie");
                     Ok(SyncOutcome::Reconnected(account_id))
                 }
@@ -230,7 +252,7 @@ pub async fn sync_cookies(
                     checkpoint_type, ..
                 }) => Ok(SyncOutcome::Checkpoint {
                     account_id: Some(account_id),
-                    checkpoint: checkpoint_type,
+                    checkpoint: WaitingCheckpoint::opened(checkpoint_type.into(), now),
                 }),
                 // Any hourly attempts go on; the cookie is stored for them.
                 Err(error) => {
@@ -240,6 +262,24 @@ pub async fn sync_cookies(
             }
         }
     }
+}
+
+/// An account a cookie login reconnected is healthy again: the same write the webhook makes
+/// for OK (Unipile's own answer, no need to ask it), which also ends any reconnect in progress
+/// and its schedules.
+pub(super) async fn record_reconnected(
+    f: CookieSyncPorts<'_>,
+    account_id: &AccountId,
+    outage: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
+    let unused = Outage::begin(now).map_err(FlowError::Internal)?;
+    f.store
+        .record_status(account_id, &healthy, &unused, now)
+        .await?;
+    super::follow_ups::cancel_schedules(f.scheduler, account_id, outage, 0).await;
+    Ok(())
 }
 
 enum Step {
@@ -253,14 +293,14 @@ enum Step {
 async fn admit_identity(
     f: CookieSyncPorts<'_>,
     settings: &CookieSettings,
+    identities: &LinkedinIdentities,
     user: &UserId,
     member: &LinkedinMemberId,
 ) -> Result<(), FlowError> {
-    let records = f.store.cookies_of(user).await?;
-    if records.iter().any(|r| r.member_id == *member) {
+    let known = identities.member_ids();
+    if known.contains(member) {
         return Ok(());
     }
-    let known: Vec<_> = records.iter().map(|r| r.member_id.clone()).collect();
     let cap = settings.max_linkedin_identities;
     // The count read here turns most refusals away without a write; the conditional write
     // decides between parallel syncs of new identities.
@@ -401,7 +441,7 @@ async fn record_connect_result(
             Ok(_) => true,
             Err(error) => !error.may_have_acted(),
         },
-        ..login_result(None, outcome)
+        ..login_result(None, outcome, now)
     };
     let mut attempt = 1;
     loop {
@@ -426,7 +466,7 @@ async fn record_connect_result(
 
 /// Stores an account the extension's cookie connected, for its user and LinkedIn member, and
 /// the user's email for when the account needs them.
-async fn record_account(
+pub(super) async fn record_account(
     f: CookieSyncPorts<'_>,
     caller: &Caller,
     record: &CookieRecord,

@@ -24,6 +24,12 @@ pub enum FlowError {
     /// sync): the request is valid, the user's current state refuses it.
     #[error("{0}")]
     LimitReached(String),
+    /// The user's answer (a verification code) was checked and refused; they may try again.
+    #[error("{0}")]
+    WrongCode(String),
+    /// What the request answers is over (a verification past its lifetime).
+    #[error("{0}")]
+    Expired(String),
     /// Another request is doing this work right now; try again shortly.
     #[error("{0}")]
     Busy(String),

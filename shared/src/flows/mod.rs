@@ -3,12 +3,14 @@
 
 pub mod account_reconciliation;
 pub mod accounts;
+pub mod checkpoint;
 pub mod confirmed_connection;
 pub mod connect_callback;
 mod cookie_login;
 pub mod cookie_sync;
 pub mod dead_letters;
 mod error;
+pub mod extension_identities;
 pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;

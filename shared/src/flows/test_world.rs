@@ -131,6 +131,7 @@ impl TestWorld {
             user_agent: "Mozilla/5.0".into(),
             ip: None,
             country: None,
+            expires_at: self.world.clock.now() + chrono::Duration::days(30),
         };
         self.world
             .store

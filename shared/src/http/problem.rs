@@ -142,6 +142,18 @@ impl From<&FlowError> for Problem {
                 "Too many LinkedIn identities for this user",
                 detail.clone(),
             ),
+            FlowError::WrongCode(detail) => Self::new(
+                422,
+                "checkpoint-code-refused",
+                "The verification code was not accepted",
+                detail.clone(),
+            ),
+            FlowError::Expired(detail) => Self::new(
+                410,
+                "checkpoint-expired",
+                "The verification expired",
+                detail.clone(),
+            ),
             FlowError::Unipile(error) => Self::from(error),
             FlowError::Store(StoreError::Unavailable(_)) => Self::new(
                 503,

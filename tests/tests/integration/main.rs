@@ -2,6 +2,7 @@
 
 mod connect_flow;
 mod cookie_reconnect;
+mod extension_identities;
 mod local_stack_http;
 mod owner_email;
 mod reconciliation;

@@ -4,7 +4,7 @@ use crate::domain::cookies::Sealed;
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
-    Outage, PendingAction, Provider, UserId,
+    Outage, PausedIdentity, PendingAction, Provider, UserId,
 };
 use crate::ports::StoreError;
 use base64::Engine;
@@ -67,13 +67,17 @@ pub(super) struct CookieItem {
     pub(super) unipile_account_id: Option<AccountId>,
     #[serde(default)]
     pub(super) unipile_status: Option<AccountStatus>,
-    pub(super) date_last_cookie: DateTime<Utc>,
+    /// Absent on a paused identity's item, like every attribute that came from a cookie.
+    #[serde(default)]
+    pub(super) date_last_cookie: Option<DateTime<Utc>>,
     #[serde(default)]
     pub(super) date_last_status_unipile: Option<DateTime<Utc>>,
-    pub(super) li_at: String,
+    #[serde(default)]
+    pub(super) li_at: Option<String>,
     #[serde(default)]
     pub(super) li_a: Option<String>,
-    pub(super) user_agent: String,
+    #[serde(default)]
+    pub(super) user_agent: Option<String>,
     #[serde(default)]
     pub(super) ip: Option<IpAddr>,
     #[serde(default)]
@@ -82,11 +86,19 @@ pub(super) struct CookieItem {
     pub(super) date_last_try_connect: Option<DateTime<Utc>>,
     #[serde(default)]
     pub(super) checkpoint: Option<String>,
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub(super) checkpoint_expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub(super) last_error: Option<String>,
     /// Epoch milliseconds, like `date_last_try_connect`.
     #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
     pub(super) connect_started_at: Option<DateTime<Utc>>,
+    /// [`TTL_ATTRIBUTE`]: epoch seconds.
+    #[serde(default, with = "chrono::serde::ts_seconds_option")]
+    pub(super) expires_at: Option<DateTime<Utc>>,
+    /// Set on a paused identity: the item then holds no cookie.
+    #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
+    pub(super) paused_at: Option<DateTime<Utc>>,
 }
 
 /// A cookie record as the reconciliation reads it: without its ciphertexts.
@@ -106,26 +118,53 @@ pub(super) fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
         .map_err(|_| StoreError::Corrupt("a stored ciphertext is not base64".into()))
 }
 
-impl TryFrom<CookieItem> for CookieRecord {
+/// What one `LINKEDIN#<member>` item holds: a cookie record, or a paused identity.
+pub(super) enum StoredIdentity {
+    Syncing(CookieRecord),
+    Paused(PausedIdentity),
+}
+
+impl StoredIdentity {
+    pub(super) fn syncing(self) -> Option<CookieRecord> {
+        match self {
+            Self::Syncing(record) => Some(record),
+            Self::Paused(_) => None,
+        }
+    }
+}
+
+impl TryFrom<CookieItem> for StoredIdentity {
     type Error = StoreError;
     fn try_from(item: CookieItem) -> Result<Self, StoreError> {
-        Ok(Self {
+        if let Some(paused_at) = item.paused_at {
+            return Ok(Self::Paused(PausedIdentity {
+                user_id: item.user_id,
+                member_id: item.member_id,
+                paused_at,
+            }));
+        }
+        let missing = |what: &str| StoreError::Corrupt(format!("a cookie record has no {what}"));
+        Ok(Self::Syncing(CookieRecord {
             user_id: item.user_id,
             member_id: item.member_id,
             unipile_account_id: item.unipile_account_id,
             unipile_status: item.unipile_status,
-            date_last_cookie: item.date_last_cookie,
+            date_last_cookie: item
+                .date_last_cookie
+                .ok_or_else(|| missing("date_last_cookie"))?,
             date_last_status_unipile: item.date_last_status_unipile,
-            li_at: unseal_text(&item.li_at)?,
+            li_at: unseal_text(item.li_at.as_deref().ok_or_else(|| missing("li_at"))?)?,
             li_a: item.li_a.as_deref().map(unseal_text).transpose()?,
-            user_agent: item.user_agent,
+            user_agent: item.user_agent.ok_or_else(|| missing("user_agent"))?,
             ip: item.ip,
             country: item.country,
             date_last_try_connect: item.date_last_try_connect,
             checkpoint: item.checkpoint,
+            checkpoint_expires_at: item.checkpoint_expires_at,
             last_error: item.last_error,
             connect_started_at: item.connect_started_at,
-        })
+            expires_at: item.expires_at,
+        }))
     }
 }
 

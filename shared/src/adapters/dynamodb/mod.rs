@@ -2,6 +2,7 @@
 //! only the account id, so an account is `ACCOUNT#<id>` / `ACCOUNT`, and GSI1 lists a user's.
 
 mod expression;
+mod identities;
 mod items;
 mod table;
 
@@ -10,8 +11,8 @@ pub use table::create_table;
 
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, Outage,
-    PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
+    LinkedinMemberId, Outage, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
@@ -25,9 +26,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use expression::{Update, corrupt, is_condition_failure, unavailable, value};
 use items::{
-    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, CookieItem, IDENTITIES_SK, PENDING,
-    PROFILE_SK, ProfileItem, STATE_SK, StateItem, account_of_pk, account_pk, cookie_sk, state_pk,
-    user_pk,
+    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, IDENTITIES_SK, PENDING, PROFILE_SK,
+    ProfileItem, STATE_SK, StateItem, StoredIdentity, account_of_pk, account_pk, cookie_sk,
+    state_pk, user_pk,
 };
 use std::collections::HashMap;
 
@@ -621,11 +622,11 @@ impl AccountStore for DynamoStore {
         &self,
         cookie: &CookieUpdate,
         now: DateTime<Utc>,
-    ) -> Result<CookieRecord, StoreError> {
+    ) -> Result<Option<CookieRecord>, StoreError> {
         let mut update = Update::default();
         update
             .set("user_id = :user, member_id = :member, li_at = :li_at, user_agent = :ua")
-            .set("date_last_cookie = :now");
+            .set("date_last_cookie = :now, expires_at = :expires");
         let mut request = self
             .client
             .update_item()
@@ -636,6 +637,12 @@ impl AccountStore for DynamoStore {
             .expression_attribute_values(":li_at", AttributeValue::S(B64.encode(&cookie.li_at.0)))
             .expression_attribute_values(":ua", AttributeValue::S(cookie.user_agent.clone()))
             .expression_attribute_values(":now", value(&now)?)
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(cookie.expires_at.timestamp().to_string()),
+            )
+            // A paused identity's item stays as it is: nothing is stored for it.
+            .condition_expression("attribute_not_exists(paused_at)")
             .return_values(ReturnValue::AllNew);
         match &cookie.li_a {
             Some(li_a) => {
@@ -666,15 +673,36 @@ impl AccountStore for DynamoStore {
                 update.remove("country");
             }
         }
-        let output = request
-            .update_expression(update.expression())
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let output = match request.update_expression(update.expression()).send().await {
+            Ok(output) => output,
+            Err(error) if is_condition_failure(&error) => return Ok(None),
+            Err(error) => return Err(unavailable(error)),
+        };
         let item = output
             .attributes
             .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no attributes".into()))?;
-        CookieRecord::try_from(serde_dynamo::from_item::<_, CookieItem>(item).map_err(corrupt)?)
+        identities::read_identity(item).map(StoredIdentity::syncing)
+    }
+
+    async fn pause_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.pause(user, member, now).await
+    }
+
+    async fn resume_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<bool, StoreError> {
+        self.resume(user, member).await
+    }
+
+    async fn delete_cookies(&self, user: &UserId) -> Result<usize, StoreError> {
+        self.delete_cookie_records(user).await
     }
 
     async fn cookie(
@@ -694,8 +722,7 @@ impl AccountStore for DynamoStore {
         let Some(item) = output.item else {
             return Ok(None);
         };
-        CookieRecord::try_from(serde_dynamo::from_item::<_, CookieItem>(item).map_err(corrupt)?)
-            .map(Some)
+        identities::read_identity(item).map(StoredIdentity::syncing)
     }
 
     async fn claim_connect_attempt(
@@ -712,7 +739,7 @@ impl AccountStore for DynamoStore {
             .set_key(Some(Self::cookie_key(user, member)))
             .update_expression("SET date_last_try_connect = :now")
             .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(date_last_try_connect) OR date_last_try_connect < :limit)",
+                "attribute_exists(PK) AND attribute_not_exists(paused_at) AND (attribute_not_exists(date_last_try_connect) OR date_last_try_connect < :limit)",
             )
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
             .expression_attribute_values(":limit", AttributeValue::N(not_after.timestamp_millis().to_string()));
@@ -732,7 +759,7 @@ impl AccountStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::cookie_key(user, member)))
-            .condition_expression("attribute_exists(PK)");
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(paused_at)");
         if result.connect_settled {
             update.remove("connect_started_at");
         }
@@ -759,6 +786,18 @@ impl AccountStore for DynamoStore {
                 None => {
                     update.remove(attribute);
                 }
+            }
+        }
+        match result.checkpoint_expires_at {
+            Some(at) => {
+                update.set("checkpoint_expires_at = :checkpoint_expires");
+                request = request.expression_attribute_values(
+                    ":checkpoint_expires",
+                    AttributeValue::N(at.timestamp_millis().to_string()),
+                );
+            }
+            None => {
+                update.remove("checkpoint_expires_at");
             }
         }
         self.conditional_update(request.update_expression(update.expression()))
@@ -822,26 +861,8 @@ impl AccountStore for DynamoStore {
         }))
     }
 
-    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError> {
-        let mut records = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(user_pk(user)))
-            .expression_attribute_values(":prefix", AttributeValue::S(COOKIE_SK_PREFIX.to_owned()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let item: CookieItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                records.push(CookieRecord::try_from(item)?);
-            }
-        }
-        Ok(records)
+    async fn identities_of(&self, user: &UserId) -> Result<LinkedinIdentities, StoreError> {
+        self.identities(user).await
     }
 
     async fn claim_linkedin_identity(
@@ -887,7 +908,7 @@ impl AccountStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(Self::cookie_key(user, member)))
             .update_expression("SET connect_started_at = :at")
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(paused_at)")
             .expression_attribute_values(
                 ":at",
                 AttributeValue::N(at.timestamp_millis().to_string()),

@@ -2,8 +2,8 @@
 
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinMemberId, Outage,
-    PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
+    LinkedinMemberId, Outage, PausedIdentity, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
@@ -19,6 +19,9 @@ struct Tables {
     accounts: HashMap<AccountId, Account>,
     profiles: HashMap<UserId, UserProfile>,
     cookies: HashMap<(UserId, LinkedinMemberId), CookieRecord>,
+    /// Paused identities: in DynamoDB the same item as the cookie record, so a key is in at
+    /// most one of `cookies` and `paused`.
+    paused: HashMap<(UserId, LinkedinMemberId), PausedIdentity>,
     /// Spent state tokens. Never expired here: one small entry per connection is nothing for
     /// a test or a local session, and an expired token is refused before it is looked up.
     states: HashMap<LinkNonce, StateUse>,
@@ -66,6 +69,7 @@ impl MemoryStore {
         tables.accounts.len()
             + tables.profiles.len()
             + tables.cookies.len()
+            + tables.paused.len()
             + tables.states.len()
             + tables.identities.len()
     }
@@ -428,10 +432,13 @@ impl AccountStore for MemoryStore {
         &self,
         update: &CookieUpdate,
         now: DateTime<Utc>,
-    ) -> Result<CookieRecord, StoreError> {
+    ) -> Result<Option<CookieRecord>, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
         let key = (update.user_id.clone(), update.member_id.clone());
+        if tables.paused.contains_key(&key) {
+            return Ok(None);
+        }
         let existing = tables.cookies.get(&key);
         let record = CookieRecord {
             user_id: update.user_id.clone(),
@@ -447,11 +454,52 @@ impl AccountStore for MemoryStore {
             country: update.country.clone(),
             date_last_try_connect: existing.and_then(|r| r.date_last_try_connect),
             checkpoint: existing.and_then(|r| r.checkpoint.clone()),
+            checkpoint_expires_at: existing.and_then(|r| r.checkpoint_expires_at),
             last_error: existing.and_then(|r| r.last_error.clone()),
             connect_started_at: existing.and_then(|r| r.connect_started_at),
+            expires_at: Some(update.expires_at),
         };
         tables.cookies.insert(key, record.clone());
-        Ok(record)
+        Ok(Some(record))
+    }
+
+    async fn pause_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let key = (user.clone(), member.clone());
+        tables.cookies.remove(&key);
+        tables.paused.entry(key).or_insert_with(|| PausedIdentity {
+            user_id: user.clone(),
+            member_id: member.clone(),
+            paused_at: now,
+        });
+        Ok(())
+    }
+
+    async fn resume_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        Ok(tables
+            .paused
+            .remove(&(user.clone(), member.clone()))
+            .is_some())
+    }
+
+    async fn delete_cookies(&self, user: &UserId) -> Result<usize, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let before = tables.cookies.len();
+        tables.cookies.retain(|(owner, _), _| owner != user);
+        Ok(before - tables.cookies.len())
     }
 
     async fn cookie(
@@ -510,6 +558,7 @@ impl AccountStore for MemoryStore {
                 record.date_last_status_unipile = Some(now);
             }
             record.checkpoint = result.checkpoint.clone();
+            record.checkpoint_expires_at = result.checkpoint_expires_at;
             record.last_error = result.last_error.clone();
         }
         Ok(())
@@ -545,16 +594,23 @@ impl AccountStore for MemoryStore {
         Ok(self.lock().profiles.get(user).cloned())
     }
 
-    async fn cookies_of(&self, user: &UserId) -> Result<Vec<CookieRecord>, StoreError> {
-        let mut records: Vec<_> = self
-            .lock()
+    async fn identities_of(&self, user: &UserId) -> Result<LinkedinIdentities, StoreError> {
+        let tables = self.lock();
+        let mut syncing: Vec<_> = tables
             .cookies
             .values()
             .filter(|r| r.user_id == *user)
             .cloned()
             .collect();
-        records.sort_by(|a, b| a.member_id.cmp(&b.member_id));
-        Ok(records)
+        syncing.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        let mut paused: Vec<_> = tables
+            .paused
+            .values()
+            .filter(|p| p.user_id == *user)
+            .cloned()
+            .collect();
+        paused.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        Ok(LinkedinIdentities { syncing, paused })
     }
 
     async fn claim_linkedin_identity(

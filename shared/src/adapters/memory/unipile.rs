@@ -1,5 +1,6 @@
 //! The [`Unipile`] port in memory.
 
+use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::{AccountId, AccountStatus, Provider};
 use crate::ports::{
     AccountPage, Clock, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
@@ -48,6 +49,10 @@ struct MemoryUnipileState {
     cookie_outcomes: std::collections::VecDeque<CookieOutcome>,
     cookie_logins: Vec<(Option<AccountId>, CookieLogin)>,
     account_reads: usize,
+    /// Logins stopped at a checkpoint, by account: its type.
+    checkpoints: BTreeMap<AccountId, String>,
+    checkpoint_answers: std::collections::VecDeque<CookieOutcome>,
+    solutions: Vec<(AccountId, String)>,
 }
 
 /// What the next cookie connect or reconnect answers (success when none is scripted).
@@ -170,6 +175,27 @@ impl MemoryUnipile {
         self.lock().cookie_logins.clone()
     }
 
+    /// Queues the answers to the next checkpoint solutions (a good code when none is
+    /// scripted; [`CookieOutcome::Checkpoint`] asks for another step).
+    pub fn script_checkpoint_answers(&self, answers: impl IntoIterator<Item = CookieOutcome>) {
+        self.lock().checkpoint_answers.extend(answers);
+    }
+
+    /// Every checkpoint solution received: the account and the code.
+    pub fn checkpoint_solutions(&self) -> Vec<(AccountId, String)> {
+        self.lock().solutions.clone()
+    }
+
+    /// The user approves the sign-in in their LinkedIn app: the waiting login completes.
+    pub fn approve_in_app(&self, account_id: &AccountId) {
+        let mut state = self.lock();
+        if state.checkpoints.remove(account_id).is_some()
+            && let Some(account) = state.accounts.get_mut(account_id)
+        {
+            account.sources = vec![AccountStatus::Ok];
+        }
+    }
+
     fn cookie_auth(
         &self,
         account_id: Option<&AccountId>,
@@ -209,6 +235,7 @@ impl MemoryUnipile {
             }
             CookieOutcome::Checkpoint(kind) => {
                 hold(AccountStatus::Connecting);
+                state.checkpoints.insert(id.clone(), kind.clone());
                 Ok(CookieAuthOutcome::Checkpoint {
                     account_id: Some(id),
                     checkpoint_type: kind,
@@ -219,6 +246,46 @@ impl MemoryUnipile {
                 hold(AccountStatus::Ok);
                 Err(error)
             }
+        }
+    }
+
+    fn solve(&self, account_id: &AccountId, code: &str) -> Result<CookieAuthOutcome, UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        state.solutions.push((account_id.clone(), code.to_owned()));
+        if !state.checkpoints.contains_key(account_id) {
+            // No login waits here (never started, solved or expired): Unipile's answer to an
+            // intent it no longer has (contract §4c).
+            return Err(UnipileError::Api {
+                status: 500,
+                error_type: UnipileErrorType::AuthenticationIntentError,
+                title: "No authentication intent in progress".into(),
+                detail: None,
+            });
+        }
+        let answer = state
+            .checkpoint_answers
+            .pop_front()
+            .unwrap_or(CookieOutcome::Success);
+        match answer {
+            CookieOutcome::Success | CookieOutcome::CreatedThenLost(_) => {
+                state.checkpoints.remove(account_id);
+                if let Some(account) = state.accounts.get_mut(account_id) {
+                    account.sources = vec![AccountStatus::Ok];
+                }
+                if let CookieOutcome::CreatedThenLost(error) = answer {
+                    return Err(error);
+                }
+                Ok(CookieAuthOutcome::Connected(account_id.clone()))
+            }
+            CookieOutcome::Checkpoint(kind) => {
+                state.checkpoints.insert(account_id.clone(), kind.clone());
+                Ok(CookieAuthOutcome::Checkpoint {
+                    account_id: Some(account_id.clone()),
+                    checkpoint_type: kind,
+                })
+            }
+            CookieOutcome::Fail(error) => Err(error),
         }
     }
 
@@ -333,5 +400,13 @@ impl Unipile for MemoryUnipile {
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError> {
         self.cookie_auth(Some(account_id), login)
+    }
+
+    async fn solve_checkpoint(
+        &self,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        self.solve(account_id, code.expose())
     }
 }

@@ -1,10 +1,11 @@
 use super::dsn::UnipileDsn;
 use super::error::{UnipileError, UnipileErrorType};
 use super::wire::{
-    AccountListResponse, AccountResponse, CookieAuthResponse, ErrorEnvelope, HostedLinkBody,
-    HostedLinkResponse, LinkedinCookieBody, ObjectOnly,
+    AccountListResponse, AccountResponse, CheckpointSolutionBody, CookieAuthResponse,
+    ErrorEnvelope, HostedLinkBody, HostedLinkResponse, LinkedinCookieBody, ObjectOnly,
 };
 use crate::deadline;
+use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
 use crate::ports::{
     AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest,
@@ -311,6 +312,42 @@ impl Unipile for HttpUnipile {
         self.cookie_auth(&["accounts", account_id.as_str()], login)
             .await
     }
+
+    /// Sent once, like a login: a one-time code spent by a first try that timed out would be
+    /// refused on the second.
+    async fn solve_checkpoint(
+        &self,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<CookieAuthOutcome, UnipileError> {
+        if !deadline::allows(COOKIE_LOGIN_TIME) {
+            tracing::warn!("checkpoint solution not sent: too little time left");
+            return Err(UnipileError::OutOfTime("checkpoint"));
+        }
+        let body = CheckpointSolutionBody {
+            provider: "LINKEDIN",
+            account_id: account_id.as_str(),
+            code: code.expose(),
+        };
+        let response = self
+            .request(Method::POST, &["accounts", "checkpoint"])
+            .timeout(COOKIE_LOGIN_TIME.max(self.settings.timeout))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| UnipileError::Transport(e.without_url().to_string()))?;
+        match login_outcome(response).await? {
+            // A checkpoint after a checkpoint may not repeat the account's id.
+            CookieAuthOutcome::Checkpoint {
+                account_id: None,
+                checkpoint_type,
+            } => Ok(CookieAuthOutcome::Checkpoint {
+                account_id: Some(account_id.clone()),
+                checkpoint_type,
+            }),
+            outcome => Ok(outcome),
+        }
+    }
 }
 
 impl HttpUnipile {
@@ -345,27 +382,33 @@ impl HttpUnipile {
             .send()
             .await
             .map_err(|e| UnipileError::Transport(e.without_url().to_string()))?;
-        let answer: CookieAuthResponse = read(response).await?;
-        let account_id = answer
-            .account_id
-            .map(AccountId::parse)
-            .transpose()
-            .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?;
-        match (answer.object.as_deref(), account_id) {
-            (Some("AccountCreated" | "AccountReconnected"), Some(id)) => {
-                Ok(CookieAuthOutcome::Connected(id))
-            }
-            (Some("Checkpoint"), account_id) => Ok(CookieAuthOutcome::Checkpoint {
-                account_id,
-                checkpoint_type: answer
-                    .checkpoint
-                    .and_then(|c| c.kind)
-                    .unwrap_or_else(|| "UNKNOWN".to_owned()),
-            }),
-            (other, _) => Err(UnipileError::UnexpectedResponse(format!(
-                "cookie login answered object {other:?}"
-            ))),
+        login_outcome(response).await
+    }
+}
+
+/// Unipile's answer to a login or a checkpoint's solution, dispatched on `object` (contract
+/// §4c): `AccountCreated`/`AccountReconnected`, or another `Checkpoint`.
+async fn login_outcome(response: reqwest::Response) -> Result<CookieAuthOutcome, UnipileError> {
+    let answer: CookieAuthResponse = read(response).await?;
+    let account_id = answer
+        .account_id
+        .map(AccountId::parse)
+        .transpose()
+        .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?;
+    match (answer.object.as_deref(), account_id) {
+        (Some("AccountCreated" | "AccountReconnected"), Some(id)) => {
+            Ok(CookieAuthOutcome::Connected(id))
         }
+        (Some("Checkpoint"), account_id) => Ok(CookieAuthOutcome::Checkpoint {
+            account_id,
+            checkpoint_type: answer
+                .checkpoint
+                .and_then(|c| c.kind)
+                .unwrap_or_else(|| "UNKNOWN".to_owned()),
+        }),
+        (other, _) => Err(UnipileError::UnexpectedResponse(format!(
+            "cookie login answered object {other:?}"
+        ))),
     }
 }
 

@@ -92,6 +92,14 @@ pub(super) struct LinkedinCookieBody<'a> {
     pub ip: Option<String>,
 }
 
+/// `POST /api/v1/accounts/checkpoint` (contract §4c).
+#[derive(Serialize)]
+pub(super) struct CheckpointSolutionBody<'a> {
+    pub provider: &'static str,
+    pub account_id: &'a str,
+    pub code: &'a str,
+}
+
 /// `AccountCreated` / `AccountReconnected` / `Checkpoint` (contract §4c).
 #[derive(Debug, Deserialize)]
 pub(super) struct CookieAuthResponse {

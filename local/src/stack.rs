@@ -508,7 +508,22 @@ async fn mint_token(
 ) -> Response {
     let sub = query.get("sub").map_or(DEMO_USER, String::as_str);
     let email = query.get("email").map(String::as_str);
-    match app.authorizer.mint(sub, email, chrono::Duration::days(1)) {
+    // `expires_in` (seconds, -1 day to 1 day; negative mints an expired token) lets a test or a
+    // developer see what a session that ended does.
+    let day = chrono::Duration::days(1);
+    let ttl = match query.get("expires_in").map(|s| s.parse::<i64>()) {
+        None => day,
+        Some(Ok(seconds)) if (-86_400..=86_400).contains(&seconds) => {
+            chrono::Duration::seconds(seconds)
+        }
+        Some(_) => {
+            return from_lambda(
+                Problem::bad_request("expires_in must be whole seconds, -86400 to 86400")
+                    .into_response(),
+            );
+        }
+    };
+    match app.authorizer.mint(sub, email, ttl) {
         Ok(token) => axum::Json(serde_json::json!({"token": token})).into_response(),
         Err(error) => from_lambda(Problem::internal(error).into_response()),
     }

@@ -142,16 +142,20 @@ pub struct Story {
 
 impl Story {
     pub async fn begin(name: &str, screen: Screen) -> Option<Self> {
-        Self::begin_with(name, screen, &[]).await
+        Self::begin_with(name, screen, HashMap::new(), &[]).await
     }
 
-    /// A story whose browser starts with `extra_args` too (an extension to load, host rules).
-    pub async fn begin_with(name: &str, screen: Screen, extra_args: &[String]) -> Option<Self> {
+    /// A story whose local stack starts with `env` and whose browser starts with `extra_args`
+    /// too (an extension to load, host rules).
+    pub async fn begin_with(
+        name: &str,
+        screen: Screen,
+        env: HashMap<String, String>,
+        extra_args: &[String],
+    ) -> Option<Self> {
         let tools = tools()?;
         let one_browser = ONE_BROWSER.lock().await;
-        let stack = LocalStack::start(0, HashMap::new())
-            .await
-            .expect("local stack starts");
+        let stack = LocalStack::start(0, env).await.expect("local stack starts");
 
         let port = free_port();
         let profile = std::env::temp_dir().join(format!(

@@ -916,6 +916,52 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert!(walk.schedules().await.is_empty(), "no attempt left");
 
+    // 8. Jane disconnects the LinkedIn account her extension connected: its identity is
+    //    paused with its cookie gone, her next sync stores and connects nothing; she turns
+    //    syncing back on, then deletes every cookie stored for her.
+    let (status, _) = walk
+        .api(
+            "DELETE",
+            &format!("/accounts/{janes_linkedin}"),
+            &jane,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, paused) = walk.cookie_sync(&jane, "9002", "jane-after").await;
+    assert_eq!(
+        (status, paused["status"].as_str()),
+        (200, Some("paused")),
+        "{paused}"
+    );
+    let (status, listed) = walk.api("GET", "/extension/identities", &jane, None).await;
+    assert_eq!(
+        (status, listed["identities"][0]["paused"].as_bool()),
+        (200, Some(true)),
+        "{listed}"
+    );
+    let (status, resumed) = walk
+        .api(
+            "PUT",
+            "/extension/identities/9002",
+            &jane,
+            Some(json!({"paused": false})),
+        )
+        .await;
+    assert_eq!(
+        (status, resumed["paused"].as_bool()),
+        (200, Some(false)),
+        "{resumed}"
+    );
+    let (status, _) = walk.cookie_sync(&jane, "9002", "jane-again").await;
+    assert_eq!(status, 201, "connected anew");
+    let (status, deleted) = walk.api("DELETE", "/extension/cookies", &jane, None).await;
+    assert_eq!(
+        (status, deleted["deleted"].as_u64()),
+        (200, Some(1)),
+        "{deleted}"
+    );
+
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.
     let calls = walk.stack.calls();
@@ -1113,6 +1159,10 @@ fn the_templates_parameter_bounds_are_the_codes() {
         (
             "ConnectThrottleSeconds",
             unipile_connect::config::CONNECT_THROTTLE_SECONDS,
+        ),
+        (
+            "CookieTtlDays",
+            unipile_connect::flows::cookie_sync::COOKIE_TTL_DAYS_RANGE,
         ),
     ] {
         let spec = &parameters[name];

@@ -1,0 +1,417 @@
+//! The reference Chrome extension (`extension/`) in a real browser: headless Chromium loads it
+//! unpacked, a LinkedIn-shaped page served here (on www.linkedin.com, mapped to this machine)
+//! sets the session cookies and the member id, and the local stack (in memory, with its
+//! Unipile simulator) is the deployment. One walk, a screenshot of the popup per step under
+//! `<target>/screenshots/extension-walk/`.
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use harness::browser::{PATIENCE, Screen, Story};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn extension_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../extension")
+        .canonicalize()
+        .expect("extension/ exists")
+}
+
+fn extension_id() -> String {
+    std::fs::read_to_string(extension_dir().join("extension-id.txt"))
+        .expect("extension/extension-id.txt")
+        .trim()
+        .to_owned()
+}
+
+/// Who is signed in to the LinkedIn-shaped page, and with which cookie.
+#[derive(Clone)]
+struct LinkedinSession {
+    member: String,
+    li_at: String,
+}
+
+type Linkedin = Arc<Mutex<LinkedinSession>>;
+
+/// The page a signed-in LinkedIn member loads: the session cookies, and the member id in the
+/// page's embedded JSON, where LinkedIn puts it.
+async fn feed(State(session): State<Linkedin>) -> Response {
+    let session = session.lock().expect("session").clone();
+    let page = format!(
+        "<!doctype html><html><head><title>Feed | LinkedIn</title></head><body>\
+         <h1>LinkedIn (test page)</h1>\
+         <code style=\"display:none\" id=\"bpr-guid-1\">{{\"data\":{{\"$type\":\"com.linkedin.voyager.common.Me\",\"plainId\":{member}}}}}</code>\
+         <code style=\"display:none\" id=\"bpr-guid-2\">not json</code>\
+         </body></html>",
+        member = session.member
+    );
+    (
+        [
+            (
+                http::header::SET_COOKIE,
+                format!(
+                    "li_at={}; Domain=.linkedin.com; Path=/; HttpOnly",
+                    session.li_at
+                ),
+            ),
+            (
+                http::header::SET_COOKIE,
+                "li_a=AQJ2-premium; Domain=.linkedin.com; Path=/; HttpOnly".to_owned(),
+            ),
+        ],
+        Html(page),
+    )
+        .into_response()
+}
+
+/// The LinkedIn-shaped page on a free port; Chromium reaches it as www.linkedin.com.
+async fn serve_linkedin(session: Linkedin) -> u16 {
+    let app = axum::Router::new()
+        .route("/feed/", axum::routing::get(feed))
+        .with_state(session);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    port
+}
+
+struct Walk {
+    story: Story,
+    linkedin: Linkedin,
+    linkedin_port: u16,
+    popup: String,
+    /// A token of the demo user, for asking the API what the user would see.
+    token: String,
+}
+
+impl Walk {
+    /// Signs in to the LinkedIn-shaped page as `member` with `li_at`: the content script reads
+    /// the member id, the next sync sends that cookie.
+    async fn linkedin_as(&self, member: &str, li_at: &str) {
+        *self.linkedin.lock().expect("session") = LinkedinSession {
+            member: member.to_owned(),
+            li_at: li_at.to_owned(),
+        };
+        let url = format!("http://www.linkedin.com:{}/feed/", self.linkedin_port);
+        self.story.browser.goto(&url).await.expect("LinkedIn opens");
+        self.story
+            .eventually(
+                "the LinkedIn page",
+                "return document.readyState === 'complete' && document.title.includes('LinkedIn');",
+                vec![],
+            )
+            .await;
+        self.open_popup().await;
+        self.story
+            .eventually(
+                &format!("the popup to show member {member}"),
+                "const m = document.getElementById('member'); return m && m.textContent.includes(arguments[0]);",
+                vec![json!(member)],
+            )
+            .await;
+    }
+
+    async fn open_popup(&self) {
+        self.story
+            .browser
+            .goto(&self.popup)
+            .await
+            .expect("the popup opens as a page");
+    }
+
+    /// The popup's state (`data-state` of `#state`), once it is one of `states`.
+    async fn popup_state(&self, states: &[&str]) -> String {
+        self.story
+            .eventually(
+                &format!("the popup to say one of {states:?}"),
+                "const s = document.getElementById('state'); \
+                 return s && arguments[0].includes(s.dataset.state) ? s.dataset.state : null;",
+                vec![json!(states)],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        self.story
+            .on_page(css)
+            .await
+            .click()
+            .await
+            .expect("clicked");
+    }
+
+    /// "Sync now" in the popup, and the state it ends in.
+    async fn sync_now(&self, expected: &[&str]) -> String {
+        self.open_popup().await;
+        self.click("#sync-now").await;
+        self.popup_state(expected).await
+    }
+
+    /// The demo user's accounts as the API lists them.
+    async fn accounts(&self) -> Vec<Value> {
+        let answer: Value = self
+            .story
+            .http
+            .get(self.story.url("/accounts"))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the API answers")
+            .json()
+            .await
+            .expect("JSON");
+        answer["accounts"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The newest account with `status`, once there are `count` accounts.
+    async fn accounts_settle(&self, count: usize) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let accounts = self.accounts().await;
+            if accounts.len() == count {
+                return accounts;
+            }
+            if started.elapsed() > PATIENCE {
+                self.story.shot("timed-out").await;
+                panic!("expected {count} accounts, the API lists {accounts:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn identities(&self) -> Vec<Value> {
+        let answer: Value = self
+            .story
+            .http
+            .get(self.story.url("/extension/identities"))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the API answers")
+            .json()
+            .await
+            .expect("JSON");
+        answer["identities"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn simulator(&self, path: &str, body: Value) {
+        let answer = self
+            .story
+            .http
+            .post(self.story.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    }
+}
+
+fn account_of<'a>(accounts: &'a [Value], id: &str) -> &'a Value {
+    accounts
+        .iter()
+        .find(|a| a["account_id"] == id)
+        .unwrap_or_else(|| panic!("no account {id} in {accounts:?}"))
+}
+
+#[tokio::test]
+async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_and_stops() {
+    let dir = extension_dir();
+    let args = [
+        format!("--disable-extensions-except={}", dir.display()),
+        format!("--load-extension={}", dir.display()),
+        "--host-resolver-rules=MAP www.linkedin.com 127.0.0.1".to_owned(),
+    ];
+    // No throttle between logins: the walk's steps follow each other within seconds.
+    let env = HashMap::from([("CONNECT_THROTTLE_SECONDS".to_owned(), "0".to_owned())]);
+    let Some(story) = Story::begin_with("extension-walk", Screen::Desktop, env, &args).await else {
+        return;
+    };
+    let linkedin = Arc::new(Mutex::new(LinkedinSession {
+        member: "111".into(),
+        li_at: "AQEDAR-member-111-first".into(),
+    }));
+    let linkedin_port = serve_linkedin(linkedin.clone()).await;
+    let token: Value = story
+        .http
+        .get(story.url("/_local/token?sub=demo-user&email=demo%40example.com"))
+        .send()
+        .await
+        .expect("a token")
+        .json()
+        .await
+        .expect("JSON");
+    let walk = Walk {
+        popup: format!("chrome-extension://{}/popup.html", extension_id()),
+        token: token["token"].as_str().expect("token").to_owned(),
+        story,
+        linkedin,
+        linkedin_port,
+    };
+
+    // The user is signed in to LinkedIn, then to the app, whose page hands the extension
+    // their session (the token is never typed into the extension).
+    walk.linkedin_as("111", "AQEDAR-member-111-first").await;
+    walk.story.open("/").await;
+    walk.story.sign_in_as_demo_user().await;
+    walk.story
+        .eventually(
+            "the page to say the extension has the session",
+            "const s = document.getElementById('extension-status'); return s && !s.hidden && s.textContent.length > 0;",
+            vec![],
+        )
+        .await;
+
+    // 1. The first sync connects an account with the cookie.
+    assert_eq!(walk.sync_now(&["connected"]).await, "connected");
+    walk.story.shot("first-sync-connected").await;
+    let accounts = walk.accounts_settle(1).await;
+    let first = accounts[0]["account_id"].as_str().expect("id").to_owned();
+    assert_eq!(accounts[0]["status"], "OK");
+
+    // 2. Switching to another LinkedIn member connects a second account.
+    walk.linkedin_as("222", "AQEDAR-member-222-first").await;
+    assert_eq!(walk.sync_now(&["connected"]).await, "connected");
+    walk.story.shot("second-member-connected").await;
+    let accounts = walk.accounts_settle(2).await;
+    let second = accounts
+        .iter()
+        .map(|a| a["account_id"].as_str().expect("id").to_owned())
+        .find(|id| *id != first)
+        .expect("a second account");
+
+    // 3. Unipile says CREDENTIALS; the next sync brings a fresh cookie and reconnects it
+    //    without the user.
+    walk.story.unipile_reports(&second, "CREDENTIALS").await;
+    assert_eq!(
+        account_of(&walk.accounts().await, &second)["status"],
+        "CREDENTIALS"
+    );
+    walk.linkedin_as("222", "AQEDAR-member-222-fresh").await;
+    assert_eq!(walk.sync_now(&["connected"]).await, "connected");
+    walk.story.shot("fresh-cookie-reconnected").await;
+    assert_eq!(account_of(&walk.accounts().await, &second)["status"], "OK");
+
+    // 4. A third member's sign-in stops at a 2FA checkpoint; the popup asks for the code.
+    walk.simulator(
+        "/_sim/cookie-outcomes",
+        json!({"outcomes": ["checkpoint:2FA:424242"]}),
+    )
+    .await;
+    walk.linkedin_as("333", "AQEDAR-member-333-first").await;
+    assert_eq!(
+        walk.sync_now(&["needs-verification"]).await,
+        "needs-verification"
+    );
+    walk.story.on_page("#checkpoint-form").await;
+    walk.story.shot("checkpoint-asks-for-the-code").await;
+    walk.story
+        .on_page("#checkpoint-code")
+        .await
+        .send_keys("111111")
+        .await
+        .expect("typed");
+    walk.click("#checkpoint-submit").await;
+    walk.story
+        .eventually(
+            "the popup to say the code was refused",
+            "const m = document.getElementById('checkpoint-message'); return m && m.textContent.length > 0 ? m.textContent : null;",
+            vec![],
+        )
+        .await;
+    walk.story.shot("checkpoint-wrong-code").await;
+    let code = walk.story.on_page("#checkpoint-code").await;
+    code.clear().await.expect("cleared");
+    code.send_keys("424242").await.expect("typed");
+    walk.click("#checkpoint-submit").await;
+    assert_eq!(walk.popup_state(&["connected"]).await, "connected");
+    walk.story.shot("checkpoint-solved").await;
+    let accounts = walk.accounts_settle(3).await;
+    let third = accounts
+        .iter()
+        .map(|a| a["account_id"].as_str().expect("id").to_owned())
+        .find(|id| *id != first && *id != second)
+        .expect("a third account");
+
+    // 5. The user disconnects that account on the landing page: the extension's next sync
+    //    connects nothing and the popup says the member is paused, until the user turns it
+    //    back on there.
+    walk.story.open("/").await;
+    walk.story
+        .click_in_component(&format!(
+            "li.account[data-account-id='{third}'] button.disconnect"
+        ))
+        .await;
+    walk.story
+        .click_in_component("dialog button[value=disconnect]")
+        .await;
+    walk.accounts_settle(2).await;
+    assert_eq!(walk.sync_now(&["paused"]).await, "paused");
+    walk.story.shot("disconnected-member-paused").await;
+    assert_eq!(walk.accounts().await.len(), 2, "nothing connected");
+    let paused = walk.identities().await;
+    let member = paused
+        .iter()
+        .find(|i| i["linkedin_member_id"] == "333")
+        .expect("member 333 listed");
+    assert_eq!(member["paused"], true, "the pause shows through the API");
+    walk.click("#resume").await;
+    assert_eq!(walk.popup_state(&["connected"]).await, "connected");
+    walk.story.shot("turned-back-on").await;
+    walk.accounts_settle(3).await;
+
+    // 6. The app's session ends (an expired token reaches the extension): the next sync is
+    //    refused, the popup says so, and no more syncs are scheduled.
+    let expired: Value = walk
+        .story
+        .http
+        .get(
+            walk.story
+                .url("/_local/token?sub=demo-user&email=demo%40example.com&expires_in=-60"),
+        )
+        .send()
+        .await
+        .expect("a token")
+        .json()
+        .await
+        .expect("JSON");
+    walk.story.open("/").await;
+    walk.click("#sign-out").await;
+    let field = walk.story.on_page("#token").await;
+    field
+        .send_keys(expired["token"].as_str().expect("token"))
+        .await
+        .expect("typed");
+    walk.click("#token-form button[type=submit]").await;
+    walk.story
+        .eventually(
+            "the page to hand the extension the new session",
+            "const s = document.getElementById('extension-status'); return s && !s.hidden;",
+            vec![],
+        )
+        .await;
+    assert_eq!(walk.sync_now(&["signed-out"]).await, "signed-out");
+    walk.story.shot("session-ended-syncs-stop").await;
+    let alarms = walk
+        .story
+        .browser
+        .execute(
+            "return chrome.alarms.getAll().then((all) => all.map((a) => a.name));",
+            vec![],
+        )
+        .await
+        .expect("alarms listed");
+    assert_eq!(alarms, json!([]), "no sync left scheduled");
+
+    walk.story.end().await;
+}

@@ -371,6 +371,12 @@ pub fn cookie_key_id(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "COOKIE_KMS_KEY_ID")
 }
 
+/// `COOKIE_DIGEST_KEY_ID` (a KMS HMAC_256 key), optional: without it, every extension sync is
+/// sealed and stored even when nothing changed.
+pub fn cookie_digest_key_id(env: &dyn EnvSource) -> Option<String> {
+    optional(env, "COOKIE_DIGEST_KEY_ID")
+}
+
 /// `DEAD_LETTER_QUEUE_URL`: the operator's `dead-letters` command reads it; no function does.
 pub fn dead_letter_queue_url(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "DEAD_LETTER_QUEUE_URL")

@@ -67,12 +67,13 @@ pub fn event_bridge_scheduler(
     )))
 }
 
-/// KMS with `COOKIE_KMS_KEY_ID`.
+/// KMS with `COOKIE_KMS_KEY_ID`, and `COOKIE_DIGEST_KEY_ID` when set.
 pub fn kms_cipher(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Cipher>, ConfigError> {
-    Ok(Arc::new(KmsCipher::new(
-        aws_sdk_kms::Client::new(aws),
-        config::cookie_key_id(env)?,
-    )))
+    let cipher = KmsCipher::new(aws_sdk_kms::Client::new(aws), config::cookie_key_id(env)?);
+    Ok(Arc::new(match config::cookie_digest_key_id(env) {
+        Some(digest_key) => cipher.with_digest_key(digest_key),
+        None => cipher,
+    }))
 }
 
 /// The reconnect dead-letter queue `DEAD_LETTER_QUEUE_URL` (the stack's

@@ -2,7 +2,7 @@
 //! in-memory one (`adapters::memory`) so the same flows run in Lambda, locally and in tests.
 
 use crate::domain::checkpoint::CheckpointCode;
-use crate::domain::cookies::{LinkedinCookies, Sealed};
+use crate::domain::cookies::{CookieDigest, LinkedinCookies, Sealed};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
@@ -83,6 +83,7 @@ pub struct CookieUpdate {
     pub country: Option<Country>,
     /// When the record expires if the extension falls silent (the table's TTL).
     pub expires_at: DateTime<Utc>,
+    pub digest: Option<CookieDigest>,
 }
 
 /// What Unipile made of a cookie connect or reconnect.
@@ -361,6 +362,16 @@ pub trait AccountStore: Send + Sync {
         update: &CookieUpdate,
         now: DateTime<Utc>,
     ) -> Result<Option<CookieRecord>, StoreError>;
+
+    /// The extension sent again the cookie the record holds: only its dates move on (no
+    /// ciphertext is written). `false`, writing nothing: there is no record, or it is paused.
+    async fn touch_cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Pauses (user, member): its cookie record, cookies and all, gives way to a pause marker
     /// in one write. Pausing a paused identity changes nothing.
@@ -641,22 +652,51 @@ pub enum CipherError {
     Rejected(String),
 }
 
-/// Seals a cookie for one (user, LinkedIn member): a ciphertext moved to another record does
+/// The cookies of one record, sealed together (in AWS: under one data key, so one KMS call
+/// seals them and one opens them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCookies {
+    pub li_at: Sealed,
+    pub li_a: Option<Sealed>,
+}
+
+/// Seals the cookies of one (user, LinkedIn member): a ciphertext moved to another record does
 /// not open.
 #[async_trait]
 pub trait Cipher: Send + Sync {
-    async fn seal(
+    async fn seal_cookies(
         &self,
-        plaintext: &SecretString,
+        cookies: &LinkedinCookies,
         user: &UserId,
         member: &LinkedinMemberId,
-    ) -> Result<Sealed, CipherError>;
+    ) -> Result<SealedCookies, CipherError>;
+
+    async fn open_cookies(
+        &self,
+        sealed: &SealedCookies,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<LinkedinCookies, CipherError>;
+
+    /// The keyed digest of a sync's [`CookieSync::digest_material`]; `None` when this
+    /// deployment has no digest key (every sync is then sealed and stored).
+    ///
+    /// [`CookieSync::digest_material`]: crate::domain::cookies::CookieSync::digest_material
+    async fn digest(&self, material: &[u8]) -> Result<Option<CookieDigest>, CipherError>;
+
+    /// One sealed value opened on its own (tests, and records' single cookies).
     async fn open(
         &self,
         sealed: &Sealed,
         user: &UserId,
         member: &LinkedinMemberId,
-    ) -> Result<SecretString, CipherError>;
+    ) -> Result<SecretString, CipherError> {
+        let one = SealedCookies {
+            li_at: sealed.clone(),
+            li_a: None,
+        };
+        Ok(self.open_cookies(&one, user, member).await?.li_at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! of its own for each test, the Unipile simulator on a free port, and the functions wired
 //! with the real aws-sdk clients pointed at moto.
 
+pub mod aws_calls;
 pub mod browser;
 pub mod logs;
 pub mod moto;

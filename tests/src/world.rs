@@ -2,6 +2,7 @@
 //! Unipile simulator, and every function wired to them exactly as their `main`s wire them in
 //! AWS (real aws-sdk clients), sharing one clock the test can move.
 
+use crate::aws_calls::AwsCalls;
 use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
@@ -43,6 +44,8 @@ pub const RECONNECT_FUNCTION_ARN: &str =
 pub const CONNECT_THROTTLE: chrono::Duration = chrono::Duration::seconds(300);
 
 pub struct World {
+    /// Every AWS call made through the world's clients (the functions' and the test's own).
+    pub aws_calls: AwsCalls,
     pub moto_endpoint: String,
     pub table: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -110,18 +113,31 @@ impl World {
         let table = unique("accounts");
         let env = aws_env(&moto_endpoint, &table);
         let aws = config::aws_sdk_config(&env).await;
-        let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+        let aws_calls = AwsCalls::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(aws_calls.interceptor())
+                .build(),
+        );
         create_table(&dynamodb, &table)
             .await
             .expect("table created in moto");
-        let ses = aws_sdk_sesv2::Client::new(&aws);
+        let ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::config::Builder::from(&aws)
+                .interceptor(aws_calls.interceptor())
+                .build(),
+        );
         let sender = format!("{}@example.com", unique("noreply"));
         ses.create_email_identity()
             .email_identity(&sender)
             .send()
             .await
             .expect("sender verified in moto");
-        let kms = aws_sdk_kms::Client::new(&aws);
+        let kms = aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(&aws)
+                .interceptor(aws_calls.interceptor())
+                .build(),
+        );
         let key = kms
             .create_key()
             .description("extension cookies")
@@ -132,7 +148,22 @@ impl World {
             .key_metadata()
             .map(|m| m.key_id().to_owned())
             .expect("key id");
-        let scheduler = aws_sdk_scheduler::Client::new(&aws);
+        let digest_key_id = kms
+            .create_key()
+            .description("extension cookie digests")
+            .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+            .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+            .send()
+            .await
+            .expect("KMS HMAC key")
+            .key_metadata()
+            .map(|m| m.key_id().to_owned())
+            .expect("key id");
+        let scheduler = aws_sdk_scheduler::Client::from_conf(
+            aws_sdk_scheduler::config::Builder::from(&aws)
+                .interceptor(aws_calls.interceptor())
+                .build(),
+        );
         // moto answers 500 for a schedule in a group that does not exist: create it first.
         let schedule_group = unique("reconnects");
         scheduler
@@ -172,7 +203,7 @@ impl World {
             },
             clock.clone(),
         ));
-        let cipher = Arc::new(KmsCipher::new(kms, key_id));
+        let cipher = Arc::new(KmsCipher::new(kms, key_id).with_digest_key(digest_key_id));
         let follow_ups = FollowUpSettings {
             policy: TransitionPolicy::default(),
             reconnect_link: ReconnectLink {
@@ -190,6 +221,7 @@ impl World {
         };
         let state_key = StateKey::new(STATE_KEY.as_bytes().to_vec()).expect("long enough");
         Self {
+            aws_calls,
             hosted_link: HostedLink {
                 deps: deps.clone(),
                 settings: LinkSettings {

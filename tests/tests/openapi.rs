@@ -768,7 +768,7 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         .script_cookie_outcomes([CookieOutcome::Checkpoint("2FA".into())]);
     assert_eq!(sync_now(&mut answers, "c4", "50").await, 202);
     let path = "/extension/checkpoint";
-    let mut answer = async |answers: &mut Answers, user: &str, body: &str| {
+    let answer = async |answers: &mut Answers, user: &str, body: &str| {
         let response = cookie_sync::handler(&cookies, request("POST", path, Some(user), body))
             .await
             .expect("handled");
@@ -821,7 +821,7 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
     .expect("handled");
     assert_eq!(answers.record("/extension/identities", "GET", &listed), 200);
     let path = "/extension/identities/{member_id}";
-    let mut pause = async |answers: &mut Answers, member: &str, body: &str| {
+    let pause = async |answers: &mut Answers, member: &str, body: &str| {
         let uri = format!("/extension/identities/{member}");
         let put = request("PUT", &uri, Some("c1"), body)
             .with_path_parameters(HashMap::from([("member_id".to_owned(), member.to_owned())]));

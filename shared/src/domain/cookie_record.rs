@@ -1,5 +1,5 @@
 use super::checkpoint::{CheckpointKind, WaitingCheckpoint};
-use super::cookies::Sealed;
+use super::cookies::{CookieDigest, Sealed};
 use super::{AccountId, AccountStatus, Country, LinkedinMemberId, UserId};
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
@@ -16,6 +16,9 @@ pub struct CookieRecord {
     pub date_last_status_unipile: Option<DateTime<Utc>>,
     pub li_at: Sealed,
     pub li_a: Option<Sealed>,
+    /// The keyed digest of what the sync that stored these cookies sent: a sync with the same
+    /// digest changes nothing.
+    pub cookie_digest: Option<CookieDigest>,
     pub user_agent: String,
     pub ip: Option<IpAddr>,
     pub country: Option<Country>,

@@ -128,6 +128,41 @@ impl CookieSync {
     }
 }
 
+impl CookieSync {
+    /// What a sync says about its identity's session, in one canonical byte string (each
+    /// part length-prefixed, so no two syncs collide): what [`CookieDigest`] is taken of. It
+    /// holds the cookies in clear: hashed at once, never kept.
+    pub fn digest_material(&self, user: &super::UserId) -> Vec<u8> {
+        let ip = self.ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let country = self.country.as_ref().map(|c| c.as_str().to_owned());
+        let parts: [&[u8]; 7] = [
+            user.as_str().as_bytes(),
+            self.member_id.as_str().as_bytes(),
+            self.cookies.li_at.expose_secret().as_bytes(),
+            self.cookies
+                .li_a
+                .as_ref()
+                .map_or(&b"\0none"[..], |v| v.expose_secret().as_bytes()),
+            self.user_agent.as_bytes(),
+            ip.as_bytes(),
+            country.as_deref().unwrap_or("").as_bytes(),
+        ];
+        let mut material = Vec::new();
+        for part in parts {
+            material.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            material.extend_from_slice(part);
+        }
+        material
+    }
+}
+
+/// A keyed digest (HMAC-SHA256, base64) of what a sync sent: equal digests mean the same
+/// cookies from the same browser, so the sync may skip sealing and storing them again. The key
+/// never leaves the process (and KMS), so the digest says nothing about the cookie.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CookieDigest(pub String);
+
 /// Ciphertext of a cookie, as stored. `Debug` shows only its length.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sealed(pub Vec<u8>);

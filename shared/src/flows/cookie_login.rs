@@ -3,10 +3,10 @@
 
 use super::FlowError;
 use crate::domain::checkpoint::CHECKPOINT_WINDOW;
-use crate::domain::cookies::LinkedinCookies;
 use crate::domain::{AccountId, AccountStatus, CookieRecord};
 use crate::ports::{
-    AccountStore, Cipher, CipherError, CookieAuthOutcome, CookieLogin, CookieResult, UnipileError,
+    AccountStore, Cipher, CipherError, CookieAuthOutcome, CookieLogin, CookieResult, SealedCookies,
+    UnipileError,
 };
 use chrono::{DateTime, Utc};
 
@@ -15,14 +15,15 @@ pub async fn stored_login(
     cipher: &dyn Cipher,
     record: &CookieRecord,
 ) -> Result<CookieLogin, CipherError> {
-    let open = |sealed| cipher.open(sealed, &record.user_id, &record.member_id);
-    let li_at = open(&record.li_at).await?;
-    let li_a = match &record.li_a {
-        Some(sealed) => Some(open(sealed).await?),
-        None => None,
+    let sealed = SealedCookies {
+        li_at: record.li_at.clone(),
+        li_a: record.li_a.clone(),
     };
+    let cookies = cipher
+        .open_cookies(&sealed, &record.user_id, &record.member_id)
+        .await?;
     Ok(CookieLogin {
-        cookies: LinkedinCookies { li_at, li_a },
+        cookies,
         user_agent: record.user_agent.clone(),
         country: record.country.clone(),
         ip: record.ip,

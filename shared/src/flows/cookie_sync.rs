@@ -11,7 +11,7 @@
 use super::FlowError;
 use super::cookie_login::{login_result, record_login_result};
 use crate::domain::checkpoint::WaitingCheckpoint;
-use crate::domain::cookies::CookieSync;
+use crate::domain::cookies::{CookieDigest, CookieSync};
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
     AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, Provider,
@@ -50,6 +50,10 @@ pub struct CookieSettings {
 /// `COOKIE_TTL_DAYS` when unset, and the values it may take (the template's parameter has the
 /// same bounds).
 pub const DEFAULT_COOKIE_TTL_DAYS: i64 = 30;
+
+/// How long the same cookie, sent again, is answered from the record alone: the record's dates
+/// (the extension's last sign of life, and the TTL) move on at most this often.
+pub const COOKIE_HEARTBEAT: Duration = Duration::hours(1);
 pub const COOKIE_TTL_DAYS_RANGE: RangeInclusive<i64> = 1..=365;
 
 /// `MAX_LINKEDIN_IDENTITIES` when unset, and the values it may take (the template's
@@ -114,40 +118,61 @@ pub async fn sync_cookies(
     }
     // Before anything is sealed or stored: a new identity beyond the cap stores nothing.
     admit_identity(f, settings, &identities, user, member).await?;
-    let seal = |secret| ports.cipher.seal(secret, user, member);
-    let li_at = seal(&sync.cookies.li_at)
+    let digest = f
+        .cipher
+        .digest(&sync.digest_material(user))
         .await
         .map_err(|e| FlowError::Internal(e.to_string()))?;
-    let li_a = match &sync.cookies.li_a {
-        Some(li_a) => Some(
-            seal(li_a)
-                .await
-                .map_err(|e| FlowError::Internal(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let update = CookieUpdate {
-        user_id: user.clone(),
-        member_id: member.clone(),
-        li_at,
-        li_a,
-        user_agent: sync.user_agent.clone(),
-        ip: sync.ip,
-        country: sync.country.clone(),
-        expires_at: now + settings.cookie_ttl,
-    };
-    // Paused since the read above (a disconnect in between): the write says so.
-    let Some(record) = f.store.save_cookie(&update, now).await? else {
-        return Ok(SyncOutcome::Paused);
+    let unchanged = identities
+        .syncing
+        .iter()
+        .find(|r| r.member_id == *member)
+        .filter(|r| digest.is_some() && r.cookie_digest == digest);
+    let record = match unchanged {
+        // The cookie the record holds, sent again within the heartbeat: nothing to seal or
+        // store. With its account known and nothing in flight, nothing else to do either (an
+        // unchanged cookie cannot mend an account it failed for; the hourly attempts read the
+        // newest cookie): one read in all.
+        Some(same) if now - same.date_last_cookie < COOKIE_HEARTBEAT => {
+            if same.unipile_account_id.is_some()
+                && same.connect_started_at.is_none()
+                && same.checkpoint.is_none()
+            {
+                return Ok(SyncOutcome::Stored);
+            }
+            same.clone()
+        }
+        // Unchanged, but the record's dates are an hour old: they move on (the extension is
+        // alive; the cookie's TTL restarts), without sealing anything.
+        Some(same) => {
+            let expires_at = now + settings.cookie_ttl;
+            if f.store.touch_cookie(user, member, now, expires_at).await? {
+                CookieRecord {
+                    date_last_cookie: now,
+                    expires_at: Some(expires_at),
+                    ..same.clone()
+                }
+            } else {
+                // Gone since the read (deleted, expired or paused): as a new cookie.
+                match seal_and_store(f, settings, user, &sync, digest, now).await? {
+                    Some(record) => record,
+                    None => return Ok(SyncOutcome::Paused),
+                }
+            }
+        }
+        None => match seal_and_store(f, settings, user, &sync, digest, now).await? {
+            Some(record) => record,
+            // Paused since the read above (a disconnect in between): the write says so.
+            None => return Ok(SyncOutcome::Paused),
+        },
     };
     tracing::info!(user_id = %user, linkedin_member_id = %member, "extension cookie stored");
     // A login waiting at a checkpoint is the user's to finish: a new one would cancel it.
-    if let Some(waiting) = record.waiting_checkpoint().filter(|w| !w.is_expired(now)) {
-        return Ok(SyncOutcome::Checkpoint {
-            account_id: record.unipile_account_id.clone(),
-            checkpoint: waiting,
-        });
-    }
+    let waiting = record.waiting_checkpoint().filter(|w| !w.is_expired(now));
+    let still_waiting = |checkpoint: WaitingCheckpoint| SyncOutcome::Checkpoint {
+        account_id: record.unipile_account_id.clone(),
+        checkpoint,
+    };
 
     let account = match &record.unipile_account_id {
         Some(id) => f.store.get_account(id).await?,
@@ -167,17 +192,22 @@ pub async fn sync_cookies(
                     .iter()
                     .all(|s| *s == AccountStatus::Ok) =>
             {
+                let connected = Ok(CookieAuthOutcome::Connected(id.clone()));
+                record_login_result(f.store, &record, None, &connected, now).await?;
                 record_account(f, caller, &record, id, now).await?;
                 return Ok(SyncOutcome::Connected(id.clone()));
             }
-            // A login whose checkpoint expired unsolved is over: start a new one.
-            Ok(_) if record.checkpoint.is_some() => {
-                match before_connect(f, settings, &record, now).await? {
-                    Ok(step) => step,
-                    Err(outcome) => return Ok(outcome),
+            Ok(_) => match waiting {
+                Some(waiting) => return Ok(still_waiting(waiting)),
+                // A login whose checkpoint expired unsolved is over: start a new one.
+                None if record.checkpoint.is_some() => {
+                    match before_connect(f, settings, &record, now).await? {
+                        Ok(step) => step,
+                        Err(outcome) => return Ok(outcome),
+                    }
                 }
-            }
-            Ok(_) => return Ok(SyncOutcome::Stored),
+                None => return Ok(SyncOutcome::Stored),
+            },
             // Gone: connect anew, unless a connect since may have made one already.
             Err(error) if error.is_not_found() => {
                 match before_connect(f, settings, &record, now).await? {
@@ -187,8 +217,11 @@ pub async fn sync_cookies(
             }
             Err(error) => return Err(FlowError::Unipile(error)),
         },
-        // Waiting for its hourly attempts, or past them: the fresh cookie is worth a try now.
-        (Some(id), Some(account)) if account.status == AccountStatus::Credentials => {
+        (Some(_), Some(account)) if account.status == AccountStatus::Credentials => {
+            if let Some(waiting) = waiting {
+                return Ok(still_waiting(waiting));
+            }
+            let id = &account.account_id;
             Step::Reconnect(id.clone(), account.outage_id().map(str::to_owned))
         }
         (Some(_), Some(_)) => return Ok(SyncOutcome::Stored),
@@ -262,6 +295,36 @@ pub async fn sync_cookies(
             }
         }
     }
+}
+
+/// Seals the sync's cookies (one data key) and stores them as the record's newest; `None` when
+/// the identity is paused (nothing written).
+async fn seal_and_store(
+    f: CookieSyncPorts<'_>,
+    settings: &CookieSettings,
+    user: &UserId,
+    sync: &CookieSync,
+    digest: Option<CookieDigest>,
+    now: DateTime<Utc>,
+) -> Result<Option<CookieRecord>, FlowError> {
+    let member = &sync.member_id;
+    let sealed = f
+        .cipher
+        .seal_cookies(&sync.cookies, user, member)
+        .await
+        .map_err(|e| FlowError::Internal(e.to_string()))?;
+    let update = CookieUpdate {
+        user_id: user.clone(),
+        member_id: member.clone(),
+        li_at: sealed.li_at,
+        li_a: sealed.li_a,
+        user_agent: sync.user_agent.clone(),
+        ip: sync.ip,
+        country: sync.country.clone(),
+        expires_at: now + settings.cookie_ttl,
+        digest,
+    };
+    Ok(f.store.save_cookie(&update, now).await?)
 }
 
 /// An account a cookie login reconnected is healthy again: the same write the webhook makes

@@ -114,20 +114,21 @@ impl TestWorld {
             .record_connection(&connection, self.world.clock.now())
             .await
             .expect("stored");
-        let li_at = self
+        let cookies = crate::domain::cookies::LinkedinCookies {
+            li_at: "AQEDAR-test-cookie".to_owned().into(),
+            li_a: None,
+        };
+        let sealed = self
             .cipher
-            .seal(
-                &"AQEDAR-test-cookie".to_owned().into(),
-                &Self::owner(),
-                &member,
-            )
+            .seal_cookies(&cookies, &Self::owner(), &member)
             .await
             .expect("sealed");
         let update = CookieUpdate {
             user_id: Self::owner(),
             member_id: member,
-            li_at,
-            li_a: None,
+            li_at: sealed.li_at,
+            li_a: sealed.li_a,
+            digest: None,
             user_agent: "Mozilla/5.0".into(),
             ip: None,
             country: None,

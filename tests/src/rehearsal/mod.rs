@@ -839,13 +839,15 @@ async fn create_resource(
         }
         "AWS::KMS::Key" => {
             let p = stack.resolve(&resource["Properties"])?;
-            let created = aws_json(
-                moto,
-                "kms",
-                "TrentService.CreateKey",
-                json!({"Description": p.get("Description").cloned().unwrap_or(json!(""))}),
-            )
-            .await?;
+            // KeySpec and KeyUsage as the template gives them (an HMAC key for digests).
+            let mut request =
+                json!({"Description": p.get("Description").cloned().unwrap_or(json!(""))});
+            for property in ["KeySpec", "KeyUsage"] {
+                if let Some(value) = p.get(property) {
+                    request[property] = value.clone();
+                }
+            }
+            let created = aws_json(moto, "kms", "TrentService.CreateKey", request).await?;
             let meta = &created["KeyMetadata"];
             stack.refs.insert(id.to_owned(), meta["KeyId"].clone());
             attr(stack, "Arn", meta["Arn"].clone());

@@ -183,7 +183,7 @@ fn identify(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<(String, 
 fn named_resource(action: &str, body: &[u8]) -> Option<String> {
     let field = match action {
         "secretsmanager:GetSecretValue" => "SecretId",
-        "kms:Encrypt" | "kms:Decrypt" | "kms:GenerateDataKey" => "KeyId",
+        "kms:Encrypt" | "kms:Decrypt" | "kms:GenerateDataKey" | "kms:GenerateMac" => "KeyId",
         _ => return None,
     };
     let body: serde_json::Value = serde_json::from_slice(body).ok()?;

@@ -501,7 +501,7 @@ async fn given_a_checkpoint_the_user_then_passed_the_next_sync_records_the_accou
     let (status, body) = sync(&world, &user, "9101", "otp-pending").await;
     assert_eq!(
         (status, body["status"].as_str()),
-        (200, Some("stored")),
+        (202, Some("checkpoint")),
         "still waiting for the user"
     );
 

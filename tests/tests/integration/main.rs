@@ -1,5 +1,6 @@
 //! Integration tests: one binary, so one moto server serves them all.
 
+mod aws_round_trips;
 mod connect_flow;
 mod cookie_reconnect;
 mod extension_identities;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// Every attribute a cookie or a login put on the item: a pause removes them all.
-const COOKIE_ATTRIBUTES: &str = "li_at, li_a, user_agent, ip, country, date_last_cookie, \
+const COOKIE_ATTRIBUTES: &str = "li_at, li_a, cookie_digest, user_agent, ip, country, date_last_cookie, \
     unipile_account_id, unipile_status, date_last_status_unipile, date_last_try_connect, \
     checkpoint, checkpoint_expires_at, last_error, connect_started_at, expires_at";
 
@@ -45,6 +45,29 @@ impl DynamoStore {
             }
         }
         Ok(identities)
+    }
+
+    /// Only the dates: the record must exist and not be paused.
+    pub(super) async fn touch(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .update_expression("SET date_last_cookie = :now, expires_at = :expires")
+            .condition_expression("attribute_exists(li_at) AND attribute_not_exists(paused_at)")
+            .expression_attribute_values(":now", value(&now)?)
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(expires_at.timestamp().to_string()),
+            );
+        self.conditional_update(request).await
     }
 
     /// One UpdateItem: the cookie and its Unipile side go, the pause comes, in the same

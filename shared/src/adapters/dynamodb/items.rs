@@ -1,6 +1,6 @@
 //! The items as stored, mapped with serde_dynamo, and their keys.
 
-use crate::domain::cookies::Sealed;
+use crate::domain::cookies::{CookieDigest, Sealed};
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
@@ -76,6 +76,8 @@ pub(super) struct CookieItem {
     pub(super) li_at: Option<String>,
     #[serde(default)]
     pub(super) li_a: Option<String>,
+    #[serde(default)]
+    pub(super) cookie_digest: Option<CookieDigest>,
     #[serde(default)]
     pub(super) user_agent: Option<String>,
     #[serde(default)]
@@ -155,6 +157,7 @@ impl TryFrom<CookieItem> for StoredIdentity {
             date_last_status_unipile: item.date_last_status_unipile,
             li_at: unseal_text(item.li_at.as_deref().ok_or_else(|| missing("li_at"))?)?,
             li_a: item.li_a.as_deref().map(unseal_text).transpose()?,
+            cookie_digest: item.cookie_digest,
             user_agent: item.user_agent.ok_or_else(|| missing("user_agent"))?,
             ip: item.ip,
             country: item.country,

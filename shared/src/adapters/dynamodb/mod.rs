@@ -644,6 +644,16 @@ impl AccountStore for DynamoStore {
             // A paused identity's item stays as it is: nothing is stored for it.
             .condition_expression("attribute_not_exists(paused_at)")
             .return_values(ReturnValue::AllNew);
+        match &cookie.digest {
+            Some(digest) => {
+                update.set("cookie_digest = :digest");
+                request = request
+                    .expression_attribute_values(":digest", AttributeValue::S(digest.0.clone()));
+            }
+            None => {
+                update.remove("cookie_digest");
+            }
+        }
         match &cookie.li_a {
             Some(li_a) => {
                 update.set("li_a = :li_a");
@@ -691,6 +701,16 @@ impl AccountStore for DynamoStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.pause(user, member, now).await
+    }
+
+    async fn touch_cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.touch(user, member, now, expires_at).await
     }
 
     async fn resume_identity(

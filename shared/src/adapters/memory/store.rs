@@ -449,6 +449,7 @@ impl AccountStore for MemoryStore {
             date_last_status_unipile: existing.and_then(|r| r.date_last_status_unipile),
             li_at: update.li_at.clone(),
             li_a: update.li_a.clone(),
+            cookie_digest: update.digest.clone(),
             user_agent: update.user_agent.clone(),
             ip: update.ip,
             country: update.country.clone(),
@@ -461,6 +462,25 @@ impl AccountStore for MemoryStore {
         };
         tables.cookies.insert(key, record.clone());
         Ok(Some(record))
+    }
+
+    async fn touch_cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        match tables.cookies.get_mut(&(user.clone(), member.clone())) {
+            Some(record) => {
+                record.date_last_cookie = now;
+                record.expires_at = Some(expires_at);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     async fn pause_identity(

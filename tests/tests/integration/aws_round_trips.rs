@@ -1,0 +1,172 @@
+//! What each flow costs in AWS calls, counted on the real SDK clients against moto (see
+//! `harness::aws_calls`): the hot paths make no call they could do without. The figures are in
+//! BENCHMARKS.md.
+
+use crate::status_webhook::deliver;
+use harness::aws_calls::Calls;
+use harness::requests::{api, json, notify};
+use harness::world::{World, unique};
+use std::collections::BTreeMap;
+use unipile_connect::domain::AccountId;
+
+const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
+
+fn calls(pairs: &[(&str, usize)]) -> Calls {
+    pairs
+        .iter()
+        .map(|(call, n)| ((*call).to_owned(), *n))
+        .collect::<BTreeMap<_, _>>()
+}
+
+async fn sync(world: &World, user: &str, li_at: &str) -> (u16, serde_json::Value) {
+    let body = format!(
+        r#"{{"li_at":"{li_at}","li_a":"AQJ-premium","user_agent":"{UA}","country":"fr","linkedin_member_id":"7001"}}"#
+    );
+    let response = cookie_sync::handler(
+        &world.extension_cookies,
+        api("POST", "/extension/cookies", user, Some(&body)),
+    )
+    .await
+    .expect("handled");
+    (response.status().as_u16(), json(&response))
+}
+
+#[tokio::test]
+async fn an_unchanged_cookie_sync_is_one_read_and_a_changed_one_one_data_key() {
+    let world = World::new().await;
+    let user = unique("round-trips-sync");
+    let before = world.aws_calls.snapshot();
+    let (status, _) = sync(&world, &user, "AQEDAR-first").await;
+    assert_eq!(status, 201);
+    let first = world.aws_calls.since(&before);
+    assert_eq!(
+        first.get("KMS:GenerateMac"),
+        Some(&1),
+        "the digest key, once per cold start"
+    );
+    assert_eq!(first.get("KMS:GenerateDataKey"), Some(&1), "{first:?}");
+    assert_eq!(first.get("KMS:Encrypt"), None, "{first:?}");
+
+    world.clock.advance(chrono::Duration::minutes(15));
+    let before = world.aws_calls.snapshot();
+    let (status, body) = sync(&world, &user, "AQEDAR-first").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("stored")));
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[("DynamoDB:Query", 1)]),
+        "an unchanged sync: one read, no KMS, no write"
+    );
+
+    world.clock.advance(chrono::Duration::minutes(15));
+    let before = world.aws_calls.snapshot();
+    let (status, _) = sync(&world, &user, "AQEDAR-rotated").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[
+            ("DynamoDB:Query", 1),
+            ("KMS:GenerateDataKey", 1),
+            ("DynamoDB:UpdateItem", 1),
+            ("DynamoDB:GetItem", 1),
+        ]),
+        "a changed cookie: one data key for both cookies, one write, and the account's status"
+    );
+
+    // An hour on, the same cookie moves the record's dates on: one write, still no KMS.
+    world.clock.advance(chrono::Duration::minutes(61));
+    let before = world.aws_calls.snapshot();
+    let (status, _) = sync(&world, &user, "AQEDAR-rotated").await;
+    assert_eq!(status, 200);
+    let heartbeat = world.aws_calls.since(&before);
+    eprintln!("heartbeat: {heartbeat:?}");
+    assert_eq!(heartbeat.get("KMS:GenerateDataKey"), None, "{heartbeat:?}");
+    assert_eq!(
+        heartbeat.get("DynamoDB:UpdateItem"),
+        Some(&1),
+        "{heartbeat:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_status_webhook_that_changes_nothing_is_one_call_and_a_change_one_write_and_its_email() {
+    let world = World::new().await;
+    let account = world
+        .connected_account("round-trips-webhook", "WHATSAPP")
+        .await;
+    let before = world.aws_calls.snapshot();
+    assert_eq!(deliver(&world, &account, "OK").await, 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[("DynamoDB:UpdateItem", 1)]),
+        "a status the table has already: one conditional write that changes nothing"
+    );
+
+    let before = world.aws_calls.snapshot();
+    assert_eq!(deliver(&world, &account, "CREDENTIALS").await, 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[
+            ("DynamoDB:UpdateItem", 4),
+            ("DynamoDB:GetItem", 1),
+            ("SESv2:SendEmail", 1),
+        ]),
+        "a change that owes an email: the status with its follow-up recorded, the follow-up \
+         claimed, marked in flight and completed around the one email (the outbox that makes \
+         it at most one), and the owner's address read"
+    );
+
+    let before = world.aws_calls.snapshot();
+    assert_eq!(deliver(&world, &account, "CREDENTIALS").await, 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[("DynamoDB:UpdateItem", 1)]),
+        "Unipile's retry of the same event: one call, no second email"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_callback_is_its_one_idempotent_write() {
+    let mut world = World::new().await;
+    world.hosted_link.settings.public_base_url = "http://127.0.0.1:9/".parse().expect("URL");
+    let response = world
+        .request_link(
+            "round-trips-callback",
+            r#"{"type":"create","providers":"*"}"#,
+        )
+        .await;
+    let url = json(&response)["url"].as_str().expect("url").to_owned();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("provider=WHATSAPP&outcome=connect")
+        .send()
+        .await
+        .expect("hosted page answers");
+    let delivery = world.simulator.notifications().pop().expect("notify_url");
+    let body = delivery.body.to_string();
+    let first = connect_callback::handler(&world.connect_callback, notify(&delivery.url, &body))
+        .await
+        .expect("handled");
+    assert_eq!(first.status(), 200);
+    let id = AccountId::parse(world.simulator.accounts()[0].id.clone()).expect("id");
+    let _ = world.account(&id).await;
+
+    let before = world.aws_calls.snapshot();
+    let replay = connect_callback::handler(&world.connect_callback, notify(&delivery.url, &body))
+        .await
+        .expect("handled");
+    assert_eq!(replay.status(), 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[
+            ("DynamoDB:PutItem", 1),
+            ("DynamoDB:GetItem", 1),
+            ("DynamoDB:UpdateItem", 1),
+        ]),
+        "Unipile's retry of a callback: the state's use checked (a conditional put), the \
+         account's owner read, and the one idempotent upsert"
+    );
+}

@@ -3,10 +3,13 @@
 // back; a team's own page gives the element its own session's token instead.
 
 import "./unipile-accounts.js";
+import { endSession, offerSession } from "./extension-handshake.js";
 
 const TOKEN_KEY = "unipile-connect.landing.token";
 const $ = (id) => document.getElementById(id);
 const accounts = document.querySelector("unipile-accounts");
+// The LinkedIn sync extension this page lends the session to, when the page names one.
+const extensionId = document.documentElement.dataset.extensionId;
 
 function storedToken() {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -36,16 +39,32 @@ function showSignedIn({ focus = false } = {}) {
   }
 }
 
+// The page is served by the API it talks to (api-base=""), so the API's base is its origin.
+async function lendToExtension(token) {
+  const answer = await offerSession({ extensionId, apiBase: location.origin, token });
+  if (storedToken() !== token) return; // signed out, or in as someone else, meanwhile
+  $("extension-status").hidden = !answer.connected;
+  $("extension-status").textContent = answer.connected ? "Browser extension connected" : "";
+}
+
+function takeBackFromExtension() {
+  $("extension-status").hidden = true;
+  $("extension-status").textContent = "";
+  endSession({ extensionId });
+}
+
 function signIn(token) {
   sessionStorage.setItem(TOKEN_KEY, token);
   showSignedIn({ focus: true });
   accounts.refresh();
+  lendToExtension(token);
 }
 
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   showSignedIn();
   accounts.refresh();
+  takeBackFromExtension();
 }
 
 accounts.getToken = async () => storedToken();
@@ -55,6 +74,7 @@ accounts.addEventListener("error", (event) => {
   if (event.detail.kind === "signed-out" && storedToken()) {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignedIn();
+    takeBackFromExtension();
   }
 });
 
@@ -78,6 +98,7 @@ $("demo").addEventListener("click", async () => {
 });
 
 showSignedIn();
+if (storedToken()) lendToExtension(storedToken());
 // Only a page on this machine can be the local stack: a deployed page never asks.
 if (["localhost", "127.0.0.1", "[::1]"].includes(location.hostname)) {
   fetch("/_local/health")

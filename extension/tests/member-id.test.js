@@ -1,0 +1,110 @@
+// The content script on LinkedIn-shaped pages: which member id it finds and tells the worker.
+// The script is a classic script, loaded here into a context of its own with a fake page.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import vm from "node:vm";
+
+const source = readFileSync(new URL("../linkedin-member.js", import.meta.url), "utf8");
+
+/** Runs the content script against <code> texts; returns its functions and what it sent. */
+function load({ codes = [], chrome } = {}) {
+  const sent = [];
+  const observers = [];
+  const page = { codes: [...codes] };
+  const context = {
+    document: {
+      documentElement: {},
+      querySelectorAll: (selector) =>
+        selector === "code" ? page.codes.map((text) => ({ textContent: text })) : [],
+    },
+    MutationObserver: class {
+      constructor(callback) {
+        this.callback = callback;
+        this.connected = false;
+        observers.push(this);
+      }
+      observe() {
+        this.connected = true;
+      }
+      disconnect() {
+        this.connected = false;
+      }
+    },
+    chrome:
+      chrome === null
+        ? undefined
+        : { runtime: { id: "ext", sendMessage: async (message) => sent.push(JSON.parse(JSON.stringify(message))) } },
+    setTimeout: (callback) => {
+      page.pending = callback;
+      return 1;
+    },
+    clearTimeout: () => {},
+    Promise,
+  };
+  vm.createContext(context);
+  vm.runInContext(source, context);
+  return { context, sent, observers, page };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("a numeric plainId is the member id, as a string", () => {
+  const { context } = load({ chrome: null });
+  assert.equal(context.memberIdFromCodeText('{"data":{"plainId":123456789}}'), "123456789");
+});
+
+test("a string plainId of digits is taken as it is", () => {
+  const { context } = load({ chrome: null });
+  assert.equal(context.memberIdFromCodeText('{"data":{"plainId":"00987"}}'), "00987");
+});
+
+test("what is not 1 to 20 digits is refused", () => {
+  const { context } = load({ chrome: null });
+  for (const text of [
+    '{"data":{"plainId":"12a"}}',
+    '{"data":{"plainId":""}}',
+    '{"data":{"plainId":"123456789012345678901"}}',
+    '{"data":{"plainId":-5}}',
+    '{"data":{"plainId":1.5}}',
+    '{"data":{"plainId":12345678901234567890}}', // beyond 2^53: digits already lost
+    '{"data":{"plainId":null}}',
+    '{"data":{"plainId":["1"]}}',
+  ]) {
+    assert.equal(context.memberIdFromCodeText(text), null, text);
+  }
+});
+
+test("bad JSON and other <code> elements are passed over for the first that names a member", () => {
+  const { context } = load({ chrome: null });
+  const texts = [
+    "not json at all",
+    '{"data":{"plainId": broken',
+    '{"included":[{"firstName":"Ada"}]}',
+    '{"data":{"$type":"com.linkedin.voyager.common.Me","plainId":42}}',
+    '{"data":{"plainId":43}}',
+  ];
+  assert.equal(context.memberIdFromCodeTexts(texts), "42");
+  assert.equal(context.memberIdFromCodeTexts(["{}", "[]", "null"]), null);
+});
+
+test("given a page that already holds the member, the script tells the worker once", async () => {
+  const { sent, observers } = load({ codes: ['{"data":{"plainId":777}}'] });
+  await settle();
+  assert.deepEqual(sent, [{ type: "linkedin-member", member_id: "777" }]);
+  assert.equal(observers.length, 0, "nothing left to watch");
+});
+
+test("given a page that renders the member late, the script finds it after the change", async () => {
+  const { sent, observers, page } = load({ codes: ['{"data":{"other":1}}'] });
+  await settle();
+  assert.deepEqual(sent, []);
+  assert.equal(observers.length, 1);
+  page.codes.push('{"data":{"plainId":"31337"}}');
+  observers[0].callback([]);
+  page.pending();
+  await settle();
+  assert.deepEqual(sent, [{ type: "linkedin-member", member_id: "31337" }]);
+  assert.equal(observers[0].connected, false, "the observer stops once the member is known");
+});

@@ -264,7 +264,11 @@ fn percentiles(requests: usize) {
         micros.sort_by(f64::total_cmp);
         let at = |q: f64| micros[((micros.len() - 1) as f64 * q).round() as usize];
         let (p50, p99) = (at(0.5), at(0.99));
-        let met = if p99 <= TARGET_P99_MICROS { "yes" } else { "NO" };
+        let met = if p99 <= TARGET_P99_MICROS {
+            "yes"
+        } else {
+            "NO"
+        };
         println!("{name}\t{p50:.1}\t{p99:.1}\t{TARGET_P99_MICROS}\t{met}");
         table.push_str(&format!("{name}\t{p50:.1}\t{p99:.1}\n"));
     }

@@ -49,7 +49,8 @@ async fn feed(State(session): State<Linkedin>) -> Response {
         member = session.member
     );
     (
-        [
+        // Appended, not inserted: both cookies.
+        axum::response::AppendHeaders([
             (
                 http::header::SET_COOKIE,
                 format!(
@@ -61,7 +62,7 @@ async fn feed(State(session): State<Linkedin>) -> Response {
                 http::header::SET_COOKIE,
                 "li_a=AQJ2-premium; Domain=.linkedin.com; Path=/; HttpOnly".to_owned(),
             ),
-        ],
+        ]),
         Html(page),
     )
         .into_response()
@@ -85,7 +86,6 @@ async fn serve_linkedin(session: Linkedin) -> u16 {
 struct Walk {
     story: Story,
     linkedin: Linkedin,
-    linkedin_port: u16,
     popup: String,
     /// A token of the demo user, for asking the API what the user would see.
     token: String,
@@ -99,8 +99,8 @@ impl Walk {
             member: member.to_owned(),
             li_at: li_at.to_owned(),
         };
-        let url = format!("http://www.linkedin.com:{}/feed/", self.linkedin_port);
-        self.story.browser.goto(&url).await.expect("LinkedIn opens");
+        let url = "http://www.linkedin.com/feed/";
+        self.story.browser.goto(url).await.expect("LinkedIn opens");
         self.story
             .eventually(
                 "the LinkedIn page",
@@ -226,22 +226,26 @@ fn account_of<'a>(accounts: &'a [Value], id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_and_stops() {
+    let linkedin = Arc::new(Mutex::new(LinkedinSession {
+        member: "111".into(),
+        li_at: "AQEDAR-member-111-first".into(),
+    }));
+    let linkedin_port = serve_linkedin(linkedin.clone()).await;
     let dir = extension_dir();
     let args = [
         format!("--disable-extensions-except={}", dir.display()),
         format!("--load-extension={}", dir.display()),
-        "--host-resolver-rules=MAP www.linkedin.com 127.0.0.1".to_owned(),
+        // www.linkedin.com is the test page, on its default port: Chromium binds cookies to
+        // the port that set them, and the extension reads LinkedIn's.
+        format!("--host-resolver-rules=MAP www.linkedin.com 127.0.0.1:{linkedin_port}"),
+        // The test page is plain http: Chromium would try https first and fail.
+        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable".to_owned(),
     ];
     // No throttle between logins: the walk's steps follow each other within seconds.
     let env = HashMap::from([("CONNECT_THROTTLE_SECONDS".to_owned(), "0".to_owned())]);
     let Some(story) = Story::begin_with("extension-walk", Screen::Desktop, env, &args).await else {
         return;
     };
-    let linkedin = Arc::new(Mutex::new(LinkedinSession {
-        member: "111".into(),
-        li_at: "AQEDAR-member-111-first".into(),
-    }));
-    let linkedin_port = serve_linkedin(linkedin.clone()).await;
     let token: Value = story
         .http
         .get(story.url("/_local/token?sub=demo-user&email=demo%40example.com"))
@@ -256,7 +260,6 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
         token: token["token"].as_str().expect("token").to_owned(),
         story,
         linkedin,
-        linkedin_port,
     };
 
     // The user is signed in to LinkedIn, then to the app, whose page hands the extension
@@ -370,14 +373,15 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     walk.story.shot("turned-back-on").await;
     walk.accounts_settle(3).await;
 
-    // 6. The app's session ends (an expired token reaches the extension): the next sync is
-    //    refused, the popup says so, and no more syncs are scheduled.
+    // 6. The app's session ends while the extension holds it (the app handed over a token
+    //    that has since expired): the next sync is refused, the popup says so, and no more
+    //    syncs are scheduled.
     let expired: Value = walk
         .story
         .http
         .get(
             walk.story
-                .url("/_local/token?sub=demo-user&email=demo%40example.com&expires_in=-60"),
+                .url("/_local/token?sub=demo-user&email=demo%40example.com&expires_in=-3600"),
         )
         .send()
         .await
@@ -386,20 +390,27 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
         .await
         .expect("JSON");
     walk.story.open("/").await;
-    walk.click("#sign-out").await;
-    let field = walk.story.on_page("#token").await;
-    field
-        .send_keys(expired["token"].as_str().expect("token"))
-        .await
-        .expect("typed");
-    walk.click("#token-form button[type=submit]").await;
     walk.story
         .eventually(
-            "the page to hand the extension the new session",
+            "the page to lend the extension its session",
             "const s = document.getElementById('extension-status'); return s && !s.hidden;",
             vec![],
         )
         .await;
+    let handed = walk
+        .story
+        .browser
+        .execute(
+            "return new Promise((done) => chrome.runtime.sendMessage(arguments[0], \
+             {type: 'unipile-connect/session', token: arguments[1], api_base: location.origin}, done));",
+            vec![
+                json!(extension_id()),
+                json!(expired["token"].as_str().expect("token")),
+            ],
+        )
+        .await
+        .expect("the handshake answers");
+    assert_eq!(handed["ok"], true, "{handed}");
     assert_eq!(walk.sync_now(&["signed-out"]).await, "signed-out");
     walk.story.shot("session-ended-syncs-stop").await;
     let alarms = walk
@@ -414,4 +425,33 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     assert_eq!(alarms, json!([]), "no sync left scheduled");
 
     walk.story.end().await;
+}
+
+/// The extension's own unit tests (`extension/tests/`, plain `node:test`): the back-off, the
+/// messages it accepts, the states, the popup's words, the member id found in page JSON and
+/// the API calls. Needs `node` (`.ci/run` installs it); required where the browser is.
+#[test]
+fn the_extensions_own_unit_tests_pass() {
+    let Some(node) = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("node"))
+        .find(|candidate| candidate.is_file())
+    else {
+        assert!(
+            std::env::var("BROWSER_REQUIRED").as_deref() != Ok("1"),
+            "BROWSER_REQUIRED=1 but node is missing (apt-get install -y nodejs)"
+        );
+        return;
+    };
+    let output = std::process::Command::new(node)
+        .args(["--test", "tests/"])
+        .current_dir(extension_dir())
+        .output()
+        .expect("node runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("# fail 0"), "{report}");
 }

@@ -48,6 +48,8 @@ COOKIE_LOGIN_MS = 4000  # a cookie connect or reconnect: Unipile logs in to Link
 ASSUMPTIONS = [
     ("share of accounts that are LinkedIn synced by the extension", 0.5),
     ("extension syncs per synced account (every 10 min, 10 h a day, 22 days)", 1320),
+    ("of those, hourly heartbeats (the same cookie, an hour after its last write)", 198),
+    ("of those, changed cookies (LinkedIn renews li_at about once a day)", 22),
     ("status changes per account (one outage: CREDENTIALS, then OK)", 2),
     ("deliveries that change nothing per account (Unipile's retries, duplicates)", 2),
     ("owner emails per account (one per outage, none when a cookie mends it)", 0.6),
@@ -64,10 +66,20 @@ def flows(durations):
     HTTP API requests, emails, schedules) for each flow, per account and month."""
     synced = A["share of accounts that are LinkedIn synced by the extension"]
     return [
-        # An unchanged sync today: read the record, seal li_at and li_a (2 KMS), rewrite it (2 WRU).
-        ("cookie sync", "CookieSyncFunction",
-         synced * A["extension syncs per synced account (every 10 min, 10 h a day, 22 days)"],
-         4, 0, 2, 1, 2, 1, 0, 0),
+        # The same cookie within the hour: one Query (1 RRU); no KMS call, no write.
+        ("unchanged cookie sync", "CookieSyncFunction",
+         synced * (A["extension syncs per synced account (every 10 min, 10 h a day, 22 days)"]
+                   - A["of those, hourly heartbeats (the same cookie, an hour after its last write)"]
+                   - A["of those, changed cookies (LinkedIn renews li_at about once a day)"]),
+         1, 0, 0, 1, 0, 1, 0, 0),
+        # The same cookie an hour on: Query, the dates written (1 WRU), the account read.
+        ("heartbeat cookie sync", "CookieSyncFunction",
+         synced * A["of those, hourly heartbeats (the same cookie, an hour after its last write)"],
+         3, 0, 1, 2, 0, 1, 0, 0),
+        # A new cookie: Query, one GenerateDataKey seals both cookies, rewrite (2 WRU), account.
+        ("changed cookie sync", "CookieSyncFunction",
+         synced * A["of those, changed cookies (LinkedIn renews li_at about once a day)"],
+         4, 0, 2, 2, 1, 1, 0, 0),
         # Record (1 WRU), Unipile GET, settle (1), side effect, clear (1); email: mark + SES.
         ("status change", "StatusWebhookFunction",
          A["status changes per account (one outage: CREDENTIALS, then OK)"],
@@ -78,7 +90,8 @@ def flows(durations):
          1, 0, 1, 0, 0, 0, 0, 0),
         ("owner email", "StatusWebhookFunction", 0, 0, 0, 2, 1, 0, 0,
          A["owner emails per account (one per outage, none when a cookie mends it)"], 0),
-        # Read account and cookie, open the cookie (1 KMS), log in, 2 writes, next schedule.
+        # Read account and cookie, open both cookies (1 KMS Decrypt of the data key), log in,
+        # 2 writes, next schedule.
         ("reconnect attempt", "ReconnectRetryFunction",
          synced * A["reconnect attempts per synced account (one outage, 1.5 attempts)"],
          6, 2, 2, 2, 1, 0, 0, 1),
@@ -147,7 +160,7 @@ def month(accounts, durations):
         lambda_cost(recon_ms, runs) + runs * (scan_units * DDB_READ_UNIT + SCHEDULER_INVOCATION))
     storage_gb = items / 1e6
     add("table storage", f"{storage_gb:.3f} GB x ${DDB_STORAGE_GB}", storage_gb * DDB_STORAGE_GB)
-    add("KMS keys", f"1 cookie key x ${KMS_KEY_MONTH:.2f}", KMS_KEY_MONTH)
+    add("KMS keys", f"2 keys (cookies, digests) x ${KMS_KEY_MONTH:.2f}", 2 * KMS_KEY_MONTH)
     cold_starts = 9 * 30 * 24 * 4  # about 4 new instances an hour per function
     add("Secrets Manager", f"{SECRETS} secrets x ${SECRET_MONTH} + {cold_starts:,} cold-start reads",
         SECRETS * SECRET_MONTH + cold_starts * 2 * SECRETS_REQUEST)

@@ -507,8 +507,9 @@ pub async fn aws_sdk_config(env: &dyn EnvSource) -> aws_config::SdkConfig {
         .operation_attempt_timeout(Duration::from_secs(5))
         .operation_timeout(Duration::from_secs(10))
         .build();
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .http_client(crate::adapters::tls::sdk_http_client());
     let region = optional(env, "AWS_REGION").or_else(|| optional(env, "AWS_DEFAULT_REGION"));
     if let Some(endpoint) = optional(env, "AWS_ENDPOINT_URL") {
         loader = loader.endpoint_url(endpoint);

@@ -47,8 +47,11 @@ fn envelope(encrypted_key: &[u8], body: Vec<u8>) -> Result<Sealed, CipherError> 
     Ok(Sealed(sealed))
 }
 
-/// (encrypted data key, AES-GCM body) of an envelope; `None` for a KMS ciphertext blob.
-fn split_envelope(sealed: &[u8]) -> Result<Option<(&[u8], &[u8])>, CipherError> {
+/// An envelope's parts: the data key as KMS encrypted it, and the AES-GCM body.
+type EnvelopeParts<'a> = (&'a [u8], &'a [u8]);
+
+/// The parts of an envelope; `None` for a KMS ciphertext blob.
+fn split_envelope(sealed: &[u8]) -> Result<Option<EnvelopeParts<'_>>, CipherError> {
     let Some(rest) = sealed.strip_prefix(ENVELOPE) else {
         return Ok(None);
     };

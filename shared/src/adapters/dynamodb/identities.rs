@@ -39,7 +39,7 @@ impl DynamoStore {
             let page = page.map_err(unavailable)?;
             for item in page.items.unwrap_or_default() {
                 match read_identity(item)? {
-                    StoredIdentity::Syncing(record) => identities.syncing.push(record),
+                    StoredIdentity::Syncing(record) => identities.syncing.push(*record),
                     StoredIdentity::Paused(paused) => identities.paused.push(paused),
                 }
             }

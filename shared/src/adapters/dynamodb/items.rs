@@ -122,14 +122,14 @@ pub(super) fn unseal_text(text: &str) -> Result<Sealed, StoreError> {
 
 /// What one `LINKEDIN#<member>` item holds: a cookie record, or a paused identity.
 pub(super) enum StoredIdentity {
-    Syncing(CookieRecord),
+    Syncing(Box<CookieRecord>),
     Paused(PausedIdentity),
 }
 
 impl StoredIdentity {
     pub(super) fn syncing(self) -> Option<CookieRecord> {
         match self {
-            Self::Syncing(record) => Some(record),
+            Self::Syncing(record) => Some(*record),
             Self::Paused(_) => None,
         }
     }
@@ -146,7 +146,7 @@ impl TryFrom<CookieItem> for StoredIdentity {
             }));
         }
         let missing = |what: &str| StoreError::Corrupt(format!("a cookie record has no {what}"));
-        Ok(Self::Syncing(CookieRecord {
+        Ok(Self::Syncing(Box::new(CookieRecord {
             user_id: item.user_id,
             member_id: item.member_id,
             unipile_account_id: item.unipile_account_id,
@@ -167,7 +167,7 @@ impl TryFrom<CookieItem> for StoredIdentity {
             last_error: item.last_error,
             connect_started_at: item.connect_started_at,
             expires_at: item.expires_at,
-        }))
+        })))
     }
 }
 

@@ -15,8 +15,14 @@ fn main() {
     collect(&web, &web, &mut files);
     files.sort();
     let mut table = String::from("pub static FILES: &[EmbeddedFile] = &[\n");
+    // What the whole folder holds: names and contents. A version serves one fixed set.
+    let mut whole = Sha256::new();
     for (name, path) in &files {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        whole.update((name.len() as u64).to_be_bytes());
+        whole.update(name.as_bytes());
+        whole.update((bytes.len() as u64).to_be_bytes());
+        whole.update(&bytes);
         let digest = Sha256::digest(&bytes);
         let hex: String = digest[..16].iter().fold(String::new(), |mut s, b| {
             let _ = write!(s, "{b:02x}");
@@ -32,6 +38,13 @@ fn main() {
         );
     }
     table.push_str("];\n");
+    let whole: String = whole.finalize()[..16]
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        });
+    let _ = writeln!(table, "pub const FILES_DIGEST: &str = {whole:?};");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it")).join("files.rs");
     std::fs::write(&out, table).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
 }

@@ -338,6 +338,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_change_to_web_ships_under_a_new_version() {
+        assert_eq!(
+            FILES_DIGEST,
+            web::ASSET_DIGEST,
+            "web/ changed since version {}: browsers keep /web/v{}/ files a year, so bump \
+             ASSET_VERSION in shared/src/web.rs and set ASSET_DIGEST to {FILES_DIGEST:?}",
+            web::ASSET_VERSION,
+            web::ASSET_VERSION,
+        );
+    }
+
     #[tokio::test]
     async fn path_tricks_and_unknown_files_are_404_problems() {
         let app = fixture(Caching::Versioned);

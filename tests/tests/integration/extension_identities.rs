@@ -30,8 +30,13 @@ async fn call(
 }
 
 async fn sync(world: &World, user: &str, member: &str) -> (u16, Value) {
+    sync_cookie(world, user, member, "first").await
+}
+
+/// A sync of the cookie `tag` names: another tag is a fresh cookie.
+async fn sync_cookie(world: &World, user: &str, member: &str, tag: &str) -> (u16, Value) {
     let body = format!(
-        r#"{{"li_at":"AQEDAR-{member}","user_agent":"{UA}","linkedin_member_id":"{member}"}}"#
+        r#"{{"li_at":"AQEDAR-{member}-{tag}","user_agent":"{UA}","linkedin_member_id":"{member}"}}"#
     );
     call(world, "POST", "/extension/cookies", user, Some(&body)).await
 }
@@ -92,14 +97,23 @@ async fn given_a_2fa_checkpoint_a_wrong_code_is_refused_and_the_right_one_connec
         .expect("a time");
     assert!(expires > world.clock.now());
 
-    // A later sync while it waits does not start another login.
-    let logins_before = world.simulator.requests().len();
-    let (again, waiting) = sync(&world, &user, "5001").await;
+    // A later sync while it waits does not start another login (it only asks Unipile whether
+    // the user passed the verification elsewhere).
+    let logins = |world: &World| {
+        world
+            .simulator
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with("/api/v1/accounts"))
+            .count()
+    };
+    let logins_before = logins(&world);
+    let (again, waiting) = sync_cookie(&world, &user, "5001", "later").await;
     assert_eq!(
         (again, waiting["status"].as_str()),
         (202, Some("checkpoint"))
     );
-    assert_eq!(world.simulator.requests().len(), logins_before);
+    assert_eq!(logins(&world), logins_before);
 
     let (wrong, problem) = answer(&world, &user, "5001", Some("111111")).await;
     assert_eq!(wrong, 422, "{problem}");
@@ -229,7 +243,7 @@ async fn given_a_reconnect_stopped_at_a_checkpoint_the_code_reconnects_the_same_
     world
         .simulator
         .script_cookie_outcomes(["checkpoint:OTP:777777".to_owned()]);
-    let (status, body) = sync(&world, &user, "5301").await;
+    let (status, body) = sync_cookie(&world, &user, "5301", "fresh").await;
     assert_eq!(
         (status, body["account_id"].as_str()),
         (202, Some(account_id.as_str())),

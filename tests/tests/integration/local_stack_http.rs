@@ -163,9 +163,9 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         .text()
         .await
         .expect("html");
-    assert!(landing.contains("<unipile-accounts") && landing.contains("/web/v1/landing.js"));
+    assert!(landing.contains("<unipile-accounts") && landing.contains("/web/v2/landing.js"));
     let element = http
-        .get(format!("{base}/web/v1/unipile-accounts.js"))
+        .get(format!("{base}/web/v2/unipile-accounts.js"))
         .send()
         .await
         .expect("the element's module");

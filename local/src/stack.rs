@@ -51,6 +51,8 @@ pub struct LocalStack {
     pub store_description: String,
     /// The emails sent, unless `MAIL_FROM` switched to SES.
     pub mailbox: Option<Arc<MemoryMailer>>,
+    /// The store, unless `TABLE_NAME` switched to DynamoDB.
+    memory_store: Option<Arc<MemoryStore>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -141,7 +143,7 @@ impl LocalStack {
         let clock = Arc::new(OffsetClock::new());
         let scheduler = Arc::new(MemoryScheduler::new());
         let cipher = Arc::new(LocalCipher::random().map_err(|e| e.to_string())?);
-        let (deps, store_description) = local_deps(&env, clock.clone())
+        let (deps, store_description, memory_store) = local_deps(&env, clock.clone())
             .await
             .map_err(|e| e.to_string())?;
         let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
@@ -258,8 +260,15 @@ impl LocalStack {
             authorizer,
             store_description,
             mailbox,
+            memory_store,
             task,
         })
+    }
+
+    /// How many items the in-memory store holds (`None` on DynamoDB): a test compares it
+    /// before and after a refused request to show that nothing was written.
+    pub fn item_count(&self) -> Option<usize> {
+        self.memory_store.as_ref().map(|store| store.item_count())
     }
 
     /// A token for the demo user, valid for 30 days.
@@ -275,17 +284,18 @@ impl LocalStack {
 }
 
 /// DynamoDB when `TABLE_NAME` is set (creating the table only on an emulator, named by
-/// `AWS_ENDPOINT_URL`); memory otherwise. Unipile over HTTP either way: the built-in
-/// simulator's address or the configured DSN.
+/// `AWS_ENDPOINT_URL`); memory otherwise, handed back too so that tests can count its items.
+/// Unipile over HTTP either way: the built-in simulator's address or the configured DSN.
 async fn local_deps(
     env: &LocalEnv,
     clock: Arc<OffsetClock>,
-) -> Result<(Deps, String), ConfigError> {
+) -> Result<(Deps, String, Option<Arc<MemoryStore>>), ConfigError> {
     let unipile =
         HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
             var: "UNIPILE_DSN",
             reason: e.to_string(),
         })?;
+    let mut memory = None;
     let (store, description): (Arc<dyn AccountStore>, String) = match env.var("TABLE_NAME") {
         Some(table) => {
             let aws = config::aws_sdk_config(env).await;
@@ -303,7 +313,11 @@ async fn local_deps(
                 format!("DynamoDB table {table}"),
             )
         }
-        None => (Arc::new(MemoryStore::new()), "in memory".to_owned()),
+        None => {
+            let store = Arc::new(MemoryStore::new());
+            memory = Some(store.clone());
+            (store, "in memory".to_owned())
+        }
     };
     Ok((
         Deps {
@@ -312,6 +326,7 @@ async fn local_deps(
             clock,
         },
         description,
+        memory,
     ))
 }
 

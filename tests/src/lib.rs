@@ -6,6 +6,7 @@ pub mod aws_calls;
 pub mod browser;
 pub mod logs;
 pub mod moto;
+pub mod raw_http;
 pub mod requests;
 pub mod world;
 

@@ -386,8 +386,10 @@ mod tests {
         handler(&app, notify(Some(&state), SUCCESS))
             .await
             .expect("handled");
+        let thief_state = state_for(&world, "thief");
         let theft = r#"{"status":"CREATION_SUCCESS","account_id":"acc_1","name":"thief"}"#;
-        let response = handler(&app, notify(Some(&state_for(&world, "thief")), theft))
+        let items = world.store.item_count();
+        let response = handler(&app, notify(Some(&thief_state), theft))
             .await
             .expect("handled");
         assert_eq!(response.status(), 409);
@@ -400,6 +402,11 @@ mod tests {
             owner.map(|a| a.user_id.to_string()),
             Some("user_42".to_owned())
         );
+        // Refused before anything is written: the thief's link is not spent on the account.
+        assert_eq!(world.store.item_count(), items);
+        assert_eq!(spent(&world, &thief_state), None);
+        let own = r#"{"status":"CREATION_SUCCESS","account_id":"acc_2","name":"thief"}"#;
+        assert_eq!(deliver(&app, Some(&thief_state), own).await, 200);
     }
 
     #[tokio::test]

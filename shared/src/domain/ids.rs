@@ -10,15 +10,22 @@ pub enum IdError {
     TooLong { kind: &'static str, max: usize },
     #[error("{kind} contains a control or whitespace character")]
     BadCharacter { kind: &'static str },
+    #[error("{kind} cannot be `.` or `..`")]
+    DotSegment { kind: &'static str },
     #[error("{kind} is not a valid email address")]
     NotAnEmail { kind: &'static str },
 }
 
 /// Identifiers end up inside DynamoDB keys (`USER#<id>`) and URLs: refuse anything that
-/// could smuggle whitespace or control characters into them.
+/// could smuggle whitespace or control characters into them, and the two names a URL path
+/// cannot hold as a segment (`GET /api/v1/accounts/..` would be another resource: URL
+/// libraries drop or resolve such segments).
 fn check_token(kind: &'static str, value: &str, max: usize) -> Result<(), IdError> {
     if value.is_empty() {
         return Err(IdError::Empty { kind });
+    }
+    if value == "." || value == ".." {
+        return Err(IdError::DotSegment { kind });
     }
     if value.chars().count() > max {
         return Err(IdError::TooLong { kind, max });
@@ -166,6 +173,18 @@ mod tests {
             UserId::parse("user_42").map(String::from),
             Ok("user_42".to_owned())
         );
+    }
+
+    #[test]
+    fn ids_that_a_url_path_would_resolve_away_are_refused() {
+        for dots in [".", ".."] {
+            assert_eq!(
+                AccountId::parse(dots),
+                Err(IdError::DotSegment { kind: "account id" })
+            );
+        }
+        assert!(AccountId::parse("...").is_ok(), "only the two path names");
+        assert!(AccountId::parse(".a").is_ok());
     }
 
     #[test]

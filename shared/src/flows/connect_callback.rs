@@ -67,6 +67,17 @@ pub async fn record_callback(
             tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, link = token.purpose.as_str(), status = %event.status, reason = %mismatch, "callback refused: not this link's");
             FlowError::Unauthenticated(mismatch.to_string())
         })?;
+    // Another user's account is refused before anything is spent or asked: a callback naming
+    // it must neither write nor use up the link, whose own account may still arrive. (The
+    // recording's conditional write still decides when two callbacks race.)
+    let recorded = ports.store.get_account(&event.account_id).await?;
+    if recorded.is_some_and(|a| !a.is_owned_by(&token.user_id)) {
+        tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, "callback refused: the account is another user's");
+        return Err(FlowError::Conflict(format!(
+            "account {} belongs to another user",
+            event.account_id
+        )));
+    }
     let spent = StateUse {
         nonce: token.nonce,
         account_id: event.account_id.clone(),

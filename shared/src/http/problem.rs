@@ -48,6 +48,17 @@ impl Problem {
         Self::new(405, "method-not-allowed", "Method not allowed", detail)
     }
 
+    /// A body larger than the platform hands a function (the local stack answers it as API
+    /// Gateway and Lambda would refuse it, before any handler runs).
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::new(
+            413,
+            "payload-too-large",
+            "The request body is too large",
+            detail,
+        )
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, "internal", "Internal error", detail)
     }

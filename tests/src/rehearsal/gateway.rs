@@ -389,11 +389,11 @@ mod tests {
         let web = route("GET", "/web/{proxy+}");
         assert_eq!(
             matches(&web, "GET", "/web/v2/unipile-accounts.js").map(|p| p["proxy"].clone()),
-            Some(json!("v1/unipile-accounts.js"))
+            Some(json!("v2/unipile-accounts.js"))
         );
         assert_eq!(
             matches(&web, "GET", "/web/v2/").map(|p| p["proxy"].clone()),
-            Some(json!("v1/"))
+            Some(json!("v2/"))
         );
         assert!(matches(&web, "GET", "/web/").is_none());
         assert!(matches(&web, "GET", "/web").is_none());

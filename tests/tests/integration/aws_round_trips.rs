@@ -163,10 +163,11 @@ async fn a_replayed_callback_is_its_one_idempotent_write() {
         world.aws_calls.since(&before),
         calls(&[
             ("DynamoDB:PutItem", 1),
-            ("DynamoDB:GetItem", 1),
+            ("DynamoDB:GetItem", 2),
             ("DynamoDB:UpdateItem", 1),
         ]),
-        "Unipile's retry of a callback: the state's use checked (a conditional put), the \
-         account's owner read, and the one idempotent upsert"
+        "Unipile's retry of a callback: the account's owner read before anything is spent, \
+         the state's use checked (a conditional put), the account read again by the \
+         recording, and the one idempotent upsert"
     );
 }

@@ -4,81 +4,25 @@
 //! p99 per request against the 50 µs target (`-- --quick` for a short run). BENCHMARKS.md
 //! holds the figures.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use criterion::{Criterion, criterion_group};
-use lambda_http::{Body, Request, Response};
-use std::collections::HashMap;
+use harness::in_memory::{own, request, world};
+use lambda_http::{Body, Response};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use unipile_connect::adapters::cipher::LocalCipher;
-use unipile_connect::adapters::memory::MemoryWorld;
-use unipile_connect::domain::{
-    AccountId, AccountStatus, LinkPurpose, Provider, RedirectPolicy, UserId,
-};
+use unipile_connect::domain::{LinkPurpose, RedirectPolicy, UserId};
 use unipile_connect::flows::cookie_sync::CookieSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;
-use unipile_connect::http::{
-    ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret, with_jwt_claims,
-};
-use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount};
+use unipile_connect::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
+use unipile_connect::ports::Clock;
 use unipile_connect::web;
 
 const KEY: &[u8] = b"bench-state-key-0123456789abcdef-0123";
 const SECRET: &str = "bench-webhook-secret";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 const TARGET_P99_MICROS: f64 = 50.0;
-
-fn world() -> MemoryWorld {
-    MemoryWorld::at(
-        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-            .single()
-            .expect("date"),
-    )
-}
-
-fn request(method: &str, uri: &str, user: Option<&str>, body: &str) -> Request {
-    let request: Request = http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .header(DEFAULT_WEBHOOK_HEADER, SECRET)
-        .body(if body.is_empty() {
-            Body::Empty
-        } else {
-            Body::from(body.to_owned())
-        })
-        .expect("a request");
-    match user {
-        Some(user) => with_jwt_claims(
-            request,
-            HashMap::from([
-                ("sub".to_owned(), user.to_owned()),
-                ("email".to_owned(), format!("{user}@example.com")),
-            ]),
-        ),
-        None => request,
-    }
-}
-
-async fn own(world: &MemoryWorld, user: &str, id: &str) {
-    let connection = ConnectedAccount {
-        account_id: AccountId::parse(id).expect("id"),
-        user_id: UserId::parse(user).expect("user"),
-        account_type: Provider::Linkedin,
-        display_name: Some("Jane Doe".into()),
-        linkedin_member_id: None,
-        status: AccountStatus::Ok,
-    };
-    world
-        .unipile
-        .add_account(&connection.account_id, Provider::Linkedin);
-    world
-        .store
-        .record_connection(&connection, world.clock.now())
-        .await
-        .expect("stored");
-}
 
 /// One handler call as the benchmarks run it: a fresh request each time, as Lambda hands one.
 type Call = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Response<Body>>>>>;
@@ -171,7 +115,11 @@ async fn cases() -> Vec<(&'static str, u16, Call)> {
             let webhook = webhook.clone();
             Box::pin(async move {
                 let body = r#"{"AccountStatus":{"account_id":"acc_1","account_type":"LINKEDIN","message":"OK"}}"#;
-                let call = request("POST", "/unipile/webhook", None, body);
+                let mut call = request("POST", "/unipile/webhook", None, body);
+                call.headers_mut().insert(
+                    DEFAULT_WEBHOOK_HEADER,
+                    http::HeaderValue::from_static(SECRET),
+                );
                 status_webhook::handler(&webhook, call)
                     .await
                     .expect("handled")

@@ -4,6 +4,7 @@
 
 pub mod aws_calls;
 pub mod browser;
+pub mod in_memory;
 pub mod logs;
 pub mod moto;
 pub mod raw_http;

@@ -217,6 +217,22 @@ impl Walk {
     }
 }
 
+/// A token of the local stack's demo user; `extra` adds to the query (`&expires_in=-3600`).
+async fn demo_token(story: &Story, extra: &str) -> String {
+    let answer: Value = story
+        .http
+        .get(story.url(&format!(
+            "/_local/token?sub=demo-user&email=demo%40example.com{extra}"
+        )))
+        .send()
+        .await
+        .expect("a token")
+        .json()
+        .await
+        .expect("JSON");
+    answer["token"].as_str().expect("token").to_owned()
+}
+
 fn account_of<'a>(accounts: &'a [Value], id: &str) -> &'a Value {
     accounts
         .iter()
@@ -246,18 +262,10 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     let Some(story) = Story::begin_with("extension-walk", Screen::Desktop, env, &args).await else {
         return;
     };
-    let token: Value = story
-        .http
-        .get(story.url("/_local/token?sub=demo-user&email=demo%40example.com"))
-        .send()
-        .await
-        .expect("a token")
-        .json()
-        .await
-        .expect("JSON");
+    let token = demo_token(&story, "").await;
     let walk = Walk {
         popup: format!("chrome-extension://{}/popup.html", extension_id()),
-        token: token["token"].as_str().expect("token").to_owned(),
+        token,
         story,
         linkedin,
     };
@@ -376,19 +384,7 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     // 6. The app's session ends while the extension holds it (the app handed over a token
     //    that has since expired): the next sync is refused, the popup says so, and no more
     //    syncs are scheduled.
-    let expired: Value = walk
-        .story
-        .http
-        .get(
-            walk.story
-                .url("/_local/token?sub=demo-user&email=demo%40example.com&expires_in=-3600"),
-        )
-        .send()
-        .await
-        .expect("a token")
-        .json()
-        .await
-        .expect("JSON");
+    let expired = demo_token(&walk.story, "&expires_in=-3600").await;
     walk.story.open("/").await;
     walk.story
         .eventually(
@@ -405,7 +401,7 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
              {type: 'unipile-connect/session', token: arguments[1], api_base: location.origin}, done));",
             vec![
                 json!(extension_id()),
-                json!(expired["token"].as_str().expect("token")),
+                json!(expired),
             ],
         )
         .await

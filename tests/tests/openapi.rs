@@ -4,25 +4,22 @@
 //! answer the handlers give, run on in-memory adapters, is documented for its status, with its
 //! content type, and validates against its schema.
 
-use chrono::{Duration, TimeZone, Utc};
-use lambda_http::{Body, Request, RequestExt, Response};
+use chrono::Duration;
+use harness::in_memory::{own, request, world};
+use lambda_http::{Body, RequestExt, Response};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use unipile_connect::adapters::cipher::LocalCipher;
-use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
+use unipile_connect::adapters::memory::CookieOutcome;
 use unipile_connect::domain::{
     AccountId, AccountStatus, LinkPurpose, Provider, RedirectPolicy, UserId,
 };
 use unipile_connect::flows::cookie_sync::CookieSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;
-use unipile_connect::http::{
-    ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret, with_jwt_claims,
-};
-use unipile_connect::ports::{
-    AccountStore, Clock, ConnectedAccount, UnipileError, UnipileErrorType,
-};
+use unipile_connect::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
+use unipile_connect::ports::{Clock, UnipileError, UnipileErrorType};
 use unipile_connect::web;
 
 fn root() -> PathBuf {
@@ -358,56 +355,6 @@ fn the_documents_own_examples_are_valid_by_its_schemas() {
 const KEY: &[u8] = b"openapi-test-state-key-0123456789abcdef";
 const SECRET: &str = "openapi-webhook-secret";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
-
-fn world() -> MemoryWorld {
-    MemoryWorld::at(
-        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
-            .single()
-            .expect("date"),
-    )
-}
-
-fn request(method: &str, uri: &str, user: Option<&str>, body: &str) -> Request {
-    let request: Request = http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(if body.is_empty() {
-            Body::Empty
-        } else {
-            Body::from(body)
-        })
-        .expect("a request");
-    match user {
-        Some(user) => with_jwt_claims(
-            request,
-            HashMap::from([
-                ("sub".to_owned(), user.to_owned()),
-                ("email".to_owned(), format!("{user}@example.com")),
-            ]),
-        ),
-        None => request,
-    }
-}
-
-async fn own(world: &MemoryWorld, user: &str, id: &str) {
-    let connection = ConnectedAccount {
-        account_id: AccountId::parse(id).expect("id"),
-        user_id: UserId::parse(user).expect("user"),
-        account_type: Provider::Linkedin,
-        display_name: Some("Jane Doe".into()),
-        linkedin_member_id: None,
-        status: AccountStatus::Ok,
-    };
-    world
-        .unipile
-        .add_account(&connection.account_id, Provider::Linkedin);
-    world
-        .store
-        .record_connection(&connection, world.clock.now())
-        .await
-        .expect("stored");
-}
 
 /// Collects each answer with the operation it answers, and checks them all at the end.
 struct Answers {

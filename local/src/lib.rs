@@ -2,6 +2,7 @@
 //! and the landing page (`web/`, compiled in). Tests start the same pieces on free ports.
 
 pub mod bridge;
+mod host_guard;
 pub mod jwt;
 pub mod landing_page;
 pub mod mail_page;

@@ -233,6 +233,10 @@ impl LocalStack {
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
         }
+        let router = router.layer(axum::middleware::from_fn_with_state(
+            crate::host_guard::AllowedHosts::for_port(address.port()),
+            crate::host_guard::refuse_foreign_hosts,
+        ));
         // The sweeper's 5-minute schedule, in real time (the virtual clock's advance runs it
         // too): recorded follow-ups are finished without waiting for a later delivery.
         let sweeper = app_sweeper;

@@ -285,3 +285,46 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
     let schedules: Value = get_json(&http, format!("{base}/_local/schedules")).await;
     assert_eq!(schedules["schedules"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn the_local_stack_refuses_a_request_addressed_to_another_host_name() {
+    let stack = LocalStack::start(0, std::collections::HashMap::new())
+        .await
+        .expect("the local stack starts");
+    let http = reqwest::Client::new();
+    let port = stack
+        .base_url
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_owned();
+    let token = format!("{}/_local/token", stack.base_url);
+    // A page on a name its owner points at 127.0.0.1 (DNS rebinding) sends its own Host.
+    for foreign in [
+        format!("rebind.example.com:{port}"),
+        format!("localhost.example.com:{port}"),
+        "127.0.0.1:1".to_owned(),
+    ] {
+        let refused = http
+            .get(&token)
+            .header("host", &foreign)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(refused.status(), 403, "{foreign}");
+        let body = refused.text().await.expect("body");
+        assert!(
+            body.contains("host-not-allowed") && !body.contains("token\":"),
+            "{body}"
+        );
+    }
+    for own in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let answered = http
+            .get(&token)
+            .header("host", &own)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(answered.status(), 200, "{own}");
+    }
+}

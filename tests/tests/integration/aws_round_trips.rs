@@ -122,6 +122,14 @@ async fn a_status_webhook_that_changes_nothing_is_one_call_and_a_change_one_writ
         calls(&[("DynamoDB:UpdateItem", 1)]),
         "Unipile's retry of the same event: one call, no second email"
     );
+
+    let before = world.aws_calls.snapshot();
+    assert_eq!(deliver(&world, &account, "OK").await, 200);
+    assert_eq!(
+        world.aws_calls.since(&before),
+        calls(&[("DynamoDB:UpdateItem", 2)]),
+        "healthy again: the status and the end of the outage's follow-up, no email"
+    );
 }
 
 #[tokio::test]

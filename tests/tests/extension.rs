@@ -157,12 +157,12 @@ impl Walk {
         self.popup_state(expected).await
     }
 
-    /// The demo user's accounts as the API lists them.
-    async fn accounts(&self) -> Vec<Value> {
+    /// The list `field` of what `GET path` answers the demo user.
+    async fn listed(&self, path: &str, field: &str) -> Vec<Value> {
         let answer: Value = self
             .story
             .http
-            .get(self.story.url("/accounts"))
+            .get(self.story.url(path))
             .bearer_auth(&self.token)
             .send()
             .await
@@ -170,10 +170,15 @@ impl Walk {
             .json()
             .await
             .expect("JSON");
-        answer["accounts"].as_array().cloned().unwrap_or_default()
+        answer[field].as_array().cloned().unwrap_or_default()
     }
 
-    /// The newest account with `status`, once there are `count` accounts.
+    /// The demo user's accounts as the API lists them.
+    async fn accounts(&self) -> Vec<Value> {
+        self.listed("/accounts", "accounts").await
+    }
+
+    /// The demo user's accounts, once there are `count` of them.
     async fn accounts_settle(&self, count: usize) -> Vec<Value> {
         let started = Instant::now();
         loop {
@@ -189,19 +194,9 @@ impl Walk {
         }
     }
 
+    /// The demo user's LinkedIn identities as the extension's API lists them.
     async fn identities(&self) -> Vec<Value> {
-        let answer: Value = self
-            .story
-            .http
-            .get(self.story.url("/extension/identities"))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("the API answers")
-            .json()
-            .await
-            .expect("JSON");
-        answer["identities"].as_array().cloned().unwrap_or_default()
+        self.listed("/extension/identities", "identities").await
     }
 
     async fn simulator(&self, path: &str, body: Value) {

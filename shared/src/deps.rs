@@ -5,6 +5,7 @@ use crate::adapters::cipher::KmsCipher;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::cognito::CognitoDirectory;
 use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::lazy_client::LazyClient;
 use crate::adapters::scheduler::EventBridgeScheduler;
 use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
@@ -46,7 +47,7 @@ pub fn http_unipile(env: &dyn EnvSource) -> Result<HttpUnipile, ConfigError> {
 pub fn ses_mailer(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Mailer>, ConfigError> {
     let (from, configuration_set) = config::mail_from(env)?;
     Ok(Arc::new(SesMailer::new(
-        aws_sdk_sesv2::Client::new(aws),
+        deferred(aws, aws_sdk_sesv2::Client::new),
         from,
         configuration_set,
     )))
@@ -59,9 +60,8 @@ pub fn event_bridge_scheduler(
     aws: &SdkConfig,
 ) -> Result<Arc<dyn RetryScheduler>, ConfigError> {
     let settings = config::scheduler_settings(env)?;
-    let client = aws_sdk_scheduler::Client::new(aws);
     Ok(Arc::new(EventBridgeScheduler::new(
-        client,
+        deferred(aws, aws_sdk_scheduler::Client::new),
         settings,
         Arc::new(SystemClock),
     )))
@@ -69,6 +69,8 @@ pub fn event_bridge_scheduler(
 
 /// KMS with `COOKIE_KMS_KEY_ID`, and `COOKIE_DIGEST_KEY_ID` when set.
 pub fn kms_cipher(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Cipher>, ConfigError> {
+    // Built now: the functions holding it open or digest a cookie on every invocation, and
+    // a cold start's set-up runs no slower than an invocation's.
     let cipher = KmsCipher::new(aws_sdk_kms::Client::new(aws), config::cookie_key_id(env)?);
     Ok(Arc::new(match config::cookie_digest_key_id(env) {
         Some(digest_key) => cipher.with_digest_key(digest_key),
@@ -109,13 +111,21 @@ pub fn user_directory(
     Ok(cognito.map(|settings| {
         let region =
             aws_sdk_cognitoidentityprovider::config::Region::new(settings.pool.region().to_owned());
-        let client = aws_sdk_cognitoidentityprovider::Client::from_conf(
-            aws_sdk_cognitoidentityprovider::config::Builder::from(aws)
-                .region(region)
-                .build(),
+        let in_pool_region = aws.to_builder().region(region).build();
+        let client = deferred(
+            &in_pool_region,
+            aws_sdk_cognitoidentityprovider::Client::new,
         );
         Arc::new(CognitoDirectory::new(client, settings)) as Arc<dyn UserDirectory>
     }))
+}
+
+/// A client of `aws` built on first use: SES, Scheduler and Cognito serve only rare paths (an
+/// outage's email, a cookie reconnect's schedules, an owner with no recorded email), so their
+/// set-up stays out of every cold start (see [`LazyClient`]).
+fn deferred<C: 'static>(aws: &SdkConfig, build: fn(&SdkConfig) -> C) -> LazyClient<C> {
+    let aws = aws.clone();
+    LazyClient::deferred(move || build(&aws))
 }
 
 /// What a function that carries out follow-ups holds (status-webhook, reconnect-retry,

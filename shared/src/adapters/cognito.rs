@@ -1,6 +1,7 @@
 //! The [`UserDirectory`] on an Amazon Cognito user pool: one `ListUsers` call, filtered on the
 //! attribute our user id is (`sub`, or the username), limited to one user.
 
+use super::lazy_client::LazyClient;
 use crate::domain::{Email, UserId};
 use crate::ports::{DirectoryEmail, DirectoryError, UserDirectory};
 use async_trait::async_trait;
@@ -100,16 +101,19 @@ pub struct CognitoSettings {
     pub lookup: UserLookup,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CognitoDirectory {
-    client: Client,
+    client: LazyClient<Client>,
     settings: CognitoSettings,
 }
 
 impl CognitoDirectory {
     /// `client` should be configured for the pool's region ([`UserPoolId::region`]).
-    pub fn new(client: Client, settings: CognitoSettings) -> Self {
-        Self { client, settings }
+    pub fn new(client: impl Into<LazyClient<Client>>, settings: CognitoSettings) -> Self {
+        Self {
+            client: client.into(),
+            settings,
+        }
     }
 }
 
@@ -154,6 +158,7 @@ impl UserDirectory for CognitoDirectory {
         let lookup = self.settings.lookup;
         let output = self
             .client
+            .get()
             .list_users()
             .user_pool_id(self.settings.pool.as_str())
             .filter(filter(lookup, user))

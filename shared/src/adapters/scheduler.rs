@@ -1,6 +1,7 @@
 //! Reconnect attempts as EventBridge Scheduler one-time schedules, and an in-memory scheduler
 //! for tests and the local stack (whose clock can be moved forward).
 
+use super::lazy_client::LazyClient;
 use crate::domain::AccountId;
 use crate::domain::reconnect::{LAST_ATTEMPT, ReconnectAttempt, schedule_name};
 use crate::ports::{Clock, RetryScheduler, SchedulerError};
@@ -24,21 +25,20 @@ pub struct SchedulerSettings {
     pub dead_letter_arn: Option<String>,
 }
 
-#[derive(Clone)]
 pub struct EventBridgeScheduler {
-    client: aws_sdk_scheduler::Client,
+    client: LazyClient<aws_sdk_scheduler::Client>,
     settings: SchedulerSettings,
     clock: Arc<dyn Clock>,
 }
 
 impl EventBridgeScheduler {
     pub fn new(
-        client: aws_sdk_scheduler::Client,
+        client: impl Into<LazyClient<aws_sdk_scheduler::Client>>,
         settings: SchedulerSettings,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            client,
+            client: client.into(),
             settings,
             clock,
         }
@@ -93,6 +93,7 @@ impl RetryScheduler for EventBridgeScheduler {
         let (target, window) = built.map_err(|e| SchedulerError(e.to_string()))?;
         let result = self
             .client
+            .get()
             .create_schedule()
             .name(schedule_name(
                 &attempt.account_id,
@@ -130,6 +131,7 @@ impl RetryScheduler for EventBridgeScheduler {
         for attempt in from_attempt..=LAST_ATTEMPT {
             let result = self
                 .client
+                .get()
                 .delete_schedule()
                 .name(schedule_name(account_id, outage, attempt))
                 .group_name(&self.settings.group)

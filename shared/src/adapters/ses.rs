@@ -1,5 +1,6 @@
 //! The [`Mailer`] on Amazon SES v2 (`SendEmail`, simple content: subject, text and HTML).
 
+use super::lazy_client::LazyClient;
 use crate::domain::notification::OutgoingEmail;
 use crate::ports::{MailError, Mailer};
 use async_trait::async_trait;
@@ -7,17 +8,21 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SesMailer {
-    client: Client,
+    client: LazyClient<Client>,
     from: String,
     configuration_set: Option<String>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client, from: impl Into<String>, configuration_set: Option<String>) -> Self {
+    pub fn new(
+        client: impl Into<LazyClient<Client>>,
+        from: impl Into<String>,
+        configuration_set: Option<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             from: from.into(),
             configuration_set,
         }
@@ -46,6 +51,7 @@ impl Mailer for SesMailer {
             .build();
         let result = self
             .client
+            .get()
             .send_email()
             .from_email_address(&self.from)
             .destination(

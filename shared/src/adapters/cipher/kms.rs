@@ -2,6 +2,7 @@
 //! key derived once per cold start from `COOKIE_DIGEST_KEY_ID`.
 
 use super::{aes_key, aes_open, aes_seal, associated_data, keyed_digest};
+use crate::adapters::lazy_client::LazyClient;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies, Sealed};
 use crate::domain::{LinkedinMemberId, UserId};
 use crate::ports::{Cipher, CipherError, SealedCookies};
@@ -64,7 +65,7 @@ fn split_envelope(sealed: &[u8]) -> Result<Option<EnvelopeParts<'_>>, CipherErro
 }
 
 pub struct KmsCipher {
-    client: aws_sdk_kms::Client,
+    client: LazyClient<aws_sdk_kms::Client>,
     key_id: String,
     digest_key_id: Option<String>,
     digest_key: tokio::sync::OnceCell<aws_lc_rs::hmac::Key>,
@@ -82,9 +83,12 @@ impl std::fmt::Debug for KmsCipher {
 impl KmsCipher {
     /// Seals under `key_id`; without a digest key (see [`Self::with_digest_key`]) every sync is
     /// sealed and stored.
-    pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<LazyClient<aws_sdk_kms::Client>>,
+        key_id: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             key_id: key_id.into(),
             digest_key_id: None,
             digest_key: tokio::sync::OnceCell::new(),
@@ -116,6 +120,7 @@ impl KmsCipher {
     ) -> Result<Vec<u8>, CipherError> {
         let mut request = self
             .client
+            .get()
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(blob));
@@ -176,6 +181,7 @@ impl Cipher for KmsCipher {
     ) -> Result<SealedCookies, CipherError> {
         let mut request = self
             .client
+            .get()
             .generate_data_key()
             .key_id(&self.key_id)
             .key_spec(DataKeySpec::Aes256);
@@ -228,6 +234,7 @@ impl Cipher for KmsCipher {
             .get_or_try_init(|| async {
                 let output = self
                     .client
+                    .get()
                     .generate_mac()
                     .key_id(digest_key_id)
                     .mac_algorithm(MacAlgorithmSpec::HmacSha256)

@@ -74,6 +74,24 @@ impl MemoryStore {
             + tables.identities.len()
     }
 
+    /// Every item it holds, one line each, sorted: what a test compares to prove that a
+    /// request changed nothing of someone's.
+    pub fn contents(&self) -> Vec<String> {
+        let tables = self.lock();
+        let mut lines: Vec<String> = tables
+            .accounts
+            .values()
+            .map(|v| format!("{v:?}"))
+            .chain(tables.profiles.values().map(|v| format!("{v:?}")))
+            .chain(tables.cookies.iter().map(|v| format!("{v:?}")))
+            .chain(tables.paused.iter().map(|v| format!("{v:?}")))
+            .chain(tables.states.values().map(|v| format!("{v:?}")))
+            .chain(tables.identities.iter().map(|v| format!("{v:?}")))
+            .collect();
+        lines.sort();
+        lines
+    }
+
     /// The record of a spent state token, if it was spent.
     pub fn state_use(&self, nonce: &LinkNonce) -> Option<StateUse> {
         self.lock().states.get(nonce).cloned()

@@ -275,6 +275,12 @@ impl LocalStack {
         self.memory_store.as_ref().map(|store| store.item_count())
     }
 
+    /// Every item the store holds, one line each, sorted (see [`MemoryStore::contents`]),
+    /// unless `TABLE_NAME` switched to DynamoDB.
+    pub fn store_contents(&self) -> Option<Vec<String>> {
+        self.memory_store.as_ref().map(|store| store.contents())
+    }
+
     /// A token for the demo user, valid for 30 days.
     pub fn demo_token(&self) -> Result<String, String> {
         self.authorizer

@@ -392,7 +392,8 @@ mod tests {
         let response = handler(&app, notify(Some(&thief_state), theft))
             .await
             .expect("handled");
-        assert_eq!(response.status(), 409);
+        // Answered as for an account that does not exist: nothing tells it is someone's.
+        assert_eq!(response.status(), 404);
         let owner = world
             .store
             .get_account(&account("acc_1"))

@@ -13,30 +13,30 @@ use crate::domain::{Account, AccountStatus, Outage, PendingAction};
 use crate::ports::{AccountStore, ConnectedAccount, RetryScheduler, StoreError};
 use chrono::{DateTime, Utc};
 
-/// Records `connection` with the status Unipile's `sources` give it. New news that calls for a
-/// follow-up (a CREDENTIALS email, a restart) records it due now, for the sweeper: the
-/// callback itself sends nothing. A healthy account ends any outage and its schedules.
+/// Records `connection` with the status Unipile's `sources` give it, `before` being the
+/// account as the caller just read it (the recording's condition keeps its owner, whatever
+/// happened since). New news that calls for a follow-up (a CREDENTIALS email, a restart)
+/// records it due now, for the sweeper: the callback itself sends nothing. A healthy account
+/// ends any outage and its schedules.
 pub async fn record_confirmed(
     store: &dyn AccountStore,
     scheduler: &dyn RetryScheduler,
     connection: &ConnectedAccount,
+    before: Option<&Account>,
     sources: &[AccountStatus],
     now: DateTime<Utc>,
 ) -> Result<Account, FlowError> {
     let id = &connection.account_id;
-    let before = store.get_account(id).await?;
     // No sources: Unipile did not say how the account is. Keep what we know; a new account
     // that Unipile just connected is taken as OK.
-    let known = before
-        .as_ref()
-        .map_or(AccountStatus::Ok, |a| a.status.clone());
+    let known = before.map_or(AccountStatus::Ok, |a| a.status.clone());
     let reported = match Truth::from_sources(sources, &known) {
         Truth::Gone => AccountStatus::Deleted,
         Truth::Status(status) => status,
     };
     // The sweeper decides with the deployment's own policy when it does the follow-up.
     let confirmed = plan(&reported, &TransitionPolicy::default());
-    let news = before.as_ref().map(|a| &a.status) != Some(&confirmed.stored);
+    let news = before.map(|a| &a.status) != Some(&confirmed.stored);
     let follow_up = match confirmed.action {
         Some(kind) if news => Some(PendingAction::due(kind, now).map_err(FlowError::Internal)?),
         _ => None,
@@ -58,9 +58,8 @@ pub async fn record_confirmed(
     if let Some(follow_up) = &follow_up {
         tracing::info!(account_id = %id, user_id = %account.user_id, status = %account.status, follow_up = follow_up.kind.as_str(), "connection confirmed unwell: follow-up recorded for the sweeper");
     }
-    let ended_reconnect = before
-        .as_ref()
-        .filter(|a| confirmed.ends_outage() && a.cookie_reconnect.is_some());
+    let ended_reconnect =
+        before.filter(|a| confirmed.ends_outage() && a.cookie_reconnect.is_some());
     if let Some(before) = ended_reconnect {
         super::follow_ups::cancel_schedules(scheduler, id, before.outage_id(), 0).await;
     }

@@ -1,6 +1,6 @@
 //! Unipile's `notify_url` call after a hosted-auth success: prove it is ours and this link's
 //! (user, link type, reconnected account), confirm the account with Unipile, spend the link's
-//! single use, then record the account for the user the state token names.
+//! single use on a new account, then record the account for the user the state token names.
 
 use super::FlowError;
 use crate::domain::{Account, AccountStatus, UnipileEvent};
@@ -68,15 +68,17 @@ pub async fn record_callback(
             FlowError::Unauthenticated(mismatch.to_string())
         })?;
     // Another user's account is refused before anything is spent or asked: a callback naming
-    // it must neither write nor use up the link, whose own account may still arrive. (The
-    // recording's conditional write still decides when two callbacks race.)
-    let recorded = ports.store.get_account(&event.account_id).await?;
-    if recorded.is_some_and(|a| !a.is_owned_by(&token.user_id)) {
+    // it must neither write nor use up the link, whose own account may still arrive. It is
+    // answered as not found, as every route answers for another user's account, so that the
+    // answer does not tell that it exists. (The recording's conditional write still decides
+    // when two callbacks race.)
+    let before = ports.store.get_account(&event.account_id).await?;
+    if before
+        .as_ref()
+        .is_some_and(|a| !a.is_owned_by(&token.user_id))
+    {
         tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, "callback refused: the account is another user's");
-        return Err(FlowError::Conflict(format!(
-            "account {} belongs to another user",
-            event.account_id
-        )));
+        return Err(not_this_users(&event.account_id));
     }
     let spent = StateUse {
         nonce: token.nonce,
@@ -93,6 +95,7 @@ pub async fn record_callback(
                 event.account_id
             )));
         }
+        Err(error) if before.is_some() => return Err(FlowError::Unipile(error)),
         Err(error) => {
             // Unipile did not say: the account may well exist, billed, and if Unipile never
             // retries this call nothing else would tie it to this user. The token is spent
@@ -114,11 +117,14 @@ pub async fn record_callback(
             return Err(FlowError::Unipile(error));
         }
     };
-    // Spent only now, with everything checked, so a refused call leaves the link usable. The
-    // same account may spend it again: Unipile retrying its delivery, or a retry after the
-    // recording below failed, must still complete. If the recording fails, this record is
-    // what lets the reconciliation record the account for its user.
-    if !ports.store.consume_state(&spent).await? {
+    // The link's single use binds one new account to its user. Spent only now, with
+    // everything checked, so a refused call leaves the link usable. The same account may
+    // spend it again: a retry after the recording below failed must still complete, and if
+    // the recording fails, this record is what lets the reconciliation record the account for
+    // its user. An account already recorded as this user's binds nothing new (Unipile
+    // retrying its delivery, a reconnect): it is recorded again without a spend, so a replay
+    // is the recording's one idempotent write.
+    if before.is_none() && !ports.store.consume_state(&spent).await? {
         // 409 rather than 401: the token is genuine, but its single use went to another
         // account; a replayed notify URL, answered without writing anything.
         tracing::warn!(account_id = %event.account_id, user_id = %token.user_id, "callback refused: the link was already used for another account");
@@ -136,14 +142,19 @@ pub async fn record_callback(
         // Replaced by the status Unipile reports: a notify is no proof of health.
         status: AccountStatus::Ok,
     };
-    let account = super::confirmed_connection::record_confirmed(
+    let recorded = super::confirmed_connection::record_confirmed(
         ports.store,
         ports.scheduler,
         &connection,
+        before.as_ref(),
         &confirmed.source_statuses,
         now,
     )
-    .await?;
+    .await;
+    let account = match recorded {
+        Err(FlowError::Conflict(_)) => return Err(not_this_users(&event.account_id)),
+        other => other?,
+    };
     tracing::info!(
         account_id = %account.account_id,
         user_id = %account.user_id,
@@ -154,4 +165,10 @@ pub async fn record_callback(
     );
     crate::metrics::count("AccountsConnected");
     Ok(CallbackOutcome::Recorded(Box::new(account)))
+}
+
+/// The answer for an account recorded for another user: the same as for one that does not
+/// exist.
+fn not_this_users(account_id: &crate::domain::AccountId) -> FlowError {
+    FlowError::NotFound(format!("no account {account_id} for this user"))
 }

@@ -8,6 +8,7 @@
 //!
 //! `HOSTILE_REQUESTS` sets how many (default 10,000), `HOSTILE_SEED` the generator's seed.
 
+mod another_user;
 mod broken_bodies;
 mod contract;
 mod credentials;

@@ -344,7 +344,7 @@ pub(super) async fn add_fault(State(sim): State<Simulator>, Json(fault): Json<Fa
 }
 
 pub(super) async fn clear_faults(State(sim): State<Simulator>) -> Response {
-    sim.lock().faults.clear();
+    sim.clear_faults();
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -111,6 +111,11 @@ impl Simulator {
         self.lock().faults.push(fault);
     }
 
+    /// Disarms every fault, fired or not.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Adds an account as if someone had connected it earlier.
     pub fn add_account(&self, account_type: &str, name: &str) -> SimAccount {
         let account = SimAccount {

@@ -90,7 +90,7 @@ impl From<&UnipileError> for Problem {
                 422,
                 "credentials-refused",
                 "The provider did not accept these credentials",
-                error.to_string(),
+                error.public_detail(),
             ),
             UnipileError::Api {
                 status: 409 | 425, ..
@@ -98,37 +98,37 @@ impl From<&UnipileError> for Problem {
                 409,
                 "authentication-in-progress",
                 "Another authentication of this account is in progress; try again shortly",
-                error.to_string(),
+                error.public_detail(),
             ),
             UnipileError::Api { status: 429, .. } => Self::new(
                 503,
                 "unipile-busy",
                 "Unipile is rate limiting us; try again shortly",
-                error.to_string(),
+                error.public_detail(),
             ),
             UnipileError::OutOfTime(_) => Self::new(
                 503,
                 "out-of-time",
                 "Not enough time was left to finish; try again",
-                error.to_string(),
+                error.public_detail(),
             ),
             UnipileError::Transport(_) => Self::new(
                 504,
                 "unipile-unreachable",
                 "Unipile could not be reached",
-                error.to_string(),
+                error.public_detail(),
             ),
             _ if error.is_transient() => Self::new(
                 502,
                 "unipile-unavailable",
                 "Unipile is unavailable",
-                error.to_string(),
+                error.public_detail(),
             ),
             _ => Self::new(
                 502,
                 "unipile-refused",
                 "Unipile refused the request",
-                error.to_string(),
+                error.public_detail(),
             ),
         };
         if let UnipileError::Api { error_type, .. } = error {

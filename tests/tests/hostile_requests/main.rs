@@ -14,6 +14,7 @@ mod contract;
 mod credentials;
 mod requests;
 mod schema_values;
+mod unipile_words;
 mod verdict;
 
 use contract::Contract;

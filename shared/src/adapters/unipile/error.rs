@@ -86,6 +86,28 @@ impl UnipileError {
         }
     }
 
+    /// What a caller of ours may read of it: the status and Unipile's error type (codes,
+    /// documented in the contract), never Unipile's own words (`title`, `detail`), nor a
+    /// transport error's or an unreadable answer's text, which can quote hosts, paths or the
+    /// provider's messages. The whole error goes to the logs.
+    pub fn public_detail(&self) -> String {
+        match self {
+            Self::Api {
+                status, error_type, ..
+            } => {
+                let code = error_type.to_string();
+                if code.is_empty() {
+                    format!("Unipile answered {status}")
+                } else {
+                    format!("Unipile answered {status} ({code})")
+                }
+            }
+            Self::Transport(_) => "Unipile could not be reached".to_owned(),
+            Self::UnexpectedResponse(_) => "Unipile's answer could not be read".to_owned(),
+            Self::OutOfTime(_) => self.to_string(),
+        }
+    }
+
     /// Worth another try later: Unipile or the provider is busy or down (contract §7).
     pub fn is_transient(&self) -> bool {
         match self {
@@ -118,5 +140,32 @@ mod tests {
         assert!(!other.is_not_found());
         assert!(!other.is_transient());
         assert!(UnipileError::Transport("refused".into()).is_transient());
+    }
+
+    #[test]
+    fn what_callers_read_holds_codes_and_never_unipiles_words() {
+        let refused = UnipileError::Api {
+            status: 422,
+            error_type: UnipileErrorType::from("errors/invalid_credentials"),
+            title: "Invalid credentials for jane@corp.example".into(),
+            detail: Some("LinkedIn said: session 8f3a expired".into()),
+        };
+        assert_eq!(
+            refused.public_detail(),
+            "Unipile answered 422 (errors/invalid_credentials)"
+        );
+        for error in [
+            refused,
+            UnipileError::Transport(
+                "error sending request for url (https://api8.unipile.com:13851/api/v1/accounts)"
+                    .into(),
+            ),
+            UnipileError::UnexpectedResponse("missing field `object` in {\"secret\":1}".into()),
+        ] {
+            let shown = error.public_detail();
+            for private in ["jane", "8f3a", "api8", "13851", "secret", "LinkedIn"] {
+                assert!(!shown.contains(private), "{shown}");
+            }
+        }
     }
 }

@@ -25,6 +25,13 @@ export REHEARSAL_REQUIRED=1
 # chromedriver: `.ci/run` installs them.
 export BROWSER_REQUIRED=1
 
+# Every log line of the run, test processes and rehearsed functions alike, is kept for the
+# scan below (tests/src/logs.rs writes one file per test process).
+export TEST_LOG_DIR="$PWD/target/test-logs"
+rm -rf "$TEST_LOG_DIR"
+mkdir -p "$TEST_LOG_DIR"
+touch "$TEST_LOG_DIR/started"
+
 # cargo ends on the last crate's doc-tests (often "0 passed"): add up every binary's result
 # into one closing line, so the total is what a reader (or CI) sees last.
 log=$(mktemp)
@@ -32,7 +39,10 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+python3 scripts/scan-test-logs.py "$TEST_LOG_DIR" target/rehearsal --newer "$TEST_LOG_DIR/started"
+scan=$?
 set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }
      END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+if [ "$status" -eq 0 ] && [ "$scan" -ne 0 ]; then status=$scan; fi
 exit "$status"

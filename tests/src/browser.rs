@@ -155,6 +155,7 @@ impl Story {
     ) -> Option<Self> {
         let tools = tools()?;
         let one_browser = ONE_BROWSER.lock().await;
+        crate::logs::captured();
         let stack = LocalStack::start(0, env).await.expect("local stack starts");
 
         let port = free_port();

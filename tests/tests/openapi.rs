@@ -278,6 +278,7 @@ fn the_web_path_and_the_component_url_output_carry_the_served_version() {
 #[tokio::test]
 async fn the_local_stack_serves_every_documented_route() {
     let spec = Spec::load();
+    harness::logs::captured();
     let stack = local_stack::stack::LocalStack::start(0, HashMap::new())
         .await
         .expect("the local stack starts");
@@ -421,6 +422,7 @@ impl Answers {
 
 #[tokio::test]
 async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema() {
+    harness::logs::captured();
     let mut answers = Answers::new();
 
     // POST /accounts/link
@@ -848,6 +850,7 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
 
 #[tokio::test]
 async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its_schema() {
+    harness::logs::captured();
     let mut answers = Answers::new();
     let world = world();
     for id in ["acc_1", "acc_2"] {

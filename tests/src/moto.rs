@@ -100,13 +100,7 @@ pub fn endpoint() -> String {
 /// The emails moto's SES accepted for `to`, as `{"source","destinations","subject","body"}`
 /// (moto keeps the HTML part when both are sent).
 pub async fn sent_emails(to: &str) -> Vec<serde_json::Value> {
-    let url = format!("{}/moto-api/data.json", endpoint());
-    let data: serde_json::Value = reqwest::get(url)
-        .await
-        .expect("moto data")
-        .json()
-        .await
-        .expect("JSON");
+    let data = moto_data().await;
     data["ses"]["Message"]
         .as_array()
         .map(|messages| {
@@ -121,4 +115,23 @@ pub async fn sent_emails(to: &str) -> Vec<serde_json::Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// moto's whole state. moto builds it by walking every backend while other tests' requests
+/// change them, and answers 500 when one changed under it: asked again then.
+async fn moto_data() -> serde_json::Value {
+    let url = format!("{}/moto-api/data.json", endpoint());
+    let mut last = String::new();
+    for attempt in 0..10u64 {
+        match reqwest::get(&url).await {
+            Ok(answer) if answer.status().is_success() => match answer.json().await {
+                Ok(data) => return data,
+                Err(error) => last = error.to_string(),
+            },
+            Ok(answer) => last = format!("status {}", answer.status()),
+            Err(error) => last = error.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
+    }
+    panic!("moto's data could not be read: {last}")
 }

@@ -4,6 +4,13 @@
 //! the AWS SDK's own read (BENCHMARKS.md), where the built-in set costs nothing measurable.
 //! The roots then follow our releases (webpki-roots), not the Lambda image's.
 
+use aws_sdk_dynamodb::config::ConfigBag;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use std::sync::{Arc, OnceLock};
 
 /// An HTTPS client builder with the shared TLS set-up.
@@ -31,34 +38,55 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 /// system's roots once per process, which is most of what a cold start costs beyond the
 /// runtime itself (BENCHMARKS.md); its TLS set-up takes roots as PEM only, so the compiled-in
 /// certificates are handed over in that form.
-pub fn sdk_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+pub fn sdk_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
     let mut store = TrustStore::empty().with_native_roots(false);
     store.add_pem_certificate(built_in_roots_pem());
     let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
         tls::rustls_provider::CryptoMode::AwsLc,
     ));
-    match TlsContext::builder().with_trust_store(store).build() {
+    let client = match TlsContext::builder().with_trust_store(store).build() {
         Ok(context) => builder.tls_context(context).build_https(),
         // Cannot happen with a trust store alone; the SDK's default is the safe fallback.
         Err(_) => builder.build_https(),
+    };
+    SharedHttpClient::new(ConnectorOnFirstRequest(client))
+}
+
+/// The SDK's HTTPS client, less its check at each SDK client's construction. That check
+/// builds a whole TLS connector (every root certificate decoded from PEM and parsed) and
+/// throws it away, so that a bad native root store fails early: with built-in roots there is
+/// nothing to find, and it cost each client about half a millisecond of the cold start
+/// (`cargo bench --bench cold_start_phases`). The connector is built once, on the first
+/// request, and shared by every client.
+#[derive(Debug)]
+struct ConnectorOnFirstRequest(SharedHttpClient);
+
+impl HttpClient for ConnectorOnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
     }
 }
 
-/// Mozilla's root certificates (webpki-root-certs) as one PEM bundle.
-fn built_in_roots_pem() -> Vec<u8> {
-    use base64::Engine;
-    let mut pem = Vec::with_capacity(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() * 2048);
-    for certificate in webpki_root_certs::TLS_SERVER_ROOT_CERTS {
-        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
-        let text = base64::engine::general_purpose::STANDARD.encode(certificate.as_ref());
-        for line in text.as_bytes().chunks(64) {
-            pem.extend_from_slice(line);
-            pem.push(b'\n');
-        }
-        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
-    }
-    pem
+/// Mozilla's root certificates (webpki-root-certs) as one PEM bundle, written by build.rs.
+fn built_in_roots_pem() -> &'static [u8] {
+    include_bytes!(concat!(env!("OUT_DIR"), "/roots.pem"))
 }
 
 #[cfg(test)]
@@ -67,7 +95,7 @@ mod tests {
 
     #[test]
     fn the_sdk_gets_every_built_in_root_as_pem() {
-        let pem = String::from_utf8(built_in_roots_pem()).expect("PEM is text");
+        let pem = std::str::from_utf8(built_in_roots_pem()).expect("PEM is text");
         assert_eq!(
             pem.matches("-----BEGIN CERTIFICATE-----").count(),
             webpki_root_certs::TLS_SERVER_ROOT_CERTS.len()
@@ -75,6 +103,52 @@ mod tests {
         assert!(pem.lines().all(|line| line.len() <= 64));
         // Built without touching the system's roots; the SDK parses them when a client uses it.
         let _ = sdk_http_client();
+    }
+
+    /// An HTTP client that counts the SDK's construction-time checks.
+    #[derive(Debug, Default)]
+    struct Counting(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            _: &HttpConnectorSettings,
+            _: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            panic!("no request is made")
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn checks_while_building_a_client(http: SharedHttpClient) {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+            .http_client(http)
+            .build();
+        let _ = aws_sdk_dynamodb::Client::from_conf(config);
+    }
+
+    #[test]
+    fn building_an_sdk_client_builds_no_tls_connector() {
+        let checks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // The SDK does check its HTTP client when a client is built...
+        checks_while_building_a_client(SharedHttpClient::new(Counting(checks.clone())));
+        assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // ...which ours passes over: the connector waits for the first request.
+        let ours = SharedHttpClient::new(ConnectorOnFirstRequest(SharedHttpClient::new(Counting(
+            checks.clone(),
+        ))));
+        checks_while_building_a_client(ours);
+        assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

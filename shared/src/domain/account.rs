@@ -27,6 +27,9 @@ pub struct Account {
     /// The outage whose email was started ("sending" is recorded before the mail service is
     /// called): one email per outage, never two.
     pub emailed_outage: Option<String>,
+    /// The claim that recorded "sending": asked again by the same holder (the answer of its
+    /// first ask was lost), the mark is still its own to send with.
+    pub emailed_by: Option<String>,
 }
 
 impl Account {
@@ -61,6 +64,7 @@ impl Account {
         self.cookie_reconnect = None;
         self.outage = None;
         self.emailed_outage = None;
+        self.emailed_by = None;
     }
 
     /// The current outage's id, if one is open.

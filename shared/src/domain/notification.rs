@@ -164,6 +164,7 @@ mod tests {
             cookie_reconnect: None,
             outage: None,
             emailed_outage: None,
+            emailed_by: None,
         }
     }
 

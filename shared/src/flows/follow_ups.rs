@@ -379,7 +379,7 @@ async fn email_owner(
     let email = credentials_needed(to, account, &settings.reconnect_link, details);
     let outage = account.outage_id();
     if let Some(outage) = outage
-        && !ports.store.mark_emailing(id, claim, outage).await?
+        && !mark_emailing(ports, id, claim, outage).await?
     {
         tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
         return Ok(());
@@ -404,6 +404,25 @@ async fn email_owner(
             tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent");
             crate::metrics::count("EmailFailed");
             Err(FlowError::Mail(error))
+        }
+    }
+}
+
+/// Records "sending" for the outage. A write whose answer is lost may have been made: asked
+/// once more, the mark answers `true` when it is this claim's own, since nothing was sent
+/// yet, so a timeout does not lose the email. Failing twice, the follow-up is let go; its
+/// next holder then finds a mark it cannot tell from a sent email, and sends nothing.
+async fn mark_emailing(
+    ports: FollowUpPorts<'_>,
+    id: &AccountId,
+    claim: &str,
+    outage: &str,
+) -> Result<bool, FlowError> {
+    match ports.store.mark_emailing(id, claim, outage).await {
+        Ok(marked) => Ok(marked),
+        Err(error) => {
+            tracing::warn!(account_id = %id, outage, %error, "the sending mark was not confirmed: asking again");
+            Ok(ports.store.mark_emailing(id, claim, outage).await?)
         }
     }
 }

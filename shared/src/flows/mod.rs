@@ -21,6 +21,8 @@ pub mod webhook_registration;
 pub use error::FlowError;
 
 #[cfg(test)]
+mod fault_matrix;
+#[cfg(test)]
 mod order_independence;
 #[cfg(test)]
 mod reliability_tests;

@@ -10,14 +10,19 @@ use super::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
 use super::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::adapters::cipher::LocalCipher;
 use crate::adapters::memory::MemoryWorld;
+use crate::adapters::memory::faults::{FaultPlan, Faulty};
 use crate::adapters::scheduler::PendingSchedule;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::{
     Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, UnipileEvent, UserId,
 };
 use crate::http::StateKey;
-use crate::ports::{AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, UserProfile};
+use crate::ports::{
+    AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, Mailer, RetryScheduler, Unipile,
+    UserProfile,
+};
 use chrono::{Duration, TimeZone, Utc};
+use std::sync::Arc;
 
 const STATE_KEY: &[u8] = b"order-independence-state-key-0123456789";
 pub const OWNER: &str = "owner-1";
@@ -28,7 +33,14 @@ pub struct TestWorld {
     pub world: MemoryWorld,
     pub settings: FollowUpSettings,
     state_key: StateKey,
-    cipher: LocalCipher,
+    cipher: Arc<LocalCipher>,
+    /// Every outside call the flows make goes through it: a test may fail any one.
+    pub faults: Arc<FaultPlan>,
+    store: Faulty<dyn AccountStore>,
+    unipile: Faulty<dyn Unipile>,
+    mailer: Faulty<dyn Mailer>,
+    scheduler: Faulty<dyn RetryScheduler>,
+    faulty_cipher: Faulty<dyn Cipher>,
 }
 
 impl TestWorld {
@@ -37,20 +49,32 @@ impl TestWorld {
             .with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
             .single()
             .expect("date");
+        let world = MemoryWorld::at(now);
+        let faults = FaultPlan::new();
+        let cipher = Arc::new(LocalCipher::random().expect("key"));
         Self {
-            world: MemoryWorld::at(now),
+            store: Faulty::new(world.store.clone() as Arc<dyn AccountStore>, faults.clone()),
+            unipile: Faulty::new(world.unipile.clone() as Arc<dyn Unipile>, faults.clone()),
+            mailer: Faulty::new(world.mailer.clone() as Arc<dyn Mailer>, faults.clone()),
+            scheduler: Faulty::new(
+                world.scheduler.clone() as Arc<dyn RetryScheduler>,
+                faults.clone(),
+            ),
+            faulty_cipher: Faulty::new(cipher.clone() as Arc<dyn Cipher>, faults.clone()),
+            world,
             settings: MemoryWorld::follow_up_settings(),
             state_key: StateKey::new(STATE_KEY.to_vec()).expect("key"),
-            cipher: LocalCipher::random().expect("key"),
+            cipher,
+            faults,
         }
     }
 
     pub fn ports(&self) -> FollowUpPorts<'_> {
         FollowUpPorts {
-            store: self.world.store.as_ref(),
-            unipile: self.world.unipile.as_ref(),
-            mailer: self.world.mailer.as_ref(),
-            scheduler: self.world.scheduler.as_ref(),
+            store: &self.store,
+            unipile: &self.unipile,
+            mailer: &self.mailer,
+            scheduler: &self.scheduler,
             clock: self.world.clock.as_ref(),
             directory: None,
         }
@@ -180,10 +204,10 @@ impl TestWorld {
             .expect("signed");
         let body = format!(r#"{{"status":"{status}","account_id":"{id}","name":"{OWNER}"}}"#);
         let ports = CallbackPorts {
-            store: self.world.store.as_ref(),
-            unipile: self.world.unipile.as_ref(),
+            store: &self.store,
+            unipile: &self.unipile,
             clock: self.world.clock.as_ref(),
-            scheduler: self.world.scheduler.as_ref(),
+            scheduler: &self.scheduler,
         };
         record_callback(ports, &self.state_key, Some(&state), body.as_bytes()).await
     }
@@ -194,10 +218,20 @@ impl TestWorld {
         sweep(self.ports(), &self.settings).await.expect("swept")
     }
 
+    /// The store as the flows see it (through the fault plan).
+    pub fn store_port(&self) -> &dyn AccountStore {
+        &self.store
+    }
+
+    /// Unipile as the flows see it (through the fault plan).
+    pub fn unipile_port(&self) -> &dyn Unipile {
+        &self.unipile
+    }
+
     pub fn reconnect_ports(&self) -> ReconnectPorts<'_> {
         ReconnectPorts {
             follow_ups: self.ports(),
-            cipher: &self.cipher,
+            cipher: &self.faulty_cipher,
         }
     }
 

@@ -199,6 +199,8 @@ pub(super) struct AccountItem {
     pub(super) outage: Option<Outage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) emailed_outage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) emailed_by: Option<String>,
 }
 
 impl From<AccountItem> for Account {
@@ -217,6 +219,7 @@ impl From<AccountItem> for Account {
             cookie_reconnect: item.cookie_reconnect,
             outage: item.outage,
             emailed_outage: item.emailed_outage,
+            emailed_by: item.emailed_by,
         }
     }
 }

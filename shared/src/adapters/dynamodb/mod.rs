@@ -125,7 +125,8 @@ fn end_outage(update: &mut Update) {
         .remove("restart_attempted_at")
         .remove("cookie_reconnect")
         .remove("outage")
-        .remove("emailed_outage");
+        .remove("emailed_outage")
+        .remove("emailed_by");
 }
 
 /// The condition of a write about a reported status: the account exists, its stored status
@@ -513,10 +514,11 @@ impl AccountStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let request = self
             .update(account_id)
-            .update_expression("SET emailed_outage = :outage")
+            .update_expression("SET emailed_outage = :outage, emailed_by = :claim")
             .condition_expression(
                 "pending.claim = :claim AND outage.id = :outage \
-                 AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :outage)",
+                 AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :outage \
+                 OR emailed_by = :claim)",
             )
             .expression_attribute_values(":claim", text(claim))
             .expression_attribute_values(":outage", text(outage));
@@ -531,7 +533,7 @@ impl AccountStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let request = self
             .update(account_id)
-            .update_expression("REMOVE emailed_outage")
+            .update_expression("REMOVE emailed_outage, emailed_by")
             .condition_expression("pending.claim = :claim AND emailed_outage = :outage")
             .expression_attribute_values(":claim", text(claim))
             .expression_attribute_values(":outage", text(outage));

@@ -1,6 +1,7 @@
 //! In-memory adapters: the same contracts as the AWS ones, for unit tests and the local stack.
 
 mod directory;
+pub mod faults;
 mod mailer;
 mod store;
 mod unipile;

@@ -157,6 +157,7 @@ impl AccountStore for MemoryStore {
             cookie_reconnect: kept.as_ref().and_then(|a| a.cookie_reconnect.clone()),
             outage: kept.as_ref().and_then(|a| a.outage.clone()),
             emailed_outage: kept.as_ref().and_then(|a| a.emailed_outage.clone()),
+            emailed_by: kept.as_ref().and_then(|a| a.emailed_by.clone()),
         };
         let confirmed = plan(&connection.status, &TransitionPolicy::default());
         account = account.with_outage_for(&confirmed, outage);
@@ -365,9 +366,11 @@ impl AccountStore for MemoryStore {
         };
         let free = holds(account, claim)
             && account.outage_id() == Some(outage)
-            && account.emailed_outage.as_deref() != Some(outage);
+            && (account.emailed_outage.as_deref() != Some(outage)
+                || account.emailed_by.as_deref() == Some(claim));
         if free {
             account.emailed_outage = Some(outage.to_owned());
+            account.emailed_by = Some(claim.to_owned());
         }
         Ok(free)
     }
@@ -385,6 +388,7 @@ impl AccountStore for MemoryStore {
             && account.emailed_outage.as_deref() == Some(outage)
         {
             account.emailed_outage = None;
+            account.emailed_by = None;
         }
         Ok(())
     }

@@ -1,0 +1,381 @@
+//! Ports that fail on purpose: each wraps a port and asks one shared [`FaultPlan`] before
+//! every call, so that a test can make the Nth outside call of a flow fail, whichever port it
+//! goes to. A call either goes through, is refused (nothing done, an error), or is lost (done,
+//! then an error: the answer of a write that took effect, or an email sent, never arrived).
+
+use crate::domain::checkpoint::CheckpointCode;
+use crate::domain::cookies::{CookieDigest, LinkedinCookies};
+use crate::domain::notification::OutgoingEmail;
+use crate::domain::reconnect::ReconnectAttempt;
+use crate::domain::transitions::StatusPlan;
+use crate::domain::{
+    Account, AccountId, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, PendingAction,
+    UserId,
+};
+use crate::ports::{
+    AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
+    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, HostedLinkRequest, Inventory,
+    MailError, Mailer, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler, SchedulerError,
+    SealedCookies, Settled, StateUse, StatusRecord, StoreError, Unipile, UnipileAccount,
+    UnipileError, UserProfile,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+/// What happens to the armed call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answered with an error; nothing was done.
+    Refused,
+    /// Done, but its answer was lost: the caller sees an error (a timeout).
+    Lost,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Pass,
+    Fail(Fault),
+}
+
+#[derive(Debug, Default)]
+struct PlanState {
+    calls: Vec<&'static str>,
+    armed: Option<(usize, Fault)>,
+    fired: Option<&'static str>,
+}
+
+/// Counts every outside call the wrapped ports make and fails the armed one.
+#[derive(Debug, Default)]
+pub struct FaultPlan(Mutex<PlanState>);
+
+impl FaultPlan {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The call with index `n` (from 0, counted from now on) fails with `fault`.
+    pub fn arm(&self, n: usize, fault: Fault) {
+        let mut state = self.lock();
+        let at = state.calls.len() + n;
+        state.armed = Some((at, fault));
+        state.fired = None;
+    }
+
+    pub fn disarm(&self) {
+        self.lock().armed = None;
+    }
+
+    /// Every call so far, by port and operation (`store.get_account`, `unipile.account`...).
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lock().calls.clone()
+    }
+
+    /// The call the armed fault hit, once it has.
+    pub fn fired(&self) -> Option<&'static str> {
+        self.lock().fired
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PlanState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn call(&self, name: &'static str) -> Verdict {
+        let mut state = self.lock();
+        let index = state.calls.len();
+        state.calls.push(name);
+        match state.armed {
+            Some((at, fault)) if at == index => {
+                state.fired = Some(name);
+                Verdict::Fail(fault)
+            }
+            _ => Verdict::Pass,
+        }
+    }
+}
+
+/// The error a port answers with when its call fails on purpose.
+pub trait Injected {
+    fn injected(fault: Fault) -> Self;
+}
+
+impl Injected for StoreError {
+    fn injected(fault: Fault) -> Self {
+        StoreError::Unavailable(format!("injected: {fault:?}"))
+    }
+}
+
+impl Injected for UnipileError {
+    fn injected(fault: Fault) -> Self {
+        match fault {
+            Fault::Refused => UnipileError::Api {
+                status: 503,
+                error_type: crate::ports::UnipileErrorType::from("errors/service_unavailable"),
+                title: "injected".into(),
+                detail: None,
+            },
+            Fault::Lost => UnipileError::Transport("injected: the answer was lost".into()),
+        }
+    }
+}
+
+impl Injected for MailError {
+    fn injected(fault: Fault) -> Self {
+        match fault {
+            Fault::Refused => MailError::Unavailable("injected".into()),
+            // What the SES adapter answers when it cannot tell whether SES sent it.
+            Fault::Lost => MailError::Uncertain("injected: the answer was lost".into()),
+        }
+    }
+}
+
+impl Injected for SchedulerError {
+    fn injected(fault: Fault) -> Self {
+        SchedulerError(format!("injected: {fault:?}"))
+    }
+}
+
+impl Injected for CipherError {
+    fn injected(fault: Fault) -> Self {
+        CipherError::Unavailable(format!("injected: {fault:?}"))
+    }
+}
+
+/// A port `P` whose calls ask `plan` first.
+pub struct Faulty<P: ?Sized> {
+    pub inner: Arc<P>,
+    pub plan: Arc<FaultPlan>,
+}
+
+impl<P: ?Sized> Faulty<P> {
+    pub fn new(inner: Arc<P>, plan: Arc<FaultPlan>) -> Self {
+        Self { inner, plan }
+    }
+}
+
+/// Implements `$port` for `Faulty<dyn $port>`: every listed method asks the plan, then
+/// refuses, passes on, or passes on and loses the answer.
+macro_rules! faulty {
+    ($port:ident, $prefix:literal, $(
+        fn $name:ident(&self $(, $arg:ident : $ty:ty)* $(,)?) -> Result<$ok:ty, $err:ty>;
+    )*) => {
+        #[async_trait]
+        impl $port for Faulty<dyn $port> {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> Result<$ok, $err> {
+                    match self.plan.call(concat!($prefix, ".", stringify!($name))) {
+                        Verdict::Pass => self.inner.$name($($arg),*).await,
+                        Verdict::Fail(Fault::Refused) => Err(<$err>::injected(Fault::Refused)),
+                        Verdict::Fail(Fault::Lost) => {
+                            let _ = self.inner.$name($($arg),*).await;
+                            Err(<$err>::injected(Fault::Lost))
+                        }
+                    }
+                }
+            )*
+        }
+    };
+}
+
+faulty! {
+    AccountStore,
+    "store",
+    fn get_account(&self, account_id: &AccountId) -> Result<Option<Account>, StoreError>;
+    fn record_confirmed_connection(
+        &self,
+        connection: &ConnectedAccount,
+        outage: &Outage,
+        follow_up: Option<&PendingAction>,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError>;
+    fn consume_state(&self, state: &StateUse) -> Result<bool, StoreError>;
+    fn accounts_of(&self, user: &UserId) -> Result<Vec<Account>, StoreError>;
+    fn delete_account(&self, account_id: &AccountId, owner: &UserId) -> Result<(), StoreError>;
+    fn record_status(
+        &self,
+        account_id: &AccountId,
+        plan: &StatusPlan,
+        outage: &Outage,
+        now: DateTime<Utc>,
+    ) -> Result<StatusRecord, StoreError>;
+    fn record_report(
+        &self,
+        account_id: &AccountId,
+        reported: &StatusPlan,
+        action: &PendingAction,
+        now: DateTime<Utc>,
+    ) -> Result<ReportRecord, StoreError>;
+    fn claim_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        claim: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<PendingAction>, StoreError>;
+    fn settle_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        settled: &Settled,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+    fn complete_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        completion: &Completion,
+    ) -> Result<bool, StoreError>;
+    fn abandon_pending(
+        &self,
+        account_id: &AccountId,
+        pending_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    fn mark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<bool, StoreError>;
+    fn unmark_emailing(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        outage: &str,
+    ) -> Result<(), StoreError>;
+    fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<AccountId>, StoreError>;
+    fn advance_reconnect(
+        &self,
+        account_id: &AccountId,
+        expected_attempt: u32,
+        step: &ReconnectStep,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    fn save_cookie(
+        &self,
+        update: &CookieUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CookieRecord>, StoreError>;
+    fn touch_cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    fn pause_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn resume_identity(&self, user: &UserId, member: &LinkedinMemberId)
+    -> Result<bool, StoreError>;
+    fn delete_cookies(&self, user: &UserId) -> Result<usize, StoreError>;
+    fn cookie(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<Option<CookieRecord>, StoreError>;
+    fn claim_connect_attempt(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        now: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    fn record_cookie_result(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        result: &CookieResult,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn release_pending(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        due: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn save_profile(&self, profile: &UserProfile) -> Result<(), StoreError>;
+    fn profile_of(&self, user: &UserId) -> Result<Option<UserProfile>, StoreError>;
+    fn identities_of(&self, user: &UserId) -> Result<LinkedinIdentities, StoreError>;
+    fn claim_linkedin_identity(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        known: &[LinkedinMemberId],
+        cap: u32,
+    ) -> Result<bool, StoreError>;
+    fn mark_connect_started(
+        &self,
+        user: &UserId,
+        member: &LinkedinMemberId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn inventory(&self) -> Result<Inventory, StoreError>;
+}
+
+faulty! {
+    Unipile,
+    "unipile",
+    fn create_hosted_link(&self, request: &HostedLinkRequest) -> Result<Url, UnipileError>;
+    fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError>;
+    fn list_accounts(&self, cursor: Option<&str>, limit: u32) -> Result<AccountPage, UnipileError>;
+    fn delete_account(&self, account_id: &AccountId) -> Result<(), UnipileError>;
+    fn restart_account(&self, account_id: &AccountId) -> Result<RestartOutcome, UnipileError>;
+    fn connect_linkedin(&self, login: &CookieLogin) -> Result<CookieAuthOutcome, UnipileError>;
+    fn solve_checkpoint(
+        &self,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<CookieAuthOutcome, UnipileError>;
+    fn reconnect_linkedin(
+        &self,
+        account_id: &AccountId,
+        login: &CookieLogin,
+    ) -> Result<CookieAuthOutcome, UnipileError>;
+}
+
+faulty! {
+    Mailer,
+    "mail",
+    fn send(&self, email: &OutgoingEmail) -> Result<(), MailError>;
+}
+
+faulty! {
+    RetryScheduler,
+    "scheduler",
+    fn schedule(&self, attempt: &ReconnectAttempt, at: DateTime<Utc>)
+    -> Result<(), SchedulerError>;
+    fn cancel(
+        &self,
+        account_id: &AccountId,
+        outage: Option<&str>,
+        from_attempt: u32,
+    ) -> Result<(), SchedulerError>;
+}
+
+faulty! {
+    Cipher,
+    "kms",
+    fn seal_cookies(
+        &self,
+        cookies: &LinkedinCookies,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<SealedCookies, CipherError>;
+    fn open_cookies(
+        &self,
+        sealed: &SealedCookies,
+        user: &UserId,
+        member: &LinkedinMemberId,
+    ) -> Result<LinkedinCookies, CipherError>;
+    fn digest(&self, material: &[u8]) -> Result<Option<CookieDigest>, CipherError>;
+}

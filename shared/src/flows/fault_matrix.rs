@@ -1,0 +1,327 @@
+//! The fault matrix: for each flow, every outside call it makes (DynamoDB, Unipile, SES,
+//! Scheduler, KMS) fails in turn, refused (nothing done) or lost (done, the answer never
+//! came), once. The senders then retry as they really do (Unipile delivers a webhook or a
+//! notify again up to five times until it gets a 200; Lambda runs a failed scheduled attempt
+//! twice more; the sweeper runs every five minutes; a user presses the button again), and the
+//! end state is checked: the right status, each email owed sent exactly once, no follow-up
+//! left, no schedule left, no account lost.
+//!
+//! The one loss the design accepts is checked too: an email whose SES answer was lost is
+//! never sent twice (README, "Reliability guarantees"), so there it is exactly one or none.
+
+use super::FlowError;
+use super::accounts::disconnect_account;
+use super::follow_up_sweeper::sweep;
+use super::reconnect_retry::run_attempt;
+use super::test_world::{OWNER, TestWorld};
+use crate::adapters::memory::CookieOutcome;
+use crate::adapters::memory::faults::Fault;
+use crate::domain::{AccountId, AccountStatus as S, Provider, UserId};
+use crate::ports::{AccountStore, Clock, UnipileError, UnipileErrorType};
+use chrono::Duration;
+use std::future::Future;
+
+/// What one run of a scenario did and what was wrong at its end.
+struct Run {
+    calls: usize,
+    fired: Option<&'static str>,
+    problems: Vec<String>,
+}
+
+/// A webhook delivery as Unipile makes it: again, up to five times, until it is answered 200.
+async fn unipile_delivers(t: &TestWorld, id: &AccountId, status: S) {
+    for _ in 0..6 {
+        if t.deliver(id, status.clone()).await.is_ok() {
+            return;
+        }
+        t.world.clock.advance(Duration::minutes(1));
+    }
+}
+
+/// The notify_url call as Unipile makes it: again until answered 200, five times at most.
+async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
+    for _ in 0..6 {
+        if t.notify(id, status).await.is_ok() {
+            return;
+        }
+        t.world.clock.advance(Duration::minutes(1));
+    }
+}
+
+/// The sweeper's runs, every five minutes for `hours`; a failed run is the next one's work.
+async fn sweeper_runs(t: &TestWorld, hours: i64) {
+    for _ in 0..(hours * 12) {
+        t.world.clock.advance(Duration::minutes(5));
+        let _ = sweep(t.ports(), &t.settings).await;
+    }
+}
+
+/// Every reconnect schedule due within a day, each run as Scheduler invokes the function:
+/// a failed invocation is run twice more (Lambda's asynchronous retries).
+async fn schedules_fire(t: &TestWorld) {
+    while let Some(next) = t
+        .world
+        .scheduler
+        .take_next_due(t.world.clock.now() + Duration::days(1))
+    {
+        let now = t.world.clock.now();
+        if next.at > now {
+            t.world.clock.advance(next.at - now);
+        }
+        for _ in 0..3 {
+            if run_attempt(t.reconnect_ports(), &t.settings, &next.input)
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            t.world.clock.advance(Duration::minutes(1));
+        }
+    }
+}
+
+/// The end state every scenario shares: the stored status, the emails sent, nothing left to
+/// do and no schedule left.
+async fn check(
+    t: &TestWorld,
+    id: &AccountId,
+    status: Option<S>,
+    emails: usize,
+    fired: Option<&'static str>,
+    fault: Option<Fault>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let stored = t.world.store.get_account(id).await.expect("memory store");
+    match (&status, &stored) {
+        (Some(want), Some(account)) if &account.status != want => {
+            problems.push(format!("status {} (want {want})", account.status));
+        }
+        (Some(want), None) => problems.push(format!("account lost (want {want})")),
+        (None, Some(account)) => problems.push(format!("still stored ({})", account.status)),
+        _ => {}
+    }
+    if let Some(account) = &stored
+        && account.pending.is_some()
+    {
+        problems.push(format!("follow-up left: {:?}", account.pending));
+    }
+    let sent = t.emails();
+    // An email whose answer was lost was sent, or not, by SES: never twice.
+    let lost_email = fired == Some("mail.send") && fault == Some(Fault::Lost);
+    let emails_ok = if lost_email && emails == 1 {
+        sent <= 1
+    } else {
+        sent == emails
+    };
+    if !emails_ok {
+        problems.push(format!("{sent} email(s) (want {emails})"));
+    }
+    let schedules = t.world.scheduler.pending();
+    if !schedules.is_empty() {
+        problems.push(format!("{} schedule(s) left", schedules.len()));
+    }
+    problems
+}
+
+fn arm(t: &TestWorld, fault: Option<(usize, Fault)>) {
+    if let Some((n, kind)) = fault {
+        t.faults.arm(n, kind);
+    }
+}
+
+fn finish(t: &TestWorld, problems: Vec<String>, from: usize) -> Run {
+    Run {
+        calls: t.faults.calls().len() - from,
+        fired: t.faults.fired(),
+        problems,
+    }
+}
+
+/// CREDENTIALS on a hosted account: the owner is emailed once.
+async fn credentials_email(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc-mail", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    unipile_delivers(&t, &id, S::Credentials).await;
+    sweeper_runs(&t, 5).await;
+    let problems = check(
+        &t,
+        &id,
+        Some(S::Credentials),
+        1,
+        t.faults.fired(),
+        fault.map(|f| f.1),
+    )
+    .await;
+    finish(&t, problems, from)
+}
+
+/// Healthy again after an outage whose email went: the outage ends, nothing more is sent.
+async fn healthy_again(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc-heal", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("delivered");
+    t.unipile_says(&id, S::Ok);
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    unipile_delivers(&t, &id, S::Reconnected).await;
+    sweeper_runs(&t, 5).await;
+    let mut problems = check(&t, &id, Some(S::Ok), 1, None, None).await;
+    if t.account(&id).await.outage.is_some() {
+        problems.push("the outage did not end".into());
+    }
+    finish(&t, problems, from)
+}
+
+/// CREDENTIALS on an account the extension connected: the newest cookie reconnects it at the
+/// first attempt, without a word to the user.
+async fn cookie_reconnect(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("acc-cookie").await;
+    t.unipile_says(&id, S::Credentials);
+    t.world
+        .unipile
+        .script_cookie_outcomes([CookieOutcome::Success]);
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    unipile_delivers(&t, &id, S::Credentials).await;
+    schedules_fire(&t).await;
+    sweeper_runs(&t, 5).await;
+    schedules_fire(&t).await;
+    let problems = check(&t, &id, Some(S::Ok), 0, None, None).await;
+    finish(&t, problems, from)
+}
+
+/// CREDENTIALS on an account the extension connected, LinkedIn refusing the cookie every
+/// hour: after the last attempt the user is emailed, once.
+async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("acc-cookie-dead").await;
+    t.unipile_says(&id, S::Credentials);
+    let refused = || {
+        CookieOutcome::Fail(UnipileError::Api {
+            status: 500,
+            error_type: UnipileErrorType::from("errors/provider_error"),
+            title: "provider error".into(),
+            detail: None,
+        })
+    };
+    t.world
+        .unipile
+        .script_cookie_outcomes((0..30).map(|_| refused()));
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    unipile_delivers(&t, &id, S::Credentials).await;
+    for _ in 0..3 {
+        schedules_fire(&t).await;
+        sweeper_runs(&t, 2).await;
+    }
+    let problems = check(
+        &t,
+        &id,
+        Some(S::Credentials),
+        1,
+        t.faults.fired(),
+        fault.map(|f| f.1),
+    )
+    .await;
+    finish(&t, problems, from)
+}
+
+/// A new account's notify: recorded once, for its user.
+async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = AccountId::parse("acc-new").expect("id");
+    t.world.unipile.add_account(&id, Provider::Whatsapp);
+    t.given_the_owner_email().await;
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    unipile_notifies(&t, &id, "CREATION_SUCCESS").await;
+    sweeper_runs(&t, 1).await;
+    let mut problems = check(&t, &id, Some(S::Ok), 0, None, None).await;
+    let owner = UserId::parse(OWNER).expect("user");
+    let listed = t.world.store.accounts_of(&owner).await.expect("memory");
+    if listed.iter().filter(|a| a.account_id == id).count() != 1 {
+        problems.push(format!("listed {} time(s) for its user", listed.len()));
+    }
+    finish(&t, problems, from)
+}
+
+/// The user disconnects an account, pressing the button again while it fails.
+async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc-gone", Provider::Whatsapp).await;
+    let owner = UserId::parse(OWNER).expect("user");
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    for _ in 0..3 {
+        let now = t.world.clock.now();
+        match disconnect_account(t.store_port(), t.unipile_port(), &owner, &id, now).await {
+            // A retry after a lost answer finds it gone already.
+            Ok(()) | Err(FlowError::NotFound(_)) => break,
+            Err(_) => t.world.clock.advance(Duration::seconds(10)),
+        }
+    }
+    let mut problems = check(&t, &id, None, 0, None, None).await;
+    if t.world.unipile.status_of(&id).is_some() {
+        problems.push("still connected at Unipile".into());
+    }
+    finish(&t, problems, from)
+}
+
+/// One scenario's matrix: a clean run counts its calls; then each call fails in turn, both
+/// ways. Returns (runs, failures).
+async fn matrix<F, Fut>(name: &str, scenario: F) -> (usize, Vec<String>)
+where
+    F: Fn(Option<(usize, Fault)>) -> Fut,
+    Fut: Future<Output = Run>,
+{
+    let clean = scenario(None).await;
+    let mut failures: Vec<String> = clean
+        .problems
+        .iter()
+        .map(|p| format!("{name}, no fault: {p}"))
+        .collect();
+    let mut runs = 1;
+    for n in 0..clean.calls {
+        for fault in [Fault::Refused, Fault::Lost] {
+            let run = scenario(Some((n, fault))).await;
+            runs += 1;
+            let at = run.fired.unwrap_or("(never reached)");
+            failures.extend(
+                run.problems
+                    .iter()
+                    .map(|p| format!("{name}, call {n} ({at}) {fault:?}: {p}")),
+            );
+        }
+    }
+    println!(
+        "fault matrix: {name}: {} calls x 2 faults = {} runs, {} failing",
+        clean.calls,
+        runs - 1,
+        failures.len()
+    );
+    (runs, failures)
+}
+
+#[tokio::test]
+async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_state() {
+    let mut runs = 0;
+    let mut failures = Vec::new();
+    for (r, f) in [
+        matrix("CREDENTIALS email", credentials_email).await,
+        matrix("healthy again", healthy_again).await,
+        matrix("cookie reconnect", cookie_reconnect).await,
+        matrix("cookie reconnect gives up", cookie_reconnect_gives_up).await,
+        matrix("connect callback", connect_callback).await,
+        matrix("disconnect", disconnect).await,
+    ] {
+        runs += r;
+        failures.extend(f);
+    }
+    println!("fault matrix: {runs} runs, {} failing", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -135,8 +135,11 @@ impl PendingAction {
     }
 
     /// Whether a caller may take it now (its own attempt count allowing).
+    /// Once its lease or its back-off is over, for whoever comes (a delivery, an attempt,
+    /// the sweeper): a burst of deliveries must not spend a failing follow-up's attempts in
+    /// seconds, which would give it up long before the outside service is back.
     pub fn is_claimable_at(&self, now: DateTime<Utc>) -> bool {
-        !self.is_abandoned() && (self.claim.is_none() || !self.is_held_at(now))
+        !self.is_abandoned() && self.due_at() <= now
     }
 }
 
@@ -177,6 +180,13 @@ mod tests {
         let due = PendingAction::due(PendingKind::CredentialsLost, now).expect("id");
         assert!(!due.is_held_at(now) && due.is_claimable_at(now));
         assert_eq!(due.due_at(), now);
+        // Let go after a failure: nobody takes it before its back-off is over, however many
+        // deliveries come meanwhile.
+        let mut released = held.clone();
+        released.claim = None;
+        released.claimed_until = Some(retry_at(1, now));
+        assert!(!released.is_held_at(now) && !released.is_claimable_at(now));
+        assert!(released.is_claimable_at(retry_at(1, now)));
     }
 
     #[test]

@@ -678,8 +678,9 @@ mod tests {
         assert!(matches!(failed, Ok(WebhookOutcome::Deferred)), "{failed:?}");
         assert!(world.mailer.sent().is_empty());
         assert!(pending(&world).await.is_some(), "the email is still owed");
-        // A later delivery of the same status finds the follow-up (its claim let go) and
-        // finishes it.
+        // A later delivery of the same status, once the follow-up's back-off is over, finds it
+        // (its claim let go) and finishes it.
+        world.clock.advance(chrono::Duration::minutes(5));
         when_credentials_is_reported(&world, Some(world.directory.as_ref()))
             .await
             .expect("done");

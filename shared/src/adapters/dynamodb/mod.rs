@@ -402,8 +402,7 @@ impl AccountStore for DynamoStore {
             )
             .condition_expression(
                 "pending.id = :id AND attribute_not_exists(pending.abandoned_at) \
-                 AND (attribute_not_exists(pending.claim) OR attribute_not_exists(pending.claimed_until) \
-                 OR pending.claimed_until <= :now)",
+                 AND (attribute_not_exists(pending.claimed_until) OR pending.claimed_until <= :now)",
             )
             .expression_attribute_values(":id", text(pending_id))
             .expression_attribute_values(":claim", text(claim))
@@ -497,8 +496,7 @@ impl AccountStore for DynamoStore {
             )
             .condition_expression(
                 "pending.id = :id AND attribute_not_exists(pending.abandoned_at) \
-                 AND (attribute_not_exists(pending.claim) OR attribute_not_exists(pending.claimed_until) \
-                 OR pending.claimed_until <= :now)",
+                 AND (attribute_not_exists(pending.claimed_until) OR pending.claimed_until <= :now)",
             )
             .expression_attribute_values(":id", text(pending_id))
             .expression_attribute_values(":at", value(&now)?)

@@ -4,6 +4,7 @@ mod aws_round_trips;
 mod connect_flow;
 mod cookie_reconnect;
 mod extension_identities;
+mod load;
 mod local_stack_http;
 mod owner_email;
 mod reconciliation;

@@ -228,6 +228,26 @@ impl TestWorld {
         &self.unipile
     }
 
+    /// The extension's sync as cookie-sync runs it, through the fault plan.
+    pub fn cookie_sync_ports(&self) -> super::cookie_sync::CookieSyncPorts<'_> {
+        super::cookie_sync::CookieSyncPorts {
+            store: &self.store,
+            unipile: &self.unipile,
+            scheduler: &self.scheduler,
+            cipher: &self.faulty_cipher,
+            clock: self.world.clock.as_ref(),
+        }
+    }
+
+    /// The hourly reconciliation's view, through the fault plan.
+    pub fn reconcile_ports(&self) -> super::account_reconciliation::ReconcilePorts<'_> {
+        super::account_reconciliation::ReconcilePorts {
+            store: &self.store,
+            unipile: &self.unipile,
+            clock: self.world.clock.as_ref(),
+        }
+    }
+
     pub fn reconnect_ports(&self) -> ReconnectPorts<'_> {
         ReconnectPorts {
             follow_ups: self.ports(),

@@ -101,7 +101,8 @@ async fn given_credentials_delivered_five_times_then_one_state_change_and_one_em
 }
 
 #[tokio::test]
-async fn given_ses_failing_once_then_a_retried_delivery_after_the_back_off_sends_exactly_one_email() {
+async fn given_ses_failing_once_then_a_retried_delivery_after_the_back_off_sends_exactly_one_email()
+{
     let mut world = World::new().await;
     let user = unique("ses-fails");
     let id = world.connected_account(&user, "WHATSAPP").await;

@@ -87,8 +87,7 @@ async fn check(
     id: &AccountId,
     status: Option<S>,
     emails: usize,
-    fired: Option<&'static str>,
-    fault: Option<Fault>,
+    fault: Option<(usize, Fault)>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let stored = t.world.store.get_account(id).await.expect("memory store");
@@ -107,7 +106,8 @@ async fn check(
     }
     let sent = t.emails();
     // An email whose answer was lost was sent, or not, by SES: never twice.
-    let lost_email = fired == Some("mail.send") && fault == Some(Fault::Lost);
+    let lost_email =
+        t.faults.fired() == Some("mail.send") && fault.map(|f| f.1) == Some(Fault::Lost);
     let emails_ok = if lost_email && emails == 1 {
         sent <= 1
     } else {
@@ -146,15 +146,7 @@ async fn credentials_email(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     unipile_delivers(&t, &id, S::Credentials).await;
     sweeper_runs(&t, 5).await;
-    let problems = check(
-        &t,
-        &id,
-        Some(S::Credentials),
-        1,
-        t.faults.fired(),
-        fault.map(|f| f.1),
-    )
-    .await;
+    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
     finish(&t, problems, from)
 }
 
@@ -169,7 +161,7 @@ async fn healthy_again(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     unipile_delivers(&t, &id, S::Reconnected).await;
     sweeper_runs(&t, 5).await;
-    let mut problems = check(&t, &id, Some(S::Ok), 1, None, None).await;
+    let mut problems = check(&t, &id, Some(S::Ok), 1, fault).await;
     if t.account(&id).await.outage.is_some() {
         problems.push("the outage did not end".into());
     }
@@ -191,7 +183,7 @@ async fn cookie_reconnect(fault: Option<(usize, Fault)>) -> Run {
     schedules_fire(&t).await;
     sweeper_runs(&t, 5).await;
     schedules_fire(&t).await;
-    let problems = check(&t, &id, Some(S::Ok), 0, None, None).await;
+    let problems = check(&t, &id, Some(S::Ok), 0, fault).await;
     finish(&t, problems, from)
 }
 
@@ -219,15 +211,7 @@ async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
         schedules_fire(&t).await;
         sweeper_runs(&t, 2).await;
     }
-    let problems = check(
-        &t,
-        &id,
-        Some(S::Credentials),
-        1,
-        t.faults.fired(),
-        fault.map(|f| f.1),
-    )
-    .await;
+    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
     finish(&t, problems, from)
 }
 
@@ -241,7 +225,7 @@ async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     unipile_notifies(&t, &id, "CREATION_SUCCESS").await;
     sweeper_runs(&t, 1).await;
-    let mut problems = check(&t, &id, Some(S::Ok), 0, None, None).await;
+    let mut problems = check(&t, &id, Some(S::Ok), 0, fault).await;
     let owner = UserId::parse(OWNER).expect("user");
     let listed = t.world.store.accounts_of(&owner).await.expect("memory");
     if listed.iter().filter(|a| a.account_id == id).count() != 1 {
@@ -265,7 +249,7 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
             Err(_) => t.world.clock.advance(Duration::seconds(10)),
         }
     }
-    let mut problems = check(&t, &id, None, 0, None, None).await;
+    let mut problems = check(&t, &id, None, 0, fault).await;
     if t.world.unipile.status_of(&id).is_some() {
         problems.push("still connected at Unipile".into());
     }

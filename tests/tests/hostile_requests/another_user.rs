@@ -2,7 +2,7 @@
 //! that does not exist (nothing tells Ann that Bob's exists), and nothing of Bob's changes,
 //! in the store or at Unipile.
 
-use super::{UA, call, connect_with_cookie, start_stack};
+use super::{UA, call, connect_with_cookie, start_stack, user_request as request};
 use crate::credentials::mint;
 use harness::raw_http::RawRequest;
 use local_stack::stack::LocalStack;
@@ -11,25 +11,6 @@ use unipile_connect::domain::{AccountId, LinkPurpose, UserId};
 
 const BOB: &str = "security-bob";
 const ANN: &str = "security-ann";
-
-fn request(method: &str, target: &str, token: Option<&str>, body: Option<Value>) -> RawRequest {
-    let mut headers = Vec::new();
-    if let Some(token) = token {
-        headers.push((
-            "authorization".to_owned(),
-            format!("Bearer {token}").into_bytes(),
-        ));
-    }
-    if body.is_some() {
-        headers.push(("content-type".to_owned(), b"application/json".to_vec()));
-    }
-    RawRequest {
-        method: method.into(),
-        target: target.into(),
-        headers,
-        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-    }
-}
 
 /// What the stack holds of Bob, and what Unipile holds: both must stay as they were.
 fn bobs_world(stack: &LocalStack) -> (Vec<String>, String) {

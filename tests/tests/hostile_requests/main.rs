@@ -75,6 +75,31 @@ fn post(target: &str, headers: &[(&str, &[u8])], body: Vec<u8>) -> RawRequest {
     }
 }
 
+/// A request as a signed-in user's client (or, without `token`, anyone) sends it.
+fn user_request(
+    method: &str,
+    target: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> RawRequest {
+    let mut headers = Vec::new();
+    if let Some(token) = token {
+        headers.push((
+            "authorization".to_owned(),
+            format!("Bearer {token}").into_bytes(),
+        ));
+    }
+    if body.is_some() {
+        headers.push(("content-type".to_owned(), b"application/json".to_vec()));
+    }
+    RawRequest {
+        method: method.into(),
+        target: target.into(),
+        headers,
+        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+    }
+}
+
 fn items(stack: &LocalStack) -> usize {
     stack.item_count().expect("the store is in memory")
 }

@@ -2,30 +2,13 @@
 //! request makes (every error status it documents), the answer we give carries our words,
 //! the status and Unipile's error type, never Unipile's title or detail.
 
-use super::{UA, call, connect_with_cookie, start_stack};
+use super::{UA, call, connect_with_cookie, start_stack, user_request};
 use crate::credentials::mint;
-use harness::raw_http::RawRequest;
 use local_stack::simulator::Fault;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The title the simulator gives every failure it is told to make.
 const UNIPILE_WORDS: &str = "Simulated failure";
-
-fn request(method: &str, target: &str, token: &str, body: Option<Value>) -> RawRequest {
-    let mut headers = vec![(
-        "authorization".to_owned(),
-        format!("Bearer {token}").into_bytes(),
-    )];
-    if body.is_some() {
-        headers.push(("content-type".to_owned(), b"application/json".to_vec()));
-    }
-    RawRequest {
-        method: method.into(),
-        target: target.into(),
-        headers,
-        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-    }
-}
 
 #[tokio::test]
 async fn unipiles_error_text_never_reaches_a_user() {
@@ -50,27 +33,32 @@ async fn unipiles_error_text_never_reaches_a_user() {
     for (status, error_type) in failures {
         member += 1;
         let calls = [
-            request(
+            user_request(
                 "POST",
                 "/accounts/link",
-                &token,
+                Some(&token),
                 Some(json!({"type": "create", "providers": "*"})),
             ),
-            request(
+            user_request(
                 "POST",
                 "/accounts/link",
-                &token,
+                Some(&token),
                 Some(json!({"type": "reconnect", "reconnect_account": account})),
             ),
-            request(
+            user_request(
                 "POST",
                 "/extension/cookies",
-                &token,
+                Some(&token),
                 Some(
                     json!({"li_at": format!("AQEDAR-words-{member}"), "user_agent": UA, "linkedin_member_id": member.to_string()}),
                 ),
             ),
-            request("DELETE", &format!("/accounts/{account}"), &token, None),
+            user_request(
+                "DELETE",
+                &format!("/accounts/{account}"),
+                Some(&token),
+                None,
+            ),
         ];
         for request in calls {
             let route = format!("{} {}", request.method, request.target);

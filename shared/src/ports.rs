@@ -280,6 +280,30 @@ pub trait AccountStore: Send + Sync {
     /// Takes the pending action `pending_id` with the claim id `claim` until `until`, if
     /// nobody holds it and it is not abandoned, counting the attempt. `None`: gone, replaced,
     /// abandoned or held by another caller; else the action as now held.
+    /// Records a status Unipile confirmed in one write, only if the account is still as
+    /// `seen` (the same status and outage, no follow-up recorded); with `mark`, "sending" for
+    /// the outage is recorded in the same write, as that claim's. `None`: the account changed
+    /// meanwhile, or is gone.
+    async fn record_confirmed_status(
+        &self,
+        seen: &Account,
+        plan: &StatusPlan,
+        outage: &Outage,
+        mark: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+
+    /// An email whose "sending" mark `claim` recorded was not sent: the mark is taken back and
+    /// the email owed as `owed`, in one write, if the mark is still `claim`'s (an outage that
+    /// ended took it). `owed` replaces any follow-up a delivery recorded meanwhile: it
+    /// confirms the status with Unipile as that one would have. `false`: it was not.
+    async fn owe_email(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        owed: &PendingAction,
+    ) -> Result<bool, StoreError>;
+
     async fn claim_pending(
         &self,
         account_id: &AccountId,

@@ -204,7 +204,9 @@ mod tests {
         assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         assert!(world.mailer.sent().is_empty());
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Credentials);
+        // Unipile's retries, minutes apart: the one after the back-off sends it.
         for _ in 0..4 {
+            world.clock.advance(Duration::minutes(2));
             assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
         }
         assert_eq!(world.mailer.sent().len(), 1);
@@ -238,6 +240,8 @@ mod tests {
             .expect("store")
             .and_then(|a| a.pending)
             .expect("the email is owed");
+        // Its back-off over, another caller (the sweeper) holds it.
+        world.clock.advance(Duration::minutes(5));
         let now = world.clock.now();
         let held = world
             .store

@@ -431,7 +431,7 @@ async fn mark_emailing(
 /// account (no extra call), else the user directory's verified one. `None` is logged with the
 /// sources tried; a directory that does not answer is an error, so the follow-up is retried.
 /// Addresses are personal data: logs name the user, never the address.
-async fn owner_email(
+pub(super) async fn owner_email(
     ports: FollowUpPorts<'_>,
     account: &Account,
 ) -> Result<Option<Email>, FlowError> {
@@ -672,7 +672,8 @@ mod tests {
         world
             .directory
             .add(&owner(), email("directory@example.com"), true);
-        world.directory.fail_next(1);
+        // Failing for the delivery's first try and for the outbox's.
+        world.directory.fail_next(2);
         let failed = when_credentials_is_reported(&world, Some(world.directory.as_ref())).await;
         // Recorded, so the webhook answers 200; the follow-up is left for later.
         assert!(matches!(failed, Ok(WebhookOutcome::Deferred)), "{failed:?}");

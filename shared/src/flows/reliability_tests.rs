@@ -201,6 +201,10 @@ async fn given_a_crash_between_ses_accepting_and_the_clearing_write_then_no_seco
     let t = TestWorld::new();
     let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
     t.unipile_says(&id, S::Credentials);
+    // Unipile does not answer the delivery's first ask, so it goes through the outbox (the
+    // path with a clearing write).
+    t.faults
+        .arm(1, crate::adapters::memory::faults::Fault::Refused);
     // SES accepts; then the table is gone for the clearing write and the release (a crash).
     let store = t.world.store.clone();
     t.world

@@ -1,14 +1,28 @@
 //! Unipile's account-status webhook. A v1 delivery carries no timestamp and is retried, so
-//! it is taken as news that something changed, not as the status: one conditional write
-//! records a follow-up to confirm it with Unipile, and the webhook answers 200 once that is
-//! recorded. It then tries the follow-up at once (ask Unipile, record what it says, do what
-//! that calls for); if that fails, the follow-up stays recorded and the sweeper finishes it.
+//! it is taken as news that something changed, not as the status: it is confirmed with
+//! Unipile before anything is recorded.
+//!
+//! One read tells whether it is news. When it is, and no earlier work is in progress, the
+//! status Unipile confirms is recorded in one conditional write, with the "sending" mark of
+//! the email it calls for, and the email is sent: one write and its side effect. Whatever
+//! that path cannot finish at once (Unipile unreachable, the account changed meanwhile, a
+//! restart or a cookie reconnect to start, earlier work in progress) goes through the outbox:
+//! one conditional write records a follow-up to confirm it, the webhook answers 200 once that
+//! is recorded, and the follow-up is tried at once; if that fails, the sweeper finishes it.
 
 use super::FlowError;
-use super::follow_ups::{FollowUpPorts, FollowUpSettings, Resumed, carry_out, new_action, resume};
+use super::follow_ups::{
+    FollowUpPorts, FollowUpSettings, Resumed, carry_out, confirm, new_action, owner_email, resume,
+};
+use crate::domain::notification::credentials_needed;
+use crate::domain::pending::random_id;
 use crate::domain::transitions::plan;
-use crate::domain::{AccountStatus, PendingKind, UnipileEvent};
-use crate::ports::ReportRecord;
+use crate::domain::truth;
+use crate::domain::{
+    Account, AccountStatus, Outage, PendingAction, PendingKind, UnipileEvent, retry_at,
+};
+use crate::ports::{MailError, ReportRecord};
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
@@ -31,6 +45,182 @@ pub async fn handle_status_event(
 ) -> Result<WebhookOutcome, FlowError> {
     let now = ports.clock.now();
     let reported = plan(&event.status, &settings.policy);
+    let Some(seen) = ports.store.get_account(&event.account_id).await? else {
+        return unknown_account(event);
+    };
+    if seen.pending.is_none() {
+        let blocked = seen.status == AccountStatus::Deleted && !reported.revives_deleted;
+        if seen.status == reported.stored || blocked {
+            tracing::debug!(account_id = %event.account_id, status = %event.status, "status unchanged");
+            return Ok(WebhookOutcome::Unchanged);
+        }
+        if let Some(done) = confirmed_at_once(ports, settings, event, &seen, now).await? {
+            return Ok(done);
+        }
+    }
+    through_the_outbox(ports, settings, event, now).await
+}
+
+fn unknown_account(event: &UnipileEvent) -> Result<WebhookOutcome, FlowError> {
+    // The connect callback confirms a new account's status with Unipile itself, so a status
+    // that arrives before the account is recorded is not lost.
+    tracing::info!(account_id = %event.account_id, status = %event.status, "webhook for an account we do not know");
+    crate::metrics::count("UnknownAccountWebhook");
+    Ok(WebhookOutcome::UnknownAccount)
+}
+
+/// News on an account with no work in progress: confirmed with Unipile, recorded in one
+/// write with the mark of the email it calls for, and the email sent. `None` when this
+/// cannot be finished here; the caller then goes through the outbox, which confirms again.
+async fn confirmed_at_once(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    event: &UnipileEvent,
+    seen: &Account,
+    now: DateTime<Utc>,
+) -> Result<Option<WebhookOutcome>, FlowError> {
+    let id = &seen.account_id;
+    if seen.cookie_reconnect.is_some() {
+        // Its schedules and its cookie belong to the outbox's follow-ups.
+        return Ok(None);
+    }
+    let truth = match confirm(ports.unipile, id, &event.status).await {
+        Ok(truth) => truth,
+        Err(error) => {
+            tracing::warn!(account_id = %id, %error, "status not confirmed at once: recorded for a follow-up");
+            return Ok(None);
+        }
+    };
+    let settlement = truth::settle(
+        &seen.status,
+        seen.outage.is_some(),
+        PendingKind::ConfirmStatus,
+        &truth,
+        &settings.policy,
+    );
+    let Some(record) = settlement.record else {
+        if settlement.then.is_none() {
+            tracing::info!(account_id = %id, reported = %event.status, stored = %seen.status, "Unipile does not confirm the delivery: nothing to change");
+            return Ok(Some(WebhookOutcome::Unchanged));
+        }
+        return Ok(None);
+    };
+    // Only an email is done here; a restart or a cookie reconnect (its cookie, its
+    // schedules) goes through the outbox.
+    let email_owed = match settlement.then {
+        None => false,
+        Some(PendingKind::CredentialsLost) if seen.linkedin_member_id.is_none() => true,
+        Some(_) => return Ok(None),
+    };
+    let to = if email_owed {
+        match owner_email(ports, seen).await {
+            Ok(to) => to,
+            Err(_) => return Ok(None),
+        }
+    } else {
+        None
+    };
+    let outage = Outage::begin(now).map_err(FlowError::Internal)?;
+    let claim = random_id().map_err(FlowError::Internal)?;
+    let mark = to.as_ref().map(|_| claim.as_str());
+    let written = match ports
+        .store
+        .record_confirmed_status(seen, &record, &outage, mark, now)
+        .await
+    {
+        Ok(Some(written)) => written,
+        Ok(None) => {
+            tracing::info!(account_id = %id, "the account changed meanwhile: recorded for a follow-up");
+            return Ok(None);
+        }
+        // The write may have been made though its answer was lost. With a mark, the mark
+        // tells: read back, a mark of this claim means nothing was sent yet, so the email is
+        // sent. Without one, Unipile's retry finds the status recorded, or records it.
+        Err(error) => match ports.store.get_account(id).await {
+            Ok(Some(stored)) if mark.is_some() && stored.emailed_by.as_deref() == mark => stored,
+            _ => return Err(error.into()),
+        },
+    };
+    tracing::info!(
+        account_id = %id,
+        user_id = %written.user_id,
+        from = %seen.status,
+        to = %written.status,
+        told = %event.status,
+        outage = written.outage_id(),
+        "account status changed (confirmed with Unipile)"
+    );
+    crate::metrics::count_by("StatusChanged", "Status", written.status.as_str());
+    if matches!(event.status, AccountStatus::Unknown(_)) {
+        crate::metrics::count("UnknownAccountStatus");
+    }
+    match to {
+        Some(to) => send_owed_email(ports, settings, &written, to, &claim, now).await,
+        None if email_owed => {
+            crate::metrics::count("NoEmailForUser");
+            Ok(Some(WebhookOutcome::Recorded))
+        }
+        None => Ok(Some(WebhookOutcome::Recorded)),
+    }
+}
+
+/// Sends the email whose mark `claim` just recorded. A refusal takes the mark back and owes
+/// the email as a follow-up, due after the back-off, in one write; an answer that says
+/// nothing keeps the mark (never sent twice).
+async fn send_owed_email(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    account: &Account,
+    to: crate::domain::Email,
+    claim: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<WebhookOutcome>, FlowError> {
+    let id = &account.account_id;
+    let outage = account.outage_id();
+    let email = credentials_needed(to, account, &settings.reconnect_link, &[]);
+    match ports.mailer.send(&email).await {
+        Ok(()) => {
+            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "reconnect email sent");
+            crate::metrics::count("EmailSent");
+            Ok(Some(WebhookOutcome::Recorded))
+        }
+        Err(MailError::Uncertain(error)) => {
+            crate::metrics::count("EmailOutcomeUnknown");
+            tracing::warn!(account_id = %id, user_id = %account.user_id, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
+            Ok(Some(WebhookOutcome::Recorded))
+        }
+        Err(error) => {
+            crate::metrics::count("EmailFailed");
+            tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent: owed for a follow-up");
+            let owed = PendingAction {
+                claimed_until: Some(retry_at(1, now)),
+                attempts: 1,
+                ..PendingAction::due(PendingKind::CredentialsLost, now)
+                    .map_err(FlowError::Internal)?
+            };
+            match ports.store.owe_email(id, claim, &owed).await {
+                Ok(true) => Ok(Some(WebhookOutcome::Deferred)),
+                Ok(false) => {
+                    tracing::info!(account_id = %id, "the outage ended meanwhile: no email owed");
+                    Ok(Some(WebhookOutcome::Recorded))
+                }
+                Err(store) => {
+                    tracing::error!(account_id = %id, user_id = %account.user_id, error = %store, "the unsent email could not be owed: this outage's email is lost");
+                    Err(FlowError::Mail(error))
+                }
+            }
+        }
+    }
+}
+
+/// The outbox path: the delivery recorded as a follow-up (with its claim), then tried.
+async fn through_the_outbox(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    event: &UnipileEvent,
+    now: DateTime<Utc>,
+) -> Result<WebhookOutcome, FlowError> {
+    let reported = plan(&event.status, &settings.policy);
     let mut action = new_action(PendingKind::ConfirmStatus, now)?;
     action.reported = Some(event.status.clone());
     let record = ports
@@ -38,13 +228,7 @@ pub async fn handle_status_event(
         .record_report(&event.account_id, &reported, &action, now)
         .await?;
     match record {
-        ReportRecord::UnknownAccount => {
-            // The connect callback confirms a new account's status with Unipile itself, so a
-            // status that arrives before the account is recorded is not lost.
-            tracing::info!(account_id = %event.account_id, status = %event.status, "webhook for an account we do not know");
-            crate::metrics::count("UnknownAccountWebhook");
-            Ok(WebhookOutcome::UnknownAccount)
-        }
+        ReportRecord::UnknownAccount => unknown_account(event),
         ReportRecord::Recorded(account) => {
             tracing::info!(
                 account_id = %account.account_id,

@@ -386,6 +386,69 @@ impl AccountStore for DynamoStore {
         }
     }
 
+    async fn record_confirmed_status(
+        &self,
+        seen: &Account,
+        plan: &StatusPlan,
+        outage: &Outage,
+        mark: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let mut update = Update::default();
+        update.set("#status = :status, last_update = :now");
+        let mut condition = String::from("#status = :seen AND attribute_not_exists(pending) AND ");
+        let mut request = self
+            .update(&seen.account_id)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", value(&plan.stored)?)
+            .expression_attribute_values(":seen", value(&seen.status)?)
+            .expression_attribute_values(":now", value(&now)?);
+        match seen.outage_id() {
+            Some(id) => {
+                condition.push_str("outage.id = :seen_outage");
+                request = request.expression_attribute_values(":seen_outage", text(id));
+            }
+            None => condition.push_str("attribute_not_exists(outage)"),
+        }
+        if plan.ends_outage() {
+            end_outage(&mut update);
+        } else {
+            update.set("outage = if_not_exists(outage, :outage)");
+            request = request.expression_attribute_values(":outage", value(outage)?);
+        }
+        if let Some(claim) = mark {
+            let marked = seen.outage_id().unwrap_or(outage.id.as_str());
+            update.set("emailed_outage = :marked, emailed_by = :claim");
+            condition.push_str(
+                " AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :marked)",
+            );
+            request = request
+                .expression_attribute_values(":marked", text(marked))
+                .expression_attribute_values(":claim", text(claim));
+        }
+        self.conditional_update_returning(
+            request
+                .condition_expression(condition)
+                .update_expression(update.expression()),
+        )
+        .await
+    }
+
+    async fn owe_email(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        owed: &PendingAction,
+    ) -> Result<bool, StoreError> {
+        let mut update = Update::default();
+        update.remove("emailed_outage").remove("emailed_by");
+        let request = set_pending(&mut update, self.update(account_id), owed)?
+            .condition_expression("emailed_by = :claim")
+            .expression_attribute_values(":claim", text(claim));
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
+    }
+
     async fn claim_pending(
         &self,
         account_id: &AccountId,

@@ -206,6 +206,20 @@ faulty! {
         action: &PendingAction,
         now: DateTime<Utc>,
     ) -> Result<ReportRecord, StoreError>;
+    fn record_confirmed_status(
+        &self,
+        seen: &Account,
+        plan: &StatusPlan,
+        outage: &Outage,
+        mark: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+    fn owe_email(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        owed: &PendingAction,
+    ) -> Result<bool, StoreError>;
     fn claim_pending(
         &self,
         account_id: &AccountId,

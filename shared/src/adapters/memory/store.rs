@@ -252,6 +252,55 @@ impl AccountStore for MemoryStore {
         Ok(ReportRecord::Recorded(account.clone()))
     }
 
+    async fn record_confirmed_status(
+        &self,
+        seen: &Account,
+        plan: &StatusPlan,
+        outage: &Outage,
+        mark: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables.accounts.get_mut(&seen.account_id) else {
+            return Ok(None);
+        };
+        let as_seen = account.status == seen.status
+            && account.outage_id() == seen.outage_id()
+            && account.pending.is_none();
+        let marked_outage = seen.outage_id().unwrap_or(outage.id.as_str()).to_owned();
+        let unmarked = account.emailed_outage.as_deref() != Some(marked_outage.as_str());
+        if !as_seen || (mark.is_some() && !unmarked) {
+            return Ok(None);
+        }
+        let mut written = account.clone().with_status(plan, outage, now);
+        if let Some(claim) = mark {
+            written.emailed_outage = Some(marked_outage);
+            written.emailed_by = Some(claim.to_owned());
+        }
+        *account = written.clone();
+        Ok(Some(written))
+    }
+
+    async fn owe_email(
+        &self,
+        account_id: &AccountId,
+        claim: &str,
+        owed: &PendingAction,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        match tables.accounts.get_mut(account_id) {
+            Some(account) if account.emailed_by.as_deref() == Some(claim) => {
+                account.emailed_outage = None;
+                account.emailed_by = None;
+                account.pending = Some(owed.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn claim_pending(
         &self,
         account_id: &AccountId,

@@ -80,15 +80,17 @@ def flows(durations):
         ("changed cookie sync", "CookieSyncFunction",
          synced * A["of those, changed cookies (LinkedIn renews li_at about once a day)"],
          4, 0, 2, 2, 1, 1, 0, 0),
-        # Record (1 WRU), Unipile GET, settle (1), side effect, clear (1); email: mark + SES.
+        # Read the account (1 RRU), Unipile GET, one write of the confirmed status (1 WRU),
+        # with the email's mark in it when one is owed.
         ("status change", "StatusWebhookFunction",
          A["status changes per account (one outage: CREDENTIALS, then OK)"],
-         5, 1, 4, 1, 0, 0, 0, 0),
-        # One conditional write that fails: 1 WRU, nothing else.
+         2, 1, 1, 1, 0, 0, 0, 0),
+        # One read: the account as it is.
         ("delivery that changes nothing", "StatusWebhookFunction",
          A["deliveries that change nothing per account (Unipile's retries, duplicates)"],
-         1, 0, 1, 0, 0, 0, 0, 0),
-        ("owner email", "StatusWebhookFunction", 0, 0, 0, 2, 1, 0, 0,
+         1, 0, 0, 1, 0, 0, 0, 0),
+        # The owner's address read (1 RRU), then SES.
+        ("owner email", "StatusWebhookFunction", 0, 0, 0, 0, 1, 0, 0,
          A["owner emails per account (one per outage, none when a cookie mends it)"], 0),
         # Read account and cookie, open both cookies (1 KMS Decrypt of the data key), log in,
         # 2 writes, next schedule.
@@ -97,11 +99,12 @@ def flows(durations):
          6, 2, 2, 2, 1, 0, 0, 1),
         ("landing page", "AccountsFunction",
          A["landing-page visits per account (GET /accounts)"], 1, 0, 0, 1, 0, 1, 0, 0),
-        # Link: state item + profile (2 WRU); then the notify callback: spend the state, upsert.
+        # Link: state item + profile (2 WRU); then the notify callback: the owner read, the
+        # state spent on the new account, the upsert.
         ("hosted link", "HostedLinkFunction",
          A["hosted links per account (create or reconnect)"], 2, 1, 2, 0, 0, 1, 0, 0),
         ("notify callback", "ConnectCallbackFunction",
-         A["hosted links per account (create or reconnect)"], 3, 1, 3, 1, 0, 0, 0, 0),
+         A["hosted links per account (create or reconnect)"], 3, 1, 2, 1, 0, 0, 0, 0),
     ]
 
 

@@ -213,6 +213,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn given_an_outage_whose_email_went_when_it_passes_through_error_back_to_credentials_then_no_second_email()
+     {
+        let world = world();
+        given_account(&world, "acc_1", true).await;
+        let app = app(&world);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "ERROR").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Credentials);
+        assert_eq!(world.mailer.sent().len(), 1, "one email for the one outage");
+        // Healthy, then a new outage: its own email.
+        assert_eq!(deliver(&world, &app, "acc_1", "OK").await, 200);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(world.mailer.sent().len(), 2);
+    }
+
+    #[tokio::test]
     async fn given_the_store_failing_once_then_nothing_is_half_written_and_the_retry_completes() {
         let world = world();
         given_account(&world, "acc_1", true).await;

@@ -112,6 +112,11 @@ async fn confirmed_at_once(
         Some(PendingKind::CredentialsLost) if seen.linkedin_member_id.is_none() => true,
         Some(_) => return Ok(None),
     };
+    // One email per outage: an outage whose email went already (its status came back to
+    // CREDENTIALS without ending) owes none.
+    let emailed_already =
+        seen.outage_id().is_some() && seen.emailed_outage.as_deref() == seen.outage_id();
+    let email_owed = email_owed && !emailed_already;
     let to = if email_owed {
         match owner_email(ports, seen).await {
             Ok(to) => to,

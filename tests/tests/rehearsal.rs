@@ -312,14 +312,23 @@ impl Walk {
             .expect("the command ran")
     }
 
-    /// Unipile cannot be asked about accounts for a moment: the next `GET
-    /// /api/v1/accounts/{id}` fails, with both retries.
-    async fn unipile_cannot_confirm(&self) {
+    /// Unipile reports `status` but cannot be asked about the account while the delivery is
+    /// handled: every `GET /api/v1/accounts/{id}` of it fails (however many asks the path
+    /// makes, each tried three times by the Unipile client); then Unipile answers again.
+    async fn unipile_reports_unconfirmed(&self, account_id: &str, status: &str) {
         self.sim(
             "/_sim/faults",
-            json!({"route": "get_account", "status": 503, "type": "errors/service_unavailable", "times": 3}),
+            json!({"route": "get_account", "status": 503, "type": "errors/service_unavailable", "times": 12}),
         )
         .await;
+        self.unipile_reports(account_id, status).await;
+        let cleared = self
+            .http
+            .delete(format!("{}/_sim/faults", self.stack.simulator_url))
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(cleared.status().is_success(), "{}", cleared.status());
     }
 
     /// Five minutes pass for the account's recorded follow-up: its back-off is over. (The
@@ -658,8 +667,8 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     //     delivery is recorded (200), and the sweeper confirms it and sends this outage's
     //     email once its back-off is over.
     walk.unipile_reports(&account_id, "OK").await;
-    walk.unipile_cannot_confirm().await;
-    walk.unipile_reports(&account_id, "CREDENTIALS").await;
+    walk.unipile_reports_unconfirmed(&account_id, "CREDENTIALS")
+        .await;
     assert_eq!(harness::moto::sent_emails(&jane_email).await.len(), 1);
     walk.follow_up_falls_due(&account_id).await;
     let swept = walk.sweep().await;
@@ -726,8 +735,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     //     the reconnect and deletes its schedule.
     walk.unipile_reports(&linkedin, "CREDENTIALS").await;
     assert_eq!(walk.schedules().await.len(), 1);
-    walk.unipile_cannot_confirm().await;
-    walk.unipile_reports(&linkedin, "OK").await;
+    walk.unipile_reports_unconfirmed(&linkedin, "OK").await;
     assert_eq!(walk.schedules().await.len(), 1, "nothing ended on a guess");
     walk.follow_up_falls_due(&linkedin).await;
     walk.sweep().await;
@@ -738,8 +746,8 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
 
     // 4. A third, started by the sweeper (Unipile could not confirm it at once), healed by a
     //    fresh cookie from the extension.
-    walk.unipile_cannot_confirm().await;
-    walk.unipile_reports(&linkedin, "CREDENTIALS").await;
+    walk.unipile_reports_unconfirmed(&linkedin, "CREDENTIALS")
+        .await;
     assert!(walk.schedules().await.is_empty());
     walk.follow_up_falls_due(&linkedin).await;
     walk.sweep().await;

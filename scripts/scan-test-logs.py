@@ -11,7 +11,10 @@ A secret is any of the test run's own keys and secrets (their values are in the 
 and anything shaped like one whatever its value: a LinkedIn session cookie, a signed state
 token, a JWT, a bearer credential.
 
-Usage: scan-test-logs.py LOG_DIR [REHEARSAL_DIR --newer MARKER]
+Usage: scan-test-logs.py [--require-lines] LOG_DIR [REHEARSAL_DIR --newer MARKER]
+
+With --require-lines (a whole run), finding no log line at all is a failure: the capture
+itself broke, and a scan of nothing would pass.
 """
 
 import re
@@ -50,6 +53,8 @@ def findings(line):
 
 
 def main(argv):
+    require_lines = "--require-lines" in argv
+    argv = [a for a in argv if a != "--require-lines"]
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
@@ -71,6 +76,9 @@ def main(argv):
             print("  " + leak)
         return 1
     if lines == 0:
+        if require_lines:
+            print("log scan: no log line was captured in a whole run: the capture is broken")
+            return 1
         print("log scan: no log line to read (no test that logs ran)")
         return 0
     print(f"log scan: {lines} log lines of {len(files)} files, no secret")

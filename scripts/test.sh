@@ -39,7 +39,10 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --locked "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-python3 scripts/scan-test-logs.py "$TEST_LOG_DIR" target/rehearsal --newer "$TEST_LOG_DIR/started"
+# A whole run (no filter given) must have captured lines; a filtered one may have none.
+whole=()
+[ "$#" -eq 0 ] && whole=(--require-lines)
+python3 scripts/scan-test-logs.py "${whole[@]}" "$TEST_LOG_DIR" target/rehearsal --newer "$TEST_LOG_DIR/started"
 scan=$?
 set -e
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) s += $(i-1) } }

@@ -16,7 +16,7 @@ use super::follow_ups::{
 };
 use crate::domain::notification::credentials_needed;
 use crate::domain::pending::random_id;
-use crate::domain::transitions::plan;
+use crate::domain::transitions::{StatusPlan, plan};
 use crate::domain::truth;
 use crate::domain::{
     Account, AccountStatus, Outage, PendingAction, PendingKind, UnipileEvent, retry_at,
@@ -58,7 +58,7 @@ pub async fn handle_status_event(
             return Ok(done);
         }
     }
-    through_the_outbox(ports, settings, event, now).await
+    through_the_outbox(ports, settings, event, &reported, now).await
 }
 
 fn unknown_account(event: &UnipileEvent) -> Result<WebhookOutcome, FlowError> {
@@ -223,14 +223,14 @@ async fn through_the_outbox(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     event: &UnipileEvent,
+    reported: &StatusPlan,
     now: DateTime<Utc>,
 ) -> Result<WebhookOutcome, FlowError> {
-    let reported = plan(&event.status, &settings.policy);
     let mut action = new_action(PendingKind::ConfirmStatus, now)?;
     action.reported = Some(event.status.clone());
     let record = ports
         .store
-        .record_report(&event.account_id, &reported, &action, now)
+        .record_report(&event.account_id, reported, &action, now)
         .await?;
     match record {
         ReportRecord::UnknownAccount => unknown_account(event),

@@ -36,7 +36,7 @@ LITERALS = [
 SHAPES = {
     # LinkedIn's li_at and li_a cookies start so; every test cookie does too.
     "a LinkedIn cookie": re.compile(r"AQEDA[A-Za-z0-9_-]{3,}"),
-    # shared/src/http/state_token.rs: v2.<payload>.<mac>.
+    # shared/src/domain/state_token.rs: v2.<payload>.<mac>.
     "a signed state token": re.compile(r"\bv2\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
     "a JWT": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     "a bearer credential": re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]{16,}"),

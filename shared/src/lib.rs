@@ -8,7 +8,7 @@ pub mod adapters;
 pub mod config;
 pub mod deadline;
 pub mod deps;
-pub mod domain;
+pub use unipile_domain as domain;
 pub mod flows;
 pub mod http;
 pub mod metrics;

@@ -5,7 +5,7 @@ use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::AccountId;
 use unipile_connect::flows::accounts::{disconnect_account, list_accounts};
-use unipile_connect::http::{Caller, ClaimNames, Problem, json_response, no_content, path_param};
+use unipile_connect::http::{ClaimNames, Problem, caller, json_response, no_content, path_param};
 
 pub struct Accounts {
     pub deps: Deps,
@@ -29,8 +29,7 @@ pub async fn handler(app: &Accounts, request: Request) -> Result<Response<Body>,
 }
 
 async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Problem> {
-    let caller = Caller::from_request(&request, &app.claims)
-        .map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
     let account_id = path_param(&request, "id", "/accounts/");
     match (request.method().as_str(), account_id) {
         ("GET", None) => {

@@ -20,7 +20,9 @@ use unipile_connect::flows::cookie_sync::{
 use unipile_connect::flows::extension_identities::{
     CheckpointView, delete_cookies, list_identities, set_paused,
 };
-use unipile_connect::http::{Caller, ClaimNames, Problem, json_body, json_response, path_param};
+use unipile_connect::http::{
+    Caller, ClaimNames, Problem, caller, json_body, json_response, path_param,
+};
 use unipile_connect::ports::{Cipher, RetryScheduler};
 
 pub struct ExtensionCookies {
@@ -90,8 +92,7 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
     let Some(route) = route(&request) else {
         return Err(Problem::not_found("no such route"));
     };
-    let caller = Caller::from_request(&request, &app.claims)
-        .map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
     let now = app.deps.clock.now();
     let store = app.deps.store.as_ref();
     match (method, route) {

@@ -5,7 +5,7 @@ use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::{LinkRequest, LinkRequestBody};
 use unipile_connect::flows::hosted_link::{LinkPorts, LinkSettings, issue_link};
-use unipile_connect::http::{Caller, ClaimNames, Problem, json_body, json_response};
+use unipile_connect::http::{ClaimNames, Problem, caller, json_body, json_response};
 
 pub struct HostedLink {
     pub deps: Deps,
@@ -34,8 +34,7 @@ async fn handle(app: &HostedLink, request: Request) -> Result<Response<Body>, Pr
     if request.method() != http::Method::POST {
         return Err(Problem::method_not_allowed("use POST"));
     }
-    let caller = Caller::from_request(&request, &app.claims)
-        .map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
     let body: LinkRequestBody = json_body(request.body())?;
     let link_request = LinkRequest::parse(body, &app.settings.redirects)
         .map_err(|e| Problem::bad_request(e.to_string()))?;

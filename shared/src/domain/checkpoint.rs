@@ -1,8 +1,8 @@
 //! A LinkedIn verification (Unipile's "checkpoint", contract §4c) that stopped a cookie login,
 //! and the user's answer to it.
 
-use super::string_enum::open_string_enum;
 use super::{IdError, LinkedinMemberId};
+use crate::open_string_enum;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 

@@ -85,7 +85,7 @@ mod tests {
 
     fn attempt(outage: Option<&str>, n: u32) -> ReconnectAttempt {
         ReconnectAttempt {
-            account_id: crate::domain::AccountId::parse("acc-1").expect("id"),
+            account_id: crate::AccountId::parse("acc-1").expect("id"),
             outage: outage.map(str::to_owned),
             attempt: n,
         }

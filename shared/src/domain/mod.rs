@@ -1,7 +1,12 @@
 //! Pure domain: identifiers, statuses, accounts and the rules on them. No I/O here.
+//!
+//! Built as the crate `unipile_domain` (manifest in `shared/domain/`) so that whatever needs
+//! only the domain, the fuzz targets first, builds without the AWS SDK; `unipile_connect`
+//! re-exports it as `unipile_connect::domain`.
 
 mod account;
 pub mod checkpoint;
+mod claims;
 mod cookie_record;
 pub mod cookies;
 mod country;
@@ -13,14 +18,16 @@ mod outage;
 pub mod pending;
 mod provider;
 pub mod reconnect;
+pub mod state_token;
 mod status;
-pub(crate) mod string_enum;
+mod string_enum;
 pub mod transitions;
 pub mod truth;
 mod unipile_event;
 pub mod webhook;
 
 pub use account::Account;
+pub use claims::{Caller, ClaimNames, IdentityError};
 pub use cookie_record::{CookieRecord, LinkedinIdentities, PausedIdentity};
 pub use country::Country;
 pub use ids::{AccountId, Email, IdError, LinkNonce, LinkedinMemberId, UserId, WebhookId};

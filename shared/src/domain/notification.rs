@@ -146,7 +146,7 @@ pub fn credentials_needed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AccountId, AccountStatus, Provider, UserId};
+    use crate::{AccountId, AccountStatus, Provider, UserId};
     use chrono::Utc;
 
     fn account(id: &str) -> Account {

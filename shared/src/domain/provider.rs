@@ -1,4 +1,4 @@
-use super::string_enum::open_string_enum;
+use crate::open_string_enum;
 
 open_string_enum!(
     /// A messaging or mail provider: the names the hosted-auth link takes in `providers`

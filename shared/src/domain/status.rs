@@ -1,4 +1,4 @@
-use super::string_enum::open_string_enum;
+use crate::open_string_enum;
 
 open_string_enum!(
     /// An account's status as Unipile reports it: the account-status webhook `message`

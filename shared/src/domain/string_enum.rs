@@ -1,6 +1,9 @@
 //! Unipile adds values to its enums without notice: every such enum here keeps what it does
 //! not know as `Unknown(String)` instead of failing to parse, and writes it back unchanged.
 
+// Exported for the adapters' Unipile enums; not part of the domain's own vocabulary.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! open_string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
@@ -57,5 +60,3 @@ macro_rules! open_string_enum {
         }
     };
 }
-
-pub(crate) use open_string_enum;

@@ -752,8 +752,8 @@ mod tests {
 
     const STATE_KEY: &[u8] = b"reconciliation-test-key-0123456789abcdef";
 
-    fn state_key() -> crate::http::StateKey {
-        crate::http::StateKey::new(STATE_KEY.to_vec()).expect("key")
+    fn state_key() -> crate::domain::state_token::StateKey {
+        crate::domain::state_token::StateKey::new(STATE_KEY.to_vec()).expect("key")
     }
 
     /// Unipile's notify_url call for a create link `user` asked for, telling of `account`.

@@ -8,9 +8,9 @@
 use super::FlowError;
 use super::cookie_login::login_result;
 use super::cookie_sync::{CookieSyncPorts, record_account, record_reconnected};
+use crate::domain::Caller;
 use crate::domain::checkpoint::{CheckpointAnswer, WaitingCheckpoint};
 use crate::domain::{AccountId, AccountStatus, CookieRecord, LinkedinMemberId};
-use crate::http::Caller;
 use crate::ports::{CookieAuthOutcome, CookieResult, UnipileError, UnipileErrorType};
 use chrono::{DateTime, Utc};
 

@@ -3,8 +3,8 @@
 //! single use on a new account, then record the account for the user the state token names.
 
 use super::FlowError;
+use crate::domain::state_token::StateKey;
 use crate::domain::{Account, AccountStatus, UnipileEvent};
-use crate::http::StateKey;
 use crate::ports::{
     AccountStore, Clock, ConnectedAccount, RetryScheduler, STATE_KEPT_AFTER_EXPIRY, StateUse,
     Unipile,

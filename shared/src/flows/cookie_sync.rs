@@ -10,6 +10,7 @@
 
 use super::FlowError;
 use super::cookie_login::{login_result, record_login_result};
+use crate::domain::Caller;
 use crate::domain::checkpoint::WaitingCheckpoint;
 use crate::domain::cookies::{CookieDigest, CookieSync};
 use crate::domain::transitions::{TransitionPolicy, plan};
@@ -17,7 +18,6 @@ use crate::domain::{
     AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, Provider,
     UserId,
 };
-use crate::http::Caller;
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Cipher, Clock, ConnectedAccount, CookieAuthOutcome,
     CookieLogin, CookieResult, CookieUpdate, MAX_ACCOUNT_PAGE, RetryScheduler, StoreError, Unipile,

@@ -1,8 +1,9 @@
 //! `POST /accounts/link`: a hosted-auth link to connect a new account or reconnect one of ours.
 
 use super::FlowError;
+use crate::domain::Caller;
+use crate::domain::state_token::StateKey;
 use crate::domain::{LinkKind, LinkPurpose, LinkRequest, RedirectPolicy};
-use crate::http::{Caller, StateKey};
 use crate::ports::{AccountStore, Clock, HostedLinkRequest, Unipile, UserProfile};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;

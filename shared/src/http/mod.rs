@@ -5,13 +5,13 @@ mod identity;
 mod problem;
 mod request;
 mod response;
-mod state_token;
 mod webhook_secret;
 
+pub use crate::domain::state_token::{StateKey, StateToken, StateTokenError};
+pub use crate::domain::{Caller, ClaimNames, IdentityError};
 pub use authorizer::with_jwt_claims;
-pub use identity::{Caller, ClaimNames, IdentityError};
+pub use identity::caller;
 pub use problem::Problem;
 pub use request::{json_body, path_param, query_param};
 pub use response::{json_response, no_content};
-pub use state_token::{StateKey, StateToken, StateTokenError};
 pub use webhook_secret::{DEFAULT_WEBHOOK_HEADER, WebhookSecret};

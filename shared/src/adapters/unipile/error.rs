@@ -1,4 +1,4 @@
-use crate::domain::string_enum::open_string_enum;
+use crate::domain::open_string_enum;
 
 open_string_enum!(
     /// The `type` of Unipile's error envelope (contract §4d, §7). Branch on this, never on

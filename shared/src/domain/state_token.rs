@@ -10,7 +10,7 @@
 //! `v1` tokens (no type, no account) are refused: links live at most a day, so none issued
 //! before the change is still worth honouring.
 
-use crate::domain::{AccountId, LinkNonce, LinkPurpose, UserId};
+use crate::{AccountId, LinkNonce, LinkPurpose, UserId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};

@@ -1,13 +1,14 @@
 //! The fault matrix: for each flow, every outside call it makes (DynamoDB, Unipile, SES,
-//! Scheduler, KMS) fails in turn, refused (nothing done) or lost (done, the answer never
-//! came), once. The senders then retry as they really do (Unipile delivers a webhook or a
+//! Scheduler, KMS) fails in turn, once: refused (nothing done), lost (done, the answer never
+//! came) or hung (done, so slowly that the function reached its timeout and ended there). The senders then retry as they really do (Unipile delivers a webhook or a
 //! notify again up to five times until it gets a 200; Lambda runs a failed scheduled attempt
 //! twice more; the sweeper runs every five minutes; a user presses the button again), and the
 //! end state is checked: the right status, each email owed sent exactly once, no follow-up
 //! left, no schedule left, no account lost.
 //!
-//! The one loss the design accepts is checked too: an email whose SES answer was lost is
-//! never sent twice (README, "Reliability guarantees"), so there it is exactly one or none.
+//! The one loss the design accepts is checked too: an email whose SES answer was lost, or
+//! whose function ended between its "sending" mark and SES's answer, is never sent twice
+//! (README, "Reliability guarantees"), so there it is exactly one or none.
 
 use super::FlowError;
 use super::accounts::disconnect_account;
@@ -20,6 +21,35 @@ use crate::domain::{AccountId, AccountStatus as S, Provider, UserId};
 use crate::ports::{AccountStore, Clock, UnipileError, UnipileErrorType};
 use chrono::Duration;
 use std::future::Future;
+use std::task::Poll;
+
+/// How long a function runs before Lambda ends it, in the template, for the flows here.
+const FUNCTION_TIMEOUT: Duration = Duration::seconds(60);
+
+/// One invocation of a function: its flow's outcome, or `None` when one of its calls hung and
+/// the function reached its timeout. Lambda ends it there, so nothing after that call runs,
+/// and the function's time has passed for everyone else.
+async fn invoke<T, E>(
+    t: &TestWorld,
+    flow: impl Future<Output = Result<T, E>>,
+) -> Option<Result<T, E>> {
+    let mut flow = std::pin::pin!(flow);
+    let outcome = std::future::poll_fn(|cx| match flow.as_mut().poll(cx) {
+        Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
+        Poll::Pending if t.faults.take_hung() => Poll::Ready(None),
+        Poll::Pending => Poll::Pending,
+    })
+    .await;
+    if outcome.is_none() {
+        t.world.clock.advance(FUNCTION_TIMEOUT);
+    }
+    outcome
+}
+
+/// Whether an invocation answered success.
+fn succeeded<T, E>(outcome: &Option<Result<T, E>>) -> bool {
+    matches!(outcome, Some(Ok(_)))
+}
 
 /// What one run of a scenario did and what was wrong at its end.
 struct Run {
@@ -31,7 +61,7 @@ struct Run {
 /// A webhook delivery as Unipile makes it: again, up to five times, until it is answered 200.
 async fn unipile_delivers(t: &TestWorld, id: &AccountId, status: S) {
     for _ in 0..6 {
-        if t.deliver(id, status.clone()).await.is_ok() {
+        if succeeded(&invoke(t, t.deliver(id, status.clone())).await) {
             return;
         }
         t.world.clock.advance(Duration::minutes(1));
@@ -41,7 +71,7 @@ async fn unipile_delivers(t: &TestWorld, id: &AccountId, status: S) {
 /// The notify_url call as Unipile makes it: again until answered 200, five times at most.
 async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
     for _ in 0..6 {
-        if t.notify(id, status).await.is_ok() {
+        if succeeded(&invoke(t, t.notify(id, status)).await) {
             return;
         }
         t.world.clock.advance(Duration::minutes(1));
@@ -52,7 +82,7 @@ async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
 async fn sweeper_runs(t: &TestWorld, hours: i64) {
     for _ in 0..(hours * 12) {
         t.world.clock.advance(Duration::minutes(5));
-        let _ = sweep(t.ports(), &t.settings).await;
+        let _ = invoke(t, sweep(t.ports(), &t.settings)).await;
     }
 }
 
@@ -69,10 +99,8 @@ async fn schedules_fire(t: &TestWorld) {
             t.world.clock.advance(next.at - now);
         }
         for _ in 0..3 {
-            if run_attempt(t.reconnect_ports(), &t.settings, &next.input)
-                .await
-                .is_ok()
-            {
+            let attempt = run_attempt(t.reconnect_ports(), &t.settings, &next.input);
+            if succeeded(&invoke(t, attempt).await) {
                 break;
             }
             t.world.clock.advance(Duration::minutes(1));
@@ -105,9 +133,16 @@ async fn check(
         problems.push(format!("follow-up left: {:?}", account.pending));
     }
     let sent = t.emails();
-    // An email whose answer was lost was sent, or not, by SES: never twice.
-    let lost_email =
-        t.faults.fired() == Some("mail.send") && fault.map(|f| f.1) == Some(Fault::Lost);
+    // An email whose answer was lost was sent, or not, by SES: never twice. So is one whose
+    // function ended after its "sending" mark was written and before SES answered.
+    let lost_email = matches!(
+        (t.faults.fired(), fault.map(|f| f.1)),
+        (Some("mail.send"), Some(Fault::Lost | Fault::Hung))
+            | (
+                Some("store.mark_emailing" | "store.record_confirmed_status"),
+                Some(Fault::Hung)
+            )
+    );
     let emails_ok = if lost_email && emails == 1 {
         sent <= 1
     } else {
@@ -234,6 +269,71 @@ async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
     finish(&t, problems, from)
 }
 
+/// A user asks for a link (pressing again while it fails), connects at Unipile's page, and
+/// Unipile calls the link's `notify_url`: the account is recorded once, for its user, and
+/// the user's email is known for the day it needs one.
+async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
+    use super::hosted_link::issue_link;
+    use crate::domain::Caller;
+    use crate::domain::{Email, LinkKind, LinkRequest, ProviderSelection};
+    let t = TestWorld::new();
+    let id = AccountId::parse("acc-linked").expect("id");
+    let owner = UserId::parse(OWNER).expect("user");
+    let caller = Caller {
+        user_id: owner.clone(),
+        email: Some(Email::parse(super::test_world::OWNER_EMAIL).expect("email")),
+    };
+    let request = || LinkRequest {
+        kind: LinkKind::Create {
+            providers: ProviderSelection::All,
+        },
+        success_redirect_url: None,
+        failure_redirect_url: None,
+    };
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    let mut issued = false;
+    for _ in 0..3 {
+        let (ports, settings) = t.link_ports();
+        if succeeded(&invoke(&t, issue_link(ports, &settings, &caller, request())).await) {
+            issued = true;
+            break;
+        }
+        t.world.clock.advance(Duration::seconds(10));
+    }
+    let mut problems = Vec::new();
+    if !issued {
+        problems.push("no link after pressing three times".into());
+    }
+    // The user finishes the page of the link they were given: the newest one.
+    let notify_url = t.world.unipile.links().last().map(|l| l.notify_url.clone());
+    let state = notify_url
+        .as_ref()
+        .and_then(|url| url.query_pairs().find(|(k, _)| k == "state"))
+        .map(|(_, v)| v.into_owned());
+    if let Some(state) = state.filter(|_| issued) {
+        t.world.unipile.add_account(&id, Provider::Whatsapp);
+        for _ in 0..6 {
+            let called = t.notify_link(&id, "CREATION_SUCCESS", &state);
+            if succeeded(&invoke(&t, called).await) {
+                break;
+            }
+            t.world.clock.advance(Duration::minutes(1));
+        }
+        sweeper_runs(&t, 1).await;
+        problems.extend(check(&t, &id, Some(S::Ok), 0, fault).await);
+        let listed = t.world.store.accounts_of(&owner).await.expect("memory");
+        if listed.iter().filter(|a| a.account_id == id).count() != 1 {
+            problems.push(format!("listed {} time(s) for its user", listed.len()));
+        }
+        let profile = t.world.store.profile_of(&owner).await.expect("memory");
+        if profile.is_none_or(|p| p.email.as_str() != super::test_world::OWNER_EMAIL) {
+            problems.push("the user's email is not recorded".into());
+        }
+    }
+    finish(&t, problems, from)
+}
+
 /// The user disconnects an account, pressing the button again while it fails.
 async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
     let t = TestWorld::new();
@@ -243,10 +343,11 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     for _ in 0..3 {
         let now = t.world.clock.now();
-        match disconnect_account(t.store_port(), t.unipile_port(), &owner, &id, now).await {
+        let pressed = disconnect_account(t.store_port(), t.unipile_port(), &owner, &id, now);
+        match invoke(&t, pressed).await {
             // A retry after a lost answer finds it gone already.
-            Ok(()) | Err(FlowError::NotFound(_)) => break,
-            Err(_) => t.world.clock.advance(Duration::seconds(10)),
+            Some(Ok(()) | Err(FlowError::NotFound(_))) => break,
+            _ => t.world.clock.advance(Duration::seconds(10)),
         }
     }
     let mut problems = check(&t, &id, None, 0, fault).await;
@@ -262,9 +363,9 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
 async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     use super::account_reconciliation::{ReconcileSettings, reconcile};
     use super::cookie_sync::{CookieSettings, sync_cookies};
+    use crate::domain::Caller;
     use crate::domain::LinkedinMemberId;
     use crate::domain::cookies::{CookieSync, LinkedinCookies};
-    use crate::http::Caller;
     let t = TestWorld::new();
     t.given_the_owner_email().await;
     let owner = UserId::parse(OWNER).expect("user");
@@ -291,9 +392,17 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     let mut reported = Vec::new();
     for minute in (0..120).step_by(10) {
-        let _ = sync_cookies(t.cookie_sync_ports(), &settings, &caller, sync()).await;
+        let _ = invoke(
+            &t,
+            sync_cookies(t.cookie_sync_ports(), &settings, &caller, sync()),
+        )
+        .await;
         if minute % 60 == 50
-            && let Ok(run) = reconcile(t.reconcile_ports(), &ReconcileSettings::default()).await
+            && let Some(Ok(run)) = invoke(
+                &t,
+                reconcile(t.reconcile_ports(), &ReconcileSettings::default()),
+            )
+            .await
         {
             reported = run.unattributed;
         }
@@ -310,7 +419,7 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     // alone; the reconciliation reports it with the user's connect as the hint, for an
     // operator to adopt, and the sync connects no second one (README, "No account lost").
     let answer_lost = t.faults.fired() == Some("unipile.connect_linkedin")
-        && fault.map(|f| f.1) == Some(Fault::Lost);
+        && matches!(fault.map(|f| f.1), Some(Fault::Lost | Fault::Hung));
     match recorded.as_slice() {
         [account] if account.linkedin_member_id.is_some() => {}
         [] if answer_lost => {
@@ -327,8 +436,10 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     finish(&t, problems, from)
 }
 
-/// One scenario's matrix: a clean run counts its calls; then each call fails in turn, both
-/// ways. Returns (runs, failures).
+const FAULTS: [Fault; 3] = [Fault::Refused, Fault::Lost, Fault::Hung];
+
+/// One scenario's matrix: a clean run counts its calls; then each call fails in turn, each
+/// way. Returns (runs, failures).
 async fn matrix<F, Fut>(name: &str, scenario: F) -> (usize, Vec<String>)
 where
     F: Fn(Option<(usize, Fault)>) -> Fut,
@@ -342,7 +453,7 @@ where
         .collect();
     let mut runs = 1;
     for n in 0..clean.calls {
-        for fault in [Fault::Refused, Fault::Lost] {
+        for fault in FAULTS {
             let run = scenario(Some((n, fault))).await;
             runs += 1;
             let at = run.fired.unwrap_or("(never reached)");
@@ -354,8 +465,9 @@ where
         }
     }
     println!(
-        "fault matrix: {name}: {} calls x 2 faults = {} runs, {} failing",
+        "fault matrix: {name}: {} calls x {} faults = {} runs, {} failing",
         clean.calls,
+        FAULTS.len(),
         runs - 1,
         failures.len()
     );
@@ -372,6 +484,7 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         matrix("cookie reconnect", cookie_reconnect).await,
         matrix("cookie reconnect gives up", cookie_reconnect_gives_up).await,
         matrix("connect callback", connect_callback).await,
+        matrix("link, then its callback", link_and_callback).await,
         matrix("disconnect", disconnect).await,
         matrix("cookie connect", cookie_connect).await,
     ] {

@@ -6,6 +6,7 @@ use super::FlowError;
 use super::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
 use super::follow_up_sweeper::{SweepReport, sweep};
 use super::follow_ups::{FollowUpPorts, FollowUpSettings};
+use super::hosted_link::{LinkPorts, LinkSettings};
 use super::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
 use super::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::adapters::cipher::LocalCipher;
@@ -13,10 +14,11 @@ use crate::adapters::memory::MemoryWorld;
 use crate::adapters::memory::faults::{FaultPlan, Faulty};
 use crate::adapters::scheduler::PendingSchedule;
 use crate::domain::reconnect::ReconnectAttempt;
+use crate::domain::state_token::StateKey;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, UnipileEvent, UserId,
+    Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, RedirectPolicy,
+    UnipileEvent, UserId,
 };
-use crate::http::StateKey;
 use crate::ports::{
     AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, Mailer, RetryScheduler, Unipile,
     UserProfile,
@@ -202,6 +204,16 @@ impl TestWorld {
             .state_key
             .sign(&Self::owner(), &purpose, now + Duration::minutes(45))
             .expect("signed");
+        self.notify_link(id, status, &state).await
+    }
+
+    /// Unipile's `notify_url` call for the account, answering the link whose state is `state`.
+    pub async fn notify_link(
+        &self,
+        id: &AccountId,
+        status: &str,
+        state: &str,
+    ) -> Result<CallbackOutcome, FlowError> {
         let body = format!(r#"{{"status":"{status}","account_id":"{id}","name":"{OWNER}"}}"#);
         let ports = CallbackPorts {
             store: &self.store,
@@ -209,7 +221,23 @@ impl TestWorld {
             clock: self.world.clock.as_ref(),
             scheduler: &self.scheduler,
         };
-        record_callback(ports, &self.state_key, Some(&state), body.as_bytes()).await
+        record_callback(ports, &self.state_key, Some(state), body.as_bytes()).await
+    }
+
+    /// The hosted-link flow's ports and settings, signing with the key the callback checks.
+    pub fn link_ports(&self) -> (LinkPorts<'_>, LinkSettings) {
+        let ports = LinkPorts {
+            store: &self.store,
+            unipile: &self.unipile,
+            clock: self.world.clock.as_ref(),
+        };
+        let settings = LinkSettings {
+            public_base_url: "https://connect.example.com/".parse().expect("url"),
+            state_key: self.state_key.clone(),
+            redirects: RedirectPolicy::default(),
+            link_ttl: Duration::hours(1),
+        };
+        (ports, settings)
     }
 
     /// The sweeper's next run, `after` from now.

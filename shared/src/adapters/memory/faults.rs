@@ -1,7 +1,8 @@
 //! Ports that fail on purpose: each wraps a port and asks one shared [`FaultPlan`] before
 //! every call, so that a test can make the Nth outside call of a flow fail, whichever port it
-//! goes to. A call either goes through, is refused (nothing done, an error), or is lost (done,
-//! then an error: the answer of a write that took effect, or an email sent, never arrived).
+//! goes to. A call either goes through, is refused (nothing done, an error), is lost (done,
+//! then an error: the answer of a write that took effect, or an email sent, never arrived), or
+//! hangs (done, but so slowly that the function's time runs out: it ends there).
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies};
@@ -31,6 +32,10 @@ pub enum Fault {
     Refused,
     /// Done, but its answer was lost: the caller sees an error (a timeout).
     Lost,
+    /// Done, but so slow that the invocation reached its timeout while waiting: Lambda ends
+    /// the function right there, nothing after the call runs, and whoever invoked it sees a
+    /// timeout. The call never returns; [`FaultPlan::take_hung`] tells the runner.
+    Hung,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +49,7 @@ struct PlanState {
     calls: Vec<&'static str>,
     armed: Option<(usize, Fault)>,
     fired: Option<&'static str>,
+    hung: bool,
 }
 
 /// Counts every outside call the wrapped ports make and fails the armed one.
@@ -75,6 +81,15 @@ impl FaultPlan {
     /// The call the armed fault hit, once it has.
     pub fn fired(&self) -> Option<&'static str> {
         self.lock().fired
+    }
+
+    /// Whether a call has hung since the last ask: the invocation that made it is over.
+    pub fn take_hung(&self) -> bool {
+        std::mem::take(&mut self.lock().hung)
+    }
+
+    fn hang(&self) {
+        self.lock().hung = true;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PlanState> {
@@ -115,7 +130,9 @@ impl Injected for UnipileError {
                 title: "injected".into(),
                 detail: None,
             },
-            Fault::Lost => UnipileError::Transport("injected: the answer was lost".into()),
+            Fault::Lost | Fault::Hung => {
+                UnipileError::Transport("injected: the answer was lost".into())
+            }
         }
     }
 }
@@ -125,7 +142,9 @@ impl Injected for MailError {
         match fault {
             Fault::Refused => MailError::Unavailable("injected".into()),
             // What the SES adapter answers when it cannot tell whether SES sent it.
-            Fault::Lost => MailError::Uncertain("injected: the answer was lost".into()),
+            Fault::Lost | Fault::Hung => {
+                MailError::Uncertain("injected: the answer was lost".into())
+            }
         }
     }
 }
@@ -170,6 +189,11 @@ macro_rules! faulty {
                         Verdict::Fail(Fault::Lost) => {
                             let _ = self.inner.$name($($arg),*).await;
                             Err(<$err>::injected(Fault::Lost))
+                        }
+                        Verdict::Fail(Fault::Hung) => {
+                            let _ = self.inner.$name($($arg),*).await;
+                            self.plan.hang();
+                            std::future::pending().await
                         }
                     }
                 }

@@ -4,8 +4,10 @@
 use crate::adapters::cognito::{CognitoSettings, UserLookup, UserPoolId};
 use crate::adapters::scheduler::SchedulerSettings;
 use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
+use crate::domain::ClaimNames;
 use crate::domain::RedirectPolicy;
 use crate::domain::notification::ReconnectLink;
+use crate::domain::state_token::StateKey;
 use crate::domain::transitions::TransitionPolicy;
 use crate::domain::webhook::WebhookAuth;
 use crate::flows::account_reconciliation::{
@@ -17,7 +19,7 @@ use crate::flows::cookie_sync::{
 };
 use crate::flows::follow_ups::FollowUpSettings;
 use crate::flows::hosted_link::LinkSettings;
-use crate::http::{ClaimNames, DEFAULT_WEBHOOK_HEADER, StateKey, WebhookSecret};
+use crate::http::{DEFAULT_WEBHOOK_HEADER, WebhookSecret};
 use secrecy::SecretString;
 use std::collections::HashMap;
 use std::fmt;

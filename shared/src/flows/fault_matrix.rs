@@ -1,9 +1,10 @@
 //! The fault matrix: for each flow, every outside call it makes (DynamoDB, Unipile, SES,
 //! Scheduler, KMS) fails in turn, once: refused (nothing done), lost (done, the answer never
-//! came) or hung (done, so slowly that the function reached its timeout and ended there). The senders then retry as they really do (Unipile delivers a webhook or a
-//! notify again up to five times until it gets a 200; Lambda runs a failed scheduled attempt
-//! twice more; the sweeper runs every five minutes; a user presses the button again), and the
-//! end state is checked: the right status, each email owed sent exactly once, no follow-up
+//! came) or hung (done, so slowly that the function reached its timeout and ended there).
+//! The senders then retry as they really do (Unipile delivers a webhook or a notify again up
+//! to five times until it gets a 200; Lambda runs a failed scheduled attempt twice more; the
+//! sweeper runs every five minutes; a user presses the button again), and the end state is
+//! checked: the right status, each email owed sent exactly once, no follow-up
 //! left, no schedule left, no account lost.
 //!
 //! The one loss the design accepts is checked too: an email whose SES answer was lost, or
@@ -23,25 +24,37 @@ use chrono::Duration;
 use std::future::Future;
 use std::task::Poll;
 
-/// How long a function runs before Lambda ends it, in the template, for the flows here.
-const FUNCTION_TIMEOUT: Duration = Duration::seconds(60);
+/// How long each function runs before Lambda ends it (`Timeout` in infra/template.yaml).
+mod timeout {
+    use chrono::Duration;
+    /// The status webhook, the connect callback, the hosted link and the accounts API.
+    pub const HTTP: Duration = Duration::seconds(15);
+    pub const COOKIE_SYNC: Duration = Duration::seconds(29);
+    /// The reconnect attempts and the follow-up sweeper.
+    pub const SCHEDULED: Duration = Duration::seconds(60);
+    pub const RECONCILER: Duration = Duration::seconds(300);
+}
 
-/// One invocation of a function: its flow's outcome, or `None` when one of its calls hung and
-/// the function reached its timeout. Lambda ends it there, so nothing after that call runs,
-/// and the function's time has passed for everyone else.
+/// One invocation of a function that Lambda ends at `timeout`: its flow's outcome, or `None`
+/// when one of its calls hung. The function ends there, so nothing after that call runs, and
+/// its time has passed for everyone else.
 async fn invoke<T, E>(
     t: &TestWorld,
+    timeout: Duration,
     flow: impl Future<Output = Result<T, E>>,
 ) -> Option<Result<T, E>> {
     let mut flow = std::pin::pin!(flow);
     let outcome = std::future::poll_fn(|cx| match flow.as_mut().poll(cx) {
-        Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
+        Poll::Ready(outcome) => {
+            assert!(!t.faults.take_hung(), "a hung call returned");
+            Poll::Ready(Some(outcome))
+        }
         Poll::Pending if t.faults.take_hung() => Poll::Ready(None),
         Poll::Pending => Poll::Pending,
     })
     .await;
     if outcome.is_none() {
-        t.world.clock.advance(FUNCTION_TIMEOUT);
+        t.world.clock.advance(timeout);
     }
     outcome
 }
@@ -61,7 +74,7 @@ struct Run {
 /// A webhook delivery as Unipile makes it: again, up to five times, until it is answered 200.
 async fn unipile_delivers(t: &TestWorld, id: &AccountId, status: S) {
     for _ in 0..6 {
-        if succeeded(&invoke(t, t.deliver(id, status.clone())).await) {
+        if succeeded(&invoke(t, timeout::HTTP, t.deliver(id, status.clone())).await) {
             return;
         }
         t.world.clock.advance(Duration::minutes(1));
@@ -71,7 +84,7 @@ async fn unipile_delivers(t: &TestWorld, id: &AccountId, status: S) {
 /// The notify_url call as Unipile makes it: again until answered 200, five times at most.
 async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
     for _ in 0..6 {
-        if succeeded(&invoke(t, t.notify(id, status)).await) {
+        if succeeded(&invoke(t, timeout::HTTP, t.notify(id, status)).await) {
             return;
         }
         t.world.clock.advance(Duration::minutes(1));
@@ -82,7 +95,7 @@ async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
 async fn sweeper_runs(t: &TestWorld, hours: i64) {
     for _ in 0..(hours * 12) {
         t.world.clock.advance(Duration::minutes(5));
-        let _ = invoke(t, sweep(t.ports(), &t.settings)).await;
+        let _ = invoke(t, timeout::SCHEDULED, sweep(t.ports(), &t.settings)).await;
     }
 }
 
@@ -100,7 +113,7 @@ async fn schedules_fire(t: &TestWorld) {
         }
         for _ in 0..3 {
             let attempt = run_attempt(t.reconnect_ports(), &t.settings, &next.input);
-            if succeeded(&invoke(t, attempt).await) {
+            if succeeded(&invoke(t, timeout::SCHEDULED, attempt).await) {
                 break;
             }
             t.world.clock.advance(Duration::minutes(1));
@@ -263,8 +276,9 @@ async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
     let mut problems = check(&t, &id, Some(S::Ok), 0, fault).await;
     let owner = UserId::parse(OWNER).expect("user");
     let listed = t.world.store.accounts_of(&owner).await.expect("memory");
-    if listed.iter().filter(|a| a.account_id == id).count() != 1 {
-        problems.push(format!("listed {} time(s) for its user", listed.len()));
+    let times = listed.iter().filter(|a| a.account_id == id).count();
+    if times != 1 {
+        problems.push(format!("listed {times} time(s) for its user"));
     }
     finish(&t, problems, from)
 }
@@ -295,7 +309,8 @@ async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
     let mut issued = false;
     for _ in 0..3 {
         let (ports, settings) = t.link_ports();
-        if succeeded(&invoke(&t, issue_link(ports, &settings, &caller, request())).await) {
+        let asked = issue_link(ports, &settings, &caller, request());
+        if succeeded(&invoke(&t, timeout::HTTP, asked).await) {
             issued = true;
             break;
         }
@@ -315,7 +330,7 @@ async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
         t.world.unipile.add_account(&id, Provider::Whatsapp);
         for _ in 0..6 {
             let called = t.notify_link(&id, "CREATION_SUCCESS", &state);
-            if succeeded(&invoke(&t, called).await) {
+            if succeeded(&invoke(&t, timeout::HTTP, called).await) {
                 break;
             }
             t.world.clock.advance(Duration::minutes(1));
@@ -323,13 +338,16 @@ async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
         sweeper_runs(&t, 1).await;
         problems.extend(check(&t, &id, Some(S::Ok), 0, fault).await);
         let listed = t.world.store.accounts_of(&owner).await.expect("memory");
-        if listed.iter().filter(|a| a.account_id == id).count() != 1 {
-            problems.push(format!("listed {} time(s) for its user", listed.len()));
+        let times = listed.iter().filter(|a| a.account_id == id).count();
+        if times != 1 {
+            problems.push(format!("listed {times} time(s) for its user"));
         }
         let profile = t.world.store.profile_of(&owner).await.expect("memory");
         if profile.is_none_or(|p| p.email.as_str() != super::test_world::OWNER_EMAIL) {
             problems.push("the user's email is not recorded".into());
         }
+    } else if issued {
+        problems.push("the link given has no state in its notify URL".into());
     }
     finish(&t, problems, from)
 }
@@ -344,7 +362,7 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
     for _ in 0..3 {
         let now = t.world.clock.now();
         let pressed = disconnect_account(t.store_port(), t.unipile_port(), &owner, &id, now);
-        match invoke(&t, pressed).await {
+        match invoke(&t, timeout::HTTP, pressed).await {
             // A retry after a lost answer finds it gone already.
             Some(Ok(()) | Err(FlowError::NotFound(_))) => break,
             _ => t.world.clock.advance(Duration::seconds(10)),
@@ -394,12 +412,14 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     for minute in (0..120).step_by(10) {
         let _ = invoke(
             &t,
+            timeout::COOKIE_SYNC,
             sync_cookies(t.cookie_sync_ports(), &settings, &caller, sync()),
         )
         .await;
         if minute % 60 == 50
             && let Some(Ok(run)) = invoke(
                 &t,
+                timeout::RECONCILER,
                 reconcile(t.reconcile_ports(), &ReconcileSettings::default()),
             )
             .await

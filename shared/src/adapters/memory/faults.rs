@@ -34,7 +34,9 @@ pub enum Fault {
     Lost,
     /// Done, but so slow that the invocation reached its timeout while waiting: Lambda ends
     /// the function right there, nothing after the call runs, and whoever invoked it sees a
-    /// timeout. The call never returns; [`FaultPlan::take_hung`] tells the runner.
+    /// timeout. The call never returns: only a runner that asks [`FaultPlan::take_hung`]
+    /// while it polls the flow (the fault matrix's `invoke`) may arm it, or the test waits
+    /// for ever.
     Hung,
 }
 

@@ -3,6 +3,7 @@
 //! `Debug` nor an error's text quotes a secret it was handed.
 
 mod checkpoint_codes;
+mod claims;
 mod cookie_syncs;
 mod link_requests;
 mod redirect_urls;

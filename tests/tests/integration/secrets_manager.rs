@@ -119,3 +119,51 @@ async fn given_one_secret_per_purpose_then_a_function_reads_each_it_lists_and_on
     );
     assert!(!error.to_string().contains("another-key"));
 }
+
+#[tokio::test]
+async fn given_secrets_manager_unreachable_at_cold_start_then_the_start_fails_cleanly_and_the_next_one_reads_the_secret()
+ {
+    let env = {
+        let mut env = aws_env(&harness::moto::endpoint(), "unused-table");
+        let arn = secret(
+            &env,
+            &format!("unreachable-{}", std::process::id()),
+            r#"{"UNIPILE_API_KEY":"sk-while-unreachable-42"}"#,
+        )
+        .await;
+        env.insert("SECRETS_ARN".into(), arn);
+        env
+    };
+    // A port nothing listens on: every call is refused, as when the endpoint is unreachable.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = closed.local_addr().expect("bound").port();
+    drop(closed);
+    let mut down = env.clone();
+    down.insert(
+        "AWS_ENDPOINT_URL".into(),
+        format!("http://127.0.0.1:{port}"),
+    );
+
+    let error = config::with_secrets(down)
+        .await
+        .expect_err("no secret without Secrets Manager");
+    assert!(
+        matches!(
+            error,
+            ConfigError::Invalid {
+                var: "SECRETS_ARN",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("sk-while-unreachable-42"));
+
+    // Lambda runs a failed initialisation again at the next invocation: with Secrets Manager
+    // back, that one starts with the secret.
+    let env = config::with_secrets(env).await.expect("the secret read");
+    assert_eq!(
+        env.get("UNIPILE_API_KEY").map(String::as_str),
+        Some("sk-while-unreachable-42")
+    );
+}

@@ -379,20 +379,33 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
 /// every ten minutes for two hours, the reconciliation running every hour: one account at
 /// Unipile (never a second, billed one), recorded once, for its user, with its member id.
 async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
+    extension_connects(fault, false).await
+}
+
+/// The same, LinkedIn asking for a verification code at the first sign-in: the user types it
+/// in the extension (pressing again while it fails), and the syncs go on.
+async fn cookie_connect_through_a_checkpoint(fault: Option<(usize, Fault)>) -> Run {
+    extension_connects(fault, true).await
+}
+
+async fn extension_connects(fault: Option<(usize, Fault)>, checkpoint: bool) -> Run {
     use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use super::checkpoint::solve_checkpoint;
     use super::cookie_sync::{CookieSettings, sync_cookies};
     use crate::domain::Caller;
     use crate::domain::LinkedinMemberId;
+    use crate::domain::checkpoint::{CheckpointAnswer, CheckpointCode};
     use crate::domain::cookies::{CookieSync, LinkedinCookies};
     let t = TestWorld::new();
     t.given_the_owner_email().await;
     let owner = UserId::parse(OWNER).expect("user");
+    let member = LinkedinMemberId::parse("777777").expect("member");
     let caller = Caller {
         user_id: owner.clone(),
         email: None,
     };
     let sync = || CookieSync {
-        member_id: LinkedinMemberId::parse("777777").expect("member"),
+        member_id: member.clone(),
         cookies: LinkedinCookies {
             li_at: "AQEDAR-fault-matrix-cookie".to_owned().into(),
             li_a: None,
@@ -406,9 +419,15 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
         max_linkedin_identities: 3,
         cookie_ttl: Duration::days(30),
     };
+    if checkpoint {
+        t.world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::Checkpoint("2FA".into())]);
+    }
     let from = t.faults.calls().len();
     arm(&t, fault);
     let mut reported = Vec::new();
+    let mut answered = !checkpoint;
     for minute in (0..120).step_by(10) {
         let _ = invoke(
             &t,
@@ -416,6 +435,30 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
             sync_cookies(t.cookie_sync_ports(), &settings, &caller, sync()),
         )
         .await;
+        let waits = t
+            .world
+            .store
+            .cookie(&owner, &member)
+            .await
+            .expect("memory")
+            .is_some_and(|record| record.waiting_checkpoint().is_some());
+        if !answered && waits {
+            answered = true;
+            for _ in 0..3 {
+                let code = CheckpointCode::parse("123456").expect("a code");
+                let typed = solve_checkpoint(
+                    t.cookie_sync_ports(),
+                    &caller,
+                    &member,
+                    CheckpointAnswer::Code(code),
+                );
+                match invoke(&t, timeout::COOKIE_SYNC, typed).await {
+                    // Done, or refused for good: the code is spent or the sign-in is over.
+                    Some(Ok(_) | Err(FlowError::Expired(_) | FlowError::Conflict(_))) => break,
+                    _ => t.world.clock.advance(Duration::seconds(10)),
+                }
+            }
+        }
         if minute % 60 == 50
             && let Some(Ok(run)) = invoke(
                 &t,
@@ -429,6 +472,10 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
         t.world.clock.advance(Duration::minutes(10));
     }
     let mut problems = Vec::new();
+    // Without a fault the story must go through the checkpoint it is about.
+    if checkpoint && fault.is_none() && t.world.unipile.checkpoint_solutions().is_empty() {
+        problems.push("the code was never sent to Unipile".into());
+    }
     let at_unipile = t.world.unipile.account_ids();
     if at_unipile.len() != 1 {
         problems.push(format!("{} accounts at Unipile", at_unipile.len()));
@@ -441,7 +488,11 @@ async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
     let answer_lost = t.faults.fired() == Some("unipile.connect_linkedin")
         && matches!(fault.map(|f| f.1), Some(Fault::Lost | Fault::Hung));
     match recorded.as_slice() {
-        [account] if account.linkedin_member_id.is_some() => {}
+        [account] if account.linkedin_member_id.is_some() => {
+            if account.status != S::Ok {
+                problems.push(format!("recorded {}", account.status));
+            }
+        }
         [] if answer_lost => {
             let hinted = reported
                 .iter()
@@ -507,6 +558,11 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         matrix("link, then its callback", link_and_callback).await,
         matrix("disconnect", disconnect).await,
         matrix("cookie connect", cookie_connect).await,
+        matrix(
+            "cookie connect through a checkpoint",
+            cookie_connect_through_a_checkpoint,
+        )
+        .await,
     ] {
         runs += r;
         failures.extend(f);

@@ -6,7 +6,7 @@
 
 use super::FlowError;
 use crate::deps::Deps;
-use crate::domain::notification::{Detail, ReconnectLink, credentials_needed};
+use crate::domain::notification::{Detail, OutgoingEmail, ReconnectLink, credentials_needed};
 use crate::domain::pending::random_id;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
@@ -384,26 +384,42 @@ async fn email_owner(
         tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
         return Ok(());
     }
-    match ports.mailer.send(&email).await {
+    let Some(error) = send_marked(ports, account, &email).await else {
+        return Ok(());
+    };
+    if let Some(outage) = outage
+        && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
+    {
+        tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back: this outage's email is lost");
+    }
+    Err(FlowError::Mail(error))
+}
+
+/// Sends a reconnect email whose "sending" mark is recorded, and logs and counts what the
+/// mail service said. `Some`: it refused, so nothing was sent; what becomes of the mark is
+/// the caller's (taken back, or the email owed). `None`: sent, or the service did not say,
+/// which is never retried, so that no email goes twice.
+pub(super) async fn send_marked(
+    ports: FollowUpPorts<'_>,
+    account: &Account,
+    email: &OutgoingEmail,
+) -> Option<MailError> {
+    let (id, user, outage) = (&account.account_id, &account.user_id, account.outage_id());
+    match ports.mailer.send(email).await {
         Ok(()) => {
-            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "reconnect email sent");
+            tracing::info!(account_id = %id, user_id = %user, outage, "reconnect email sent");
             crate::metrics::count("EmailSent");
-            Ok(())
+            None
         }
         Err(MailError::Uncertain(error)) => {
             crate::metrics::count("EmailOutcomeUnknown");
-            tracing::warn!(account_id = %id, user_id = %account.user_id, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
-            Ok(())
+            tracing::warn!(account_id = %id, user_id = %user, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
+            None
         }
         Err(error) => {
-            if let Some(outage) = outage
-                && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
-            {
-                tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back: this outage's email is lost");
-            }
-            tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent");
             crate::metrics::count("EmailFailed");
-            Err(FlowError::Mail(error))
+            tracing::warn!(account_id = %id, user_id = %user, outage, %error, "reconnect email not sent");
+            Some(error)
         }
     }
 }

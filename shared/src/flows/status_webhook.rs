@@ -13,6 +13,7 @@
 use super::FlowError;
 use super::follow_ups::{
     FollowUpPorts, FollowUpSettings, Resumed, carry_out, confirm, new_action, owner_email, resume,
+    send_marked,
 };
 use crate::domain::notification::credentials_needed;
 use crate::domain::pending::random_id;
@@ -21,7 +22,7 @@ use crate::domain::truth;
 use crate::domain::{
     Account, AccountStatus, Outage, PendingAction, PendingKind, UnipileEvent, retry_at,
 };
-use crate::ports::{MailError, ReportRecord};
+use crate::ports::ReportRecord;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,39 +182,27 @@ async fn send_owed_email(
     now: DateTime<Utc>,
 ) -> Result<Option<WebhookOutcome>, FlowError> {
     let id = &account.account_id;
-    let outage = account.outage_id();
     let email = credentials_needed(to, account, &settings.reconnect_link, &[]);
-    match ports.mailer.send(&email).await {
-        Ok(()) => {
-            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "reconnect email sent");
-            crate::metrics::count("EmailSent");
+    let Some(error) = send_marked(ports, account, &email).await else {
+        return Ok(Some(WebhookOutcome::Recorded));
+    };
+    let owed = PendingAction {
+        claimed_until: Some(retry_at(1, now)),
+        attempts: 1,
+        ..PendingAction::due(PendingKind::CredentialsLost, now).map_err(FlowError::Internal)?
+    };
+    match ports.store.owe_email(id, claim, &owed).await {
+        Ok(true) => {
+            tracing::info!(account_id = %id, "the unsent email is owed for a follow-up");
+            Ok(Some(WebhookOutcome::Deferred))
+        }
+        Ok(false) => {
+            tracing::info!(account_id = %id, "the outage ended meanwhile: no email owed");
             Ok(Some(WebhookOutcome::Recorded))
         }
-        Err(MailError::Uncertain(error)) => {
-            crate::metrics::count("EmailOutcomeUnknown");
-            tracing::warn!(account_id = %id, user_id = %account.user_id, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
-            Ok(Some(WebhookOutcome::Recorded))
-        }
-        Err(error) => {
-            crate::metrics::count("EmailFailed");
-            tracing::warn!(account_id = %id, user_id = %account.user_id, %error, "reconnect email not sent: owed for a follow-up");
-            let owed = PendingAction {
-                claimed_until: Some(retry_at(1, now)),
-                attempts: 1,
-                ..PendingAction::due(PendingKind::CredentialsLost, now)
-                    .map_err(FlowError::Internal)?
-            };
-            match ports.store.owe_email(id, claim, &owed).await {
-                Ok(true) => Ok(Some(WebhookOutcome::Deferred)),
-                Ok(false) => {
-                    tracing::info!(account_id = %id, "the outage ended meanwhile: no email owed");
-                    Ok(Some(WebhookOutcome::Recorded))
-                }
-                Err(store) => {
-                    tracing::error!(account_id = %id, user_id = %account.user_id, error = %store, "the unsent email could not be owed: this outage's email is lost");
-                    Err(FlowError::Mail(error))
-                }
-            }
+        Err(store) => {
+            tracing::error!(account_id = %id, user_id = %account.user_id, error = %store, "the unsent email could not be owed: this outage's email is lost");
+            Err(FlowError::Mail(error))
         }
     }
 }

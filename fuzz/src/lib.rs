@@ -11,6 +11,15 @@ pub fn is_id(value: &str, max: usize) -> bool {
         && value != ".."
 }
 
+/// A LinkedIn profile id as Unipile shows one (`ACoAAB…`): 1 to 128 ASCII letters, digits,
+/// `-` and `_`.
+pub fn is_profile_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// An email as the domain takes one: an id of at most 320 characters with a local part and a
 /// dotted domain.
 pub fn is_email(value: &str) -> bool {

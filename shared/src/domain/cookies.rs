@@ -2,7 +2,7 @@
 //! Cookies are session credentials: in memory they are `SecretString`s (redacted in `Debug`),
 //! at rest they are ciphertext ([`Sealed`]).
 
-use super::{Country, IdError, LinkedinMemberId};
+use super::{Country, IdError, LinkedinMemberId, LinkedinProfileId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -24,6 +24,11 @@ pub struct CookieSyncBody {
     #[serde(default)]
     pub country: Option<String>,
     pub linkedin_member_id: String,
+    /// The member's profile id (`ACoAAB…`), which Unipile's Account also carries: how an
+    /// account connected elsewhere (hosted auth, a connect whose answer was lost) is found.
+    /// Older extensions send none.
+    #[serde(default)]
+    pub linkedin_profile_id: Option<String>,
 }
 
 /// The session cookies, in memory only.
@@ -37,6 +42,7 @@ pub struct LinkedinCookies {
 #[derive(Debug, Clone)]
 pub struct CookieSync {
     pub member_id: LinkedinMemberId,
+    pub profile_id: Option<LinkedinProfileId>,
     pub cookies: LinkedinCookies,
     pub user_agent: String,
     pub ip: Option<IpAddr>,
@@ -63,6 +69,8 @@ pub enum CookieSyncError {
     BadCountry(String),
     #[error("`linkedin_member_id`: {0}")]
     BadMemberId(IdError),
+    #[error("`linkedin_profile_id`: {0} (send the id as Unipile shows it, e.g. ACoAAB…)")]
+    BadProfileId(IdError),
 }
 
 /// A cookie value: printable ASCII with no separators, as browsers store them.
@@ -117,6 +125,13 @@ impl CookieSync {
         Ok(Self {
             member_id: LinkedinMemberId::parse(body.linkedin_member_id)
                 .map_err(CookieSyncError::BadMemberId)?,
+            // An empty one is an extension that found none on the page.
+            profile_id: body
+                .linkedin_profile_id
+                .filter(|id| !id.is_empty())
+                .map(LinkedinProfileId::parse)
+                .transpose()
+                .map_err(CookieSyncError::BadProfileId)?,
             cookies: LinkedinCookies {
                 li_at: body.li_at,
                 li_a,
@@ -147,8 +162,11 @@ impl CookieSync {
             ip.as_bytes(),
             country.as_deref().unwrap_or("").as_bytes(),
         ];
+        // The profile id last, and only when sent: a sync that first names it is stored rather
+        // than skipped as unchanged, while the digests of syncs without one stay as they were.
+        let profile = self.profile_id.as_ref().map(|p| p.as_str().as_bytes());
         let mut material = Vec::new();
-        for part in parts {
+        for part in parts.into_iter().chain(profile) {
             material.extend_from_slice(&(part.len() as u32).to_be_bytes());
             material.extend_from_slice(part);
         }
@@ -182,6 +200,35 @@ mod tests {
 
     fn body(json: &str) -> Result<CookieSync, CookieSyncError> {
         CookieSync::parse(serde_json::from_str(json).expect("the body deserializes"))
+    }
+
+    #[test]
+    fn a_profile_id_is_optional_checked_and_part_of_the_digest() {
+        let without = body(&format!(
+            r#"{{"li_at":"x","user_agent":"{UA}","linkedin_member_id":"42"}}"#
+        ))
+        .expect("no profile id");
+        assert_eq!(without.profile_id, None);
+        let empty = body(&format!(
+            r#"{{"li_at":"x","user_agent":"{UA}","linkedin_member_id":"42","linkedin_profile_id":""}}"#
+        ))
+        .expect("an empty one is none");
+        assert_eq!(empty.profile_id, None);
+        let with = body(&format!(
+            r#"{{"li_at":"x","user_agent":"{UA}","linkedin_member_id":"42","linkedin_profile_id":"ACoAAB-x_1"}}"#
+        ))
+        .expect("Unipile's form");
+        assert_eq!(
+            with.profile_id.as_ref().map(|p| p.as_str()),
+            Some("ACoAAB-x_1")
+        );
+        let user = super::super::UserId::parse("u").expect("user");
+        assert_ne!(with.digest_material(&user), without.digest_material(&user));
+        assert_eq!(empty.digest_material(&user), without.digest_material(&user));
+        let urn = body(&format!(
+            r#"{{"li_at":"x","user_agent":"{UA}","linkedin_member_id":"42","linkedin_profile_id":"urn:li:fsd_profile:ACoAAB"}}"#
+        ));
+        assert!(matches!(urn, Err(CookieSyncError::BadProfileId(_))));
     }
 
     #[test]

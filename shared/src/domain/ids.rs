@@ -14,6 +14,8 @@ pub enum IdError {
     DotSegment { kind: &'static str },
     #[error("{kind} is not a valid email address")]
     NotAnEmail { kind: &'static str },
+    #[error("{kind} may hold only letters, digits, `-` and `_`")]
+    NotAProfileId { kind: &'static str },
 }
 
 /// Identifiers end up inside DynamoDB keys (`USER#<id>`) and URLs: refuse anything that
@@ -96,6 +98,54 @@ id_newtype!(
     "linkedin member id",
     128
 );
+
+/// A LinkedIn member's profile id as LinkedIn's pages and Unipile's Account show it
+/// (`urn:li:fsd_profile:ACoAAB…` on the page, `connection_params.im.id` = `ACoAAB…` at
+/// Unipile, contract §6): the one identity both sides name, so an account can be matched to
+/// the extension's identity. Letters, digits, `-` and `_` only, at most 128.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LinkedinProfileId(String);
+
+impl LinkedinProfileId {
+    const KIND: &'static str = "linkedin profile id";
+    pub const MAX: usize = 128;
+
+    pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+        let value = value.into();
+        check_token(Self::KIND, &value, Self::MAX)?;
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(IdError::NotAProfileId { kind: Self::KIND });
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for LinkedinProfileId {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<LinkedinProfileId> for String {
+    fn from(value: LinkedinProfileId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for LinkedinProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 id_newtype!(
     /// A webhook registered with Unipile (`webhook_id` of `POST /api/v1/webhooks`).
@@ -193,6 +243,24 @@ mod tests {
         assert!(bad.is_err());
         let good: AccountId = serde_json::from_str("\"e54m8LR22bA7G5qsAc8w\"").expect("valid id");
         assert_eq!(good.as_str(), "e54m8LR22bA7G5qsAc8w");
+    }
+
+    #[test]
+    fn a_profile_id_is_letters_digits_dashes_and_underscores() {
+        let id = LinkedinProfileId::parse("ACoAAB1x-y_Z9").expect("Unipile's form");
+        assert_eq!(id.as_str(), "ACoAAB1x-y_Z9");
+        for bad in ["urn:li:fsd_profile:ACoAAB", "ACoAAB/..", "é", "ACoAAB+"] {
+            assert_eq!(
+                LinkedinProfileId::parse(bad),
+                Err(IdError::NotAProfileId {
+                    kind: "linkedin profile id"
+                }),
+                "{bad}"
+            );
+        }
+        assert!(LinkedinProfileId::parse("").is_err());
+        assert!(LinkedinProfileId::parse("ACoA AB").is_err());
+        assert!(LinkedinProfileId::parse("a".repeat(129)).is_err());
     }
 
     #[test]

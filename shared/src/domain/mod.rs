@@ -30,7 +30,9 @@ pub use account::Account;
 pub use claims::{Caller, ClaimNames, IdentityError};
 pub use cookie_record::{CookieRecord, LinkedinIdentities, PausedIdentity};
 pub use country::Country;
-pub use ids::{AccountId, Email, IdError, LinkNonce, LinkedinMemberId, UserId, WebhookId};
+pub use ids::{
+    AccountId, Email, IdError, LinkNonce, LinkedinMemberId, LinkedinProfileId, UserId, WebhookId,
+};
 pub use link::{
     CallbackMismatch, LinkKind, LinkPurpose, LinkRequest, LinkRequestBody, LinkRequestError,
     ProviderSelection, ProvidersField, RedirectPolicy,

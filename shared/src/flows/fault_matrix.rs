@@ -406,6 +406,7 @@ async fn extension_connects(fault: Option<(usize, Fault)>, checkpoint: bool) -> 
     };
     let sync = || CookieSync {
         member_id: member.clone(),
+        profile_id: None,
         cookies: LinkedinCookies {
             li_at: "AQEDAR-fault-matrix-cookie".to_owned().into(),
             li_a: None,

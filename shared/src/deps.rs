@@ -47,7 +47,7 @@ pub fn http_unipile(env: &dyn EnvSource) -> Result<HttpUnipile, ConfigError> {
 pub fn ses_mailer(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Arc<dyn Mailer>, ConfigError> {
     let (from, configuration_set) = config::mail_from(env)?;
     Ok(Arc::new(SesMailer::new(
-        deferred(aws, aws_sdk_sesv2::Client::new),
+        deferred(aws, crate::adapters::ses::client),
         from,
         configuration_set,
     )))

@@ -15,6 +15,16 @@ pub struct SesMailer {
     configuration_set: Option<String>,
 }
 
+/// An SES client that never retries on its own. An attempt that timed out or lost its answer
+/// may have sent the email; the SDK's default retries would then send it again. The outbox
+/// retries instead, behind its "sending" mark, so that no owner gets two emails.
+pub fn client(aws: &aws_config::SdkConfig) -> Client {
+    let config = aws_sdk_sesv2::config::Builder::from(aws)
+        .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
 impl SesMailer {
     pub fn new(
         client: impl Into<LazyClient<Client>>,

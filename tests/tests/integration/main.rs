@@ -10,5 +10,6 @@ mod owner_email;
 mod reconciliation;
 mod secrets;
 mod secrets_manager;
+mod ses_retries;
 mod status_webhook;
 mod webhook_setup;

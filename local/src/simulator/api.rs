@@ -227,7 +227,12 @@ pub(super) async fn create_hosted_link(
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1");
-        let url = format!("http://{host}/_sim/hosted/{token}");
+        let base = sim
+            .lock()
+            .hosted_link_base
+            .clone()
+            .unwrap_or_else(|| format!("http://{host}"));
+        let url = format!("{base}/_sim/hosted/{token}");
         (
             StatusCode::CREATED,
             Json(json!({"object": "HostedAuthURL", "url": url})),

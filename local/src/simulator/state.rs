@@ -69,6 +69,9 @@ pub(super) struct SimState {
     pub cookie_outcomes: std::collections::VecDeque<String>,
     /// Logins waiting at a checkpoint, by account id.
     pub checkpoints: HashMap<String, super::checkpoints::SimCheckpoint>,
+    /// Where hosted-auth links point instead of this simulator's own page (a test of what
+    /// we accept from Unipile).
+    pub hosted_link_base: Option<String>,
 }
 
 /// The simulator; cheap to clone (shared state).
@@ -109,6 +112,12 @@ impl Simulator {
 
     pub fn add_fault(&self, fault: Fault) {
         self.lock().faults.push(fault);
+    }
+
+    /// Hands out hosted-auth links under `base` (e.g. `http://account.example`) rather than
+    /// under this simulator's own page.
+    pub fn set_hosted_link_base(&self, base: &str) {
+        self.lock().hosted_link_base = Some(base.trim_end_matches('/').to_owned());
     }
 
     /// Disarms every fault, fired or not.

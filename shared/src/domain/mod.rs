@@ -18,6 +18,7 @@ mod outage;
 pub mod pending;
 mod provider;
 pub mod reconnect;
+pub mod secure_url;
 pub mod state_token;
 mod status;
 mod string_enum;

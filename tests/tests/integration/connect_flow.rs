@@ -412,6 +412,35 @@ async fn given_unipile_failing_with_5xx_then_the_link_call_is_retried_a_bounded_
 }
 
 #[tokio::test]
+async fn given_unipile_answering_a_link_that_is_not_https_then_502_and_no_link_reaches_the_user() {
+    let world = world().await;
+    for base in [
+        "http://account.unipile.example",
+        "ftp://account.unipile.example",
+    ] {
+        world.simulator.set_hosted_link_base(base);
+        let response = world
+            .request_link("u1", r#"{"type":"create","providers":"*"}"#)
+            .await;
+        assert_eq!(response.status(), 502, "{base}");
+        let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        assert!(!body.contains("account.unipile.example"), "{body}");
+    }
+    world
+        .simulator
+        .set_hosted_link_base("https://account.unipile.example");
+    let response = world
+        .request_link("u1", r#"{"type":"create","providers":"*"}"#)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        json(&response)["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("https://account.unipile.example/"))
+    );
+}
+
+#[tokio::test]
 async fn given_one_transient_unipile_failure_then_the_retry_gives_the_link() {
     let world = world().await;
     world.simulator.add_fault(Fault {

@@ -217,8 +217,17 @@ impl Unipile for HttpUnipile {
             })
             .await?;
         let link: HostedLinkResponse = read(response).await?;
-        Url::parse(&link.url)
-            .map_err(|e| UnipileError::UnexpectedResponse(format!("hosted-auth url: {e}")))
+        let url = Url::parse(&link.url)
+            .map_err(|e| UnipileError::UnexpectedResponse(format!("hosted-auth url: {e}")))?;
+        // The user's browser goes there to type their credentials: never over plain http
+        // (the simulator's http links are on loopback), never to another scheme.
+        if !crate::domain::secure_url::is_https_or_loopback(&url) {
+            return Err(UnipileError::UnexpectedResponse(format!(
+                "hosted-auth url is not https (scheme {})",
+                url.scheme()
+            )));
+        }
+        Ok(url)
     }
 
     async fn account(&self, account_id: &AccountId) -> Result<UnipileAccount, UnipileError> {

@@ -69,6 +69,7 @@ def template_globals(port):
         "UNIPILE_DSN": f"http://127.0.0.1:{port}",
         "USER_ID_CLAIM": "sub",
         "EMAIL_CLAIM": "email",
+        "EMAIL_VERIFIED_CLAIM": "email_verified",
         "RUST_LOG": "info",
         "SCHEDULE_GROUP": "unipile-connect-reconnects",
         "RECONNECT_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:unipile-connect-reconnect-retry",

@@ -1,6 +1,7 @@
 //! The caller, from the claims an authorizer vouched for: whatever the claims, the user is
 //! exactly the configured user claim when it is a valid id, and refused otherwise; the email
-//! is the configured email claim when it is usable, and none otherwise.
+//! is the configured email claim when it is usable and the verified claim, if present, says
+//! `true`, and none otherwise.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +16,7 @@ fuzz_target!(|input: (Vec<(String, String)>, bool)| {
         ClaimNames {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
+            email_verified: Some("mail_ok".into()),
         }
     } else {
         ClaimNames::default()
@@ -25,11 +27,16 @@ fuzz_target!(|input: (Vec<(String, String)>, bool)| {
             let user = user.expect("accepted with a user claim");
             assert!(is_id(user, 256));
             assert_eq!(caller.user_id.as_str(), user);
+            let verified = names
+                .email_verified
+                .as_ref()
+                .and_then(|n| claims.get(n))
+                .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
             let email = names
                 .email
                 .as_ref()
                 .and_then(|n| claims.get(n))
-                .filter(|e| is_email(e));
+                .filter(|e| is_email(e) && verified);
             assert_eq!(
                 caller.email.as_ref().map(|e| e.as_str()),
                 email.map(String::as_str)

@@ -124,6 +124,17 @@ pub fn claim_names(env: &dyn EnvSource) -> ClaimNames {
     ClaimNames {
         user_id: optional(env, "USER_ID_CLAIM").unwrap_or(defaults.user_id),
         email: email_claim(env),
+        email_verified: email_verified_claim(env),
+    }
+}
+
+/// `EMAIL_VERIFIED_CLAIM`: `email_verified` when unset; set but empty, or `none`, when the
+/// tokens' email is to be taken without it.
+pub fn email_verified_claim(env: &dyn EnvSource) -> Option<String> {
+    match env.var("EMAIL_VERIFIED_CLAIM").map(|v| v.trim().to_owned()) {
+        None => ClaimNames::default().email_verified,
+        Some(v) if v.is_empty() || v.eq_ignore_ascii_case("none") => None,
+        Some(v) => Some(v),
     }
 }
 
@@ -662,6 +673,18 @@ mod tests {
         assert_eq!(email_claim(&env(&[("EMAIL_CLAIM", "")])), None);
         assert_eq!(email_claim(&env(&[("EMAIL_CLAIM", "None")])), None);
         assert_eq!(claim_names(&env(&[("EMAIL_CLAIM", "none")])).email, None);
+        assert_eq!(
+            claim_names(&env(&[])).email_verified.as_deref(),
+            Some("email_verified")
+        );
+        assert_eq!(
+            email_verified_claim(&env(&[("EMAIL_VERIFIED_CLAIM", "custom:ok")])).as_deref(),
+            Some("custom:ok")
+        );
+        assert_eq!(
+            email_verified_claim(&env(&[("EMAIL_VERIFIED_CLAIM", "none")])),
+            None
+        );
     }
 
     #[test]

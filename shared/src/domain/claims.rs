@@ -5,12 +5,17 @@
 use crate::{Email, IdError, UserId};
 use std::collections::HashMap;
 
-/// Which JWT claims name the user and their email (`sub` and `email` unless configured).
+/// Which JWT claims name the user and their email (`sub`, `email` and `email_verified` unless
+/// configured).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimNames {
     pub user_id: String,
     /// `None`: the tokens carry no email claim (a Cognito access token).
     pub email: Option<String>,
+    /// The claim saying whether the user proved they receive mail at that address. A token
+    /// that carries it and says anything but `true` gives no email; a token without it is
+    /// taken as its identity provider vouching for the address. `None`: never read.
+    pub email_verified: Option<String>,
 }
 
 impl Default for ClaimNames {
@@ -18,8 +23,15 @@ impl Default for ClaimNames {
         Self {
             user_id: "sub".into(),
             email: Some("email".into()),
+            email_verified: Some("email_verified".into()),
         }
     }
+}
+
+/// A verified-email claim's value that vouches for the address. API Gateway hands JWT claims
+/// over as text, so a JSON `true` arrives as `"true"`.
+fn says_verified(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("true")
 }
 
 /// The signed-in user behind an API request, as the API Gateway authorizer vouched for it.
@@ -41,7 +53,8 @@ pub enum IdentityError {
 
 impl Caller {
     /// The caller the claims name: the user id claim must be there and be a valid id; an
-    /// unusable email is not a reason to refuse the user (they just get no mail).
+    /// unusable or unverified email is not a reason to refuse the user (they just get no
+    /// mail: a message to an address nobody proved is theirs may reach a stranger).
     pub fn from_claims(
         claims: &HashMap<String, String>,
         names: &ClaimNames,
@@ -60,7 +73,14 @@ impl Caller {
             .email
             .as_ref()
             .and_then(|claim| claims.get(claim))
-            .and_then(|e| Email::parse(e.as_str()).ok());
+            .and_then(|e| Email::parse(e.as_str()).ok())
+            .filter(|_| {
+                names
+                    .email_verified
+                    .as_ref()
+                    .and_then(|claim| claims.get(claim))
+                    .is_none_or(|v| says_verified(v))
+            });
         Ok(Self { user_id, email })
     }
 }

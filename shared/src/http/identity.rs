@@ -62,10 +62,55 @@ mod tests {
         let names = ClaimNames {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
+            email_verified: None,
         };
         let caller = caller(&request, &names).expect("claims");
         assert_eq!(caller.user_id.as_str(), "u1");
         assert!(caller.email.is_some());
+    }
+
+    #[test]
+    fn an_email_the_token_says_is_not_verified_is_not_taken() {
+        for (verified, taken) in [
+            (Some("false"), false),
+            (Some("False"), false),
+            (Some(""), false),
+            (Some("true"), true),
+            (Some("TRUE"), true),
+            (None, true),
+        ] {
+            let mut claims = vec![("sub", "u1"), ("email", "a@b.co")];
+            claims.extend(verified.map(|v| ("email_verified", v)));
+            let caller = caller(&request_with_claims(&claims), &ClaimNames::default())
+                .expect("the user is still known");
+            assert_eq!(caller.email.is_some(), taken, "{verified:?}");
+        }
+        let unchecked = ClaimNames {
+            email_verified: None,
+            ..ClaimNames::default()
+        };
+        let request = request_with_claims(&[
+            ("sub", "u1"),
+            ("email", "a@b.co"),
+            ("email_verified", "false"),
+        ]);
+        assert!(
+            caller(&request, &unchecked)
+                .expect("claims")
+                .email
+                .is_some()
+        );
+        let custom = ClaimNames {
+            email_verified: Some("custom:mail_ok".into()),
+            ..ClaimNames::default()
+        };
+        let request = request_with_claims(&[
+            ("sub", "u1"),
+            ("email", "a@b.co"),
+            ("email_verified", "true"),
+            ("custom:mail_ok", "false"),
+        ]);
+        assert_eq!(caller(&request, &custom).expect("claims").email, None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The caller, from the claims the authorizer vouched for: only the configured user claim
 //! names the user, taken as given when it is a valid id and refused otherwise; an email comes
-//! only from the configured email claim and only when it is usable.
+//! only from the configured email claim, only when it is usable and when the configured
+//! verified claim, if the token has it, says `true`.
 
 use crate::{hostile_text, is_id};
 use lambda_http::Request;
@@ -15,12 +16,16 @@ fn claim_name() -> impl Strategy<Value = String> {
         Just("email".to_owned()),
         Just("custom:uid".to_owned()),
         Just("mail".to_owned()),
+        Just("email_verified".to_owned()),
+        Just("mail_ok".to_owned()),
         hostile_text(),
     ]
 }
 
 fn claim_value() -> impl Strategy<Value = String> {
     prop_oneof![
+        Just("true".to_owned()),
+        Just("false".to_owned()),
         "[A-Za-z0-9_@.|:-]{1,40}",
         "[a-z]{1,8}@[a-z]{1,8}\\.[a-z]{2,3}",
         hostile_text(),
@@ -34,10 +39,12 @@ fn names() -> impl Strategy<Value = ClaimNames> {
         Just(ClaimNames {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
+            email_verified: Some("mail_ok".into()),
         }),
         Just(ClaimNames {
             user_id: "sub".into(),
             email: None,
+            email_verified: None,
         }),
     ]
 }
@@ -62,7 +69,16 @@ proptest! {
                 let user = user.expect("accepted with a user claim");
                 prop_assert!(is_id(user, 256));
                 prop_assert_eq!(caller.user_id.as_str(), user.as_str());
-                let email = names.email.as_ref().and_then(|n| claims.get(n)).filter(|e| is_email(e));
+                let verified = names
+                    .email_verified
+                    .as_ref()
+                    .and_then(|n| claims.get(n))
+                    .is_none_or(|v| v.trim().eq_ignore_ascii_case("true"));
+                let email = names
+                    .email
+                    .as_ref()
+                    .and_then(|n| claims.get(n))
+                    .filter(|e| is_email(e) && verified);
                 prop_assert_eq!(caller.email.as_ref().map(|e| e.as_str()), email.map(String::as_str));
             }
             Err(IdentityError::MissingClaim { claim }) => {
@@ -88,7 +104,7 @@ proptest! {
             ("sub".to_owned(), other),
             ("custom:uid".to_owned(), user.clone()),
         ]);
-        let names = ClaimNames { user_id: "custom:uid".into(), email: None };
+        let names = ClaimNames { user_id: "custom:uid".into(), email: None, email_verified: None };
         let request = with_jwt_claims(Request::default(), claims);
         let caller = caller(&request, &names).expect("a valid user claim");
         prop_assert_eq!(caller.user_id.as_str(), user.as_str());

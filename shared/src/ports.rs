@@ -433,6 +433,9 @@ pub trait AccountStore: Send + Sync {
         not_after: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Records a login's outcome on the cookie record (nothing when there is none, or the
+    /// identity is paused). Naming an account another user holds is refused
+    /// ([`StoreError::OwnedByAnotherUser`]), writing nothing, in the same write.
     async fn record_cookie_result(
         &self,
         user: &UserId,

@@ -795,4 +795,137 @@ mod tests {
         assert_eq!(body(&response)["account_id"], "li_known");
         assert!(world.unipile.cookie_logins().is_empty());
     }
+
+    async fn given_an_account_of(world: &MemoryWorld, user: &str, id: &str) -> AccountId {
+        let id = ids(&[id])[0].clone();
+        world.unipile.add_account(&id, Provider::Linkedin);
+        world
+            .store
+            .record_connection(
+                &ConnectedAccount {
+                    account_id: id.clone(),
+                    user_id: UserId::parse(user).expect("user"),
+                    account_type: Provider::Linkedin,
+                    status: AccountStatus::Ok,
+                    display_name: None,
+                    linkedin_member_id: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("stored");
+        id
+    }
+
+    #[tokio::test]
+    async fn given_the_identity_s_account_deleted_at_unipile_then_the_next_sync_connects_anew() {
+        let world = world();
+        let app = app(&world);
+        let first = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(first.status(), 201);
+        // Someone deletes it in Unipile's dashboard; the webhook records DELETED.
+        let deleted = ids(&["li_1"])[0].clone();
+        world.unipile.delete_account(&deleted).await.expect("gone");
+        let plan = unipile_connect::domain::transitions::plan(
+            &AccountStatus::Deleted,
+            &Default::default(),
+        );
+        let outage =
+            unipile_connect::domain::Outage::begin(world.clock.now()).expect("an outage id");
+        world
+            .store
+            .record_status(&deleted, &plan, &outage, world.clock.now())
+            .await
+            .expect("recorded");
+
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(next.status(), 201, "{}", text(&next));
+        assert_eq!(body(&next)["account_id"], "li_2");
+        assert_eq!(
+            record(&world, "u1", "42")
+                .await
+                .and_then(|r| r.unipile_account_id),
+            Some(ids(&["li_2"])[0].clone())
+        );
+        // Within the throttle, a sync of the healthy new account only stores.
+        let later = handler(&app, post(Some("u1"), &cookies("secret-c", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(body(&later)["status"], "stored");
+        assert_eq!(world.unipile.cookie_logins().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn given_a_record_naming_another_user_s_account_then_the_sync_does_not_take_it_as_connected()
+     {
+        let world = world();
+        let app = app(&world);
+        let theirs = ids(&["li_theirs"])[0].clone();
+        let first = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(first.status(), 201);
+        // The record came to name an account that u2 holds since (a record written before
+        // owners were checked, or an account recorded for u2 after it was named here).
+        world
+            .store
+            .record_cookie_result(
+                &UserId::parse("u1").expect("user"),
+                &LinkedinMemberId::parse("42").expect("member"),
+                &unipile_connect::ports::CookieResult {
+                    unipile_account_id: Some(theirs.clone()),
+                    connect_settled: true,
+                    ..Default::default()
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("written");
+        given_an_account_of(&world, "u2", "li_theirs").await;
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(&app, post(Some("u1"), &cookies("secret-b", "42")))
+            .await
+            .expect("handled");
+        assert_ne!(body(&next)["status"], "stored", "{}", text(&next));
+        assert!(!text(&next).contains("u2"), "{}", text(&next));
+        let owner = world.store.get_account(&theirs).await.expect("read");
+        assert_eq!(owner.map(|a| a.user_id.to_string()).as_deref(), Some("u2"));
+    }
+
+    #[tokio::test]
+    async fn given_unipile_answering_with_another_user_s_account_then_its_id_is_never_stored_for_this_one()
+     {
+        let world = world();
+        let app = app(&world);
+        let theirs = given_an_account_of(&world, "u2", "li_theirs").await;
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::ConnectedTo(theirs.clone())]);
+        let refused = handler(&app, post(Some("u1"), &cookies("secret-a", "42")))
+            .await
+            .expect("handled");
+        assert_eq!(refused.status(), 409, "{}", text(&refused));
+        assert!(!text(&refused).contains("u2"), "{}", text(&refused));
+        let mine = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(mine.unipile_account_id, None, "never stored for u1");
+        assert_eq!(
+            mine.connect_started_at, None,
+            "the connect's outcome is known"
+        );
+        let owner = world.store.get_account(&theirs).await.expect("read");
+        assert_eq!(owner.map(|a| a.user_id.to_string()).as_deref(), Some("u2"));
+        assert!(
+            world
+                .store
+                .accounts_of(&UserId::parse("u1").expect("user"))
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    }
 }

@@ -41,6 +41,13 @@ pub struct CookieRecord {
 }
 
 impl CookieRecord {
+    /// The record's cookie may still be used at `now`: the table deletes an expired record
+    /// only some time after `expires_at` (DynamoDB's TTL sweep may take days), and until
+    /// then it counts as no cookie at all.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+
     /// The checkpoint the last login stopped at, while one is recorded.
     pub fn waiting_checkpoint(&self) -> Option<WaitingCheckpoint> {
         let kind = CheckpointKind::from(self.checkpoint.as_deref()?);

@@ -7,11 +7,11 @@
 
 use super::FlowError;
 use super::cookie_login::login_result;
-use super::cookie_sync::{CookieSyncPorts, record_account, record_reconnected};
+use super::cookie_sync::{CookieSyncPorts, record_account, record_reconnected, refuse_foreign};
 use crate::domain::Caller;
 use crate::domain::checkpoint::{CheckpointAnswer, WaitingCheckpoint};
 use crate::domain::{AccountId, AccountStatus, CookieRecord, LinkedinMemberId};
-use crate::ports::{CookieAuthOutcome, CookieResult, UnipileError, UnipileErrorType};
+use crate::ports::{CookieAuthOutcome, CookieResult, StoreError, UnipileError, UnipileErrorType};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +55,12 @@ pub async fn solve_checkpoint(
     if waiting.is_expired(now) {
         return Err(expired(f, &record, now).await);
     }
-    // The account is ours already when the login was a reconnect.
+    // The account is ours already when the login was a reconnect; one another user holds is
+    // never this user's to finish.
     let reconnect = f.store.get_account(&account_id).await?;
+    if reconnect.as_ref().is_some_and(|a| !a.is_owned_by(user)) {
+        return Err(refuse_foreign(f, &record, now).await);
+    }
     let outcome = match answer {
         CheckpointAnswer::AwaitApproval if waiting.kind.takes_code() => {
             return Err(FlowError::InvalidRequest(format!(
@@ -97,9 +101,17 @@ pub async fn solve_checkpoint(
     match outcome {
         Ok(CookieAuthOutcome::Connected(id)) => {
             let result = login_result(None, &Ok(CookieAuthOutcome::Connected(id.clone())), now);
-            f.store
+            match f
+                .store
                 .record_cookie_result(user, member, &result, now)
-                .await?;
+                .await
+            {
+                // Another user's account: the write refused to name it on this record.
+                Err(StoreError::OwnedByAnotherUser) => {
+                    return Err(refuse_foreign(f, &record, now).await);
+                }
+                written => written?,
+            }
             match reconnect {
                 Some(account) => {
                     record_reconnected(f, &id, account.outage_id(), now).await?;

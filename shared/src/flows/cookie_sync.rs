@@ -127,7 +127,9 @@ pub async fn sync_cookies(
         .syncing
         .iter()
         .find(|r| r.member_id == *member)
-        .filter(|r| digest.is_some() && r.cookie_digest == digest);
+        // An expired record holds no usable cookie, even before the table's TTL sweep
+        // removes it: the sync seals and stores this one as new.
+        .filter(|r| r.is_live(now) && digest.is_some() && r.cookie_digest == digest);
     let record = match unchanged {
         // The cookie the record holds, sent again within the heartbeat: nothing to seal or
         // store. With its account known and nothing in flight, nothing else to do either (an
@@ -178,8 +180,20 @@ pub async fn sync_cookies(
         Some(id) => f.store.get_account(id).await?,
         None => None,
     };
+    // An account Unipile deleted, or one that is not this user's, counts as none: the
+    // identity connects anew (within the throttle) rather than answering "stored" for good.
+    let gone = account
+        .as_ref()
+        .is_some_and(|a| a.status == AccountStatus::Deleted || !a.is_owned_by(user));
+    if gone {
+        tracing::info!(user_id = %user, linkedin_member_id = %member, account_id = ?record.unipile_account_id.as_ref().map(AccountId::as_str), "the record's account is deleted or not this user's: connecting anew");
+    }
     let step = match (&record.unipile_account_id, account) {
         (None, _) => match before_connect(f, settings, &record, now).await? {
+            Ok(step) => step,
+            Err(outcome) => return Ok(outcome),
+        },
+        (Some(_), Some(_)) if gone => match before_connect(f, settings, &record, now).await? {
             Ok(step) => step,
             Err(outcome) => return Ok(outcome),
         },
@@ -254,7 +268,14 @@ pub async fn sync_cookies(
             // may exist and looks for it instead of making another.
             f.store.mark_connect_started(user, member, now).await?;
             let outcome = f.unipile.connect_linkedin(&login).await;
-            record_connect_result(f, &record, &outcome, now).await?;
+            // Unipile may answer with an account another user of ours holds (the same
+            // LinkedIn member signed in to both): the write refuses to name it here.
+            match record_connect_result(f, &record, &outcome, now).await {
+                Err(FlowError::Store(StoreError::OwnedByAnotherUser)) => {
+                    return Err(refuse_foreign(f, &record, now).await);
+                }
+                written => written?,
+            }
             match outcome? {
                 CookieAuthOutcome::Connected(account_id) => {
                     record_account(f, caller, &record, &account_id, now).await?;
@@ -489,6 +510,29 @@ async fn unclaimed_linkedin_accounts(
     Ok(None)
 }
 
+/// Unipile answered a login with an account another user holds: the record keeps no account
+/// id (its connect settled), and the sync is refused. Nothing of the other user's is named.
+pub(super) async fn refuse_foreign(
+    f: CookieSyncPorts<'_>,
+    record: &CookieRecord,
+    now: DateTime<Utc>,
+) -> FlowError {
+    tracing::warn!(user_id = %record.user_id, linkedin_member_id = %record.member_id, "Unipile answered with an account another user holds: not stored for this one");
+    let settled = CookieResult {
+        last_error: Some("the account belongs to another user".into()),
+        connect_settled: true,
+        ..CookieResult::default()
+    };
+    if let Err(error) = f
+        .store
+        .record_cookie_result(&record.user_id, &record.member_id, &settled, now)
+        .await
+    {
+        tracing::warn!(user_id = %record.user_id, linkedin_member_id = %record.member_id, %error, "could not record the refused login: the next sync settles it");
+    }
+    FlowError::Conflict("this LinkedIn account is connected for another user".into())
+}
+
 /// The first write after Unipile answers a connect: the new account's id (or why it failed)
 /// on the cookie record, and the end of the in-flight marker when the outcome is known. It is
 /// retried, since failing it would lose the account; if it still fails the marker stays, so
@@ -514,6 +558,10 @@ async fn record_connect_result(
             .await
         {
             Ok(()) => return Ok(()),
+            // Another user's account: refused, nothing written (the caller says so).
+            Err(StoreError::OwnedByAnotherUser) => {
+                return Err(StoreError::OwnedByAnotherUser.into());
+            }
             Err(StoreError::Unavailable(reason)) if attempt < RESULT_WRITE_ATTEMPTS => {
                 tracing::warn!(user_id = %record.user_id, linkedin_member_id = %record.member_id, attempt, %reason, "the connect's answer could not be written: retrying");
                 tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;

@@ -316,11 +316,13 @@ async fn cookie_member(
     else {
         return Ok(None);
     };
+    // An expired cookie is none, even before the table's TTL sweep removes it.
+    let now = ports.clock.now();
     let on_file = ports
         .store
         .cookie(&account.user_id, member)
         .await?
-        .is_some();
+        .is_some_and(|r| r.is_live(now));
     Ok(on_file.then(|| member.clone()))
 }
 

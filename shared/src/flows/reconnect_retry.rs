@@ -141,7 +141,11 @@ async fn attempt(
     }
 
     let record = if needs_cookie {
-        f.store.cookie(&account.user_id, &state.member_id).await?
+        // An expired cookie is none, even before the table's TTL sweep removes it.
+        f.store
+            .cookie(&account.user_id, &state.member_id)
+            .await?
+            .filter(|r| r.is_live(now))
     } else {
         None
     };

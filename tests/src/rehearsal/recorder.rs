@@ -112,13 +112,14 @@ async fn forward(
                 .or_default()
                 .insert((action.clone(), resource));
         }
+        let actions = authorized_actions(&action, &body);
         let broken = state
             .broken
             .lock()
-            .map(|b| b.contains(&action))
+            .map(|b| actions.iter().any(|a| b.contains(a)))
             .unwrap_or(false);
         if let Ok(mut calls) = state.calls.lock() {
-            calls.entry(caller).or_default().insert(action.clone());
+            calls.entry(caller).or_default().extend(actions);
         }
         if broken {
             let service = action.split(':').next().unwrap_or_default();
@@ -179,6 +180,31 @@ fn identify(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<(String, 
     Some((access_key, format!("{service}:{action}")))
 }
 
+/// The IAM actions a call is authorized as: its own, except for a DynamoDB transaction, which
+/// IAM authorizes item by item (`ConditionCheckItem`, `UpdateItem`, `PutItem`, `DeleteItem`).
+fn authorized_actions(action: &str, body: &[u8]) -> Vec<String> {
+    if action != "dynamodb:TransactWriteItems" {
+        return vec![action.to_owned()];
+    }
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let mut actions: Vec<String> = body["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_object()?.keys().next().cloned())
+        .map(|kind| match kind.as_str() {
+            "ConditionCheck" => "dynamodb:ConditionCheckItem".to_owned(),
+            "Update" => "dynamodb:UpdateItem".to_owned(),
+            "Put" => "dynamodb:PutItem".to_owned(),
+            "Delete" => "dynamodb:DeleteItem".to_owned(),
+            other => format!("dynamodb:UNKNOWN({other})"),
+        })
+        .collect();
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
 /// The secret or key a JSON-protocol call names.
 fn named_resource(action: &str, body: &[u8]) -> Option<String> {
     let field = match action {
@@ -210,6 +236,19 @@ fn rest_action(service: &str, method: &Method, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_transaction_is_authorized_item_by_item() {
+        let body = br#"{"TransactItems":[{"ConditionCheck":{"TableName":"t"}},{"Update":{"TableName":"t"}}]}"#;
+        assert_eq!(
+            authorized_actions("dynamodb:TransactWriteItems", body),
+            ["dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"]
+        );
+        assert_eq!(
+            authorized_actions("dynamodb:GetItem", b"{}"),
+            ["dynamodb:GetItem"]
+        );
+    }
 
     #[test]
     fn signed_requests_name_their_caller_and_action() {

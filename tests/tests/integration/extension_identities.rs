@@ -380,3 +380,61 @@ async fn cookies_expire_with_the_tables_ttl_and_a_user_can_delete_them_all_at_on
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_cookie_record_never_names_an_account_another_user_holds_in_dynamodb() {
+    use unipile_connect::domain::{LinkedinMemberId, Provider, UserId};
+    use unipile_connect::ports::{AccountStore, ConnectedAccount, CookieResult, StoreError};
+    let world = World::new().await;
+    let (mine, theirs) = (unique("cookie-owner"), unique("account-owner"));
+    let (status, _) = sync(&world, &mine, "6001").await;
+    assert_eq!(status, 201);
+    let held = AccountId::parse(unique("li-held")).expect("id");
+    world
+        .store
+        .record_connection(
+            &ConnectedAccount {
+                account_id: held.clone(),
+                user_id: UserId::parse(&theirs).expect("user"),
+                account_type: Provider::Linkedin,
+                status: AccountStatus::Ok,
+                display_name: None,
+                linkedin_member_id: None,
+            },
+            world.clock.now(),
+        )
+        .await
+        .expect("recorded for the other user");
+    let before = raw_item(&world, &mine, "6001").await;
+    let naming = |account: &AccountId| CookieResult {
+        unipile_account_id: Some(account.clone()),
+        connect_settled: true,
+        ..CookieResult::default()
+    };
+    let (user, member) = (
+        UserId::parse(&mine).expect("user"),
+        LinkedinMemberId::parse("6001").expect("member"),
+    );
+    let refused = world
+        .store
+        .record_cookie_result(&user, &member, &naming(&held), world.clock.now())
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::OwnedByAnotherUser)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        raw_item(&world, &mine, "6001").await,
+        before,
+        "nothing written"
+    );
+    // An account nobody holds yet (a connect's fresh answer) is named as before.
+    let fresh = AccountId::parse(unique("li-fresh")).expect("id");
+    world
+        .store
+        .record_cookie_result(&user, &member, &naming(&fresh), world.clock.now())
+        .await
+        .expect("written");
+    let record = world.store.cookie(&user, &member).await.expect("read");
+    assert_eq!(record.and_then(|r| r.unipile_account_id), Some(fresh));
+}

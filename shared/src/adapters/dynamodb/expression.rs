@@ -73,6 +73,28 @@ impl ConditionFailure for aws_sdk_dynamodb::operation::delete_item::DeleteItemEr
     }
 }
 
+/// For a transaction cancelled because conditions failed: which of its items failed theirs,
+/// in order. `None` for any other error (throttling, a conflict with another transaction).
+pub(super) fn cancelled_by_condition<R>(
+    error: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<bool>> {
+    let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+        cancelled,
+    ) = error.as_service_error()?
+    else {
+        return None;
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let failed: Vec<bool> = reasons
+        .iter()
+        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+        .collect();
+    let only_conditions = reasons
+        .iter()
+        .all(|r| matches!(r.code(), None | Some("None" | "ConditionalCheckFailed")));
+    (failed.contains(&true) && only_conditions).then_some(failed)
+}
+
 pub(super) fn corrupt(error: serde_dynamo::Error) -> StoreError {
     StoreError::Corrupt(error.to_string())
 }

@@ -20,11 +20,13 @@ use crate::ports::{
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
-use expression::{Update, corrupt, is_condition_failure, unavailable, value};
+use expression::{
+    Update, cancelled_by_condition, corrupt, is_condition_failure, unavailable, value,
+};
 use items::{
     ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, IDENTITIES_SK, PENDING, PROFILE_SK,
     ProfileItem, STATE_SK, StateItem, StoredIdentity, account_of_pk, account_pk, cookie_sk,
@@ -837,24 +839,18 @@ impl AccountStore for DynamoStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut update = Update::default();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::cookie_key(user, member)))
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(paused_at)");
+        let mut values: HashMap<String, AttributeValue> = HashMap::new();
         if result.connect_settled {
             update.remove("connect_started_at");
         }
         if let Some(account_id) = &result.unipile_account_id {
             update.set("unipile_account_id = :account");
-            request = request.expression_attribute_values(":account", value(account_id)?);
+            values.insert(":account".into(), value(account_id)?);
         }
         if let Some(status) = &result.unipile_status {
             update.set("unipile_status = :status, date_last_status_unipile = :now");
-            request = request
-                .expression_attribute_values(":status", value(status)?)
-                .expression_attribute_values(":now", value(&now)?);
+            values.insert(":status".into(), value(status)?);
+            values.insert(":now".into(), value(&now)?);
         }
         for (attribute, placeholder, text) in [
             ("checkpoint", ":checkpoint", &result.checkpoint),
@@ -863,8 +859,7 @@ impl AccountStore for DynamoStore {
             match text {
                 Some(text) => {
                     update.set(&format!("{attribute} = {placeholder}"));
-                    request = request
-                        .expression_attribute_values(placeholder, AttributeValue::S(text.clone()));
+                    values.insert(placeholder.into(), AttributeValue::S(text.clone()));
                 }
                 None => {
                     update.remove(attribute);
@@ -874,18 +869,61 @@ impl AccountStore for DynamoStore {
         match result.checkpoint_expires_at {
             Some(at) => {
                 update.set("checkpoint_expires_at = :checkpoint_expires");
-                request = request.expression_attribute_values(
-                    ":checkpoint_expires",
-                    AttributeValue::N(at.timestamp_millis().to_string()),
-                );
+                values.insert(":checkpoint_expires".into(), millis(at));
             }
             None => {
                 update.remove("checkpoint_expires_at");
             }
         }
-        self.conditional_update(request.update_expression(update.expression()))
-            .await
-            .map(|_| ())
+        let record_condition = "attribute_exists(PK) AND attribute_not_exists(paused_at)";
+        let Some(account_id) = &result.unipile_account_id else {
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Self::cookie_key(user, member)))
+                .condition_expression(record_condition)
+                .update_expression(update.expression())
+                .set_expression_attribute_values((!values.is_empty()).then_some(values));
+            return self.conditional_update(request).await.map(|_| ());
+        };
+        // Naming an account: in the same transaction, the account is no other user's (absent
+        // from the table, or this user's), so another user's account id is never stored here.
+        let owned = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(account_id)))
+            .condition_expression("attribute_not_exists(PK) OR user_id = :owner")
+            .expression_attribute_values(":owner", value(user)?)
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let write = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::cookie_key(user, member)))
+            .condition_expression(record_condition)
+            .update_expression(update.expression())
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(owned).build())
+            .transact_items(TransactWriteItem::builder().update(write).build())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(error) => match cancelled_by_condition(&error) {
+                // The account is another user's: nothing was written.
+                Some(failed) if failed.first() == Some(&true) => {
+                    Err(StoreError::OwnedByAnotherUser)
+                }
+                // No record (deleted, expired) or a paused identity: as an update that does
+                // not take, nothing to record.
+                Some(_) => Ok(()),
+                None => Err(unavailable(error)),
+            },
+        }
     }
 
     async fn release_pending(

@@ -637,6 +637,15 @@ impl AccountStore for MemoryStore {
         let mut tables = self.lock();
         self.check_write()?;
         Self::take_failure(&self.failing_cookie_results)?;
+        // Another user's account is never named here (DynamoDB: a transaction's check).
+        let foreign = result
+            .unipile_account_id
+            .as_ref()
+            .and_then(|id| tables.accounts.get(id))
+            .is_some_and(|account| !account.is_owned_by(user));
+        if foreign {
+            return Err(StoreError::OwnedByAnotherUser);
+        }
         if let Some(record) = tables.cookies.get_mut(&(user.clone(), member.clone())) {
             if result.connect_settled {
                 record.connect_started_at = None;

@@ -64,6 +64,9 @@ pub enum CookieOutcome {
     /// Unipile creates the account, then the answer is lost (`error` is what the caller
     /// gets: a timeout, a dropped connection).
     CreatedThenLost(UnipileError),
+    /// Unipile answers with an account it holds already (the same LinkedIn member signed in
+    /// before, perhaps for another of our users): nothing is created.
+    ConnectedTo(AccountId),
 }
 
 impl MemoryUnipile {
@@ -246,6 +249,7 @@ impl MemoryUnipile {
                 hold(AccountStatus::Ok);
                 Err(error)
             }
+            CookieOutcome::ConnectedTo(existing) => Ok(CookieAuthOutcome::Connected(existing)),
         }
     }
 
@@ -286,6 +290,10 @@ impl MemoryUnipile {
                 })
             }
             CookieOutcome::Fail(error) => Err(error),
+            CookieOutcome::ConnectedTo(existing) => {
+                state.checkpoints.remove(account_id);
+                Ok(CookieAuthOutcome::Connected(existing))
+            }
         }
     }
 

@@ -24,11 +24,12 @@
 use super::FlowError;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, LinkedinMemberId, Outage, Provider, UserId,
+    Account, AccountId, AccountStatus, LinkedinMemberId, Outage, PendingAction, PendingKind,
+    Provider, UserId,
 };
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Clock, ConnectedAccount, CookieResult, Inventory,
-    MAX_ACCOUNT_PAGE, StatusRecord, StoreError, Unipile, UnipileAccount,
+    MAX_ACCOUNT_PAGE, ReportRecord, StatusRecord, StoreError, Unipile, UnipileAccount,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -139,10 +140,23 @@ impl Unattributed {
     }
 }
 
+/// An account the table holds whose status Unipile's list shows otherwise: a status webhook
+/// that never reached us (Unipile gave up after its retries, during a deploy, throttling or a
+/// secret rotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusDrift {
+    pub account_id: AccountId,
+    pub stored: AccountStatus,
+    pub listed: AccountStatus,
+}
+
 /// What a run finds, before it writes anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Survey {
     pub settle: Vec<Settlement>,
+    /// Recorded accounts whose listed status differs from the stored one: each gets the
+    /// "confirm with Unipile" follow-up a delivery would record.
+    pub drifted: Vec<StatusDrift>,
     pub unattributed: Vec<Unattributed>,
     /// Accounts the table holds (not DELETED) that a complete list of Unipile's lacks.
     pub gone_candidates: Vec<AccountId>,
@@ -160,6 +174,9 @@ pub struct Survey {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reconciliation {
     pub settled: Vec<AccountId>,
+    /// Accounts whose status Unipile lists otherwise, now recorded to be confirmed (the
+    /// sweeper confirms them and does what the confirmed status calls for).
+    pub to_confirm: Vec<AccountId>,
     pub marked_deleted: Vec<AccountId>,
     pub unattributed: Vec<Unattributed>,
     pub listing_complete: bool,
@@ -233,7 +250,10 @@ fn decide(
     };
     let seen: HashSet<AccountId> = listed.iter().map(|a| a.account_id.clone()).collect();
     for account in listed {
-        if recorded.contains_key(&account.account_id) {
+        if let Some(stored) = recorded.get(&account.account_id) {
+            if let Some(drift) = drift(stored, &account) {
+                survey.drifted.push(drift);
+            }
             continue;
         }
         let owners = claims.remove(&account.account_id).unwrap_or_default();
@@ -282,6 +302,21 @@ fn decide(
             .collect();
     }
     survey
+}
+
+/// The listed status of a recorded account, when it is news the table missed: what a webhook
+/// delivery of it would record a follow-up for. Work already recorded on the account will
+/// confirm with Unipile itself; a deleted account is revived only by a new connection.
+fn drift(stored: &Account, listed: &UnipileAccount) -> Option<StatusDrift> {
+    let status = listed.status();
+    let reported = plan(&status, &TransitionPolicy::default());
+    let blocked = stored.status == AccountStatus::Deleted && !reported.revives_deleted;
+    let busy = stored.pending.as_ref().is_some_and(|p| !p.is_abandoned());
+    (stored.status != reported.stored && !blocked && !busy).then(|| StatusDrift {
+        account_id: stored.account_id.clone(),
+        stored: stored.status.clone(),
+        listed: status,
+    })
 }
 
 /// A connect started at `c.started_at` could have created an account at `created_at`
@@ -348,6 +383,16 @@ pub async fn reconcile(
             }
         }
     }
+    for drifted in &survey.drifted {
+        match record_drift(ports, drifted, now).await {
+            Ok(true) => run.to_confirm.push(drifted.account_id.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                run.failures += 1;
+                tracing::error!(account_id = %drifted.account_id, %error, "could not record a status to confirm: the next run tries again");
+            }
+        }
+    }
     for account_id in survey.gone_candidates.iter().take(settings.max_gone_checks) {
         match mark_if_gone(ports, account_id, now).await {
             Ok(true) => run.marked_deleted.push(account_id.clone()),
@@ -374,6 +419,7 @@ pub async fn reconcile(
         unipile_accounts = survey.unipile_accounts,
         table_accounts = survey.table_accounts,
         settled = run.settled.len(),
+        to_confirm = run.to_confirm.len(),
         marked_deleted = run.marked_deleted.len(),
         unattributed = run.unattributed.len(),
         too_recent = survey.too_recent,
@@ -386,12 +432,38 @@ pub async fn reconcile(
     // then watches that no billed account goes unseen.
     crate::metrics::value("UnattributedAccounts", run.unattributed.len() as u64);
     crate::metrics::value("SettledAccounts", run.settled.len() as u64);
+    // Each one is a status webhook that never reached us.
+    crate::metrics::value("StatusesMissed", run.to_confirm.len() as u64);
     crate::metrics::value("AccountsGoneAtUnipile", run.marked_deleted.len() as u64);
     crate::metrics::value(
         "ReconciliationIncomplete",
         u64::from(!run.listing_complete || run.failures > 0 || survey.unreadable_items > 0),
     );
     Ok(run)
+}
+
+/// Records the follow-up a webhook delivery of the listed status would: confirm it with
+/// Unipile, due now, for the sweeper (the list is the evidence; the follow-up asks Unipile
+/// for the account itself before anything changes). The same conditional write as a
+/// delivery's: nothing when the table caught up meanwhile or work is already recorded.
+async fn record_drift(
+    ports: ReconcilePorts<'_>,
+    drifted: &StatusDrift,
+    now: DateTime<Utc>,
+) -> Result<bool, FlowError> {
+    let reported = plan(&drifted.listed, &TransitionPolicy::default());
+    let mut action =
+        PendingAction::due(PendingKind::ConfirmStatus, now).map_err(FlowError::Internal)?;
+    action.reported = Some(drifted.listed.clone());
+    let recorded = ports
+        .store
+        .record_report(&drifted.account_id, &reported, &action, now)
+        .await?;
+    let done = matches!(recorded, ReportRecord::Recorded(_));
+    if done {
+        tracing::warn!(account_id = %drifted.account_id, stored = %drifted.stored, listed = %drifted.listed, "Unipile lists another status than the table holds (a status webhook was missed): recorded to be confirmed");
+    }
+    Ok(done)
 }
 
 /// Records a settled account for its user, unless the table got it meanwhile (then the

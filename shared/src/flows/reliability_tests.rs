@@ -297,3 +297,73 @@ async fn given_unipile_unreachable_when_credentials_arrives_then_200_and_the_swe
     assert_eq!(t.account(&id).await.status, S::Credentials);
     assert_eq!(t.emails(), 1);
 }
+
+#[tokio::test]
+async fn given_a_cookie_record_past_its_expiry_but_not_yet_swept_then_credentials_emails_the_owner()
+{
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("li_1").await;
+    // The extension fell silent: the cookie expired 30 days on, and DynamoDB's TTL sweep has
+    // not removed the record yet.
+    t.world.clock.advance(Duration::days(31));
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("answered 200");
+    assert_eq!(t.emails(), 1, "the owner is told at once");
+    assert!(
+        t.world.unipile.cookie_logins().is_empty(),
+        "an expired cookie is never sent to Unipile"
+    );
+    assert_eq!(t.account(&id).await.cookie_reconnect, None);
+}
+
+#[tokio::test]
+async fn given_a_credentials_status_no_webhook_ever_delivered_then_the_next_reconciliation_gets_the_owner_emailed_once()
+ {
+    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    // Unipile's status changes; every delivery is lost (none arrives at all).
+    t.unipile_says(&id, S::Credentials);
+    t.world.clock.advance(Duration::minutes(30));
+    let run = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+        .await
+        .expect("reconciled");
+    assert_eq!(run.to_confirm, vec![id.clone()]);
+    assert!(t.account(&id).await.pending.is_some(), "to be confirmed");
+    // The sweeper's next run confirms it with Unipile and emails the owner.
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.emails(), 1);
+    assert_eq!(t.account(&id).await.status, S::Credentials);
+    // Later runs find nothing new: still one email.
+    for _ in 0..3 {
+        t.world.clock.advance(Duration::hours(1));
+        let run = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+            .await
+            .expect("reconciled");
+        assert!(run.to_confirm.is_empty());
+        t.sweep_after(Duration::minutes(5)).await;
+    }
+    assert_eq!(t.emails(), 1, "exactly one");
+}
+
+#[tokio::test]
+async fn given_a_missed_ok_then_the_reconciliation_ends_the_outage_without_an_email() {
+    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Connecting);
+    t.deliver(&id, S::Connecting).await.expect("answered 200");
+    assert_eq!(t.account(&id).await.status, S::Connecting);
+    // Healthy again, and that delivery is lost.
+    t.unipile_says(&id, S::Ok);
+    t.world.clock.advance(Duration::hours(1));
+    let run = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+        .await
+        .expect("reconciled");
+    assert_eq!(run.to_confirm, vec![id.clone()]);
+    t.sweep_after(Duration::minutes(5)).await;
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Ok);
+    assert_eq!(account.outage, None);
+    assert_eq!(t.emails(), 0);
+}

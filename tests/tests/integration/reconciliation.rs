@@ -180,7 +180,7 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
         .expect("ran");
     assert_eq!(
         again,
-        json!({"settled": [], "marked_deleted": [], "unattributed": 0, "listing_complete": true})
+        json!({"settled": [], "to_confirm": 0, "marked_deleted": [], "unattributed": 0, "listing_complete": true})
     );
 }
 
@@ -233,4 +233,51 @@ async fn given_a_user_at_the_identity_cap_when_a_new_member_syncs_then_409_and_t
     // A known identity still syncs (within the throttle: stored, nothing else).
     let (status, stored) = sync(&world, "capped", "2").await;
     assert_eq!(status, 200, "{stored}");
+}
+
+#[tokio::test]
+async fn given_a_credentials_status_no_webhook_delivered_when_the_reconciler_runs_then_the_sweeper_emails_the_owner_once()
+ {
+    let world = World::new().await;
+    let user = harness::world::unique("missed-webhook");
+    let account_id = world.connected_account(&user, "WHATSAPP").await;
+    // Unipile's status changes; every delivery of it is lost.
+    assert!(
+        world
+            .simulator
+            .set_status(account_id.as_str(), "CREDENTIALS")
+    );
+    let answer = account_reconciler::handler(&world.account_reconciler, json!({}))
+        .await
+        .expect("reconciled");
+    assert_eq!(answer["to_confirm"], 1, "{answer}");
+    let stored = world.account(&account_id).await;
+    assert_eq!(
+        stored.status,
+        AccountStatus::Ok,
+        "nothing recorded on the list's word"
+    );
+    assert!(stored.pending.is_some(), "recorded to be confirmed");
+    follow_up_sweeper::handler(&world.follow_up_sweeper, json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(
+        world.account(&account_id).await.status,
+        AccountStatus::Credentials
+    );
+    let to = format!("{user}@example.com");
+    assert_eq!(harness::moto::sent_emails(&to).await.len(), 1);
+    // The next hourly run and sweep change nothing more.
+    let again = account_reconciler::handler(&world.account_reconciler, json!({}))
+        .await
+        .expect("reconciled");
+    assert_eq!(again["to_confirm"], 0, "{again}");
+    follow_up_sweeper::handler(&world.follow_up_sweeper, json!({}))
+        .await
+        .expect("swept");
+    assert_eq!(
+        harness::moto::sent_emails(&to).await.len(),
+        1,
+        "exactly one"
+    );
 }

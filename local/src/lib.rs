@@ -1,6 +1,7 @@
 //! The local stack: every function on one localhost server, the Unipile simulator beside them,
 //! and the landing page (`web/`, compiled in). Tests start the same pieces on free ports.
 
+pub mod backend;
 pub mod bridge;
 mod host_guard;
 pub mod jwt;

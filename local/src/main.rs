@@ -34,11 +34,18 @@ async fn main() {
             .await
             .map_err(|e| e.to_string())?;
         let stack = LocalStack::start(port, env).await?;
-        let token = stack.demo_token()?;
         let base = &stack.base_url;
         let unipile = if stack.simulator.is_some() { "built-in simulator" } else { "UNIPILE_DSN" };
         println!("unipile-connect local stack on {base}");
         println!("  store: {}, Unipile: {unipile}", stack.store_description);
+        if let local_stack::backend::Backend::Real(why) = &stack.backend {
+            println!("  a real backend is configured: {}", why.join("; "));
+            println!("  so /_local/token, /_local/clock/advance and the simulator are off: API calls");
+            println!("  take tokens signed (HS256) with LOCAL_JWT_SECRET");
+            stack.wait().await;
+            return Ok::<(), String>(());
+        }
+        let token = stack.demo_token()?;
         println!("  landing page: {base}/   (\"Sign in as the demo user\": {})", local_stack::stack::DEMO_EMAIL);
         println!("  emails sent:  {base}/_local/mail");
         println!("  demo user token (sub={}, 30 days):", local_stack::stack::DEMO_USER);

@@ -1,9 +1,11 @@
 //! Wiring for the local stack: which adapters to use (in-memory and the built-in simulator by
 //! default; DynamoDB and a real Unipile when the environment says so) and the routes.
 
+use crate::backend::Backend;
 use crate::bridge::{from_lambda, to_lambda};
 use crate::jwt::{DEFAULT_LOCAL_JWT_SECRET, LocalAuthorizer};
 use crate::simulator::{DEFAULT_API_KEY, Simulator};
+use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -51,6 +53,9 @@ pub struct LocalStack {
     pub store_description: String,
     /// The emails sent, unless `MAIL_FROM` switched to SES.
     pub mailbox: Option<Arc<MemoryMailer>>,
+    /// Whether anything real is configured (then no token is minted here, and neither the
+    /// clock nor the simulator is served).
+    pub backend: Backend,
     /// The store, unless `TABLE_NAME` switched to DynamoDB.
     memory_store: Option<Arc<MemoryStore>>,
     task: tokio::task::JoinHandle<()>,
@@ -71,6 +76,9 @@ struct App {
     extension_cookies: Arc<ExtensionCookies>,
     reconnect_retry: Arc<ReconnectRetry>,
     follow_up_sweeper: Arc<FollowUpSweeper>,
+    account_reconciler: Arc<AccountReconciler>,
+    /// When the hourly reconciliation next runs on the virtual clock.
+    next_reconciliation: Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>,
     scheduler: Arc<MemoryScheduler>,
     clock: Arc<OffsetClock>,
     mailbox: Option<Arc<MemoryMailer>>,
@@ -104,6 +112,9 @@ impl LocalStack {
         let base_url = format!("http://{address}");
 
         let mut settings = env;
+        // Decided on what the caller configured, before the local defaults are filled in.
+        let backend = Backend::of(&settings);
+        backend.check(&settings)?;
         let simulator = if settings.contains_key("UNIPILE_DSN") {
             None
         } else {
@@ -201,19 +212,25 @@ impl LocalStack {
             follow_up_sweeper: Arc::new(FollowUpSweeper {
                 follow_ups: follow_up_deps,
             }),
+            account_reconciler: Arc::new(AccountReconciler {
+                deps: deps.clone(),
+                settings: config::reconcile_settings(&env).map_err(|e| e.to_string())?,
+            }),
+            next_reconciliation: Arc::new(std::sync::Mutex::new(
+                deps.clock.now() + chrono::Duration::hours(1),
+            )),
             scheduler,
             clock,
             mailbox: mailbox.clone(),
             authorizer: authorizer.clone(),
         };
-        let app_sweeper = app.follow_up_sweeper.clone();
+        let jobs = app.clone();
         let mut router = Router::new()
             .route(
                 "/_local/health",
                 get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
             )
             .route("/", get(crate::landing_page::landing_page))
-            .route("/_local/token", get(mint_token))
             .route("/accounts/link", any(hosted_link_route))
             .route("/accounts", any(accounts_route))
             .route("/accounts/{id}", any(accounts_route))
@@ -226,10 +243,16 @@ impl LocalStack {
             .route("/extension/identities", any(extension_route))
             .route("/extension/identities/{member_id}", any(extension_route))
             .route("/_local/schedules", get(schedules))
-            .route("/_local/clock/advance", post(advance_clock))
             .route("/web/{*file}", any(web_route))
-            .route("/openapi.yaml", get(openapi))
-            .with_state(app);
+            .route("/openapi.yaml", get(openapi));
+        // A playground's helpers: with anything real configured, tokens come only from whoever
+        // holds LOCAL_JWT_SECRET, and time is the real one.
+        if backend.is_local() {
+            router = router
+                .route("/_local/token", get(mint_token))
+                .route("/_local/clock/advance", post(advance_clock));
+        }
+        let mut router = router.with_state(app);
         if let Some(simulator) = &simulator {
             router = router.merge(simulator.router());
         }
@@ -237,16 +260,18 @@ impl LocalStack {
             crate::host_guard::AllowedHosts::for_port(address.port()),
             crate::host_guard::refuse_foreign_hosts,
         ));
-        // The sweeper's 5-minute schedule, in real time (the virtual clock's advance runs it
-        // too): recorded follow-ups are finished without waiting for a later delivery.
-        let sweeper = app_sweeper;
+        // The sweeper's 5-minute schedule and the hourly reconciliation, in real time (the
+        // virtual clock's advance runs them too): recorded follow-ups are finished without
+        // waiting for a later delivery, and a status Unipile stopped delivering is found.
         let task = tokio::spawn(async move {
             let sweeps = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
                 loop {
                     every.tick().await;
+                    run_reconciliation_if_due(&jobs).await;
                     if let Err(error) =
-                        follow_up_sweeper::handler(&sweeper, serde_json::json!({})).await
+                        follow_up_sweeper::handler(&jobs.follow_up_sweeper, serde_json::json!({}))
+                            .await
                     {
                         tracing::warn!(%error, "follow-up sweep failed");
                     }
@@ -264,6 +289,7 @@ impl LocalStack {
             authorizer,
             store_description,
             mailbox,
+            backend,
             memory_store,
             task,
         })
@@ -281,8 +307,14 @@ impl LocalStack {
         self.memory_store.as_ref().map(|store| store.contents())
     }
 
-    /// A token for the demo user, valid for 30 days.
+    /// A token for the demo user, valid for 30 days; none with a real backend (its tokens are
+    /// the team's to sign with `LOCAL_JWT_SECRET`).
     pub fn demo_token(&self) -> Result<String, String> {
+        if !self.backend.is_local() {
+            return Err(
+                "no demo token with a real backend: sign your own with LOCAL_JWT_SECRET".into(),
+            );
+        }
         self.authorizer
             .mint(DEMO_USER, Some(DEMO_EMAIL), chrono::Duration::days(30))
     }
@@ -349,7 +381,7 @@ async fn local_mailer(
         return Ok((mailbox.clone(), Some(mailbox)));
     }
     let (from, configuration_set) = config::mail_from(env)?;
-    let client = aws_sdk_sesv2::Client::new(&config::aws_sdk_config(env).await);
+    let client = unipile_connect::adapters::ses::client(&config::aws_sdk_config(env).await);
     Ok((
         Arc::new(SesMailer::new(client, from, configuration_set)),
         None,
@@ -495,14 +527,43 @@ async fn advance_clock(
     if target > now {
         app.clock.advance(target - now);
     }
-    // What the sweeper's schedule would have done meanwhile: finish what is due.
+    // What the hourly reconciliation and the sweeper's schedule would have done meanwhile:
+    // find what Unipile stopped delivering, then finish what is due.
+    let reconciled = run_reconciliation_if_due(&app).await;
     let swept =
         match follow_up_sweeper::handler(&app.follow_up_sweeper, serde_json::json!({})).await {
             Ok(report) => report,
             Err(error) => serde_json::json!({"failed": error.to_string()}),
         };
-    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran, "swept": swept}))
+    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran, "reconciled": reconciled, "swept": swept}))
         .into_response()
+}
+
+/// The hourly reconciliation, as Scheduler runs it: once the virtual clock reaches its time
+/// (however far an advance moved it: one run, as a missed schedule does not pile up), then
+/// an hour later. What it answered, or `null` when it was not due.
+async fn run_reconciliation_if_due(app: &App) -> serde_json::Value {
+    let now = app.clock.now();
+    {
+        let mut next = app
+            .next_reconciliation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if now < *next {
+            return serde_json::Value::Null;
+        }
+        // On the hour marks from start-up, as a rate(1 hour) schedule keeps its own times.
+        while *next <= now {
+            *next += chrono::Duration::hours(1);
+        }
+    }
+    match account_reconciler::handler(&app.account_reconciler, serde_json::json!({})).await {
+        Ok(report) => report,
+        Err(error) => {
+            tracing::warn!(%error, "reconciliation failed");
+            serde_json::json!({"failed": error.to_string()})
+        }
+    }
 }
 
 /// `GET /_local/emails`: what the in-memory mailer sent, oldest first.

@@ -267,6 +267,9 @@ pub(super) struct StatusReport {
     /// Milliseconds between retries (Unipile waits longer; the default keeps demos quick).
     #[serde(default)]
     retry_delay_ms: Option<u64>,
+    /// `false`: the status changes and no webhook hears of it (a delivery Unipile gave up).
+    #[serde(default)]
+    deliver: Option<bool>,
 }
 
 /// `POST /_sim/accounts/{id}/status {"message":"CREDENTIALS"}`: what Unipile does when an
@@ -276,6 +279,13 @@ pub(super) async fn report_status(
     Path(id): Path<String>,
     Json(report): Json<StatusReport>,
 ) -> Response {
+    if report.deliver == Some(false) {
+        return if sim.set_status(&id, &report.message) {
+            Json(json!({"deliveries": []})).into_response()
+        } else {
+            envelope(404, "errors/resource_not_found", "Account not found")
+        };
+    }
     let delay = Duration::from_millis(report.retry_delay_ms.unwrap_or(200));
     match sim.report_status(&id, &report.message, delay).await {
         Some(attempts) => Json(json!({"deliveries": attempts})).into_response(),

@@ -328,3 +328,166 @@ async fn the_local_stack_refuses_a_request_addressed_to_another_host_name() {
         assert_eq!(answered.status(), 200, "{own}");
     }
 }
+
+/// A WhatsApp account connected through the simulator's hosted page by a fresh user of the
+/// in-memory stack: the bearer token and the account id.
+async fn a_connected_account(stack: &LocalStack, http: &reqwest::Client) -> (String, String) {
+    let base = &stack.base_url;
+    let user = harness::world::unique("reconciled");
+    let token: Value = get_json(
+        http,
+        format!("{base}/_local/token?sub={user}&email={user}@example.com"),
+    )
+    .await;
+    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
+    let link: Value = http
+        .post(format!("{base}/accounts/link"))
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .body(r#"{"type":"create","providers":["WHATSAPP"]}"#)
+        .send()
+        .await
+        .expect("link")
+        .json()
+        .await
+        .expect("json");
+    let done = http
+        .post(link["url"].as_str().expect("a hosted-auth url"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("provider=WHATSAPP&outcome=connect")
+        .send()
+        .await
+        .expect("submitted");
+    assert!(done.status().is_redirection() || done.status().is_success());
+    let listed: Value = http
+        .get(format!("{base}/accounts"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let id = listed["accounts"][0]["account_id"]
+        .as_str()
+        .expect("the account")
+        .to_owned();
+    (bearer, id)
+}
+
+async fn advance(http: &reqwest::Client, base: &str, seconds: i64) -> Value {
+    http.post(format!("{base}/_local/clock/advance"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"seconds":{seconds}}}"#))
+        .send()
+        .await
+        .expect("advanced")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn given_a_status_unipile_never_delivered_then_the_local_clock_s_next_hour_emails_the_owner_once()
+ {
+    harness::logs::captured();
+    let stack = LocalStack::start(0, std::collections::HashMap::new())
+        .await
+        .expect("starts in memory");
+    let http = client();
+    let base = stack.base_url.clone();
+    let (_bearer, account_id) = a_connected_account(&stack, &http).await;
+    // Unipile's status changes, and no webhook ever arrives.
+    let silent = http
+        .post(format!("{base}/_sim/accounts/{account_id}/status"))
+        .header("content-type", "application/json")
+        .body(r#"{"message":"CREDENTIALS","deliver":false}"#)
+        .send()
+        .await
+        .expect("set");
+    assert_eq!(silent.status(), 200);
+    let emails = |http: reqwest::Client| {
+        let base = base.clone();
+        async move {
+            let sent: Value = get_json(&http, format!("{base}/_local/emails")).await;
+            sent.as_array().expect("a list").len()
+        }
+    };
+    assert_eq!(emails(http.clone()).await, 0);
+    let moved = advance(&http, &base, 3600).await;
+    assert_eq!(moved["reconciled"]["to_confirm"], 1, "{moved}");
+    assert_eq!(emails(http.clone()).await, 1, "{moved}");
+    for _ in 0..2 {
+        let moved = advance(&http, &base, 3600).await;
+        assert_eq!(moved["reconciled"]["to_confirm"], 0, "{moved}");
+    }
+    assert_eq!(emails(http.clone()).await, 1, "exactly one");
+}
+
+#[tokio::test]
+async fn given_a_real_backend_the_local_stack_needs_its_own_token_secret_and_serves_no_playground_helper()
+ {
+    harness::logs::captured();
+    let tenant = |secret: Option<&str>| {
+        let mut env = std::collections::HashMap::from([
+            (
+                "UNIPILE_DSN".to_owned(),
+                "api8.unipile.com:13443".to_owned(),
+            ),
+            ("UNIPILE_API_KEY".to_owned(), "a-tenant-key".to_owned()),
+        ]);
+        if let Some(secret) = secret {
+            env.insert("LOCAL_JWT_SECRET".into(), secret.into());
+        }
+        env
+    };
+    for weak in [
+        None,
+        Some(local_stack::jwt::DEFAULT_LOCAL_JWT_SECRET),
+        Some("short"),
+    ] {
+        let refused = LocalStack::start(0, tenant(weak))
+            .await
+            .err()
+            .expect("refused");
+        assert!(refused.contains("LOCAL_JWT_SECRET"), "{refused}");
+    }
+    let secret = "q3J9x2LmV8pZt4Wc7Bn1Hy6Ks0Df5Ga-ReTe";
+    let stack = LocalStack::start(0, tenant(Some(secret)))
+        .await
+        .expect("starts with a random secret");
+    assert!(stack.simulator.is_none());
+    assert!(stack.demo_token().is_err(), "no demo token is minted");
+    let http = client();
+    let base = &stack.base_url;
+    for (method, path) in [
+        ("GET", "/_local/token?sub=anyone"),
+        ("POST", "/_local/clock/advance"),
+        ("GET", "/_sim/requests"),
+        ("POST", "/_sim/accounts/x/status"),
+    ] {
+        let answer = http
+            .request(method.parse().expect("method"), format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body(r#"{"seconds":60}"#)
+            .send()
+            .await
+            .expect("an answer");
+        assert!(
+            matches!(answer.status().as_u16(), 404 | 405),
+            "{method} {path}: {}",
+            answer.status()
+        );
+    }
+    // Tokens signed with the team's secret are what it takes.
+    let signed = local_stack::jwt::LocalAuthorizer::new(secret)
+        .mint("team-user", None, chrono::Duration::minutes(5))
+        .expect("minted");
+    let listed = http
+        .get(format!("{base}/accounts"))
+        .header("authorization", format!("Bearer {signed}"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(listed.status(), 200);
+}

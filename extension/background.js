@@ -4,12 +4,14 @@
 import { ALARMS } from "./config.js";
 import { solveCheckpoint, watchApproval } from "./checkpoint.js";
 import { readAppMessage, readMemberMessage, readPopupMessage } from "./messages.js";
+import { APP_ORIGINS, DEVELOPMENT } from "./origins.js";
 import { signedOut } from "./outcomes.js";
 import { deleteStoredCookies, pauseSyncing, resumeSyncing } from "./pause.js";
 import { enterState, ensureSyncAlarm, restartSyncAlarm, waitsForApproval } from "./schedule.js";
 import { forgetSession, keepSession, mayCall, readSession } from "./session.js";
 import { readState, rememberMemberId } from "./state.js";
 import { refreshIdentity, sync } from "./sync.js";
+import { senderTrusted } from "./trusted-origins.js";
 
 const VERSION = chrome.runtime.getManifest().version;
 
@@ -60,9 +62,14 @@ chrome.alarms.onAlarm.addListener((alarm) => {
   }
 });
 
-// The app's page: a session to borrow, or the end of it. Which pages may send is
-// manifest.json's externally_connectable.
+// The app's page: a session to borrow, or the end of it. Only the app's origins this build
+// names may say either: manifest.json's externally_connectable keeps other pages from
+// sending at all, and the origin the browser reports is checked again here.
 chrome.runtime.onMessageExternal.addListener((message, sender, reply) => {
+  if (!senderTrusted(sender, { appOrigins: APP_ORIGINS, development: DEVELOPMENT })) {
+    reply({ ok: false, reason: "origin-not-permitted", version: VERSION });
+    return false;
+  }
   const read = readAppMessage(message);
   if (read.kind === "invalid") {
     reply({ ok: false, reason: read.reason, version: VERSION });

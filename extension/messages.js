@@ -2,8 +2,8 @@
 // not fit is refused whole. Pure, so that the rules can be tested without a browser.
 //
 // Three kinds of sender, told apart by the worker before it calls these:
-// - the app's page (runtime.onMessageExternal; which origins may send is manifest.json's
-//   externally_connectable): a session to borrow, or the end of it;
+// - the app's page (runtime.onMessageExternal; which origins may send, and which API a
+//   session may name, are trusted-origins.js's): a session to borrow, or the end of it;
 // - the extension's own content script on linkedin.com: the signed-in member's id;
 // - the extension's own popup: what the user pressed.
 

@@ -9,7 +9,7 @@ import { signedOut } from "./outcomes.js";
 import { deleteStoredCookies, pauseSyncing, resumeSyncing } from "./pause.js";
 import { enterState, ensureSyncAlarm, restartSyncAlarm, waitsForApproval } from "./schedule.js";
 import { forgetSession, keepSession, mayCall, readSession } from "./session.js";
-import { readState, rememberMemberId } from "./state.js";
+import { readState, rememberMember } from "./state.js";
 import { refreshIdentity, sync } from "./sync.js";
 import { senderTrusted } from "./trusted-origins.js";
 
@@ -117,8 +117,8 @@ function fromLinkedin(sender) {
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (sender.id !== chrome.runtime.id) return false;
   if (sender.tab && fromLinkedin(sender)) {
-    const memberId = readMemberMessage(message);
-    if (memberId) memberSeen(memberId).catch(unexpected("keeping the member id"));
+    const member = readMemberMessage(message);
+    if (member) memberSeen(member).catch(unexpected("keeping the member id"));
     return false;
   }
   if (!sender.url?.startsWith(OWN_PAGES)) return false;
@@ -134,9 +134,10 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   return true;
 });
 
-// A new member id is a new LinkedIn account in this browser (or the first): sync it now.
-async function memberSeen(memberId) {
-  if (await rememberMemberId(memberId)) await syncAndFollow("member", { fresh: true });
+// A new member id is a new LinkedIn account in this browser (or the first), a new profile id
+// news for the API: sync it now.
+async function memberSeen(member) {
+  if (await rememberMember(member)) await syncAndFollow("member", { fresh: true });
 }
 
 async function popupCommand({ command, code }) {

@@ -1,7 +1,7 @@
 //! The reference Chrome extension (`extension/`) in a real browser: headless Chromium loads a
 //! development build of it unpacked (written by `extension/build.mjs` for this walk's local
 //! stack), a LinkedIn-shaped page served here (on www.linkedin.com, mapped to this machine)
-//! sets the session cookies and the member id, and the local stack (in memory, with its
+//! sets the session cookies and holds the member id and profile id, and the local stack (in memory, with its
 //! Unipile simulator) is the deployment. One walk, a screenshot of the popup per step under
 //! `<target>/screenshots/extension-walk/`.
 
@@ -68,6 +68,7 @@ struct Seen {
     path: String,
     carried_li_at: bool,
     member: Option<String>,
+    profile: Option<String>,
 }
 
 /// A server on a port of its own that records every request it gets. Without an upstream it
@@ -144,6 +145,7 @@ async fn record(State(recorder): State<Recorder>, request: axum::extract::Reques
         path: parts.uri.path().to_owned(),
         carried_li_at: json.get("li_at").is_some(),
         member: field("linkedin_member_id"),
+        profile: field("linkedin_profile_id"),
     });
     let Some(upstream) = recorder.upstream.get() else {
         return (http::StatusCode::NOT_FOUND, "recorded").into_response();
@@ -222,17 +224,57 @@ struct LinkedinSession {
 
 type Linkedin = Arc<Mutex<LinkedinSession>>;
 
-/// The page a signed-in LinkedIn member loads: the session cookies, and the member id in the
-/// page's embedded JSON, where LinkedIn puts it.
+/// The member's profile id as LinkedIn's pages and Unipile's Account show it (`ACoAA…`).
+fn profile_of(member: &str) -> String {
+    format!("ACoAAB{member}x-Yz_Q")
+}
+
+/// Text as HTML holds it, as LinkedIn embeds its JSON in `<code>` elements.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page a signed-in LinkedIn member loads: the session cookies, and in the page's
+/// embedded JSON, where LinkedIn puts them, the member id (`plainId` of the "Me" document)
+/// and the member's profile (`urn:li:fsd_profile:ACoAA…`), after another person's profile
+/// from the feed.
 async fn feed(State(session): State<Linkedin>) -> Response {
     let session = session.lock().expect("session").clone();
+    let member = &session.member;
+    let profile = profile_of(member);
+    let someone_else = json!({
+        "data": {"$type": "com.linkedin.voyager.feed.Update"},
+        "included": [{
+            "dashEntityUrn": "urn:li:fsd_profile:ACoAAOther-author",
+            "objectUrn": "urn:li:member:999",
+        }],
+    });
+    let me = json!({
+        "data": {
+            "$type": "com.linkedin.voyager.common.Me",
+            "plainId": member.parse::<u64>().expect("a numeric member id"),
+            "*miniProfile": format!("urn:li:fs_miniProfile:{profile}"),
+        },
+        "included": [{
+            "$type": "com.linkedin.voyager.identity.shared.MiniProfile",
+            "dashEntityUrn": format!("urn:li:fsd_profile:{profile}"),
+            "entityUrn": format!("urn:li:fs_miniProfile:{profile}"),
+            "objectUrn": format!("urn:li:member:{member}"),
+            "publicIdentifier": format!("member-{member}"),
+        }],
+    });
     let page = format!(
         "<!doctype html><html><head><title>Feed | LinkedIn</title></head><body>\
          <h1>LinkedIn (test page)</h1>\
-         <code style=\"display:none\" id=\"bpr-guid-1\">{{\"data\":{{\"$type\":\"com.linkedin.voyager.common.Me\",\"plainId\":{member}}}}}</code>\
-         <code style=\"display:none\" id=\"bpr-guid-2\">not json</code>\
+         <code style=\"display:none\" id=\"bpr-guid-1\">{someone_else}</code>\
+         <code style=\"display:none\" id=\"bpr-guid-2\">{me}</code>\
+         <code style=\"display:none\" id=\"bpr-guid-3\">not json</code>\
          </body></html>",
-        member = session.member
+        someone_else = escaped(&someone_else.to_string()),
+        me = escaped(&me.to_string()),
     );
     (
         // Appended, not inserted: both cookies.
@@ -529,6 +571,9 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
 
     //    A second API origin the build names works too: the app's page hands over a session
     //    on it (a gateway in front of the stack), and the next sync goes there, then back.
+    //    What the gateway sees is the sync's body: beside the member id, the member's
+    //    profile id as Unipile shows it (the bare ACoAA… id, not the page's urn, and not the
+    //    other person's on the page).
     walk.story.open("/").await;
     let to_gateway = walk
         .story
@@ -548,6 +593,10 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     let through_gateway = gateway.syncs_once_one_came().await;
     assert!(through_gateway[0].carried_li_at);
     assert_eq!(through_gateway[0].member.as_deref(), Some("111"));
+    assert_eq!(
+        through_gateway[0].profile.as_deref(),
+        Some(profile_of("111").as_str())
+    );
     assert_eq!(walk.sync_now(&["connected"]).await, "connected");
     walk.story.open("/").await;
     walk.story

@@ -24,9 +24,13 @@ export async function readMemberId() {
   return stored[MEMBER_KEY] ?? null;
 }
 
-/** The profile id of the member last seen, or null when the page showed none. */
-export async function readProfileId() {
-  const stored = await chrome.storage.local.get(PROFILE_KEY);
+/**
+ * The profile id of `memberId`, or null: when the page showed none, or another member is
+ * the one last seen (both are read in one go, so they always belong together).
+ */
+export async function readProfileId(memberId) {
+  const stored = await chrome.storage.local.get([MEMBER_KEY, PROFILE_KEY]);
+  if (stored[MEMBER_KEY] !== memberId) return null;
   return typeof stored[PROFILE_KEY] === "string" ? stored[PROFILE_KEY] : null;
 }
 

@@ -64,7 +64,7 @@ async function syncOnce(trigger) {
   if (!liAt) return enterState(noLinkedin(previous, "no-cookie", { memberId }));
   if (!memberId) return enterState(noLinkedin(previous, "no-member"));
   const liA = await linkedinCookie("li_a");
-  const profileId = await readProfileId();
+  const profileId = await readProfileId(memberId);
   try {
     const answer = await api.syncCookies({
       liAt,

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { eventually, installFakeChrome } from "./fake-chrome.js";
+import { readProfileId, rememberMember } from "../state.js";
 
 const manifest = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8"));
 const browser = installFakeChrome({ manifest });
@@ -61,4 +62,10 @@ test("a profile id the page gives malformed is not sent; the member id is", asyn
   const body = await linkedinShows({ member_id: "333", profile_id: "urn:li:fsd_profile:ACoAAB333" });
   assert.equal(body.linkedin_member_id, "333");
   assert.equal("linkedin_profile_id" in body, false);
+});
+
+test("a profile id is read only for the member it was seen with, in one read of both", async () => {
+  await rememberMember({ memberId: "444", profileId: "ACoAAB444" });
+  assert.equal(await readProfileId("444"), "ACoAAB444");
+  assert.equal(await readProfileId("555"), null, "a sync of a member just replaced sends none");
 });

@@ -53,6 +53,14 @@ impl ExtensionId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The ID as the hex digits it spells (Chrome writes the digits 0 to f as a to p).
+    pub fn as_hex(&self) -> String {
+        self.0
+            .bytes()
+            .map(|b| char::from_digit(u32::from(b - b'a'), 16).unwrap_or('0'))
+            .collect()
+    }
 }
 
 /// What is served for a file: its bytes and its strong ETag, both the embedded file's unless
@@ -122,8 +130,8 @@ impl WebAssets {
     }
 
     /// What is served for `file`: a page with the extension's ID in its empty
-    /// `data-extension-id`, under an ETag of its own (the file's and the ID's, so that it
-    /// changes with either), or the file as embedded.
+    /// `data-extension-id`, under an ETag of its own (the file's hex digits, then the ID's, so
+    /// that it changes with either and stays hex), or the file as embedded.
     pub fn served(&self, file: &'static EmbeddedFile) -> Served {
         let page = web::is_html(file.name)
             .then(|| std::str::from_utf8(file.bytes).ok())
@@ -139,9 +147,9 @@ impl WebAssets {
                     .into_bytes(),
                 ),
                 etag: Cow::Owned(format!(
-                    "\"{}-{}\"",
+                    "\"{}{}\"",
                     file.etag.trim_matches('"'),
-                    id.as_str()
+                    id.as_hex()
                 )),
             },
             _ => Served {
@@ -532,6 +540,12 @@ mod tests {
         );
         assert_eq!(header(&plain, "etag"), header(&named, "etag"));
         assert_eq!(plain.body().as_ref(), named.body().as_ref());
+    }
+
+    #[test]
+    fn an_extension_id_spells_hex_digits() {
+        let id = ExtensionId::parse("abcdefghijklmnopabcdefghijklmnop").expect("valid");
+        assert_eq!(id.as_hex(), "0123456789abcdef0123456789abcdef");
     }
 
     #[test]

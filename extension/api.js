@@ -7,6 +7,7 @@
 // are never kept, logged or put in an error.
 
 import { REQUEST_TIMEOUT_SECONDS } from "./config.js";
+import { isProfileId } from "./messages.js";
 
 /**
  * Why a call failed:
@@ -103,13 +104,15 @@ export class ExtensionApi {
 
   /**
    * Hands over the LinkedIn session: `{status, body}` where body is
-   * `{status: "connected"|"reconnected"|"stored"|"linked"|"checkpoint"|"paused", ...}`.
+   * `{status: "connected"|"reconnected"|"stored"|"linked"|"checkpoint"|"paused", ...}`. The
+   * member's profile id goes along only when it is one (`ACoAAB…`: letters, digits, - and _).
    */
-  syncCookies({ liAt, liA, userAgent, memberId }) {
+  syncCookies({ liAt, liA, userAgent, memberId, profileId }) {
     const body = { li_at: liAt };
     if (liA) body.li_a = liA;
     body.user_agent = userAgent;
     body.linkedin_member_id = memberId;
+    if (isProfileId(profileId)) body.linkedin_profile_id = profileId;
     return this.#call("POST", "/extension/cookies", body);
   }
 

@@ -4,12 +4,14 @@
 import { ALARMS } from "./config.js";
 import { solveCheckpoint, watchApproval } from "./checkpoint.js";
 import { readAppMessage, readMemberMessage, readPopupMessage } from "./messages.js";
+import { APP_ORIGINS, DEVELOPMENT } from "./origins.js";
 import { signedOut } from "./outcomes.js";
 import { deleteStoredCookies, pauseSyncing, resumeSyncing } from "./pause.js";
 import { enterState, ensureSyncAlarm, restartSyncAlarm, waitsForApproval } from "./schedule.js";
 import { forgetSession, keepSession, mayCall, readSession } from "./session.js";
-import { readState, rememberMemberId } from "./state.js";
+import { readState, rememberMember } from "./state.js";
 import { refreshIdentity, sync } from "./sync.js";
+import { senderTrusted } from "./trusted-origins.js";
 
 const VERSION = chrome.runtime.getManifest().version;
 
@@ -60,9 +62,14 @@ chrome.alarms.onAlarm.addListener((alarm) => {
   }
 });
 
-// The app's page: a session to borrow, or the end of it. Which pages may send is
-// manifest.json's externally_connectable.
+// The app's page: a session to borrow, or the end of it. Only the app's origins this build
+// names may say either: manifest.json's externally_connectable keeps other pages from
+// sending at all, and the origin the browser reports is checked again here.
 chrome.runtime.onMessageExternal.addListener((message, sender, reply) => {
+  if (!senderTrusted(sender, { appOrigins: APP_ORIGINS, development: DEVELOPMENT })) {
+    reply({ ok: false, reason: "origin-not-permitted", version: VERSION });
+    return false;
+  }
   const read = readAppMessage(message);
   if (read.kind === "invalid") {
     reply({ ok: false, reason: read.reason, version: VERSION });
@@ -110,8 +117,8 @@ function fromLinkedin(sender) {
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (sender.id !== chrome.runtime.id) return false;
   if (sender.tab && fromLinkedin(sender)) {
-    const memberId = readMemberMessage(message);
-    if (memberId) memberSeen(memberId).catch(unexpected("keeping the member id"));
+    const member = readMemberMessage(message);
+    if (member) memberSeen(member).catch(unexpected("keeping the member id"));
     return false;
   }
   if (!sender.url?.startsWith(OWN_PAGES)) return false;
@@ -127,9 +134,10 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   return true;
 });
 
-// A new member id is a new LinkedIn account in this browser (or the first): sync it now.
-async function memberSeen(memberId) {
-  if (await rememberMemberId(memberId)) await syncAndFollow("member", { fresh: true });
+// A new member id is a new LinkedIn account in this browser (or the first), a new profile id
+// news for the API: sync it now.
+async function memberSeen(member) {
+  if (await rememberMember(member)) await syncAndFollow("member", { fresh: true });
 }
 
 async function popupCommand({ command, code }) {

@@ -1,5 +1,6 @@
-// The numbers and names a team may want to change, in one place. Where the API is comes from
-// the app's handshake, not from here; which origins may hand it over is manifest.json's.
+// The numbers and names a team may want to change, in one place. Which API origins the
+// cookie may go to, and which app pages may hand over a session, are origins.json's (written
+// into a build by build.mjs); the API's base URL within those comes from the app's handshake.
 
 /** What the popup calls the app whose session the extension borrows ("open the app"). */
 export const APP_NAME = "the app";

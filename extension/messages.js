@@ -2,9 +2,10 @@
 // not fit is refused whole. Pure, so that the rules can be tested without a browser.
 //
 // Three kinds of sender, told apart by the worker before it calls these:
-// - the app's page (runtime.onMessageExternal; which origins may send is manifest.json's
-//   externally_connectable): a session to borrow, or the end of it;
-// - the extension's own content script on linkedin.com: the signed-in member's id;
+// - the app's page (runtime.onMessageExternal; which origins may send, and which API a
+//   session may name, are trusted-origins.js's): a session to borrow, or the end of it;
+// - the extension's own content script on linkedin.com: the signed-in member's id, and their
+//   profile id when the page holds it;
 // - the extension's own popup: what the user pressed.
 
 export const SESSION_MESSAGE = "unipile-connect/session";
@@ -24,6 +25,8 @@ export const POPUP_COMMANDS = Object.freeze([
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const LONGEST_TOKEN = 16 * 1024;
 const MEMBER_ID = /^\d{1,20}$/;
+// As Unipile shows it (ACoAAB…), and as the API accepts it: letters, digits, - and _.
+const PROFILE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // Verification codes are short; anything long is a paste gone wrong, not a code.
 const LONGEST_CODE = 32;
 
@@ -32,6 +35,11 @@ const isObject = (value) => typeof value === "object" && value !== null && !Arra
 /** True for a LinkedIn member id as the API accepts it: 1 to 20 digits. */
 export function isMemberId(value) {
   return typeof value === "string" && MEMBER_ID.test(value);
+}
+
+/** True for a LinkedIn profile id as Unipile shows it (`ACoAAB…`), never the URN. */
+export function isProfileId(value) {
+  return typeof value === "string" && PROFILE_ID.test(value);
 }
 
 /**
@@ -68,10 +76,15 @@ export function readAppMessage(message) {
   return { kind: "session", token, apiBase };
 }
 
-/** The member id a content script reports, or null. */
+/**
+ * The member a content script reports, `{memberId, profileId}`, or null. A profile id that is
+ * missing or malformed is null: the member id alone still counts.
+ */
 export function readMemberMessage(message) {
   if (!isObject(message) || message.type !== MEMBER_MESSAGE) return null;
-  return isMemberId(message.member_id) ? message.member_id : null;
+  if (!isMemberId(message.member_id)) return null;
+  const profileId = isProfileId(message.profile_id) ? message.profile_id : null;
+  return { memberId: message.member_id, profileId };
 }
 
 /** A popup command: `{command, code?}`, or null. */

@@ -1,5 +1,6 @@
-// One sync: read the LinkedIn session cookies, hand them to the API with the member id, and
-// turn the answer into the popup's state.
+// One sync: read the LinkedIn session cookies, hand them to the API with the member id (and
+// the member's profile id when the page showed it), and turn the answer into the popup's
+// state.
 //
 // The cookie values live in this function's local variables for the length of the call and
 // nowhere else: not in storage, not in the state, not in a message, not in a log line.
@@ -16,7 +17,7 @@ import {
 } from "./outcomes.js";
 import { enterState } from "./schedule.js";
 import { forgetSession, readSession } from "./session.js";
-import { readMemberId, readState } from "./state.js";
+import { readMemberId, readProfileId, readState } from "./state.js";
 
 async function linkedinCookie(name) {
   const cookie = await chrome.cookies.get({ url: LINKEDIN_URL, name });
@@ -63,12 +64,14 @@ async function syncOnce(trigger) {
   if (!liAt) return enterState(noLinkedin(previous, "no-cookie", { memberId }));
   if (!memberId) return enterState(noLinkedin(previous, "no-member"));
   const liA = await linkedinCookie("li_a");
+  const profileId = await readProfileId(memberId);
   try {
     const answer = await api.syncCookies({
       liAt,
       liA,
       userAgent: navigator.userAgent,
       memberId,
+      profileId,
     });
     const state = await withAccount(api, afterSync(previous, answer, { memberId }));
     return enterAnswered(session, state);

@@ -32,6 +32,22 @@ test("a sync posts exactly the cookie, the user agent and the member id, with th
   assert.deepEqual(calls[0].body, { li_at: "AQED", user_agent: "UA/1", linkedin_member_id: "42" });
 });
 
+test("the member's profile id goes along as Unipile shows it, and only then", async () => {
+  const { fetch, calls } = fakeFetch(Array.from({ length: 7 }, () => ({ status: 200, body: { status: "stored" } })));
+  const api = new ExtensionApi({ base: "https://api.example.com", token: "t.o.k", fetch });
+  await api.syncCookies({ liAt: "AQED", userAgent: "UA/1", memberId: "42", profileId: "ACoAAB1x-y_Z9" });
+  assert.deepEqual(calls[0].body, {
+    li_at: "AQED",
+    user_agent: "UA/1",
+    linkedin_member_id: "42",
+    linkedin_profile_id: "ACoAAB1x-y_Z9",
+  });
+  for (const profileId of [undefined, null, "", "urn:li:fsd_profile:ACoAAB1", "ACoA AB", "x".repeat(129)]) {
+    await api.syncCookies({ liAt: "AQED", userAgent: "UA/1", memberId: "42", profileId });
+    assert.equal("linkedin_profile_id" in calls.at(-1).body, false, String(profileId));
+  }
+});
+
 test("li_a goes along when the browser has it", async () => {
   const { fetch, calls } = fakeFetch([{ status: 200, body: { status: "stored" } }]);
   const api = new ExtensionApi({ base: "https://api.example.com", token: "t.o.k", fetch });

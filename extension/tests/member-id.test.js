@@ -108,3 +108,97 @@ test("given a page that renders the member late, the script finds it after the c
   assert.deepEqual(sent, [{ type: "linkedin-member", member_id: "31337" }]);
   assert.equal(observers[0].connected, false, "the observer stops once the member is known");
 });
+
+// LinkedIn's "Me" document as a page embeds it in a <code> element: the member, a pointer to
+// their profile, and that profile among `included` with its fsd_profile URN.
+const ME = JSON.stringify({
+  data: {
+    $type: "com.linkedin.voyager.common.Me",
+    plainId: 123456789,
+    premiumSubscriber: false,
+    "*miniProfile": "urn:li:fs_miniProfile:ACoAABx9-YzQ_member",
+  },
+  included: [
+    {
+      $type: "com.linkedin.voyager.identity.shared.MiniProfile",
+      firstName: "Ada",
+      lastName: "Lovelace",
+      dashEntityUrn: "urn:li:fsd_profile:ACoAABx9-YzQ_member",
+      entityUrn: "urn:li:fs_miniProfile:ACoAABx9-YzQ_member",
+      objectUrn: "urn:li:member:123456789",
+      publicIdentifier: "ada-lovelace",
+    },
+  ],
+});
+// What else a feed page holds: other people's profiles, in the same URN form.
+const FEED = JSON.stringify({
+  data: { $type: "com.linkedin.voyager.feed.Update" },
+  included: [
+    { dashEntityUrn: "urn:li:fsd_profile:ACoAAOther-author", objectUrn: "urn:li:member:42" },
+    { "*actor": "urn:li:fsd_profile:ACoAAAnother_one" },
+  ],
+});
+
+test("given LinkedIn's Me document, the member's profile id is the bare id of their fsd_profile, not the URN", () => {
+  const { context } = load({ chrome: null });
+  assert.deepEqual(
+    { ...context.memberFromCodeTexts([FEED, ME]) },
+    { memberId: "123456789", profileId: "ACoAABx9-YzQ_member" },
+  );
+});
+
+test("given a page holding other people's profiles first, the member's own is the one taken", () => {
+  const { context } = load({ chrome: null });
+  const crowded = JSON.parse(ME);
+  crowded.included.unshift(
+    { dashEntityUrn: "urn:li:fsd_profile:ACoAAOther-author", entityUrn: "urn:li:fs_miniProfile:ACoAAOther-author", objectUrn: "urn:li:member:42" },
+    { dashEntityUrn: "urn:li:fsd_profile:ACoAAAnother_one" },
+  );
+  assert.equal(context.memberFromCodeTexts([JSON.stringify(crowded)]).profileId, "ACoAABx9-YzQ_member");
+});
+
+test("given only the Me document's pointer, its mini-profile id is the profile id; given the member's URN alone, that profile's", () => {
+  const { context } = load({ chrome: null });
+  const pointerOnly = JSON.parse(ME);
+  delete pointerOnly.included;
+  assert.equal(context.memberFromCodeText(JSON.stringify(pointerOnly)).profileId, "ACoAABx9-YzQ_member");
+  const memberUrnOnly = JSON.parse(ME);
+  delete memberUrnOnly.data["*miniProfile"];
+  assert.equal(context.memberFromCodeText(JSON.stringify(memberUrnOnly)).profileId, "ACoAABx9-YzQ_member");
+});
+
+test("given a page without the member's profile, the member id comes alone; never another person's profile", () => {
+  const { context } = load({ chrome: null });
+  assert.deepEqual(
+    { ...context.memberFromCodeTexts([FEED, '{"data":{"plainId":777}}']) },
+    { memberId: "777", profileId: null },
+  );
+  const othersOnly = JSON.stringify({
+    data: { plainId: 777 },
+    included: [{ dashEntityUrn: "urn:li:fsd_profile:ACoAAOther-author", objectUrn: "urn:li:member:42" }],
+  });
+  assert.equal(context.memberFromCodeText(othersOnly).profileId, null);
+});
+
+test("a profile URN whose id is not letters, digits, - and _ is not taken", () => {
+  const { context } = load({ chrome: null });
+  for (const urn of [
+    "urn:li:fsd_profile:ACoA AB",
+    "urn:li:fsd_profile:ACoAAB<script>",
+    "urn:li:fsd_profile:",
+    `urn:li:fsd_profile:${"A".repeat(129)}`,
+    "urn:li:fsd_company:ACoAAB1",
+    "ACoAAB1",
+  ]) {
+    const text = JSON.stringify({ data: { plainId: 5, "*miniProfile": urn } });
+    assert.equal(context.memberFromCodeText(text).profileId, null, urn);
+  }
+});
+
+test("given a page with the member's profile, the script tells the worker both", async () => {
+  const { sent } = load({ codes: [FEED, "not json", ME] });
+  await settle();
+  assert.deepEqual(sent, [
+    { type: "linkedin-member", member_id: "123456789", profile_id: "ACoAABx9-YzQ_member" },
+  ]);
+});

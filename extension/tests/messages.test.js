@@ -40,11 +40,23 @@ test("sign-out needs nothing else; anything unknown is refused", () => {
 });
 
 test("the content script's member id must be 1 to 20 digits", () => {
-  assert.equal(readMemberMessage({ type: "linkedin-member", member_id: "12345" }), "12345");
+  assert.deepEqual(readMemberMessage({ type: "linkedin-member", member_id: "12345" }), {
+    memberId: "12345",
+    profileId: null,
+  });
   assert.equal(readMemberMessage({ type: "linkedin-member", member_id: 12345 }), null);
   assert.equal(readMemberMessage({ type: "linkedin-member", member_id: "1".repeat(21) }), null);
   assert.equal(readMemberMessage({ type: "linkedin-member", member_id: "12 45" }), null);
   assert.equal(readMemberMessage({ type: "other", member_id: "12345" }), null);
+});
+
+test("the content script's profile id goes along when it is one as Unipile shows it, else the member id goes alone", () => {
+  const read = (profile_id) => readMemberMessage({ type: "linkedin-member", member_id: "42", profile_id });
+  assert.deepEqual(read("ACoAAB1x-y_Z9"), { memberId: "42", profileId: "ACoAAB1x-y_Z9" });
+  for (const bad of ["urn:li:fsd_profile:ACoAAB1", "ACoA AB", "ACoAAB<script>", "", "x".repeat(129), 42, null, undefined]) {
+    assert.deepEqual(read(bad), { memberId: "42", profileId: null }, String(bad));
+  }
+  assert.equal(readMemberMessage({ type: "linkedin-member", member_id: "x", profile_id: "ACoAAB1" }), null);
 });
 
 test("the popup's commands are read, a code without its spaces", () => {

@@ -1,13 +1,15 @@
 //! `GET /`: the default landing page (`web/index.html`), the same embedded file the deployed
-//! stack serves at `/web/v{N}/index.html`; its modules load from that versioned path, served
-//! by the `web-assets` handler itself (see `stack.rs`).
+//! stack serves at `/web/v{N}/index.html`, naming the development build of the extension; its
+//! modules load from that versioned path, served by the `web-assets` handler itself (see
+//! `stack.rs`).
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use unipile_connect::web::{HTML_CONTENT_SECURITY_POLICY, INDEX, REVALIDATE_CACHE_CONTROL};
 
 pub async fn landing_page() -> Response {
-    let Some(page) = web_assets::WebAssets::local().file(INDEX) else {
+    let assets = web_assets::WebAssets::local();
+    let Some(page) = assets.file(INDEX).map(|file| assets.served(file)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     (
@@ -21,7 +23,7 @@ pub async fn landing_page() -> Response {
                 HTML_CONTENT_SECURITY_POLICY,
             ),
         ],
-        page.bytes,
+        page.bytes.into_owned(),
     )
         .into_response()
 }

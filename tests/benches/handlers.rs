@@ -160,7 +160,7 @@ async fn cases() -> Vec<(&'static str, u16, Call)> {
         }),
     ));
 
-    let assets = Arc::new(web_assets::WebAssets::deployed());
+    let assets = Arc::new(web_assets::WebAssets::deployed(None));
     cases.push((
         "web-assets: the component",
         200,

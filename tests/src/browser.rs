@@ -142,21 +142,23 @@ pub struct Story {
 
 impl Story {
     pub async fn begin(name: &str, screen: Screen) -> Option<Self> {
-        Self::begin_with(name, screen, HashMap::new(), &[]).await
+        Self::begin_with(name, screen, HashMap::new(), |_| Vec::new()).await
     }
 
-    /// A story whose local stack starts with `env` and whose browser starts with `extra_args`
-    /// too (an extension to load, host rules).
+    /// A story whose local stack starts with `env` and whose browser starts with the
+    /// arguments `extra_args` gives for that stack (an extension built for its address, host
+    /// rules).
     pub async fn begin_with(
         name: &str,
         screen: Screen,
         env: HashMap<String, String>,
-        extra_args: &[String],
+        extra_args: impl FnOnce(&LocalStack) -> Vec<String>,
     ) -> Option<Self> {
         let tools = tools()?;
         let one_browser = ONE_BROWSER.lock().await;
         crate::logs::captured();
         let stack = LocalStack::start(0, env).await.expect("local stack starts");
+        let extra_args = extra_args(&stack);
 
         let port = free_port();
         let profile = std::env::temp_dir().join(format!(

@@ -1009,8 +1009,9 @@ async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its
         web_assets::WebAssets {
             caching: web_assets::Caching::Versioned,
             files: FIXTURE,
+            extension_id: None,
         },
-        web_assets::WebAssets::deployed(),
+        web_assets::WebAssets::deployed(None),
         web_assets::WebAssets::local(),
     ] {
         let mut names: Vec<&str> = assets.files.iter().map(|f| f.name).collect();

@@ -1,7 +1,12 @@
 //! `GET /web/v{N}/{file}`: the web component's files, embedded from `web/` at build time, so
-//! that a team can load the component from its own stack without hosting anything.
+//! that a team can load the component from its own stack without hosting anything. The
+//! landing page names the browser extension it lends the user's session to: the deployment
+//! says which (`EXTENSION_ID`), the local stack names the development build.
 
 use lambda_http::{Body, Error, Request, Response};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use unipile_connect::config::ConfigError;
 use unipile_connect::http::Problem;
 use unipile_connect::web;
 
@@ -22,6 +27,49 @@ pub fn embedded_files() -> &'static [EmbeddedFile] {
     FILES
 }
 
+/// The ID of the development build of the extension (from the `key` in
+/// `extension/manifest.json`, also in `extension/extension-id.txt`): the one the local stack's
+/// landing page names.
+pub const DEVELOPMENT_EXTENSION_ID: &str = "cpplpobcokcnipjelcpfpmjbkkpnmnmd";
+
+/// What `web/index.html` holds where the page names its extension: empty, so that the page as
+/// committed (or served by any other host) offers no extension a session.
+const EXTENSION_ID_SLOT: &str = "data-extension-id=\"\"";
+
+/// A Chrome extension's ID: 32 letters from `a` to `p`, as the Chrome Web Store (or the
+/// manifest's `key`) gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionId(String);
+
+impl ExtensionId {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.len() == 32 && value.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err("a Chrome extension ID is 32 letters from a to p".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The ID as the hex digits it spells (Chrome writes the digits 0 to f as a to p).
+    pub fn as_hex(&self) -> String {
+        self.0
+            .bytes()
+            .map(|b| char::from_digit(u32::from(b - b'a'), 16).unwrap_or('0'))
+            .collect()
+    }
+}
+
+/// What is served for a file: its bytes and its strong ETag, both the embedded file's unless
+/// the landing page names an extension.
+pub struct Served {
+    pub bytes: Cow<'static, [u8]>,
+    pub etag: Cow<'static, str>,
+}
+
 /// How long browsers may keep what is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caching {
@@ -35,20 +83,42 @@ pub enum Caching {
 pub struct WebAssets {
     pub caching: Caching,
     pub files: &'static [EmbeddedFile],
+    /// The extension the landing page lends the session to; none: the page offers none.
+    pub extension_id: Option<ExtensionId>,
 }
 
 impl WebAssets {
-    pub fn deployed() -> Self {
+    pub fn deployed(extension_id: Option<ExtensionId>) -> Self {
         Self {
             caching: Caching::Versioned,
             files: FILES,
+            extension_id,
         }
     }
 
+    /// The deployed stack, with the extension `EXTENSION_ID` names (the template's
+    /// `ExtensionId`; unset or empty: none).
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let extension_id = env
+            .get("EXTENSION_ID")
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+            .map(|value| {
+                ExtensionId::parse(value).map_err(|reason| ConfigError::Invalid {
+                    var: "EXTENSION_ID",
+                    reason,
+                })
+            })
+            .transpose()?;
+        Ok(Self::deployed(extension_id))
+    }
+
+    /// The local stack: the development build of the extension.
     pub fn local() -> Self {
         Self {
             caching: Caching::Revalidate,
             files: FILES,
+            extension_id: ExtensionId::parse(DEVELOPMENT_EXTENSION_ID).ok(),
         }
     }
 
@@ -57,6 +127,36 @@ impl WebAssets {
         self.files
             .iter()
             .find(|f| f.name == name && web::content_type_of(f.name).is_some())
+    }
+
+    /// What is served for `file`: a page with the extension's ID in its empty
+    /// `data-extension-id`, under an ETag of its own (the file's hex digits, then the ID's, so
+    /// that it changes with either and stays hex), or the file as embedded.
+    pub fn served(&self, file: &'static EmbeddedFile) -> Served {
+        let page = web::is_html(file.name)
+            .then(|| std::str::from_utf8(file.bytes).ok())
+            .flatten();
+        match (&self.extension_id, page) {
+            (Some(id), Some(page)) => Served {
+                bytes: Cow::Owned(
+                    page.replacen(
+                        EXTENSION_ID_SLOT,
+                        &format!("data-extension-id=\"{}\"", id.as_str()),
+                        1,
+                    )
+                    .into_bytes(),
+                ),
+                etag: Cow::Owned(format!(
+                    "\"{}{}\"",
+                    file.etag.trim_matches('"'),
+                    id.as_hex()
+                )),
+            },
+            _ => Served {
+                bytes: Cow::Borrowed(file.bytes),
+                etag: Cow::Borrowed(file.etag),
+            },
+        }
     }
 }
 
@@ -96,27 +196,31 @@ fn handle(app: &WebAssets, request: &Request) -> Result<Response<Body>, Problem>
         (Caching::Versioned, true) => web::HTML_CACHE_CONTROL,
         (Caching::Versioned, false) => web::IMMUTABLE_CACHE_CONTROL,
     };
+    let served = app.served(file);
     let unchanged = request
         .headers()
         .get(http::header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| web::none_match_names(v, file.etag));
+        .is_some_and(|v| web::none_match_names(v, &served.etag));
     let (status, body) = if unchanged {
         (http::StatusCode::NOT_MODIFIED, Body::Empty)
     } else {
-        let body = match std::str::from_utf8(file.bytes) {
+        let body = match std::str::from_utf8(&served.bytes) {
             Ok(text) => Body::Text(text.to_owned()),
-            Err(_) => Body::Binary(file.bytes.to_vec()),
+            Err(_) => Body::Binary(served.bytes.to_vec()),
         };
         (http::StatusCode::OK, body)
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
+    // Quotes, hex digits, '-' and ID letters only: always a valid header value.
+    if let Ok(etag) = http::HeaderValue::from_str(&served.etag) {
+        headers.insert(http::header::ETAG, etag);
+    }
     let mut set = |name: http::header::HeaderName, value: &'static str| {
         headers.insert(name, http::HeaderValue::from_static(value));
     };
-    set(http::header::ETAG, file.etag);
     set(http::header::CACHE_CONTROL, cache_control);
     if !unchanged {
         set(http::header::CONTENT_TYPE, content_type);
@@ -190,7 +294,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_file_of_web_is_served_byte_for_byte_with_its_type_or_not_at_all() {
-        let app = WebAssets::deployed();
+        let app = WebAssets::deployed(None);
         let on_disk = files_on_disk();
         let embedded: Vec<&str> = embedded_files().iter().map(|f| f.name).collect();
         let mut names: Vec<&str> = on_disk.iter().map(|(n, _)| n.as_str()).collect();
@@ -244,6 +348,7 @@ mod tests {
         WebAssets {
             caching,
             files: FIXTURE,
+            extension_id: None,
         }
     }
 
@@ -338,13 +443,156 @@ mod tests {
         }
     }
 
+    const TEAM_EXTENSION: &str = "abcdefghijklmnopabcdefghijklmnop";
+
+    fn deployed_with(extension_id: &str) -> WebAssets {
+        let env = HashMap::from([("EXTENSION_ID".to_owned(), extension_id.to_owned())]);
+        WebAssets::from_env(&env).expect("a valid extension id")
+    }
+
+    async fn landing_page(app: &WebAssets) -> (String, String) {
+        let page = answer(app, request("GET", &web::asset_path("index.html"), None)).await;
+        assert_eq!(page.status(), 200);
+        let etag = header(&page, "etag").expect("an etag").to_owned();
+        let body = std::str::from_utf8(page.body().as_ref())
+            .expect("UTF-8")
+            .to_owned();
+        (body, etag)
+    }
+
+    #[tokio::test]
+    async fn the_deployed_landing_page_names_the_configured_extension_and_never_the_development_one()
+     {
+        let (page, _) = landing_page(&deployed_with(TEAM_EXTENSION)).await;
+        assert!(
+            page.contains(&format!("data-extension-id=\"{TEAM_EXTENSION}\"")),
+            "{page}"
+        );
+        assert!(!page.contains(DEVELOPMENT_EXTENSION_ID), "{page}");
+    }
+
+    #[tokio::test]
+    async fn without_an_extension_id_the_deployed_page_offers_no_extension_a_session() {
+        for app in [
+            WebAssets::deployed(None),
+            WebAssets::from_env(&HashMap::new()).expect("unset is none"),
+            deployed_with(""),
+        ] {
+            let (page, _) = landing_page(&app).await;
+            assert!(page.contains("data-extension-id=\"\""), "{page}");
+            assert!(!page.contains(DEVELOPMENT_EXTENSION_ID), "{page}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_local_stack_names_the_development_build_whose_id_the_extension_folder_gives() {
+        let on_disk = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../extension/extension-id.txt"),
+        )
+        .expect("extension/extension-id.txt");
+        assert_eq!(on_disk.trim(), DEVELOPMENT_EXTENSION_ID);
+        let (page, _) = landing_page(&WebAssets::local()).await;
+        assert!(
+            page.contains(&format!("data-extension-id=\"{DEVELOPMENT_EXTENSION_ID}\"")),
+            "{page}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_etag_of_the_page_changes_with_the_extension_and_a_revalidation_follows_it() {
+        let bare = WebAssets::deployed(None);
+        let team = deployed_with(TEAM_EXTENSION);
+        let other = deployed_with("ponmlkjihgfedcbaponmlkjihgfedcba");
+        let (bare_page, bare_etag) = landing_page(&bare).await;
+        let (team_page, team_etag) = landing_page(&team).await;
+        let (_, other_etag) = landing_page(&other).await;
+        assert_ne!(bare_page, team_page);
+        let etags = [&bare_etag, &team_etag, &other_etag];
+        for (i, a) in etags.iter().enumerate() {
+            for b in &etags[i + 1..] {
+                assert_ne!(a, b, "other bytes, other ETag");
+            }
+        }
+        let embedded = bare.file("index.html").expect("embedded").etag;
+        assert_eq!(bare_etag, embedded, "the file as embedded keeps its own");
+        let path = web::asset_path("index.html");
+        let cached = answer(&team, request("GET", &path, Some(&team_etag))).await;
+        assert_eq!(cached.status(), 304);
+        assert_eq!(header(&cached, "etag"), Some(team_etag.as_str()));
+        for stale in [&bare_etag, &other_etag] {
+            let again = answer(&team, request("GET", &path, Some(stale))).await;
+            assert_eq!(
+                again.status(),
+                200,
+                "a page cached before the setting changed"
+            );
+            assert_eq!(
+                std::str::from_utf8(again.body().as_ref()),
+                Ok(team_page.as_str())
+            );
+        }
+        // Scripts are served as embedded, whatever the setting.
+        let script = web::asset_path("landing.js");
+        let (plain, named) = (
+            answer(&bare, request("GET", &script, None)).await,
+            answer(&team, request("GET", &script, None)).await,
+        );
+        assert_eq!(header(&plain, "etag"), header(&named, "etag"));
+        assert_eq!(plain.body().as_ref(), named.body().as_ref());
+    }
+
+    #[test]
+    fn an_extension_id_spells_hex_digits() {
+        let id = ExtensionId::parse("abcdefghijklmnopabcdefghijklmnop").expect("valid");
+        assert_eq!(id.as_hex(), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn a_malformed_extension_id_stops_the_cold_start_naming_the_variable() {
+        for bad in [
+            "cpplpobcokcnipjelcpfpmjbkkpnmn",
+            "cpplpobcokcnipjelcpfpmjbkkpnmnmdx",
+            "CPPLPOBCOKCNIPJELCPFPMJBKKPNMNMD",
+            "zpplpobcokcnipjelcpfpmjbkkpnmnmd",
+            "cpplpobcokcnipjelcpfpmjbkkpnmnm\"",
+            "\"><script>alert(1)</script>",
+        ] {
+            let env = HashMap::from([("EXTENSION_ID".to_owned(), bad.to_owned())]);
+            let error = WebAssets::from_env(&env)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(error.to_string().contains("EXTENSION_ID"), "{error}");
+        }
+    }
+
+    /// A value the template accepts but the code refuses would deploy a page function that
+    /// never starts: the parameter's pattern is the code's rule, and it reaches the function.
+    #[test]
+    fn the_templates_extension_id_parameter_is_the_codes_rule() {
+        let template = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml"),
+        )
+        .expect("infra/template.yaml");
+        let pattern = template
+            .split("\n  ExtensionId:\n")
+            .nth(1)
+            .expect("the template has an ExtensionId parameter")
+            .lines()
+            .take_while(|line| line.starts_with("    "))
+            .find_map(|line| line.trim().strip_prefix("AllowedPattern: "))
+            .expect("ExtensionId has an AllowedPattern");
+        assert_eq!(pattern, r#""^$|^[a-p]{32}$""#);
+        assert!(template.contains("EXTENSION_ID: !Ref ExtensionId"));
+    }
+
     #[test]
     fn a_change_to_web_ships_under_a_new_version() {
         assert_eq!(
             FILES_DIGEST,
             web::ASSET_DIGEST,
-            "web/ changed since version {}: browsers keep /web/v{}/ files a year, so bump \
-             ASSET_VERSION in shared/src/web.rs and set ASSET_DIGEST to {FILES_DIGEST:?}",
+            "web/ changed since version {}: browsers keep /web/v{}/ files but pages a year, so \
+             bump ASSET_VERSION in shared/src/web.rs and set ASSET_DIGEST to {FILES_DIGEST:?}",
             web::ASSET_VERSION,
             web::ASSET_VERSION,
         );

@@ -9,8 +9,8 @@ use crate::domain::transitions::StatusPlan;
 use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkNonce,
-    LinkedinIdentities, LinkedinMemberId, Outage, PendingAction, PendingKind, Provider, UserId,
-    WebhookId,
+    LinkedinIdentities, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, PendingKind,
+    Provider, UserId, WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -31,6 +31,8 @@ pub struct ConnectedAccount {
     pub display_name: Option<String>,
     /// The LinkedIn member whose cookies connected it, for accounts the extension connected.
     pub linkedin_member_id: Option<LinkedinMemberId>,
+    /// The LinkedIn member's profile id, as Unipile or the extension named it.
+    pub linkedin_profile_id: Option<LinkedinProfileId>,
 }
 
 /// The one use of a hosted-auth link's state token: the account its callback recorded.
@@ -84,6 +86,8 @@ pub struct CookieUpdate {
     /// When the record expires if the extension falls silent (the table's TTL).
     pub expires_at: DateTime<Utc>,
     pub digest: Option<CookieDigest>,
+    /// The member's profile id, when the extension sent it (kept when it sends none).
+    pub profile_id: Option<LinkedinProfileId>,
 }
 
 /// What Unipile made of a cookie connect or reconnect.
@@ -106,6 +110,8 @@ pub struct CookieResult {
 pub struct CookieClaim {
     pub user_id: UserId,
     pub member_id: LinkedinMemberId,
+    /// The member's profile id, when the extension sent one.
+    pub profile_id: Option<LinkedinProfileId>,
     pub account_id: Option<AccountId>,
     pub connect_started_at: Option<DateTime<Utc>>,
 }
@@ -473,6 +479,18 @@ pub trait AccountStore: Send + Sync {
         cap: u32,
     ) -> Result<bool, StoreError>;
 
+    /// Ties a LinkedIn identity (the extension's member, and its profile id when known) to an
+    /// account `owner` holds, in one conditional write that changes nothing else (status,
+    /// outage and follow-ups stay as they are). `false`, writing nothing: the account is gone
+    /// or another user's.
+    async fn tie_linkedin_identity(
+        &self,
+        account_id: &AccountId,
+        owner: &UserId,
+        member: &LinkedinMemberId,
+        profile: Option<&LinkedinProfileId>,
+    ) -> Result<bool, StoreError>;
+
     /// Marks a connect as sent at `at`, before it is sent (see
     /// [`CookieRecord::connect_started_at`]).
     async fn mark_connect_started(
@@ -504,6 +522,9 @@ pub struct HostedLinkRequest {
 pub struct UnipileAccount {
     pub account_id: AccountId,
     pub account_type: Provider,
+    /// A LinkedIn account's member, as `connection_params.im.id` names it (`ACoAA…`); `None`
+    /// when Unipile shows none (the contract does not confirm it for this use).
+    pub linkedin_profile_id: Option<LinkedinProfileId>,
     pub display_name: Option<String>,
     /// The status of each source (`sources[].status`); empty when Unipile sent none.
     pub source_statuses: Vec<AccountStatus>,

@@ -50,6 +50,7 @@ pub async fn own(world: &MemoryWorld, user: &str, id: &str) {
         account_type: Provider::Linkedin,
         display_name: Some("Jane Doe".into()),
         linkedin_member_id: None,
+        linkedin_profile_id: None,
         status: AccountStatus::Ok,
     };
     world

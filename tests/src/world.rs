@@ -322,6 +322,7 @@ impl World {
             status: AccountStatus::Ok,
             display_name: Some("Jane Doe".into()),
             linkedin_member_id: None,
+            linkedin_profile_id: None,
         };
         self.store
             .record_connection(&connection, chrono::Utc::now())

@@ -99,6 +99,7 @@ mod tests {
             account_type: provider.clone(),
             display_name: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
             status: AccountStatus::Ok,
         };
         world.unipile.add_account(&connection.account_id, provider);
@@ -211,6 +212,7 @@ mod tests {
             account_type: Provider::Linkedin,
             display_name: None,
             linkedin_member_id: Some(member.clone()),
+            linkedin_profile_id: None,
             status: AccountStatus::Ok,
         };
         world

@@ -746,6 +746,7 @@ mod tests {
                     status: AccountStatus::Credentials,
                     display_name: None,
                     linkedin_member_id: Some(member.clone()),
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )
@@ -782,6 +783,7 @@ mod tests {
                     status: AccountStatus::Ok,
                     display_name: None,
                     linkedin_member_id: Some(LinkedinMemberId::parse("42").expect("member")),
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )
@@ -809,6 +811,7 @@ mod tests {
                     status: AccountStatus::Ok,
                     display_name: None,
                     linkedin_member_id: None,
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )
@@ -927,5 +930,180 @@ mod tests {
                 .expect("read")
                 .is_empty()
         );
+    }
+
+    fn profile() -> unipile_connect::domain::LinkedinProfileId {
+        unipile_connect::domain::LinkedinProfileId::parse("ACoAABmember42").expect("profile")
+    }
+
+    fn cookies_of_profile(li_at: &str, member: &str) -> String {
+        format!(
+            r#"{{"li_at":"{li_at}","user_agent":"{UA}","linkedin_member_id":"{member}","linkedin_profile_id":"ACoAABmember42"}}"#
+        )
+    }
+
+    #[tokio::test]
+    async fn given_a_lost_connect_answer_and_unipile_showing_the_member_s_profile_id_then_the_next_sync_takes_that_account()
+     {
+        let world = world();
+        let app = app(&world);
+        world.unipile.set_linkedin_member("secret-a", &profile());
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::CreatedThenLost(UnipileError::Transport(
+                "connection reset".into(),
+            ))]);
+        let lost = handler(
+            &app,
+            post(Some("u1"), &cookies_of_profile("secret-a", "42")),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(lost.status(), 504);
+        // Long after: whatever the clocks said, the profile id tells the account.
+        world.clock.advance(Duration::hours(3));
+        let next = handler(
+            &app,
+            post(Some("u1"), &cookies_of_profile("secret-b", "42")),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(next.status(), 201, "{}", text(&next));
+        assert_eq!(body(&next)["account_id"], "li_1");
+        assert_eq!(world.unipile.cookie_logins().len(), 1, "no second connect");
+        assert_eq!(
+            world.unipile.account_ids(),
+            ids(&["li_1"]),
+            "one billed account"
+        );
+        let account = world
+            .store
+            .get_account(&ids(&["li_1"])[0])
+            .await
+            .expect("read")
+            .expect("recorded");
+        assert_eq!(account.user_id.as_str(), "u1");
+        assert_eq!(
+            account.linkedin_member_id.map(String::from).as_deref(),
+            Some("42")
+        );
+        let settled = record(&world, "u1", "42").await.expect("record");
+        assert_eq!(settled.unipile_account_id, Some(ids(&["li_1"])[0].clone()));
+        assert_eq!(settled.connect_started_at, None);
+    }
+
+    #[tokio::test]
+    async fn given_a_lost_connect_answer_and_only_another_member_s_account_then_the_next_sync_connects()
+     {
+        let world = world();
+        let app = app(&world);
+        world.unipile.set_linkedin_member("secret-a", &profile());
+        world
+            .unipile
+            .script_cookie_outcomes([CookieOutcome::Fail(UnipileError::Transport(
+                "connection reset".into(),
+            ))]);
+        // Someone else's LinkedIn account appears at the same moment (another app on the
+        // tenant); its profile id is not this member's.
+        let stranger = ids(&["li_stranger"])[0].clone();
+        world.unipile.add_linkedin_account(
+            &stranger,
+            &unipile_connect::domain::LinkedinProfileId::parse("ACoAABstranger").expect("id"),
+        );
+        let lost = handler(
+            &app,
+            post(Some("u1"), &cookies_of_profile("secret-a", "42")),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(lost.status(), 504);
+        world.clock.advance(Duration::minutes(10));
+        let next = handler(
+            &app,
+            post(Some("u1"), &cookies_of_profile("secret-b", "42")),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(next.status(), 201, "{}", text(&next));
+        assert_eq!(world.unipile.cookie_logins().len(), 2);
+        assert_ne!(body(&next)["account_id"], "li_stranger");
+    }
+
+    #[tokio::test]
+    async fn given_the_member_s_account_connected_through_hosted_auth_then_the_sync_links_to_it() {
+        for recorded_profile in [true, false] {
+            let world = world();
+            let app = app(&world);
+            let hosted = ids(&["li_hosted"])[0].clone();
+            world.unipile.add_linkedin_account(&hosted, &profile());
+            world
+                .store
+                .record_connection(
+                    &ConnectedAccount {
+                        account_id: hosted.clone(),
+                        user_id: UserId::parse("u1").expect("user"),
+                        account_type: Provider::Linkedin,
+                        status: AccountStatus::Ok,
+                        display_name: None,
+                        linkedin_member_id: None,
+                        // Accounts recorded before profile ids were kept have none: Unipile
+                        // is asked.
+                        linkedin_profile_id: recorded_profile.then(profile),
+                    },
+                    world.clock.now(),
+                )
+                .await
+                .expect("stored");
+            let response = handler(
+                &app,
+                post(Some("u1"), &cookies_of_profile("secret-a", "42")),
+            )
+            .await
+            .expect("handled");
+            assert_eq!(response.status(), 200, "{}", text(&response));
+            assert_eq!(body(&response)["status"], "linked");
+            assert_eq!(body(&response)["account_id"], "li_hosted");
+            assert!(
+                world.unipile.cookie_logins().is_empty(),
+                "no second account"
+            );
+            let account = world
+                .store
+                .get_account(&hosted)
+                .await
+                .expect("read")
+                .expect("kept");
+            assert_eq!(
+                account.linkedin_member_id.map(String::from).as_deref(),
+                Some("42"),
+                "its CREDENTIALS can now be mended with the extension's cookie"
+            );
+            assert_eq!(account.linkedin_profile_id, Some(profile()));
+        }
+    }
+
+    #[tokio::test]
+    async fn given_another_user_s_account_of_the_same_profile_then_the_sync_does_not_link_to_it() {
+        let world = world();
+        let app = app(&world);
+        let theirs = given_an_account_of(&world, "u2", "li_theirs").await;
+        world
+            .store
+            .tie_linkedin_identity(
+                &theirs,
+                &UserId::parse("u2").expect("user"),
+                &LinkedinMemberId::parse("7").expect("member"),
+                Some(&profile()),
+            )
+            .await
+            .expect("tied");
+        let response = handler(
+            &app,
+            post(Some("u1"), &cookies_of_profile("secret-a", "42")),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(response.status(), 201, "{}", text(&response));
+        assert_ne!(body(&response)["account_id"], "li_theirs");
     }
 }

@@ -74,6 +74,7 @@ mod tests {
             status: AccountStatus::Ok,
             display_name: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
         };
         let store = world.store.as_ref();
         store

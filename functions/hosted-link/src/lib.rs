@@ -113,6 +113,7 @@ mod tests {
             account_type: Provider::Linkedin,
             display_name: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
             status: AccountStatus::Ok,
         };
         world

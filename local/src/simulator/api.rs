@@ -248,7 +248,10 @@ fn account_json(account: &super::SimAccount) -> Value {
         "id": account.id,
         "name": account.name,
         "created_at": account.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "connection_params": {"im": {"id": format!("ACoAA{}", account.id), "username": account.name}},
+        "connection_params": match &account.linkedin_profile_id {
+            Some(profile) => json!({"im": {"id": profile, "username": account.name}}),
+            None => json!({"im": {"username": account.name}}),
+        },
         "groups": [],
         "sources": [{"id": format!("{}_MESSAGING", account.id), "status": account.status}],
     })

@@ -29,6 +29,7 @@ const COOKIE_FIELDS: &[&str] = &[
 /// The outcomes a script may name.
 pub const OUTCOMES: &[&str] = &[
     "success",
+    "lost",
     "checkpoint:<TYPE>",
     "checkpoint:<TYPE>:<CODE>",
     "invalid_credentials",
@@ -73,6 +74,13 @@ fn check_body(body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The body's `li_at` (checked present by [`check_body`]).
+fn access_token(body: &Value) -> &str {
+    body.get("access_token")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 impl Simulator {
     /// Queues the answers of the next cookie logins (see [`OUTCOMES`]).
     pub fn script_cookie_outcomes(&self, outcomes: impl IntoIterator<Item = String>) {
@@ -80,8 +88,8 @@ impl Simulator {
     }
 }
 
-/// Answers one login: `reconnect` names the account for a reconnect.
-fn login(sim: &Simulator, reconnect: Option<&str>) -> Response {
+/// Answers one login with the session `li_at`: `reconnect` names the account for a reconnect.
+fn login(sim: &Simulator, li_at: &str, reconnect: Option<&str>) -> Response {
     let outcome = sim
         .lock()
         .cookie_outcomes
@@ -92,6 +100,7 @@ fn login(sim: &Simulator, reconnect: Option<&str>) -> Response {
         return envelope(404, "errors/resource_not_found", "Account not found");
     }
     let account_id = reconnect.map_or_else(new_id, str::to_owned);
+    let profile = state.linkedin_members.get(li_at).cloned();
     let mut upsert = |status: &str| {
         let account = state
             .accounts
@@ -102,6 +111,7 @@ fn login(sim: &Simulator, reconnect: Option<&str>) -> Response {
                 name: "LinkedIn member (simulated)".into(),
                 created_at: Utc::now(),
                 status: status.to_owned(),
+                linkedin_profile_id: profile.clone(),
             });
         account.status = status.to_owned();
     };
@@ -127,6 +137,11 @@ fn login(sim: &Simulator, reconnect: Option<&str>) -> Response {
             let body = json!({"object": "Checkpoint", "account_id": account_id, "checkpoint": {"type": waiting.kind}});
             state.checkpoints.insert(account_id.clone(), waiting);
             (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+        // The account is made, then the answer never arrives: a gateway's 504.
+        "lost" => {
+            upsert("OK");
+            envelope(504, "errors/request_timeout", "Request timed out")
         }
         "invalid_credentials" => envelope(401, "errors/invalid_credentials", "Invalid credentials"),
         "provider_error" => envelope(
@@ -157,7 +172,7 @@ pub(super) async fn connect(
         &headers,
         &body,
         |json| match check_body(json) {
-            Ok(()) => login(&sim, None),
+            Ok(()) => login(&sim, access_token(json), None),
             Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
         },
     )
@@ -177,7 +192,7 @@ pub(super) async fn reconnect(
         &headers,
         &body,
         |json| match check_body(json) {
-            Ok(()) => login(&sim, Some(&id)),
+            Ok(()) => login(&sim, access_token(json), Some(&id)),
             Err(reason) => envelope(400, "errors/invalid_parameters", &reason),
         },
     )
@@ -191,6 +206,22 @@ pub(super) struct Script {
 /// `POST /_sim/cookie-outcomes {"outcomes":["invalid_credentials","success"]}`.
 pub(super) async fn script(State(sim): State<Simulator>, Json(script): Json<Script>) -> Response {
     sim.script_cookie_outcomes(script.outcomes);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct Member {
+    li_at: String,
+    profile_id: String,
+}
+
+/// `POST /_sim/linkedin-members {"li_at":"AQEDAR…","profile_id":"ACoAAB…"}`: the LinkedIn
+/// session `li_at` is that member's, so the accounts it logs in show that `im.id`.
+pub(super) async fn add_member(
+    State(sim): State<Simulator>,
+    Json(member): Json<Member>,
+) -> Response {
+    sim.add_linkedin_member(&member.li_at, &member.profile_id);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -116,6 +116,11 @@ pub(super) async fn submit(
                 name: format!("{} (simulated)", link.name),
                 created_at: Utc::now(),
                 status: "OK".into(),
+                // The member who signed in, when the form names one (tests, the demo).
+                linkedin_profile_id: form
+                    .get("linkedin_profile_id")
+                    .filter(|p| !p.is_empty())
+                    .cloned(),
             };
             sim.lock()
                 .accounts

@@ -58,6 +58,7 @@ impl Simulator {
             )
             .route("/api/v1/webhooks/{id}", delete(webhooks::delete_webhook))
             .route("/_sim/accounts/{id}/status", post(webhooks::report_status))
+            .route("/_sim/linkedin-members", post(cookie_auth::add_member))
             .route("/_sim/requests", get(api::recorded_requests))
             .route("/_sim/notifications", get(api::notifications))
             .route(

@@ -21,6 +21,10 @@ pub struct SimAccount {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub status: String,
+    /// What `connection_params.im.id` shows: for LinkedIn, the member's profile id
+    /// (`ACoAA…`); none when the simulator does not know whose account it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin_profile_id: Option<String>,
 }
 
 /// Makes the next `times` calls to `route` (`hosted_link`, `get_account`, `list_accounts`,
@@ -72,6 +76,8 @@ pub(super) struct SimState {
     /// Where hosted-auth links point instead of this simulator's own page (a test of what
     /// we accept from Unipile).
     pub hosted_link_base: Option<String>,
+    /// Whose LinkedIn session each `li_at` is: the profile id accounts logged in with it show.
+    pub linkedin_members: HashMap<String, String>,
 }
 
 /// The simulator; cheap to clone (shared state).
@@ -114,6 +120,14 @@ impl Simulator {
         self.lock().faults.push(fault);
     }
 
+    /// The LinkedIn session `li_at` is the member `profile_id`'s (`ACoAA…`): accounts a cookie
+    /// login with it creates show that `connection_params.im.id`.
+    pub fn add_linkedin_member(&self, li_at: &str, profile_id: &str) {
+        self.lock()
+            .linkedin_members
+            .insert(li_at.to_owned(), profile_id.to_owned());
+    }
+
     /// Hands out hosted-auth links under `base` (e.g. `http://account.example`) rather than
     /// under this simulator's own page.
     pub fn set_hosted_link_base(&self, base: &str) {
@@ -133,6 +147,7 @@ impl Simulator {
             name: name.to_owned(),
             created_at: Utc::now(),
             status: "OK".to_owned(),
+            linkedin_profile_id: None,
         };
         self.lock()
             .accounts

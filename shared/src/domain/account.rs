@@ -1,6 +1,9 @@
 use super::reconnect::ReconnectState;
 use super::transitions::StatusPlan;
-use super::{AccountId, AccountStatus, LinkedinMemberId, Outage, PendingAction, Provider, UserId};
+use super::{
+    AccountId, AccountStatus, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, Provider,
+    UserId,
+};
 use chrono::{DateTime, Utc};
 
 /// A Unipile account connected by one of our users, as we keep it.
@@ -20,6 +23,9 @@ pub struct Account {
     pub restart_attempted_at: Option<DateTime<Utc>>,
     /// The LinkedIn member whose extension cookies connected it, if they did.
     pub linkedin_member_id: Option<LinkedinMemberId>,
+    /// The LinkedIn member's profile id (`ACoAA…`), as Unipile's account or the extension
+    /// named it: how a sync of the same member finds this account.
+    pub linkedin_profile_id: Option<LinkedinProfileId>,
     /// The cookie reconnect in progress, if any.
     pub cookie_reconnect: Option<ReconnectState>,
     /// The outage in progress, if any: from a status other than OK until healthy or gone.

@@ -1,6 +1,6 @@
 use super::checkpoint::{CheckpointKind, WaitingCheckpoint};
 use super::cookies::{CookieDigest, Sealed};
-use super::{AccountId, AccountStatus, Country, LinkedinMemberId, UserId};
+use super::{AccountId, AccountStatus, Country, LinkedinMemberId, LinkedinProfileId, UserId};
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 
@@ -10,6 +10,9 @@ use std::net::IpAddr;
 pub struct CookieRecord {
     pub user_id: UserId,
     pub member_id: LinkedinMemberId,
+    /// The member's profile id, when the extension sent one: how Unipile's accounts of this
+    /// member are told from others'.
+    pub profile_id: Option<LinkedinProfileId>,
     pub unipile_account_id: Option<AccountId>,
     pub unipile_status: Option<AccountStatus>,
     pub date_last_cookie: DateTime<Utc>,

@@ -161,6 +161,7 @@ mod tests {
             pending: None,
             restart_attempted_at: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
             cookie_reconnect: None,
             outage: None,
             emailed_outage: None,

@@ -6,9 +6,12 @@
 //! Unipile's account list, then:
 //!
 //! - **settles** what it can attribute: an account Unipile lists, missing from the table, that
-//!   exactly one user's cookie record or spent state token names, is recorded for that user
-//!   with Unipile's status (the same upsert as a callback; an account stored for another user
-//!   is never moved);
+//!   exactly one user's cookie record or spent state token names, or whose LinkedIn profile id
+//!   (`connection_params.im.id`) exactly one user holds, is recorded for that user with
+//!   Unipile's status (the same upsert as a callback; an account stored for another user is
+//!   never moved), and the cookie record whose connect it answers is tied to it;
+//! - **confirms** what it missed: a recorded account whose listed status differs gets the
+//!   follow-up a webhook delivery would record, for the sweeper to confirm;
 //! - **marks DELETED** an account the table holds and Unipile no longer has (confirmed with
 //!   `GET /api/v1/accounts/{id}`), as the status webhook does when Unipile reports DELETED:
 //!   the row stays, so the user sees what became of it;
@@ -24,8 +27,8 @@
 use super::FlowError;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
-    Account, AccountId, AccountStatus, LinkedinMemberId, Outage, PendingAction, PendingKind,
-    Provider, UserId,
+    Account, AccountId, AccountStatus, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction,
+    PendingKind, Provider, UserId,
 };
 use crate::ports::{
     AccountStore, COOKIE_LOGIN_TIME, Clock, ConnectedAccount, CookieResult, Inventory,
@@ -75,6 +78,14 @@ pub enum Evidence {
     CookieRecord(LinkedinMemberId),
     /// The user's hosted-auth link was spent on the account.
     SpentLink,
+    /// The account shows (`connection_params.im.id`) the LinkedIn profile id that this user,
+    /// and no other, holds: on a cookie record, or on another of their accounts.
+    LinkedinProfile {
+        profile: LinkedinProfileId,
+        /// The user's cookie record of that profile, when it names no account yet (a connect
+        /// whose answer was lost): tied to the account when it is recorded.
+        unanswered_record: Option<LinkedinMemberId>,
+    },
 }
 
 /// An account at Unipile, missing from the table, that one user's records claim.
@@ -87,9 +98,22 @@ pub struct Settlement {
 
 impl Settlement {
     fn linkedin_member_id(&self) -> Option<LinkedinMemberId> {
+        self.evidence
+            .iter()
+            .find_map(|e| match e {
+                Evidence::CookieRecord(member) => Some(member.clone()),
+                _ => None,
+            })
+            .or_else(|| self.unanswered_record())
+    }
+
+    /// The cookie record whose unanswered connect this account is, to tie to it.
+    fn unanswered_record(&self) -> Option<LinkedinMemberId> {
         self.evidence.iter().find_map(|e| match e {
-            Evidence::CookieRecord(member) => Some(member.clone()),
-            Evidence::SpentLink => None,
+            Evidence::LinkedinProfile {
+                unanswered_record, ..
+            } => unanswered_record.clone(),
+            _ => None,
         })
     }
 }
@@ -229,6 +253,32 @@ fn decide(
             .or_default()
             .push(Evidence::SpentLink);
     }
+    // Whose each LinkedIn profile id is, and that user's cookie record of it still waiting for
+    // its connect's answer (if any).
+    let mut profiles: HashMap<&LinkedinProfileId, BTreeMap<&UserId, Option<LinkedinMemberId>>> =
+        HashMap::new();
+    for claim in &inventory.cookie_claims {
+        if let Some(profile) = &claim.profile_id {
+            let waiting = claim.account_id.is_none().then(|| claim.member_id.clone());
+            let entry = profiles
+                .entry(profile)
+                .or_default()
+                .entry(&claim.user_id)
+                .or_default();
+            if entry.is_none() {
+                *entry = waiting;
+            }
+        }
+    }
+    for account in &inventory.accounts {
+        if let Some(profile) = &account.linkedin_profile_id {
+            profiles
+                .entry(profile)
+                .or_default()
+                .entry(&account.user_id)
+                .or_default();
+        }
+    }
     let in_flight: Vec<PossibleConnect> = inventory
         .cookie_claims
         .iter()
@@ -256,7 +306,23 @@ fn decide(
             }
             continue;
         }
-        let owners = claims.remove(&account.account_id).unwrap_or_default();
+        let mut owners = claims.remove(&account.account_id).unwrap_or_default();
+        // The profile id it shows names its user (contract §6 does not confirm `im.id` for
+        // this; an account that shows none is left to the other evidence).
+        if account.account_type == Provider::Linkedin
+            && let Some(profile) = &account.linkedin_profile_id
+            && let Some(users) = profiles.get(profile)
+        {
+            for (user, unanswered_record) in users {
+                owners
+                    .entry(user)
+                    .or_default()
+                    .push(Evidence::LinkedinProfile {
+                        profile: profile.clone(),
+                        unanswered_record: unanswered_record.clone(),
+                    });
+            }
+        }
         if owners.len() == 1 {
             if let Some((user, evidence)) = owners.into_iter().next() {
                 survey.settle.push(Settlement {
@@ -489,10 +555,25 @@ async fn settle(
         status: account.status(),
         display_name: account.display_name.clone(),
         linkedin_member_id: settlement.linkedin_member_id(),
+        linkedin_profile_id: account.linkedin_profile_id.clone(),
     };
     match ports.store.record_connection(&connection, now).await {
         Ok(_) => {
             tracing::info!(account_id = %account.account_id, user_id = %settlement.user_id, status = %connection.status, evidence = ?settlement.evidence, "orphan account recorded for its user");
+            // The connect whose answer was lost is answered: its record names the account and
+            // its next sync connects nothing more.
+            if let Some(member) = settlement.unanswered_record() {
+                let answered = CookieResult {
+                    unipile_account_id: Some(account.account_id.clone()),
+                    unipile_status: Some(connection.status.clone()),
+                    connect_settled: true,
+                    ..CookieResult::default()
+                };
+                ports
+                    .store
+                    .record_cookie_result(&settlement.user_id, &member, &answered, now)
+                    .await?;
+            }
             Ok(true)
         }
         Err(StoreError::OwnedByAnotherUser) => {
@@ -568,6 +649,7 @@ pub async fn adopt(
         account_type: found.account_type,
         display_name: found.display_name,
         linkedin_member_id: member.cloned(),
+        linkedin_profile_id: found.linkedin_profile_id,
     };
     let account = ports
         .store
@@ -668,6 +750,7 @@ mod tests {
         UnipileAccount {
             account_id: id(account_id),
             account_type: provider,
+            linkedin_profile_id: None,
             display_name: None,
             source_statuses: vec![AccountStatus::Ok],
             created_at: Some(created_at),
@@ -687,6 +770,7 @@ mod tests {
             cookie_claims: vec![CookieClaim {
                 user_id: user("u2"),
                 member_id: LinkedinMemberId::parse("7").expect("member"),
+                profile_id: None,
                 account_id: Some(id("a1")),
                 connect_started_at: None,
             }],
@@ -716,6 +800,7 @@ mod tests {
             cookie_claims: vec![CookieClaim {
                 user_id: user("u1"),
                 member_id: LinkedinMemberId::parse("7").expect("member"),
+                profile_id: None,
                 account_id: None,
                 connect_started_at: Some(started),
             }],
@@ -744,6 +829,140 @@ mod tests {
         assert!(line.contains("maybe user u1 (linkedin member 7)"), "{line}");
     }
 
+    fn profile(text: &str) -> LinkedinProfileId {
+        LinkedinProfileId::parse(text).expect("profile id")
+    }
+
+    fn showing(account_id: &str, shown: &str, created_at: DateTime<Utc>) -> UnipileAccount {
+        UnipileAccount {
+            linkedin_profile_id: Some(profile(shown)),
+            ..listed(account_id, Provider::Linkedin, created_at)
+        }
+    }
+
+    fn waiting_record(who: &str, member: &str, shown: &str) -> CookieClaim {
+        CookieClaim {
+            user_id: user(who),
+            member_id: LinkedinMemberId::parse(member).expect("member"),
+            profile_id: Some(profile(shown)),
+            account_id: None,
+            connect_started_at: Some(Utc::now() - Duration::hours(5)),
+        }
+    }
+
+    #[test]
+    fn an_account_showing_one_user_s_profile_id_is_theirs_and_answers_their_waiting_connect() {
+        let now = Utc::now();
+        let inventory = Inventory {
+            cookie_claims: vec![waiting_record("u1", "42", "ACoAABjane")],
+            ..Inventory::default()
+        };
+        let survey = decide(
+            &inventory,
+            // Created long before or after the connect: the profile id decides, not the time.
+            vec![showing("li_1", "ACoAABjane", now - Duration::days(2))],
+            true,
+            now,
+            &ReconcileSettings::default(),
+        );
+        assert!(survey.unattributed.is_empty());
+        assert_eq!(survey.settle.len(), 1);
+        let settlement = &survey.settle[0];
+        assert_eq!(settlement.user_id, user("u1"));
+        assert_eq!(
+            settlement.unanswered_record(),
+            Some(LinkedinMemberId::parse("42").expect("member"))
+        );
+        assert_eq!(
+            settlement.linkedin_member_id().map(String::from).as_deref(),
+            Some("42")
+        );
+    }
+
+    #[test]
+    fn an_account_showing_a_profile_id_two_users_hold_is_reported_not_given() {
+        let now = Utc::now();
+        let inventory = Inventory {
+            cookie_claims: vec![
+                waiting_record("u1", "42", "ACoAABjane"),
+                waiting_record("u2", "42", "ACoAABjane"),
+            ],
+            ..Inventory::default()
+        };
+        let survey = decide(
+            &inventory,
+            vec![
+                showing("li_1", "ACoAABjane", now - Duration::hours(2)),
+                // Nobody's profile: reported as before.
+                showing("li_2", "ACoAABnobody", now - Duration::hours(2)),
+            ],
+            true,
+            now,
+            &ReconcileSettings::default(),
+        );
+        assert!(survey.settle.is_empty());
+        let claimed: Vec<_> = survey
+            .unattributed
+            .iter()
+            .map(|u| (u.account.account_id.as_str(), u.claimed_by.len()))
+            .collect();
+        assert_eq!(claimed, vec![("li_1", 2), ("li_2", 0)]);
+    }
+
+    #[tokio::test]
+    async fn given_a_connect_whose_answer_was_lost_when_the_reconciliation_runs_then_the_account_is_recorded_and_the_record_answered()
+     {
+        let world = world();
+        let u1 = user("u1");
+        let member = LinkedinMemberId::parse("42").expect("member");
+        // The extension's record, its connect marked and never answered.
+        world
+            .store
+            .save_cookie(
+                &crate::ports::CookieUpdate {
+                    user_id: u1.clone(),
+                    member_id: member.clone(),
+                    li_at: crate::domain::cookies::Sealed(vec![1, 2, 3]),
+                    li_a: None,
+                    user_agent: "Mozilla/5.0".into(),
+                    ip: None,
+                    country: None,
+                    expires_at: world.clock.now() + Duration::days(30),
+                    digest: None,
+                    profile_id: Some(profile("ACoAABjane")),
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("saved");
+        world
+            .store
+            .mark_connect_started(&u1, &member, world.clock.now())
+            .await
+            .expect("marked");
+        world
+            .unipile
+            .add_linkedin_account(&id("li_1"), &profile("ACoAABjane"));
+        world.clock.advance(Duration::hours(1));
+        let run = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("reconciled");
+        assert_eq!(run.settled, vec![id("li_1")]);
+        assert!(run.unattributed.is_empty());
+        assert_eq!(
+            owner_of(&world, &id("li_1")).await,
+            Some((u1.clone(), AccountStatus::Ok))
+        );
+        let record = world
+            .store
+            .cookie(&u1, &member)
+            .await
+            .expect("read")
+            .expect("record");
+        assert_eq!(record.unipile_account_id, Some(id("li_1")));
+        assert_eq!(record.connect_started_at, None, "the connect is answered");
+    }
+
     #[tokio::test]
     async fn given_an_account_gone_at_unipile_when_the_reconciliation_runs_twice_then_it_is_marked_deleted_once()
      {
@@ -760,6 +979,7 @@ mod tests {
                     status: AccountStatus::Ok,
                     display_name: None,
                     linkedin_member_id: None,
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )
@@ -805,6 +1025,7 @@ mod tests {
                     status: AccountStatus::Ok,
                     display_name: None,
                     linkedin_member_id: None,
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )
@@ -938,6 +1159,7 @@ mod tests {
                     status: AccountStatus::Ok,
                     display_name: None,
                     linkedin_member_id: None,
+                    linkedin_profile_id: None,
                 },
                 world.clock.now(),
             )

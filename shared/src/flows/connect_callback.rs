@@ -139,6 +139,9 @@ pub async fn record_callback(
         account_type: confirmed.account_type,
         display_name: confirmed.display_name,
         linkedin_member_id: None,
+        // Kept so that the extension's sync of the same member links to this account rather
+        // than connecting (and billing) a second one.
+        linkedin_profile_id: confirmed.linkedin_profile_id,
         // Replaced by the status Unipile reports: a notify is no proof of health.
         status: AccountStatus::Ok,
     };

@@ -189,14 +189,16 @@ pub async fn sync_cookies(
         tracing::info!(user_id = %user, linkedin_member_id = %member, account_id = ?record.unipile_account_id.as_ref().map(AccountId::as_str), "the record's account is deleted or not this user's: connecting anew");
     }
     let step = match (&record.unipile_account_id, account) {
-        (None, _) => match before_connect(f, settings, &record, now).await? {
+        (None, _) => match before_connect(f, settings, caller, &record, now).await? {
             Ok(step) => step,
             Err(outcome) => return Ok(outcome),
         },
-        (Some(_), Some(_)) if gone => match before_connect(f, settings, &record, now).await? {
-            Ok(step) => step,
-            Err(outcome) => return Ok(outcome),
-        },
+        (Some(_), Some(_)) if gone => {
+            match before_connect(f, settings, caller, &record, now).await? {
+                Ok(step) => step,
+                Err(outcome) => return Ok(outcome),
+            }
+        }
         // The record names an account we do not store: a connect that stopped at a checkpoint,
         // or failed between its two writes. Unipile says what became of it.
         (Some(id), None) => match f.unipile.account(id).await {
@@ -215,7 +217,7 @@ pub async fn sync_cookies(
                 Some(waiting) => return Ok(still_waiting(waiting)),
                 // A login whose checkpoint expired unsolved is over: start a new one.
                 None if record.checkpoint.is_some() => {
-                    match before_connect(f, settings, &record, now).await? {
+                    match before_connect(f, settings, caller, &record, now).await? {
                         Ok(step) => step,
                         Err(outcome) => return Ok(outcome),
                     }
@@ -224,7 +226,7 @@ pub async fn sync_cookies(
             },
             // Gone: connect anew, unless a connect since may have made one already.
             Err(error) if error.is_not_found() => {
-                match before_connect(f, settings, &record, now).await? {
+                match before_connect(f, settings, caller, &record, now).await? {
                     Ok(step) => step,
                     Err(outcome) => return Ok(outcome),
                 }
@@ -344,6 +346,7 @@ async fn seal_and_store(
         country: sync.country.clone(),
         expires_at: now + settings.cookie_ttl,
         digest,
+        profile_id: sync.profile_id.clone(),
     };
     Ok(f.store.save_cookie(&update, now).await?)
 }
@@ -407,34 +410,35 @@ async fn admit_identity(
 async fn before_connect(
     f: CookieSyncPorts<'_>,
     settings: &CookieSettings,
+    caller: &Caller,
     record: &CookieRecord,
     now: DateTime<Utc>,
 ) -> Result<Result<Step, SyncOutcome>, FlowError> {
     let (user, member) = (&record.user_id, &record.member_id);
     // The user may have an account of this identity already: recorded by the reconciliation
-    // or an operator, or by a connect whose answer reached the account but not this record.
-    // Only the table can tell: the extension sends LinkedIn's `plainId`, and Unipile's Account
-    // exposes no field confirmed to carry it (`connection_params.im.id` is an `ACoAA…`
-    // profile id, contract §6). So a LinkedIn account connected through a hosted link, which
-    // has no member id here, cannot be matched to the extension's identity.
-    let same_identity = f
-        .store
-        .accounts_of(user)
-        .await?
-        .into_iter()
-        .filter(|a| a.linkedin_member_id.as_ref() == Some(member))
-        .filter(|a| a.status != AccountStatus::Deleted)
-        .max_by_key(|a| a.created_on);
-    if let Some(account) = same_identity {
+    // or an operator, by a connect whose answer reached the account but not this record, or
+    // through hosted auth. The member id (`plainId`) is ours alone; the profile id
+    // (`ACoAA…`), when the extension sends it, is what Unipile's account shows too.
+    if let Some(account) = same_identity(f, record).await? {
+        let id = &account.account_id;
+        if account.linkedin_member_id.as_ref() != Some(member)
+            && !f
+                .store
+                .tie_linkedin_identity(id, user, member, record.profile_id.as_ref())
+                .await?
+        {
+            // Gone or another user's since the read: nothing to link to this time.
+            return Ok(Err(SyncOutcome::Stored));
+        }
         let linked = CookieResult {
-            unipile_account_id: Some(account.account_id.clone()),
+            unipile_account_id: Some(id.clone()),
             connect_settled: true,
             ..CookieResult::default()
         };
         f.store
             .record_cookie_result(user, member, &linked, now)
             .await?;
-        tracing::info!(account_id = %account.account_id, user_id = %user, linkedin_member_id = %member, "cookie record tied to the identity's existing account");
+        tracing::info!(account_id = %id, user_id = %user, linkedin_member_id = %member, "cookie record tied to the identity's existing account");
         return Ok(if account.status == AccountStatus::Credentials {
             let outage = account.outage_id().map(str::to_owned);
             Ok(Step::Reconnect(account.account_id, outage))
@@ -453,9 +457,35 @@ async fn before_connect(
     {
         return Ok(Err(SyncOutcome::Throttled));
     }
-    let candidates = unclaimed_linkedin_accounts(f, started).await?;
-    match candidates {
-        Some(ids) if ids.is_empty() => {
+    match unclaimed_linkedin_accounts(f, started, record.profile_id.as_ref()).await? {
+        // Unipile shows this member's account, recorded for nobody: the earlier connect made
+        // it. Taken as that connect's answer, so no second (billed) account is made.
+        Some(Unclaimed {
+            this_member: Some(found),
+            ..
+        }) => {
+            let id = found.account_id.clone();
+            let answered = CookieResult {
+                unipile_account_id: Some(id.clone()),
+                unipile_status: Some(found.status()),
+                connect_settled: true,
+                ..CookieResult::default()
+            };
+            match f
+                .store
+                .record_cookie_result(user, member, &answered, now)
+                .await
+            {
+                Err(StoreError::OwnedByAnotherUser) => {
+                    return Err(refuse_foreign(f, record, now).await);
+                }
+                written => written?,
+            }
+            record_account_as(f, caller, record, &id, found.status(), now).await?;
+            tracing::info!(account_id = %id, user_id = %user, linkedin_member_id = %member, %started, "the earlier connect's account found by its profile id: recorded, not connected again");
+            Ok(Err(SyncOutcome::Connected(id)))
+        }
+        Some(Unclaimed { others, .. }) if others.is_empty() => {
             tracing::info!(user_id = %user, linkedin_member_id = %member, %started, "the earlier connect created no account: connecting");
             Ok(Ok(Step::Connect))
         }
@@ -463,8 +493,8 @@ async fn before_connect(
             tracing::warn!(user_id = %user, linkedin_member_id = %member, %started, "an earlier connect's account is still unsettled after a day: connecting anew (the reconciliation reports the other)");
             Ok(Ok(Step::Connect))
         }
-        Some(ids) => {
-            let ids: Vec<_> = ids.iter().map(AccountId::as_str).collect();
+        Some(Unclaimed { others, .. }) => {
+            let ids: Vec<_> = others.iter().map(AccountId::as_str).collect();
             tracing::warn!(user_id = %user, linkedin_member_id = %member, %started, candidates = ?ids, "an earlier connect may have created an account: settling, not connecting");
             Ok(Err(SyncOutcome::Settling))
         }
@@ -475,33 +505,128 @@ async fn before_connect(
     }
 }
 
-/// LinkedIn accounts at Unipile created around `started` (or with no `created_at`) that the
-/// table does not record: what a connect sent then may have created. `None` when the list
-/// is longer than a sync may read.
+/// Most of a user's LinkedIn accounts whose profile id is looked up at Unipile in one sync
+/// (accounts recorded before profile ids were kept).
+const PROFILE_LOOKUPS: usize = 10;
+
+/// The user's account of this LinkedIn identity, if any (not DELETED): the one of this member,
+/// else the one whose profile id is the record's and that no other member holds. An account
+/// whose profile id was never recorded is looked up at Unipile.
+async fn same_identity(
+    f: CookieSyncPorts<'_>,
+    record: &CookieRecord,
+) -> Result<Option<crate::domain::Account>, FlowError> {
+    let member = &record.member_id;
+    let live: Vec<_> = f
+        .store
+        .accounts_of(&record.user_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.status != AccountStatus::Deleted)
+        .collect();
+    let newest =
+        |accounts: Vec<crate::domain::Account>| accounts.into_iter().max_by_key(|a| a.created_on);
+    let of_member: Vec<_> = live
+        .iter()
+        .filter(|a| a.linkedin_member_id.as_ref() == Some(member))
+        .cloned()
+        .collect();
+    if !of_member.is_empty() {
+        return Ok(newest(of_member));
+    }
+    let Some(profile) = &record.profile_id else {
+        return Ok(None);
+    };
+    let unclaimed_linkedin: Vec<_> = live
+        .into_iter()
+        .filter(|a| a.account_type == Provider::Linkedin && a.linkedin_member_id.is_none())
+        .collect();
+    let of_profile: Vec<_> = unclaimed_linkedin
+        .iter()
+        .filter(|a| a.linkedin_profile_id.as_ref() == Some(profile))
+        .cloned()
+        .collect();
+    if !of_profile.is_empty() {
+        return Ok(newest(of_profile));
+    }
+    // Recorded before profile ids were kept: Unipile says whose each is.
+    let mut found = Vec::new();
+    for account in unclaimed_linkedin
+        .into_iter()
+        .filter(|a| a.linkedin_profile_id.is_none())
+        .take(PROFILE_LOOKUPS)
+    {
+        match f.unipile.account(&account.account_id).await {
+            Ok(at_unipile) if at_unipile.linkedin_profile_id.as_ref() == Some(profile) => {
+                found.push(account);
+            }
+            Ok(_) => {}
+            Err(error) if error.is_not_found() => {}
+            Err(error) => return Err(FlowError::Unipile(error)),
+        }
+    }
+    Ok(newest(found))
+}
+
+/// What Unipile's list holds that a connect sent at some time may have created.
+struct Unclaimed {
+    /// A LinkedIn account showing the record's profile id that the table does not hold.
+    this_member: Option<UnipileAccount>,
+    /// LinkedIn accounts created around the connect (or with no `created_at`) that the table
+    /// does not hold and whose profile id is unknown: perhaps the connect's, perhaps not.
+    others: Vec<AccountId>,
+}
+
+/// Unipile's LinkedIn accounts the table does not record that the connect sent at `started`
+/// may have created: the member's own by its profile id (any time), and those of unknown
+/// member created around then; an account showing another member's profile id is not this
+/// connect's. `None` when the list is longer than a sync may read.
 async fn unclaimed_linkedin_accounts(
     f: CookieSyncPorts<'_>,
     started: DateTime<Utc>,
-) -> Result<Option<Vec<AccountId>>, FlowError> {
+    profile: Option<&crate::domain::LinkedinProfileId>,
+) -> Result<Option<Unclaimed>, FlowError> {
     let skew = Duration::from_std(CLOCK_SKEW).unwrap_or_else(|_| Duration::minutes(2));
     let login = Duration::from_std(COOKIE_LOGIN_TIME).unwrap_or_else(|_| Duration::seconds(30));
     let window = (started - skew)..=(started + login + skew);
-    let in_window = |a: &UnipileAccount| {
-        a.account_type == Provider::Linkedin && a.created_at.is_none_or(|at| window.contains(&at))
-    };
-    let mut found = Vec::new();
+    let mut mine = Vec::new();
+    let mut others = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..SETTLE_MAX_PAGES {
         let page = f
             .unipile
             .list_accounts(cursor.as_deref(), MAX_ACCOUNT_PAGE)
             .await?;
-        found.extend(page.accounts.into_iter().filter(in_window));
+        for account in page.accounts {
+            if account.account_type != Provider::Linkedin {
+                continue;
+            }
+            match (&account.linkedin_profile_id, profile) {
+                (Some(shown), Some(ours)) if shown == ours => mine.push(account),
+                // Another member's account, whoever created it.
+                (Some(_), Some(_)) => {}
+                _ if account.created_at.is_none_or(|at| window.contains(&at)) => {
+                    others.push(account.account_id)
+                }
+                _ => {}
+            }
+        }
         cursor = page.cursor;
         if cursor.is_none() {
-            let mut unclaimed = Vec::new();
-            for account in found {
-                if f.store.get_account(&account.account_id).await?.is_none() {
-                    unclaimed.push(account.account_id);
+            let mut unclaimed = Unclaimed {
+                this_member: None,
+                others: Vec::new(),
+            };
+            for account in mine {
+                if unclaimed.this_member.is_none()
+                    && f.store.get_account(&account.account_id).await?.is_none()
+                {
+                    unclaimed.this_member = Some(account);
+                }
+            }
+            for id in others {
+                if f.store.get_account(&id).await?.is_none() {
+                    unclaimed.others.push(id);
                 }
             }
             return Ok(Some(unclaimed));
@@ -584,13 +709,26 @@ pub(super) async fn record_account(
     account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
+    record_account_as(f, caller, record, account_id, AccountStatus::Ok, now).await
+}
+
+/// [`record_account`] with the status Unipile shows.
+async fn record_account_as(
+    f: CookieSyncPorts<'_>,
+    caller: &Caller,
+    record: &CookieRecord,
+    account_id: &AccountId,
+    status: AccountStatus,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
     let connection = ConnectedAccount {
         account_id: account_id.clone(),
         user_id: record.user_id.clone(),
         account_type: Provider::Linkedin,
-        status: AccountStatus::Ok,
+        status,
         display_name: None,
         linkedin_member_id: Some(record.member_id.clone()),
+        linkedin_profile_id: record.profile_id.clone(),
     };
     f.store
         .record_connection(&connection, now)

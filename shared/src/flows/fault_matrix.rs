@@ -379,16 +379,27 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
 /// every ten minutes for two hours, the reconciliation running every hour: one account at
 /// Unipile (never a second, billed one), recorded once, for its user, with its member id.
 async fn cookie_connect(fault: Option<(usize, Fault)>) -> Run {
-    extension_connects(fault, false).await
+    extension_connects(fault, false, false).await
+}
+
+/// The same, the extension sending the member's profile id and Unipile showing it on the
+/// account: an answer lost is no longer an account for an operator to adopt, the next sync
+/// takes it.
+async fn cookie_connect_with_the_profile_id(fault: Option<(usize, Fault)>) -> Run {
+    extension_connects(fault, false, true).await
 }
 
 /// The same, LinkedIn asking for a verification code at the first sign-in: the user types it
 /// in the extension (pressing again while it fails), and the syncs go on.
 async fn cookie_connect_through_a_checkpoint(fault: Option<(usize, Fault)>) -> Run {
-    extension_connects(fault, true).await
+    extension_connects(fault, true, false).await
 }
 
-async fn extension_connects(fault: Option<(usize, Fault)>, checkpoint: bool) -> Run {
+async fn extension_connects(
+    fault: Option<(usize, Fault)>,
+    checkpoint: bool,
+    with_profile: bool,
+) -> Run {
     use super::account_reconciliation::{ReconcileSettings, reconcile};
     use super::checkpoint::solve_checkpoint;
     use super::cookie_sync::{CookieSettings, sync_cookies};
@@ -404,9 +415,15 @@ async fn extension_connects(fault: Option<(usize, Fault)>, checkpoint: bool) -> 
         user_id: owner.clone(),
         email: None,
     };
+    let profile = crate::domain::LinkedinProfileId::parse("ACoAABfaultmatrix").expect("profile");
+    if with_profile {
+        t.world
+            .unipile
+            .set_linkedin_member("AQEDAR-fault-matrix-cookie", &profile);
+    }
     let sync = || CookieSync {
         member_id: member.clone(),
-        profile_id: None,
+        profile_id: with_profile.then(|| profile.clone()),
         cookies: LinkedinCookies {
             li_at: "AQEDAR-fault-matrix-cookie".to_owned().into(),
             li_a: None,
@@ -486,7 +503,8 @@ async fn extension_connects(fault: Option<(usize, Fault)>, checkpoint: bool) -> 
     // it to this member (contract §6), so it is not given to the user on timing
     // alone; the reconciliation reports it with the user's connect as the hint, for an
     // operator to adopt, and the sync connects no second one (README, "No account lost").
-    let answer_lost = t.faults.fired() == Some("unipile.connect_linkedin")
+    let answer_lost = !with_profile
+        && t.faults.fired() == Some("unipile.connect_linkedin")
         && matches!(fault.map(|f| f.1), Some(Fault::Lost | Fault::Hung));
     match recorded.as_slice() {
         [account] if account.linkedin_member_id.is_some() => {
@@ -559,6 +577,11 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         matrix("link, then its callback", link_and_callback).await,
         matrix("disconnect", disconnect).await,
         matrix("cookie connect", cookie_connect).await,
+        matrix(
+            "cookie connect with the profile id",
+            cookie_connect_with_the_profile_id,
+        )
+        .await,
         matrix(
             "cookie connect through a checkpoint",
             cookie_connect_through_a_checkpoint,

@@ -555,6 +555,7 @@ mod tests {
             status: AccountStatus::Ok,
             display_name: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
         };
         world
             .unipile

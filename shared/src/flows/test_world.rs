@@ -111,6 +111,7 @@ impl TestWorld {
             status: AccountStatus::Ok,
             display_name: None,
             linkedin_member_id: None,
+            linkedin_profile_id: None,
         };
         self.world
             .store
@@ -134,6 +135,7 @@ impl TestWorld {
             status: AccountStatus::Ok,
             display_name: None,
             linkedin_member_id: Some(member.clone()),
+            linkedin_profile_id: None,
         };
         self.world
             .store
@@ -155,6 +157,7 @@ impl TestWorld {
             li_at: sealed.li_at,
             li_a: sealed.li_a,
             digest: None,
+            profile_id: None,
             user_agent: "Mozilla/5.0".into(),
             ip: None,
             country: None,

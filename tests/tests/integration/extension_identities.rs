@@ -400,6 +400,7 @@ async fn a_cookie_record_never_names_an_account_another_user_holds_in_dynamodb()
                 status: AccountStatus::Ok,
                 display_name: None,
                 linkedin_member_id: None,
+                linkedin_profile_id: None,
             },
             world.clock.now(),
         )
@@ -437,4 +438,117 @@ async fn a_cookie_record_never_names_an_account_another_user_holds_in_dynamodb()
         .expect("written");
     let record = world.store.cookie(&user, &member).await.expect("read");
     assert_eq!(record.and_then(|r| r.unipile_account_id), Some(fresh));
+}
+
+/// A sync that also sends the member's profile id, as the extension reads it from LinkedIn.
+async fn sync_with_profile(
+    world: &World,
+    user: &str,
+    member: &str,
+    tag: &str,
+    profile: &str,
+) -> (u16, Value) {
+    let body = format!(
+        r#"{{"li_at":"AQEDAR-{member}-{tag}","user_agent":"{UA}","linkedin_member_id":"{member}","linkedin_profile_id":"{profile}"}}"#
+    );
+    call(world, "POST", "/extension/cookies", user, Some(&body)).await
+}
+
+#[tokio::test]
+async fn given_a_connect_whose_answer_was_lost_then_the_next_sync_finds_the_member_s_account_by_its_profile_id()
+ {
+    let world = World::new().await;
+    let user = unique("profile-lost");
+    let profile = format!("ACoAAB{}", unique("m").replace(['-', '.'], "_"));
+    // Unipile shows this member's profile id on the accounts its session logs in.
+    world
+        .simulator
+        .add_linkedin_member("AQEDAR-8001-first", &profile);
+    world.simulator.script_cookie_outcomes(["lost".to_owned()]);
+    let (status, _) = sync_with_profile(&world, &user, "8001", "first", &profile).await;
+    assert!(matches!(status, 502 | 504), "the answer was lost: {status}");
+    let made: Vec<_> = world
+        .simulator
+        .accounts()
+        .into_iter()
+        .filter(|a| a.linkedin_profile_id.as_deref() == Some(profile.as_str()))
+        .collect();
+    assert_eq!(made.len(), 1, "Unipile made the account");
+
+    world.clock.advance(chrono::Duration::minutes(10));
+    let (status, body) = sync_with_profile(&world, &user, "8001", "second", &profile).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["account_id"], made[0].id.as_str());
+    let connects = world
+        .simulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v1/accounts")
+        .count();
+    assert_eq!(connects, 1, "no second, billed account");
+    let account = world
+        .account(&AccountId::parse(made[0].id.clone()).expect("id"))
+        .await;
+    assert_eq!(account.user_id.as_str(), user);
+    assert_eq!(
+        account.linkedin_profile_id.map(String::from).as_deref(),
+        Some(profile.as_str())
+    );
+}
+
+#[tokio::test]
+async fn given_the_member_connected_through_hosted_auth_then_the_extension_s_sync_links_to_that_account()
+ {
+    let world = World::new().await;
+    let user = unique("profile-hosted");
+    let profile = format!("ACoAAB{}", unique("h").replace(['-', '.'], "_"));
+    let response = world
+        .request_link(&user, r#"{"type":"create","providers":["LINKEDIN"]}"#)
+        .await;
+    assert_eq!(response.status(), 200);
+    let url = json(&response)["url"].as_str().expect("url").to_owned();
+    let submitted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "provider=LINKEDIN&outcome=connect&linkedin_profile_id={profile}"
+        ))
+        .send()
+        .await
+        .expect("hosted page answers");
+    assert!(submitted.status().is_success() || submitted.status().is_redirection());
+    let delivery = world
+        .simulator
+        .notifications()
+        .pop()
+        .expect("Unipile called notify_url");
+    let recorded = connect_callback::handler(
+        &world.connect_callback,
+        harness::requests::notify(&delivery.url, &delivery.body.to_string()),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(recorded.status(), 200);
+    let hosted = delivery.body["account_id"].as_str().expect("id").to_owned();
+
+    let (status, body) = sync_with_profile(&world, &user, "8002", "first", &profile).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "linked");
+    assert_eq!(body["account_id"], hosted.as_str());
+    assert!(
+        !world
+            .simulator
+            .requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/api/v1/accounts"),
+        "no cookie connect"
+    );
+    let account = world.account(&AccountId::parse(hosted).expect("id")).await;
+    assert_eq!(
+        account.linkedin_member_id.map(|m| m.to_string()).as_deref(),
+        Some("8002")
+    );
 }

@@ -107,6 +107,7 @@ async fn deliveries_in_any_order_under_failures_lose_no_transition_and_send_no_s
                     account_type: Provider::Whatsapp,
                     display_name: None,
                     linkedin_member_id: None,
+                    linkedin_profile_id: None,
                     status: AccountStatus::Ok,
                 },
                 now,

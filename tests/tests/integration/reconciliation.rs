@@ -117,6 +117,7 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
                 status: AccountStatus::Ok,
                 display_name: None,
                 linkedin_member_id: None,
+                linkedin_profile_id: None,
             },
             world.clock.now(),
         )

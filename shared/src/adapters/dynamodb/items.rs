@@ -4,7 +4,7 @@ use crate::domain::cookies::{CookieDigest, Sealed};
 use crate::domain::reconnect::ReconnectState;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkNonce, LinkedinMemberId,
-    Outage, PausedIdentity, PendingAction, Provider, UserId,
+    LinkedinProfileId, Outage, PausedIdentity, PendingAction, Provider, UserId,
 };
 use crate::ports::StoreError;
 use base64::Engine;
@@ -64,6 +64,8 @@ pub(super) struct CookieItem {
     pub(super) user_id: UserId,
     pub(super) member_id: LinkedinMemberId,
     #[serde(default)]
+    pub(super) profile_id: Option<LinkedinProfileId>,
+    #[serde(default)]
     pub(super) unipile_account_id: Option<AccountId>,
     #[serde(default)]
     pub(super) unipile_status: Option<AccountStatus>,
@@ -109,6 +111,8 @@ pub(super) struct CookieClaimItem {
     pub(super) user_id: UserId,
     pub(super) member_id: LinkedinMemberId,
     #[serde(default)]
+    pub(super) profile_id: Option<LinkedinProfileId>,
+    #[serde(default)]
     pub(super) unipile_account_id: Option<AccountId>,
     #[serde(default, with = "chrono::serde::ts_milliseconds_option")]
     pub(super) connect_started_at: Option<DateTime<Utc>>,
@@ -149,6 +153,7 @@ impl TryFrom<CookieItem> for StoredIdentity {
         Ok(Self::Syncing(Box::new(CookieRecord {
             user_id: item.user_id,
             member_id: item.member_id,
+            profile_id: item.profile_id,
             unipile_account_id: item.unipile_account_id,
             unipile_status: item.unipile_status,
             date_last_cookie: item
@@ -194,6 +199,8 @@ pub(super) struct AccountItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) linkedin_member_id: Option<LinkedinMemberId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) linkedin_profile_id: Option<LinkedinProfileId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) cookie_reconnect: Option<ReconnectState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) outage: Option<Outage>,
@@ -216,6 +223,7 @@ impl From<AccountItem> for Account {
             pending: item.pending,
             restart_attempted_at: item.restart_attempted_at,
             linkedin_member_id: item.linkedin_member_id,
+            linkedin_profile_id: item.linkedin_profile_id,
             cookie_reconnect: item.cookie_reconnect,
             outage: item.outage,
             emailed_outage: item.emailed_outage,

@@ -12,7 +12,7 @@ pub use table::create_table;
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
-    LinkedinMemberId, Outage, PendingAction, UserId,
+    LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
@@ -201,6 +201,9 @@ impl AccountStore for DynamoStore {
         if connection.linkedin_member_id.is_some() {
             update.set("linkedin_member_id = :member");
         }
+        if connection.linkedin_profile_id.is_some() {
+            update.set("linkedin_profile_id = :profile");
+        }
         let mut request = self
             .update(&connection.account_id)
             // Ownership never moves: a connection for an account stored under another user
@@ -225,6 +228,9 @@ impl AccountStore for DynamoStore {
             );
         if let Some(member) = &connection.linkedin_member_id {
             request = request.expression_attribute_values(":member", value(member)?);
+        }
+        if let Some(profile) = &connection.linkedin_profile_id {
+            request = request.expression_attribute_values(":profile", value(profile)?);
         }
         if plan(&connection.status, &TransitionPolicy::default()).ends_outage() {
             // Healthy: whatever the outage left is over.
@@ -683,6 +689,28 @@ impl AccountStore for DynamoStore {
             .await
     }
 
+    async fn tie_linkedin_identity(
+        &self,
+        account_id: &AccountId,
+        owner: &UserId,
+        member: &LinkedinMemberId,
+        profile: Option<&LinkedinProfileId>,
+    ) -> Result<bool, StoreError> {
+        let mut update = Update::default();
+        update.set("linkedin_member_id = :member");
+        let mut request = self
+            .update(account_id)
+            .condition_expression("user_id = :owner")
+            .expression_attribute_values(":owner", value(owner)?)
+            .expression_attribute_values(":member", value(member)?);
+        if let Some(profile) = profile {
+            update.set("linkedin_profile_id = :profile");
+            request = request.expression_attribute_values(":profile", value(profile)?);
+        }
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
+    }
+
     async fn save_cookie(
         &self,
         cookie: &CookieUpdate,
@@ -709,6 +737,12 @@ impl AccountStore for DynamoStore {
             // A paused identity's item stays as it is: nothing is stored for it.
             .condition_expression("attribute_not_exists(paused_at)")
             .return_values(ReturnValue::AllNew);
+        // Kept when a sync sends none (an older extension): the member's profile id does not
+        // change.
+        if let Some(profile) = &cookie.profile_id {
+            update.set("profile_id = :profile");
+            request = request.expression_attribute_values(":profile", value(profile)?);
+        }
         match &cookie.digest {
             Some(digest) => {
                 update.set("cookie_digest = :digest");
@@ -1094,6 +1128,7 @@ impl AccountStore for DynamoStore {
                             inventory.cookie_claims.push(CookieClaim {
                                 user_id: c.user_id,
                                 member_id: c.member_id,
+                                profile_id: c.profile_id,
                                 account_id: c.unipile_account_id,
                                 connect_started_at: c.connect_started_at,
                             });

@@ -10,8 +10,8 @@ use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, PendingAction,
-    UserId,
+    Account, AccountId, CookieRecord, LinkedinIdentities, LinkedinMemberId, LinkedinProfileId,
+    Outage, PendingAction, UserId,
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
@@ -352,6 +352,13 @@ faulty! {
         member: &LinkedinMemberId,
         known: &[LinkedinMemberId],
         cap: u32,
+    ) -> Result<bool, StoreError>;
+    fn tie_linkedin_identity(
+        &self,
+        account_id: &AccountId,
+        owner: &UserId,
+        member: &LinkedinMemberId,
+        profile: Option<&LinkedinProfileId>,
     ) -> Result<bool, StoreError>;
     fn mark_connect_started(
         &self,

@@ -3,7 +3,7 @@
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
-    LinkedinMemberId, Outage, PausedIdentity, PendingAction, UserId,
+    LinkedinMemberId, LinkedinProfileId, Outage, PausedIdentity, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
@@ -154,6 +154,10 @@ impl AccountStore for MemoryStore {
                 .linkedin_member_id
                 .clone()
                 .or_else(|| kept.as_ref().and_then(|a| a.linkedin_member_id.clone())),
+            linkedin_profile_id: connection
+                .linkedin_profile_id
+                .clone()
+                .or_else(|| kept.as_ref().and_then(|a| a.linkedin_profile_id.clone())),
             cookie_reconnect: kept.as_ref().and_then(|a| a.cookie_reconnect.clone()),
             outage: kept.as_ref().and_then(|a| a.outage.clone()),
             emailed_outage: kept.as_ref().and_then(|a| a.emailed_outage.clone()),
@@ -499,6 +503,29 @@ impl AccountStore for MemoryStore {
         Ok(true)
     }
 
+    async fn tie_linkedin_identity(
+        &self,
+        account_id: &AccountId,
+        owner: &UserId,
+        member: &LinkedinMemberId,
+        profile: Option<&LinkedinProfileId>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        self.check_write()?;
+        let Some(account) = tables
+            .accounts
+            .get_mut(account_id)
+            .filter(|a| a.is_owned_by(owner))
+        else {
+            return Ok(false);
+        };
+        account.linkedin_member_id = Some(member.clone());
+        if let Some(profile) = profile {
+            account.linkedin_profile_id = Some(profile.clone());
+        }
+        Ok(true)
+    }
+
     async fn save_cookie(
         &self,
         update: &CookieUpdate,
@@ -514,6 +541,10 @@ impl AccountStore for MemoryStore {
         let record = CookieRecord {
             user_id: update.user_id.clone(),
             member_id: update.member_id.clone(),
+            profile_id: update
+                .profile_id
+                .clone()
+                .or_else(|| existing.and_then(|r| r.profile_id.clone())),
             unipile_account_id: existing.and_then(|r| r.unipile_account_id.clone()),
             unipile_status: existing.and_then(|r| r.unipile_status.clone()),
             date_last_cookie: now,
@@ -762,6 +793,7 @@ impl AccountStore for MemoryStore {
                 .map(|r| CookieClaim {
                     user_id: r.user_id.clone(),
                     member_id: r.member_id.clone(),
+                    profile_id: r.profile_id.clone(),
                     account_id: r.unipile_account_id.clone(),
                     connect_started_at: r.connect_started_at,
                 })

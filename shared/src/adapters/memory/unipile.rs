@@ -1,13 +1,14 @@
 //! The [`Unipile`] port in memory.
 
 use crate::domain::checkpoint::CheckpointCode;
-use crate::domain::{AccountId, AccountStatus, Provider};
+use crate::domain::{AccountId, AccountStatus, LinkedinProfileId, Provider};
 use crate::ports::{
     AccountPage, Clock, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
     UnipileAccount, UnipileError, UnipileErrorType,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use url::Url;
@@ -36,6 +37,8 @@ struct HeldAccount {
     provider: Provider,
     sources: Vec<AccountStatus>,
     created_at: Option<DateTime<Utc>>,
+    /// `connection_params.im.id`, when this Unipile shows one.
+    profile: Option<LinkedinProfileId>,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +56,9 @@ struct MemoryUnipileState {
     checkpoints: BTreeMap<AccountId, String>,
     checkpoint_answers: std::collections::VecDeque<CookieOutcome>,
     solutions: Vec<(AccountId, String)>,
+    /// Whose LinkedIn session each `li_at` is: the profile id the accounts logged in with it
+    /// show (none: Unipile shows no `im.id`).
+    members: BTreeMap<String, LinkedinProfileId>,
 }
 
 /// What the next cookie connect or reconnect answers (success when none is scripted).
@@ -99,8 +105,26 @@ impl MemoryUnipile {
                 provider: account_type,
                 sources: vec![AccountStatus::Ok],
                 created_at,
+                profile: None,
             },
         );
+    }
+
+    /// A LinkedIn account in status OK whose `im.id` is `profile` (connected through hosted
+    /// auth, say).
+    pub fn add_linkedin_account(&self, account_id: &AccountId, profile: &LinkedinProfileId) {
+        self.add_account(account_id, Provider::Linkedin);
+        if let Some(account) = self.lock().accounts.get_mut(account_id) {
+            account.profile = Some(profile.clone());
+        }
+    }
+
+    /// The LinkedIn session `li_at` is `profile`'s: accounts logged in with it show that
+    /// `im.id`.
+    pub fn set_linkedin_member(&self, li_at: &str, profile: &LinkedinProfileId) {
+        self.lock()
+            .members
+            .insert(li_at.to_owned(), profile.clone());
     }
 
     /// Sets what Unipile says of the account (its one source's status), as Unipile does before
@@ -210,6 +234,10 @@ impl MemoryUnipile {
         state
             .cookie_logins
             .push((account_id.cloned(), login.clone()));
+        let profile = state
+            .members
+            .get(login.cookies.li_at.expose_secret())
+            .cloned();
         let outcome = state
             .cookie_outcomes
             .pop_front()
@@ -228,6 +256,7 @@ impl MemoryUnipile {
                     provider: Provider::Linkedin,
                     sources: vec![status.clone()],
                     created_at,
+                    profile: profile.clone(),
                 });
             account.sources = vec![status];
         };
@@ -306,6 +335,7 @@ fn described(account_id: &AccountId, account: &HeldAccount) -> UnipileAccount {
     UnipileAccount {
         account_id: account_id.clone(),
         account_type: account.provider.clone(),
+        linkedin_profile_id: account.profile.clone(),
         display_name: Some(format!("{} account", account.provider.display_name())),
         source_statuses: account.sources.clone(),
         created_at: account.created_at,

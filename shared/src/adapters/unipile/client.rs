@@ -6,7 +6,7 @@ use super::wire::{
 };
 use crate::deadline;
 use crate::domain::checkpoint::CheckpointCode;
-use crate::domain::{AccountId, AccountStatus, LinkKind, Provider};
+use crate::domain::{AccountId, AccountStatus, LinkKind, LinkedinProfileId, Provider};
 use crate::ports::{
     AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest,
     MAX_ACCOUNT_PAGE, RestartOutcome, Unipile, UnipileAccount,
@@ -136,10 +136,24 @@ fn unipile_account(account: AccountResponse) -> Result<UnipileAccount, UnipileEr
             "object {object:?}, expected Account"
         )));
     }
+    let account_type = Provider::from(account.account_type);
+    // Only a LinkedIn account's `im.id` is the member's profile id; anything else there, or
+    // an id that is not one, is no id at all (never an error: the field is unconfirmed).
+    let linkedin_profile_id = (account_type == Provider::Linkedin)
+        .then(|| {
+            account
+                .connection_params
+                .as_ref()?
+                .pointer("/im/id")?
+                .as_str()
+                .and_then(|id| LinkedinProfileId::parse(id).ok())
+        })
+        .flatten();
     Ok(UnipileAccount {
         account_id: AccountId::parse(account.id)
             .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
-        account_type: Provider::from(account.account_type),
+        account_type,
+        linkedin_profile_id,
         display_name: account.name.filter(|n| !n.trim().is_empty()),
         source_statuses: account
             .sources

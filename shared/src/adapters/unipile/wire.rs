@@ -43,6 +43,10 @@ pub(super) struct AccountResponse {
     /// RFC 3339 (contract §6); read leniently: an unreadable one is treated as unknown.
     #[serde(default)]
     pub created_at: Option<String>,
+    /// `connection_params.im.id`: for LinkedIn, the member's profile id (`ACoAA…`). Read
+    /// leniently, as any JSON: the contract does not confirm it for every account.
+    #[serde(default)]
+    pub connection_params: Option<serde_json::Value>,
 }
 
 /// `{"object":"AccountList","items":[Account],"cursor":string|null}` (contract §6). `items`

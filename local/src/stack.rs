@@ -196,7 +196,7 @@ impl LocalStack {
             }),
             status_webhook: Arc::new(StatusWebhook {
                 follow_ups: follow_up_deps.clone(),
-                secret: webhook_secret,
+                secret: webhook_secret.into(),
             }),
             extension_cookies: Arc::new(ExtensionCookies {
                 deps: deps.clone(),

@@ -276,17 +276,49 @@ pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
     })
 }
 
-/// `UNIPILE_WEBHOOK_HEADER` (default `Unipile-Auth`) and `UNIPILE_WEBHOOK_SECRET`. Without a
-/// secret the webhook refuses every delivery.
+/// `UNIPILE_WEBHOOK_HEADER` (default `Unipile-Auth`), `UNIPILE_WEBHOOK_SECRET` and, during a
+/// rotation, `UNIPILE_WEBHOOK_SECRET_PREVIOUS`. Without a secret the webhook refuses every
+/// delivery.
 pub fn webhook_secret(env: &dyn EnvSource) -> Result<WebhookSecret, ConfigError> {
     let header = optional(env, "UNIPILE_WEBHOOK_HEADER")
         .unwrap_or_else(|| DEFAULT_WEBHOOK_HEADER.to_owned());
-    WebhookSecret::new(&header, optional(env, "UNIPILE_WEBHOOK_SECRET").as_deref()).map_err(
-        |reason| ConfigError::Invalid {
+    WebhookSecret::new(&header, optional(env, "UNIPILE_WEBHOOK_SECRET").as_deref())
+        .map(|secret| {
+            secret.with_previous(optional(env, "UNIPILE_WEBHOOK_SECRET_PREVIOUS").as_deref())
+        })
+        .map_err(|reason| ConfigError::Invalid {
             var: "UNIPILE_WEBHOOK_HEADER",
             reason,
-        },
-    )
+        })
+}
+
+/// The status webhook's secret: [`webhook_secret`], read again from Secrets Manager (the
+/// `SECRETS_ARN` secret holding it, current and previous versions) when a delivery's header
+/// matches neither, so a rotation loses no delivery. Without `SECRETS_ARN`, the environment
+/// is all there is.
+pub fn rotating_webhook_secret(
+    env: &dyn EnvSource,
+    aws: &aws_config::SdkConfig,
+) -> Result<crate::http::RotatingWebhookSecret, ConfigError> {
+    let secret = webhook_secret(env)?;
+    let arns: Vec<String> = optional(env, "SECRETS_ARN")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|arn| !arn.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if arns.is_empty() {
+        return Ok(secret.into());
+    }
+    let source = crate::adapters::secrets_manager::SecretsManagerWebhookSecrets::new(
+        aws_sdk_secretsmanager::Client::new(aws),
+        arns,
+    );
+    Ok(crate::http::RotatingWebhookSecret::reread_from(
+        secret,
+        std::sync::Arc::new(source),
+    ))
 }
 
 /// The secret header `webhook-setup` registers: `UNIPILE_WEBHOOK_HEADER` (default
@@ -485,7 +517,7 @@ pub async fn with_secrets(
     Ok(env)
 }
 
-/// One secret's JSON object of name to value.
+/// One secret's JSON object of name to value (its current version).
 async fn read_secret(
     client: &aws_sdk_secretsmanager::Client,
     arn: &str,
@@ -493,20 +525,12 @@ async fn read_secret(
     // The ARN names the secret, it is not one: it may go in the message.
     let invalid = |reason: String| ConfigError::Invalid {
         var: "SECRETS_ARN",
-        reason: format!("{arn}: {reason}"),
+        reason,
     };
-    let output = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
+    crate::adapters::secrets_manager::read_secret(client, arn, None)
         .await
-        .map_err(|e| invalid(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
-    let text = output
-        .secret_string()
-        .ok_or_else(|| invalid("the secret has no string value".into()))?;
-    // serde's message could quote part of the secret: say only what shape was expected.
-    serde_json::from_str(text)
-        .map_err(|_| invalid("the secret is not a JSON object of string values".into()))
+        .map_err(invalid)?
+        .ok_or_else(|| invalid(format!("{arn}: the secret has no current version")))
 }
 
 /// The AWS SDK configuration: region and credentials from the Lambda environment as usual.

@@ -627,6 +627,21 @@ pub trait WebhookRegistry: Send + Sync {
     async fn delete_webhook(&self, id: &WebhookId) -> Result<WebhookDeletion, UnipileError>;
 }
 
+/// The status webhook's secret as its store holds it now: during a rotation, the new one and
+/// the one Unipile may still send.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSecrets {
+    pub current: Option<SecretString>,
+    pub previous: Option<SecretString>,
+}
+
+/// Where the status webhook's secret is kept, read again when a delivery's header matches
+/// none the function knows (the secret was rotated since it started).
+#[async_trait]
+pub trait WebhookSecretSource: Send + Sync {
+    async fn webhook_secrets(&self) -> Result<WebhookSecrets, String>;
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MailError {
     /// The mail service refused this message (unverified sender, bad address): retrying the

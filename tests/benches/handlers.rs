@@ -105,7 +105,9 @@ async fn cases() -> Vec<(&'static str, u16, Call)> {
     ));
 
     let webhook = Arc::new(status_webhook::StatusWebhook {
-        secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
+        secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET))
+            .expect("secret")
+            .into(),
         follow_ups: w.follow_up_deps(),
     });
     cases.push((

@@ -244,7 +244,8 @@ impl World {
             status_webhook: StatusWebhook {
                 follow_ups: follow_up_deps.clone(),
                 secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(WEBHOOK_SECRET))
-                    .expect("secret"),
+                    .expect("secret")
+                    .into(),
             },
             extension_cookies: ExtensionCookies {
                 deps: deps.clone(),

@@ -926,7 +926,9 @@ async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its
     // POST /unipile/webhook
     own(&world, "u9", "acc_9").await;
     let webhook = status_webhook::StatusWebhook {
-        secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
+        secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET))
+            .expect("secret")
+            .into(),
         follow_ups: world.follow_up_deps(),
     };
     let path = "/unipile/webhook";

@@ -6,23 +6,25 @@ use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::FollowUpDeps;
 use unipile_connect::domain::UnipileEvent;
 use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
-use unipile_connect::http::{Problem, WebhookSecret, json_response};
+use unipile_connect::http::{Problem, RotatingWebhookSecret, json_response};
 
 pub struct StatusWebhook {
     /// A delivery's follow-up (an email, a restart, a cookie reconnect) is tried inline.
     pub follow_ups: FollowUpDeps,
-    pub secret: WebhookSecret,
+    /// Read again when a delivery's header matches neither the current nor the previous
+    /// secret (a rotation since the cold start).
+    pub secret: RotatingWebhookSecret,
 }
 
 impl StatusWebhook {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
-        let secret = config::webhook_secret(&env)?;
+        let aws = config::aws_sdk_config(&env).await;
+        let secret = config::rotating_webhook_secret(&env, &aws)?;
         if !secret.is_configured() {
             tracing::warn!(
                 "UNIPILE_WEBHOOK_SECRET is not set: every webhook delivery will be refused"
             );
         }
-        let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             follow_ups: FollowUpDeps::from_env(&env, &aws)?,
             secret,
@@ -38,7 +40,7 @@ pub async fn handler(app: &StatusWebhook, request: Request) -> Result<Response<B
 
 async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>, Problem> {
     // The secret first: nothing of a delivery that is not Unipile's is read any further.
-    if !app.secret.admits(&request) {
+    if !app.secret.admits(&request).await {
         tracing::warn!(
             header = app.secret.header_name(),
             "webhook refused: missing or wrong secret header"
@@ -74,7 +76,7 @@ mod tests {
     use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, UserId};
     use unipile_connect::flows::follow_ups::CLAIM_LEASE;
-    use unipile_connect::http::DEFAULT_WEBHOOK_HEADER;
+    use unipile_connect::http::{DEFAULT_WEBHOOK_HEADER, WebhookSecret};
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
     const SECRET: &str = "webhook-secret-for-tests";
@@ -89,7 +91,9 @@ mod tests {
 
     fn app(world: &MemoryWorld) -> StatusWebhook {
         StatusWebhook {
-            secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET)).expect("secret"),
+            secret: WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, Some(SECRET))
+                .expect("secret")
+                .into(),
             follow_ups: world.follow_up_deps(),
         }
     }
@@ -372,7 +376,9 @@ mod tests {
         let world = world();
         given_account(&world, "acc_1", true).await;
         let mut app = app(&world);
-        app.secret = WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, None).expect("secret");
+        app.secret = WebhookSecret::new(DEFAULT_WEBHOOK_HEADER, None)
+            .expect("secret")
+            .into();
         assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 401);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
     }

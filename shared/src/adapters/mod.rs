@@ -8,6 +8,7 @@ pub mod dynamodb;
 pub mod lazy_client;
 pub mod memory;
 pub mod scheduler;
+pub mod secrets_manager;
 pub mod ses;
 pub mod sqs;
 pub mod tls;

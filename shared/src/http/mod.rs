@@ -14,4 +14,4 @@ pub use identity::caller;
 pub use problem::Problem;
 pub use request::{json_body, path_param, query_param};
 pub use response::{json_response, no_content};
-pub use webhook_secret::{DEFAULT_WEBHOOK_HEADER, WebhookSecret};
+pub use webhook_secret::{DEFAULT_WEBHOOK_HEADER, RotatingWebhookSecret, WebhookSecret};

@@ -167,3 +167,84 @@ async fn given_secrets_manager_unreachable_at_cold_start_then_the_start_fails_cl
         Some("sk-while-unreachable-42")
     );
 }
+
+/// What status-webhook answers a delivery for `account` carrying `secret`.
+async fn answer(
+    app: &status_webhook::StatusWebhook,
+    account: &unipile_connect::domain::AccountId,
+    secret: &str,
+) -> u16 {
+    status_webhook::handler(app, delivery(account.as_str(), secret))
+        .await
+        .expect("handled")
+        .status()
+        .as_u16()
+}
+
+/// A status delivery for `account` carrying `secret` in the secret header.
+fn delivery(account: &str, secret: &str) -> lambda_http::Request {
+    http::Request::builder()
+        .method("POST")
+        .uri("https://webhook.example.com/unipile/webhook")
+        .header("content-type", "application/json")
+        .header("Unipile-Auth", secret)
+        .body(lambda_http::Body::from(format!(
+            r#"{{"AccountStatus":{{"account_id":"{account}","account_type":"WHATSAPP","message":"OK"}}}}"#
+        )))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn given_the_webhook_secret_rotated_in_secrets_manager_then_no_delivery_is_refused() {
+    let mut world = harness::world::World::new().await;
+    let account = world
+        .connected_account(&harness::world::unique("rotation"), "WHATSAPP")
+        .await;
+    let mut env = aws_env(&world.moto_endpoint, &world.table);
+    let (old, new) = (
+        "old-webhook-secret-0123456789abcdef",
+        "new-webhook-secret-fedcba9876543210",
+    );
+    let arn = secret(
+        &env,
+        &harness::world::unique("webhook-secret"),
+        &format!(r#"{{"UNIPILE_WEBHOOK_SECRET":"{old}"}}"#),
+    )
+    .await;
+    env.insert("SECRETS_ARN".into(), arn.clone());
+    // The function as it starts in AWS: the secret read once, at cold start.
+    let cold_start = |env: std::collections::HashMap<String, String>| async move {
+        let env = config::with_secrets(env).await.expect("secrets read");
+        let aws = config::aws_sdk_config(&env).await;
+        config::rotating_webhook_secret(&env, &aws).expect("the secret")
+    };
+    world.status_webhook.secret = cold_start(env.clone()).await;
+    assert_eq!(answer(&world.status_webhook, &account, old).await, 200);
+
+    // The operator rotates it: the new value is current, the old one previous.
+    let client = aws_sdk_secretsmanager::Client::new(&config::aws_sdk_config(&env).await);
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(format!(r#"{{"UNIPILE_WEBHOOK_SECRET":"{new}"}}"#))
+        .send()
+        .await
+        .expect("rotated");
+    // Unipile may send either while the webhook is registered again: both are admitted by
+    // the warm function (it reads the secret again once) and by a new cold start.
+    assert_eq!(answer(&world.status_webhook, &account, new).await, 200);
+    assert_eq!(answer(&world.status_webhook, &account, old).await, 200);
+    world.status_webhook.secret = cold_start(env.clone()).await;
+    assert_eq!(answer(&world.status_webhook, &account, old).await, 200);
+    assert_eq!(answer(&world.status_webhook, &account, new).await, 200);
+    // Anything else is still refused.
+    assert_eq!(
+        answer(
+            &world.status_webhook,
+            &account,
+            "forged-secret-forged-secret-0000"
+        )
+        .await,
+        401
+    );
+}

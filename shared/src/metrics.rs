@@ -23,7 +23,22 @@ fn emit(line: impl std::fmt::Display) {
 
 /// One occurrence of `name` (for example `UnknownAccountWebhook`).
 pub fn count(name: &str) {
+    #[cfg(test)]
+    COUNTED.with(|counted| *counted.borrow_mut().entry(name.to_owned()).or_default() += 1);
     emit(line(name, 1, None));
+}
+
+#[cfg(test)]
+thread_local! {
+    /// What this thread counted, for the crate's own stories (each runs on one thread).
+    static COUNTED: std::cell::RefCell<std::collections::HashMap<String, u64>> =
+        std::cell::RefCell::default();
+}
+
+/// How many times this thread counted `name` so far (the crate's own tests only).
+#[cfg(test)]
+pub fn counted(name: &str) -> u64 {
+    COUNTED.with(|counted| counted.borrow().get(name).copied().unwrap_or(0))
 }
 
 /// One occurrence of `name` for one value of a dimension (for example `StatusChanged` with

@@ -58,6 +58,10 @@ pub struct Completion {
     pub restart_attempted_at: Option<DateTime<Utc>>,
     /// A cookie reconnect starts.
     pub reconnect: Option<ReconnectState>,
+    /// The marked email was accepted by the mail service at this time.
+    pub email_sent_at: Option<DateTime<Utc>>,
+    /// The mail service did not say whether it sent the marked email (asked at this time).
+    pub email_uncertain_at: Option<DateTime<Utc>>,
 }
 
 /// How a cookie reconnect moves on from the attempt it expected.
@@ -287,15 +291,17 @@ pub trait AccountStore: Send + Sync {
     /// nobody holds it and it is not abandoned, counting the attempt. `None`: gone, replaced,
     /// abandoned or held by another caller; else the action as now held.
     /// Records a status Unipile confirmed in one write, only if the account is still as
-    /// `seen` (the same status and outage, no follow-up recorded); with `mark`, "sending" for
-    /// the outage is recorded in the same write, as that claim's. `None`: the account changed
-    /// meanwhile, or is gone.
+    /// `seen` (the same status and outage, no follow-up recorded); with `email`, the email's
+    /// follow-up, held by its caller, is recorded in the same write with "sending" for the
+    /// outage as its claim's: the caller sends and completes it, and if it stops before,
+    /// the follow-up's lease runs out and the sweeper finds a mark nothing accounts for.
+    /// `None`: the account changed meanwhile, or is gone.
     async fn record_confirmed_status(
         &self,
         seen: &Account,
         plan: &StatusPlan,
         outage: &Outage,
-        mark: Option<&str>,
+        email: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError>;
 

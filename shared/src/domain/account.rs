@@ -36,6 +36,11 @@ pub struct Account {
     /// The claim that recorded "sending": asked again by the same holder (the answer of its
     /// first ask was lost), the mark is still its own to send with.
     pub emailed_by: Option<String>,
+    /// When the mail service accepted the marked email. A mark without it (nor
+    /// `email_uncertain_at`) past its holder's lease is an email that may be lost.
+    pub email_sent_at: Option<DateTime<Utc>>,
+    /// When the mail service answered nothing about the marked email (it may have sent it).
+    pub email_uncertain_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
@@ -71,6 +76,17 @@ impl Account {
         self.outage = None;
         self.emailed_outage = None;
         self.emailed_by = None;
+        self.email_sent_at = None;
+        self.email_uncertain_at = None;
+    }
+
+    /// The outage's email was marked "sending" and nothing says what the mail service did
+    /// with it: its sender stopped between the mark and the answer.
+    pub fn email_unaccounted_for(&self) -> bool {
+        self.outage_id().is_some()
+            && self.emailed_outage.as_deref() == self.outage_id()
+            && self.email_sent_at.is_none()
+            && self.email_uncertain_at.is_none()
     }
 
     /// The current outage's id, if one is open.

@@ -166,6 +166,8 @@ mod tests {
             outage: None,
             emailed_outage: None,
             emailed_by: None,
+            email_sent_at: None,
+            email_uncertain_at: None,
         }
     }
 

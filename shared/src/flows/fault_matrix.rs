@@ -164,6 +164,10 @@ async fn check(
     if !emails_ok {
         problems.push(format!("{sent} email(s) (want {emails})"));
     }
+    // A lost email is never silent: whoever finds its mark unaccounted for counts it.
+    if emails == 1 && sent == 0 && crate::metrics::counted("EmailLost") == t.email_lost_before {
+        problems.push("the email was lost and nothing counted EmailLost".into());
+    }
     let schedules = t.world.scheduler.pending();
     if !schedules.is_empty() {
         problems.push(format!("{} schedule(s) left", schedules.len()));

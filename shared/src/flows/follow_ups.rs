@@ -251,8 +251,7 @@ async fn perform(
         PendingKind::CookieReconnectFailed => {
             let mut details = vec![Detail::ReconnectFailed];
             details.extend(stale_extension(ports, settings, account).await?);
-            email_owner(ports, settings, account, claim, &details).await?;
-            Ok(Completion::default())
+            email_owner(ports, settings, account, claim, &details).await
         }
         PendingKind::CookieCheckpoint => {
             let kind = checkpoint_of(ports, account)
@@ -265,8 +264,7 @@ async fn perform(
                 claim,
                 &[Detail::Checkpoint { kind }],
             )
-            .await?;
-            Ok(Completion::default())
+            .await
         }
     }
 }
@@ -301,9 +299,7 @@ async fn credentials_lost(
             ..Completion::default()
         });
     }
-    email_owner(ports, settings, account, claim, &[])
-        .await
-        .map(|()| Completion::default())
+    email_owner(ports, settings, account, claim, &[]).await
 }
 
 /// The LinkedIn member whose cookie can reconnect this account: a LinkedIn account the
@@ -361,67 +357,115 @@ async fn checkpoint_of(
         .and_then(|r| r.checkpoint))
 }
 
+/// How long marking an email and sending it may take: the mark's write, SES's one attempt
+/// (SDK retries are off for it, its attempt timeout is 5 s) and the write that records its
+/// answer. An email is marked only with this much of the invocation left; with less, the
+/// follow-up is let go and whoever comes next (the sweeper) sends it.
+pub const EMAIL_SEND_TIME: std::time::Duration = std::time::Duration::from_secs(9);
+
 /// At most one email per outage: "sending" is recorded for the outage (a conditional write)
 /// before the mail service is called, and taken back only when the service says it sent
-/// nothing. A crash after the service accepted it leaves the mark: no second email, ever. A
-/// crash between the mark and the service's answer, or a timeout, loses it instead (see
-/// README, "Reliability").
+/// nothing. A crash after the service accepted it leaves the mark: no second email, ever. The
+/// service's answer is recorded with the follow-up's completion (`email_sent_at`, or
+/// `email_uncertain_at`): a crash between the mark and that write leaves a mark nothing
+/// accounts for, which the next holder of the follow-up (the sweeper, once the lease is over)
+/// counts as `EmailLost` (see README, "Reliability").
 async fn email_owner(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
     claim: &str,
     details: &[Detail],
-) -> Result<(), FlowError> {
+) -> Result<Completion, FlowError> {
     let Some(to) = owner_email(ports, account).await? else {
         crate::metrics::count("NoEmailForUser");
-        return Ok(());
+        return Ok(Completion::default());
     };
     let id = &account.account_id;
     let email = credentials_needed(to, account, &settings.reconnect_link, details);
     let outage = account.outage_id();
+    if !crate::deadline::allows(EMAIL_SEND_TIME) {
+        return Err(FlowError::Busy(
+            "too little of the invocation is left to send an email: left for the sweeper".into(),
+        ));
+    }
     if let Some(outage) = outage
         && !mark_emailing(ports, id, claim, outage).await?
     {
-        tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
-        return Ok(());
+        if account.email_unaccounted_for() {
+            email_lost(
+                account,
+                "its sender stopped between the mark and the mail service's answer",
+            );
+        } else {
+            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
+        }
+        return Ok(Completion::default());
     }
-    let Some(error) = send_marked(ports, account, &email).await else {
-        return Ok(());
-    };
-    if let Some(outage) = outage
-        && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
-    {
-        tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back: this outage's email is lost");
+    let now = ports.clock.now();
+    match send_marked(ports, account, &email).await {
+        Ok(Mailed::Sent) => Ok(Completion {
+            email_sent_at: Some(now),
+            ..Completion::default()
+        }),
+        Ok(Mailed::Uncertain) => Ok(Completion {
+            email_uncertain_at: Some(now),
+            ..Completion::default()
+        }),
+        Err(error) => {
+            if let Some(outage) = outage
+                && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
+            {
+                tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back");
+                email_lost(
+                    account,
+                    "the mail service refused it and its mark could not be taken back",
+                );
+            }
+            Err(FlowError::Mail(error))
+        }
     }
-    Err(FlowError::Mail(error))
+}
+
+/// An outage's email that may never reach its owner, and nothing left to retry it: one
+/// `EmailLost` (alarmed) and an error line naming the account and why, never the address.
+pub(super) fn email_lost(account: &Account, why: &str) {
+    crate::metrics::count("EmailLost");
+    tracing::error!(account_id = %account.account_id, user_id = %account.user_id, outage = account.outage_id(), why, "this outage's reconnect email may be lost");
+}
+
+/// What the mail service said of a marked email it did not refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mailed {
+    Sent,
+    /// No answer: it may have been sent. Never retried, so that no email goes twice.
+    Uncertain,
 }
 
 /// Sends a reconnect email whose "sending" mark is recorded, and logs and counts what the
-/// mail service said. `Some`: it refused, so nothing was sent; what becomes of the mark is
-/// the caller's (taken back, or the email owed). `None`: sent, or the service did not say,
-/// which is never retried, so that no email goes twice.
+/// mail service said. `Err`: it refused, so nothing was sent; what becomes of the mark is
+/// the caller's (taken back, or the email owed).
 pub(super) async fn send_marked(
     ports: FollowUpPorts<'_>,
     account: &Account,
     email: &OutgoingEmail,
-) -> Option<MailError> {
+) -> Result<Mailed, MailError> {
     let (id, user, outage) = (&account.account_id, &account.user_id, account.outage_id());
     match ports.mailer.send(email).await {
         Ok(()) => {
             tracing::info!(account_id = %id, user_id = %user, outage, "reconnect email sent");
             crate::metrics::count("EmailSent");
-            None
+            Ok(Mailed::Sent)
         }
         Err(MailError::Uncertain(error)) => {
             crate::metrics::count("EmailOutcomeUnknown");
             tracing::warn!(account_id = %id, user_id = %user, outage, %error, "the mail service did not say whether it sent the reconnect email: not retried, so it is never sent twice");
-            None
+            Ok(Mailed::Uncertain)
         }
         Err(error) => {
             crate::metrics::count("EmailFailed");
             tracing::warn!(account_id = %id, user_id = %user, outage, %error, "reconnect email not sent");
-            Some(error)
+            Err(error)
         }
     }
 }

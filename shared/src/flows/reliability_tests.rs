@@ -367,3 +367,79 @@ async fn given_a_missed_ok_then_the_reconciliation_ends_the_outage_without_an_em
     assert_eq!(account.outage, None);
     assert_eq!(t.emails(), 0);
 }
+
+#[tokio::test]
+async fn given_too_little_of_the_invocation_left_then_the_webhook_marks_nothing_and_the_sweeper_sends_the_email()
+ {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    // 4 seconds left (Lambda's deadline as the runtime sets it): SES's attempt alone may
+    // take 5.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(4);
+    let outcome = crate::deadline::within(deadline, t.deliver(&id, S::Credentials))
+        .await
+        .expect("answered 200");
+    assert_eq!(outcome, WebhookOutcome::Deferred);
+    let account = t.account(&id).await;
+    assert_eq!(account.status, S::Credentials, "the status is recorded");
+    assert_eq!(account.emailed_outage, None, "no mark without time to send");
+    assert!(account.pending.is_some(), "the email is owed");
+    assert_eq!(t.emails(), 0);
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.emails(), 1);
+    let account = t.account(&id).await;
+    assert!(
+        account.email_sent_at.is_some(),
+        "SES's acceptance is recorded"
+    );
+    assert_eq!(account.pending, None);
+}
+
+#[tokio::test]
+async fn given_an_email_sent_by_the_webhook_then_its_acceptance_is_recorded_and_nothing_is_left_held()
+ {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    let outcome = t.deliver(&id, S::Credentials).await.expect("answered 200");
+    assert_eq!(outcome, WebhookOutcome::Recorded);
+    assert_eq!(t.emails(), 1);
+    let account = t.account(&id).await;
+    assert!(account.email_sent_at.is_some());
+    assert_eq!(account.pending, None, "the held follow-up is completed");
+    assert!(!account.email_unaccounted_for());
+    // The sweeper, later, finds nothing to count.
+    let lost = crate::metrics::counted("EmailLost");
+    t.sweep_after(Duration::hours(1)).await;
+    assert_eq!(crate::metrics::counted("EmailLost"), lost);
+    assert_eq!(t.emails(), 1);
+}
+
+#[tokio::test]
+async fn given_an_email_ses_refused_that_cannot_be_owed_then_its_loss_is_counted() {
+    use crate::adapters::memory::faults::Fault;
+    // Where the write that owes a refused email comes among the delivery's calls.
+    let probe = TestWorld::new();
+    let id = probe.given_an_account("acc_1", Provider::Whatsapp).await;
+    probe.unipile_says(&id, S::Credentials);
+    let from = probe.faults.calls().len();
+    probe.world.mailer.fail_next(1);
+    let _ = probe.deliver(&id, S::Credentials).await;
+    let owe = probe.faults.calls()[from..]
+        .iter()
+        .position(|call| *call == "store.owe_email")
+        .expect("a refused email is owed");
+
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    let lost = crate::metrics::counted("EmailLost");
+    // SES refuses; the write that would owe the email fails too.
+    t.world.mailer.fail_next(1);
+    t.faults.arm(owe, Fault::Refused);
+    let _ = t.deliver(&id, S::Credentials).await;
+    assert_eq!(t.faults.fired(), Some("store.owe_email"));
+    assert_eq!(t.emails(), 0);
+    assert_eq!(crate::metrics::counted("EmailLost"), lost + 1);
+}

@@ -12,17 +12,16 @@
 
 use super::FlowError;
 use super::follow_ups::{
-    FollowUpPorts, FollowUpSettings, Resumed, carry_out, confirm, new_action, owner_email, resume,
-    send_marked,
+    EMAIL_SEND_TIME, FollowUpPorts, FollowUpSettings, Mailed, Resumed, carry_out, confirm,
+    email_lost, new_action, owner_email, resume, send_marked,
 };
 use crate::domain::notification::credentials_needed;
-use crate::domain::pending::random_id;
 use crate::domain::transitions::{StatusPlan, plan};
 use crate::domain::truth;
 use crate::domain::{
     Account, AccountStatus, Outage, PendingAction, PendingKind, UnipileEvent, retry_at,
 };
-use crate::ports::ReportRecord;
+use crate::ports::{Completion, ReportRecord};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,12 +125,23 @@ async fn confirmed_at_once(
     } else {
         None
     };
+    // An email is marked only with time left to send it and record SES's answer; with less,
+    // the outbox's follow-up sends it (the sweeper), rather than a mark that may be stranded.
+    if to.is_some() && !crate::deadline::allows(EMAIL_SEND_TIME) {
+        tracing::info!(account_id = %id, "too little time left to send the email now: recorded for a follow-up");
+        return Ok(None);
+    }
     let outage = Outage::begin(now).map_err(FlowError::Internal)?;
-    let claim = random_id().map_err(FlowError::Internal)?;
-    let mark = to.as_ref().map(|_| claim.as_str());
+    // The email's follow-up, held by this delivery while it sends: if it stops before SES
+    // answers, the lease runs out and the sweeper finds the mark unaccounted for.
+    let held = match &to {
+        Some(_) => Some(new_action(PendingKind::CredentialsLost, now)?),
+        None => None,
+    };
+    let mark = held.as_ref().and_then(|h| h.claim.clone());
     let written = match ports
         .store
-        .record_confirmed_status(seen, &record, &outage, mark, now)
+        .record_confirmed_status(seen, &record, &outage, held.as_ref(), now)
         .await
     {
         Ok(Some(written)) => written,
@@ -143,7 +153,7 @@ async fn confirmed_at_once(
         // tells: read back, a mark of this claim means nothing was sent yet, so the email is
         // sent. Without one, Unipile's retry finds the status recorded, or records it.
         Err(error) => match ports.store.get_account(id).await {
-            Ok(Some(stored)) if mark.is_some() && stored.emailed_by.as_deref() == mark => stored,
+            Ok(Some(stored)) if mark.is_some() && stored.emailed_by == mark => stored,
             _ => return Err(error.into()),
         },
     };
@@ -160,13 +170,15 @@ async fn confirmed_at_once(
     if matches!(event.status, AccountStatus::Unknown(_)) {
         crate::metrics::count("UnknownAccountStatus");
     }
-    match to {
-        Some(to) => send_owed_email(ports, settings, &written, to, &claim, now).await,
-        None if email_owed => {
+    match (to, mark) {
+        (Some(to), Some(claim)) => {
+            send_owed_email(ports, settings, &written, to, &claim, now).await
+        }
+        _ if email_owed => {
             crate::metrics::count("NoEmailForUser");
             Ok(Some(WebhookOutcome::Recorded))
         }
-        None => Ok(Some(WebhookOutcome::Recorded)),
+        _ => Ok(Some(WebhookOutcome::Recorded)),
     }
 }
 
@@ -183,8 +195,24 @@ async fn send_owed_email(
 ) -> Result<Option<WebhookOutcome>, FlowError> {
     let id = &account.account_id;
     let email = credentials_needed(to, account, &settings.reconnect_link, &[]);
-    let Some(error) = send_marked(ports, account, &email).await else {
-        return Ok(Some(WebhookOutcome::Recorded));
+    let error = match send_marked(ports, account, &email).await {
+        Ok(mailed) => {
+            // What SES said, recorded as the held follow-up completes.
+            let answered = ports.clock.now();
+            let completion = match mailed {
+                Mailed::Sent => Completion {
+                    email_sent_at: Some(answered),
+                    ..Completion::default()
+                },
+                Mailed::Uncertain => Completion {
+                    email_uncertain_at: Some(answered),
+                    ..Completion::default()
+                },
+            };
+            complete_sent(ports, account, claim, &completion).await;
+            return Ok(Some(WebhookOutcome::Recorded));
+        }
+        Err(error) => error,
     };
     let owed = PendingAction {
         claimed_until: Some(retry_at(1, now)),
@@ -201,8 +229,35 @@ async fn send_owed_email(
             Ok(Some(WebhookOutcome::Recorded))
         }
         Err(store) => {
-            tracing::error!(account_id = %id, user_id = %account.user_id, error = %store, "the unsent email could not be owed: this outage's email is lost");
+            tracing::warn!(account_id = %id, error = %store, "the unsent email could not be owed");
+            email_lost(
+                account,
+                "the mail service refused it and it could not be owed",
+            );
             Err(FlowError::Mail(error))
+        }
+    }
+}
+
+/// Completes the email's held follow-up with SES's answer. Tried three times: failing it
+/// leaves a sent email looking unaccounted for, which the sweeper would count as lost.
+async fn complete_sent(
+    ports: FollowUpPorts<'_>,
+    account: &Account,
+    claim: &str,
+    completion: &Completion,
+) {
+    let id = &account.account_id;
+    for attempt in 1..=3u32 {
+        match ports.store.complete_pending(id, claim, completion).await {
+            Ok(_) => return,
+            Err(error) if attempt < 3 => {
+                tracing::warn!(account_id = %id, attempt, %error, "the email's answer could not be recorded: retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+            Err(error) => {
+                tracing::error!(account_id = %id, %error, "the email went but its answer could not be recorded: the sweeper will count it as possibly lost");
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct TestWorld {
     mailer: Faulty<dyn Mailer>,
     scheduler: Faulty<dyn RetryScheduler>,
     faulty_cipher: Faulty<dyn Cipher>,
+    /// `EmailLost` as counted on this thread when the world was made.
+    pub email_lost_before: u64,
 }
 
 impl TestWorld {
@@ -68,6 +70,7 @@ impl TestWorld {
             state_key: StateKey::new(STATE_KEY.to_vec()).expect("key"),
             cipher,
             faults,
+            email_lost_before: crate::metrics::counted("EmailLost"),
         }
     }
 

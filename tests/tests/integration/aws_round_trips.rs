@@ -107,7 +107,7 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
         world.aws_calls.since(&before),
         calls(&[
             ("DynamoDB:GetItem", 2),
-            ("DynamoDB:UpdateItem", 1),
+            ("DynamoDB:UpdateItem", 2),
             ("SESv2:SendEmail", 1),
         ]),
         "a change that owes an email: the account and the owner's address read, then one \

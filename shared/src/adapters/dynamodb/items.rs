@@ -208,6 +208,10 @@ pub(super) struct AccountItem {
     pub(super) emailed_outage: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) emailed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) email_sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) email_uncertain_at: Option<DateTime<Utc>>,
 }
 
 impl From<AccountItem> for Account {
@@ -228,6 +232,8 @@ impl From<AccountItem> for Account {
             outage: item.outage,
             emailed_outage: item.emailed_outage,
             emailed_by: item.emailed_by,
+            email_sent_at: item.email_sent_at,
+            email_uncertain_at: item.email_uncertain_at,
         }
     }
 }

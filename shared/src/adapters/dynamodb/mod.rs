@@ -128,7 +128,9 @@ fn end_outage(update: &mut Update) {
         .remove("cookie_reconnect")
         .remove("outage")
         .remove("emailed_outage")
-        .remove("emailed_by");
+        .remove("emailed_by")
+        .remove("email_sent_at")
+        .remove("email_uncertain_at");
 }
 
 /// The condition of a write about a reported status: the account exists, its stored status
@@ -399,9 +401,10 @@ impl AccountStore for DynamoStore {
         seen: &Account,
         plan: &StatusPlan,
         outage: &Outage,
-        mark: Option<&str>,
+        email: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
+        let mark = email.and_then(|held| held.claim.as_deref());
         let mut update = Update::default();
         update.set("#status = :status, last_update = :now");
         let mut condition = String::from("#status = :seen AND attribute_not_exists(pending) AND ");
@@ -424,15 +427,19 @@ impl AccountStore for DynamoStore {
             update.set("outage = if_not_exists(outage, :outage)");
             request = request.expression_attribute_values(":outage", value(outage)?);
         }
-        if let Some(claim) = mark {
+        if let (Some(claim), Some(held)) = (mark, email) {
             let marked = seen.outage_id().unwrap_or(outage.id.as_str());
-            update.set("emailed_outage = :marked, emailed_by = :claim");
+            update
+                .set("emailed_outage = :marked, emailed_by = :claim")
+                .remove("email_sent_at")
+                .remove("email_uncertain_at");
             condition.push_str(
                 " AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :marked)",
             );
             request = request
                 .expression_attribute_values(":marked", text(marked))
                 .expression_attribute_values(":claim", text(claim));
+            request = set_pending(&mut update, request, held)?;
         }
         self.conditional_update_returning(
             request
@@ -549,6 +556,14 @@ impl AccountStore for DynamoStore {
             update.set("cookie_reconnect = :reconnect");
             request = request.expression_attribute_values(":reconnect", value(reconnect)?);
         }
+        if let Some(at) = &completion.email_sent_at {
+            update.set("email_sent_at = :sent");
+            request = request.expression_attribute_values(":sent", value(at)?);
+        }
+        if let Some(at) = &completion.email_uncertain_at {
+            update.set("email_uncertain_at = :uncertain");
+            request = request.expression_attribute_values(":uncertain", value(at)?);
+        }
         self.conditional_update(request.update_expression(update.expression()))
             .await
     }
@@ -583,7 +598,10 @@ impl AccountStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let request = self
             .update(account_id)
-            .update_expression("SET emailed_outage = :outage, emailed_by = :claim")
+            .update_expression(
+                "SET emailed_outage = :outage, emailed_by = :claim \
+                 REMOVE email_sent_at, email_uncertain_at",
+            )
             .condition_expression(
                 "pending.claim = :claim AND outage.id = :outage \
                  AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :outage \

@@ -237,7 +237,7 @@ faulty! {
         seen: &Account,
         plan: &StatusPlan,
         outage: &Outage,
-        mark: Option<&str>,
+        email: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError>;
     fn owe_email(

@@ -162,6 +162,8 @@ impl AccountStore for MemoryStore {
             outage: kept.as_ref().and_then(|a| a.outage.clone()),
             emailed_outage: kept.as_ref().and_then(|a| a.emailed_outage.clone()),
             emailed_by: kept.as_ref().and_then(|a| a.emailed_by.clone()),
+            email_sent_at: kept.as_ref().and_then(|a| a.email_sent_at),
+            email_uncertain_at: kept.as_ref().and_then(|a| a.email_uncertain_at),
         };
         let confirmed = plan(&connection.status, &TransitionPolicy::default());
         account = account.with_outage_for(&confirmed, outage);
@@ -261,11 +263,12 @@ impl AccountStore for MemoryStore {
         seen: &Account,
         plan: &StatusPlan,
         outage: &Outage,
-        mark: Option<&str>,
+        email: Option<&PendingAction>,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
+        let mark = email.and_then(|held| held.claim.as_deref());
         let Some(account) = tables.accounts.get_mut(&seen.account_id) else {
             return Ok(None);
         };
@@ -281,6 +284,9 @@ impl AccountStore for MemoryStore {
         if let Some(claim) = mark {
             written.emailed_outage = Some(marked_outage);
             written.emailed_by = Some(claim.to_owned());
+            written.email_sent_at = None;
+            written.email_uncertain_at = None;
+            written.pending = email.cloned();
         }
         *account = written.clone();
         Ok(Some(written))
@@ -381,6 +387,12 @@ impl AccountStore for MemoryStore {
         if completion.reconnect.is_some() {
             account.cookie_reconnect = completion.reconnect.clone();
         }
+        if completion.email_sent_at.is_some() {
+            account.email_sent_at = completion.email_sent_at;
+        }
+        if completion.email_uncertain_at.is_some() {
+            account.email_uncertain_at = completion.email_uncertain_at;
+        }
         Ok(true)
     }
 
@@ -424,6 +436,8 @@ impl AccountStore for MemoryStore {
         if free {
             account.emailed_outage = Some(outage.to_owned());
             account.emailed_by = Some(claim.to_owned());
+            account.email_sent_at = None;
+            account.email_uncertain_at = None;
         }
         Ok(free)
     }

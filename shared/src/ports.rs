@@ -131,6 +131,14 @@ pub struct Inventory {
     pub unreadable: usize,
 }
 
+/// One page of [`AccountStore::inventory_page`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventoryPage {
+    pub items: Inventory,
+    /// Where the next page starts; `None` on the last.
+    pub next: Option<String>,
+}
+
 /// Where we write to a user about their accounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserProfile {
@@ -506,9 +514,10 @@ pub trait AccountStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// The whole table's accounts and claims on accounts, for the reconciliation (a full
-    /// read: see the adapter for its cost).
-    async fn inventory(&self) -> Result<Inventory, StoreError>;
+    /// One page of the table's accounts and claims on accounts, for the reconciliation, from
+    /// `cursor` (`None`: the first page). The reconciliation reads the table page by page and
+    /// keeps only what concerns Unipile's list (a full read: see the adapter for its cost).
+    async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
 }
 
 /// What we ask Unipile for when a user wants to connect or reconnect an account.

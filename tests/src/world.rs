@@ -183,7 +183,10 @@ impl World {
             retry_budget: Duration::from_secs(10),
         })
         .expect("HTTP client");
-        let store = Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()));
+        // Small scan pages: every reconciliation here reads the table in several, as a large
+        // table is read.
+        let store =
+            Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()).with_scan_page_items(5));
         let clock = Arc::new(ManualClock::at(chrono::Utc::now()));
         let deps = Deps {
             store: store.clone(),

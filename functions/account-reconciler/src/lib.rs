@@ -59,6 +59,7 @@ pub async fn handler(app: &AccountReconciler, _event: Value) -> Result<Value, Er
     Ok(json!({
         "settled": run.settled.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "to_confirm": run.to_confirm.len(),
+        "reconnects_ended": run.reconnects_ended.len(),
         "marked_deleted": run.marked_deleted.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
         "unattributed": run.unattributed.len(),
         "listing_complete": run.listing_complete,
@@ -90,7 +91,7 @@ mod tests {
         let answer = handler(&app, json!({})).await.expect("ran");
         assert_eq!(
             answer,
-            json!({"settled": [], "to_confirm": 0, "marked_deleted": [], "unattributed": 1, "listing_complete": true})
+            json!({"settled": [], "to_confirm": 0, "reconnects_ended": 0, "marked_deleted": [], "unattributed": 1, "listing_complete": true})
         );
     }
 }

@@ -25,17 +25,20 @@
 //! [`ReconcileSettings::max_gone_checks`] confirmations per run.
 
 use super::FlowError;
+use super::reconciliation_ledger::Ledger;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction,
     PendingKind, Provider, UserId,
 };
+#[cfg(test)]
+use crate::ports::Inventory;
 use crate::ports::{
-    AccountStore, COOKIE_LOGIN_TIME, Clock, ConnectedAccount, CookieResult, Inventory,
-    MAX_ACCOUNT_PAGE, ReportRecord, StatusRecord, StoreError, Unipile, UnipileAccount,
+    AccountStore, Clock, ConnectedAccount, CookieResult, MAX_ACCOUNT_PAGE, ReconnectStep,
+    ReportRecord, StatusRecord, StoreError, Unipile, UnipileAccount,
 };
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 #[derive(Clone, Copy)]
 pub struct ReconcilePorts<'a> {
@@ -55,6 +58,10 @@ pub struct ReconcileSettings {
     /// An account nobody claims is reported only once it is this old: a hosted-auth callback
     /// may still be on its way (Unipile retries it).
     pub report_grace: Duration,
+    /// A cookie reconnect whose next attempt is this late is over: the attempt failed for good
+    /// (Lambda's retries spent, the message in the dead-letter queue) and nothing else will
+    /// move it on.
+    pub reconnect_overdue: Duration,
 }
 
 /// `RECONCILE_MAX_PAGES` when unset (10,000 accounts), and the values it may take.
@@ -67,6 +74,7 @@ impl Default for ReconcileSettings {
             max_pages: DEFAULT_RECONCILE_MAX_PAGES,
             max_gone_checks: 50,
             report_grace: Duration::minutes(15),
+            reconnect_overdue: Duration::hours(2),
         }
     }
 }
@@ -174,6 +182,16 @@ pub struct StatusDrift {
     pub listed: AccountStatus,
 }
 
+/// A cookie reconnect whose next attempt is overdue by more than
+/// [`ReconcileSettings::reconnect_overdue`]: it is ended as when every attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueReconnect {
+    pub account_id: AccountId,
+    /// The attempt it expects (the one that never ran through).
+    pub attempt: u32,
+    pub due_at: DateTime<Utc>,
+}
+
 /// What a run finds, before it writes anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Survey {
@@ -181,6 +199,8 @@ pub struct Survey {
     /// Recorded accounts whose listed status differs from the stored one: each gets the
     /// "confirm with Unipile" follow-up a delivery would record.
     pub drifted: Vec<StatusDrift>,
+    /// Cookie reconnects left hanging (their attempt failed for good).
+    pub overdue_reconnects: Vec<OverdueReconnect>,
     pub unattributed: Vec<Unattributed>,
     /// Accounts the table holds (not DELETED) that a complete list of Unipile's lacks.
     pub gone_candidates: Vec<AccountId>,
@@ -201,6 +221,9 @@ pub struct Reconciliation {
     /// Accounts whose status Unipile lists otherwise, now recorded to be confirmed (the
     /// sweeper confirms them and does what the confirmed status calls for).
     pub to_confirm: Vec<AccountId>,
+    /// Cookie reconnects ended because their next attempt was long overdue (the owner's
+    /// email is recorded for the sweeper).
+    pub reconnects_ended: Vec<AccountId>,
     pub marked_deleted: Vec<AccountId>,
     pub unattributed: Vec<Unattributed>,
     pub listing_complete: bool,
@@ -214,14 +237,24 @@ pub async fn survey(
     settings: &ReconcileSettings,
 ) -> Result<Survey, FlowError> {
     let now = ports.clock.now();
-    // The table first: an account recorded after this read is in Unipile's list too and is
-    // then re-checked before anything is written for it.
-    let inventory = ports.store.inventory().await?;
+    // Unipile's list first, then the table page by page past it: an account recorded after
+    // its page was read looks unrecorded, and is re-checked before anything is written for it;
+    // one listed after the list was read is in neither, and waits for the next run.
     let (listed, listing_complete) = list_unipile(ports.unipile, settings.max_pages).await?;
-    Ok(decide(&inventory, listed, listing_complete, now, settings))
+    let mut ledger = Ledger::new(listed, listing_complete, now, settings);
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ports.store.inventory_page(cursor.as_deref()).await?;
+        ledger.add(page.items);
+        cursor = page.next;
+        if cursor.is_none() {
+            return Ok(ledger.finish());
+        }
+    }
 }
 
-/// The pure part of [`survey`].
+/// [`survey`]'s decision over one table read in one page (the tests' shorthand).
+#[cfg(test)]
 fn decide(
     inventory: &Inventory,
     listed: Vec<UnipileAccount>,
@@ -229,168 +262,9 @@ fn decide(
     now: DateTime<Utc>,
     settings: &ReconcileSettings,
 ) -> Survey {
-    let recorded: HashMap<&AccountId, &Account> = inventory
-        .accounts
-        .iter()
-        .map(|a| (&a.account_id, a))
-        .collect();
-    let mut claims: HashMap<&AccountId, BTreeMap<&UserId, Vec<Evidence>>> = HashMap::new();
-    for claim in &inventory.cookie_claims {
-        if let Some(account_id) = &claim.account_id {
-            claims
-                .entry(account_id)
-                .or_default()
-                .entry(&claim.user_id)
-                .or_default()
-                .push(Evidence::CookieRecord(claim.member_id.clone()));
-        }
-    }
-    for state in &inventory.spent_states {
-        claims
-            .entry(&state.account_id)
-            .or_default()
-            .entry(&state.user_id)
-            .or_default()
-            .push(Evidence::SpentLink);
-    }
-    // Whose each LinkedIn profile id is, and that user's cookie record of it still waiting for
-    // its connect's answer (if any).
-    let mut profiles: HashMap<&LinkedinProfileId, BTreeMap<&UserId, Option<LinkedinMemberId>>> =
-        HashMap::new();
-    for claim in &inventory.cookie_claims {
-        if let Some(profile) = &claim.profile_id {
-            let waiting = claim.account_id.is_none().then(|| claim.member_id.clone());
-            let entry = profiles
-                .entry(profile)
-                .or_default()
-                .entry(&claim.user_id)
-                .or_default();
-            if entry.is_none() {
-                *entry = waiting;
-            }
-        }
-    }
-    for account in &inventory.accounts {
-        if let Some(profile) = &account.linkedin_profile_id {
-            profiles
-                .entry(profile)
-                .or_default()
-                .entry(&account.user_id)
-                .or_default();
-        }
-    }
-    let in_flight: Vec<PossibleConnect> = inventory
-        .cookie_claims
-        .iter()
-        .filter_map(|c| {
-            Some(PossibleConnect {
-                user_id: c.user_id.clone(),
-                linkedin_member_id: c.member_id.clone(),
-                started_at: c.connect_started_at?,
-            })
-        })
-        .collect();
-
-    let mut survey = Survey {
-        listing_complete,
-        unipile_accounts: listed.len(),
-        table_accounts: inventory.accounts.len(),
-        unreadable_items: inventory.unreadable,
-        ..Survey::default()
-    };
-    let seen: HashSet<AccountId> = listed.iter().map(|a| a.account_id.clone()).collect();
-    for account in listed {
-        if let Some(stored) = recorded.get(&account.account_id) {
-            if let Some(drift) = drift(stored, &account) {
-                survey.drifted.push(drift);
-            }
-            continue;
-        }
-        let mut owners = claims.remove(&account.account_id).unwrap_or_default();
-        // The profile id it shows names its user (contract §6 does not confirm `im.id` for
-        // this; an account that shows none is left to the other evidence).
-        if account.account_type == Provider::Linkedin
-            && let Some(profile) = &account.linkedin_profile_id
-            && let Some(users) = profiles.get(profile)
-        {
-            for (user, unanswered_record) in users {
-                owners
-                    .entry(user)
-                    .or_default()
-                    .push(Evidence::LinkedinProfile {
-                        profile: profile.clone(),
-                        unanswered_record: unanswered_record.clone(),
-                    });
-            }
-        }
-        if owners.len() == 1 {
-            if let Some((user, evidence)) = owners.into_iter().next() {
-                survey.settle.push(Settlement {
-                    account,
-                    user_id: user.clone(),
-                    evidence,
-                });
-            }
-            continue;
-        }
-        let young = account
-            .created_at
-            .is_some_and(|at| now - at < settings.report_grace);
-        if owners.is_empty() && young {
-            survey.too_recent += 1;
-            continue;
-        }
-        let possible_connects = if account.account_type == Provider::Linkedin {
-            in_flight
-                .iter()
-                .filter(|c| {
-                    account
-                        .created_at
-                        .is_none_or(|at| could_have_created(c, at))
-                })
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        survey.unattributed.push(Unattributed {
-            claimed_by: owners.into_keys().cloned().collect(),
-            possible_connects,
-            account,
-        });
-    }
-    if listing_complete {
-        survey.gone_candidates = inventory
-            .accounts
-            .iter()
-            .filter(|a| a.status != AccountStatus::Deleted && !seen.contains(&a.account_id))
-            .map(|a| a.account_id.clone())
-            .collect();
-    }
-    survey
-}
-
-/// The listed status of a recorded account, when it is news the table missed: what a webhook
-/// delivery of it would record a follow-up for. Work already recorded on the account will
-/// confirm with Unipile itself; a deleted account is revived only by a new connection.
-fn drift(stored: &Account, listed: &UnipileAccount) -> Option<StatusDrift> {
-    let status = listed.status();
-    let reported = plan(&status, &TransitionPolicy::default());
-    let blocked = stored.status == AccountStatus::Deleted && !reported.revives_deleted;
-    let busy = stored.pending.as_ref().is_some_and(|p| !p.is_abandoned());
-    (stored.status != reported.stored && !blocked && !busy).then(|| StatusDrift {
-        account_id: stored.account_id.clone(),
-        stored: stored.status.clone(),
-        listed: status,
-    })
-}
-
-/// A connect started at `c.started_at` could have created an account at `created_at`
-/// (with two minutes of clock difference either way).
-fn could_have_created(c: &PossibleConnect, created_at: DateTime<Utc>) -> bool {
-    let skew = Duration::minutes(2);
-    let login = Duration::from_std(COOKIE_LOGIN_TIME).unwrap_or_else(|_| Duration::seconds(30));
-    c.started_at - skew <= created_at && created_at <= c.started_at + login + skew
+    let mut ledger = Ledger::new(listed, listing_complete, now, settings);
+    ledger.add(inventory.clone());
+    ledger.finish()
 }
 
 /// Unipile's accounts, page by page, up to `max_pages`: the accounts and whether the list
@@ -459,6 +333,16 @@ pub async fn reconcile(
             }
         }
     }
+    for overdue in &survey.overdue_reconnects {
+        match end_overdue_reconnect(ports, overdue, now).await {
+            Ok(true) => run.reconnects_ended.push(overdue.account_id.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                run.failures += 1;
+                tracing::error!(account_id = %overdue.account_id, %error, "could not end an overdue cookie reconnect: the next run tries again");
+            }
+        }
+    }
     for account_id in survey.gone_candidates.iter().take(settings.max_gone_checks) {
         match mark_if_gone(ports, account_id, now).await {
             Ok(true) => run.marked_deleted.push(account_id.clone()),
@@ -486,6 +370,7 @@ pub async fn reconcile(
         table_accounts = survey.table_accounts,
         settled = run.settled.len(),
         to_confirm = run.to_confirm.len(),
+        reconnects_ended = run.reconnects_ended.len(),
         marked_deleted = run.marked_deleted.len(),
         unattributed = run.unattributed.len(),
         too_recent = survey.too_recent,
@@ -500,6 +385,7 @@ pub async fn reconcile(
     crate::metrics::value("SettledAccounts", run.settled.len() as u64);
     // Each one is a status webhook that never reached us.
     crate::metrics::value("StatusesMissed", run.to_confirm.len() as u64);
+    crate::metrics::value("ReconnectsOverdue", run.reconnects_ended.len() as u64);
     crate::metrics::value("AccountsGoneAtUnipile", run.marked_deleted.len() as u64);
     crate::metrics::value(
         "ReconciliationIncomplete",
@@ -530,6 +416,31 @@ async fn record_drift(
         tracing::warn!(account_id = %drifted.account_id, stored = %drifted.stored, listed = %drifted.listed, "Unipile lists another status than the table holds (a status webhook was missed): recorded to be confirmed");
     }
     Ok(done)
+}
+
+/// Ends a cookie reconnect stuck at an attempt that never ran through, as when every attempt
+/// failed: the "reconnect failed" email is recorded for the sweeper (which confirms with
+/// Unipile first). Only while it still expects that attempt, so a replayed attempt and this
+/// never both act.
+async fn end_overdue_reconnect(
+    ports: ReconcilePorts<'_>,
+    overdue: &OverdueReconnect,
+    now: DateTime<Utc>,
+) -> Result<bool, FlowError> {
+    let email =
+        PendingAction::due(PendingKind::CookieReconnectFailed, now).map_err(FlowError::Internal)?;
+    let step = ReconnectStep::Finished {
+        reconnected: false,
+        pending: Some(email),
+    };
+    let ended = ports
+        .store
+        .advance_reconnect(&overdue.account_id, overdue.attempt, &step, now)
+        .await?;
+    if ended {
+        tracing::warn!(account_id = %overdue.account_id, attempt = overdue.attempt, due_at = %overdue.due_at, "cookie reconnect ended: its attempt never ran through (see the dead-letter queue); the owner's email is recorded");
+    }
+    Ok(ended)
 }
 
 /// Records a settled account for its user, unless the table got it meanwhile (then the
@@ -696,15 +607,25 @@ pub async fn delete_unattributed(
             account.user_id
         )));
     }
-    let inventory = ports.store.inventory().await?;
-    let claimed = inventory
-        .cookie_claims
-        .iter()
-        .any(|c| c.account_id.as_ref() == Some(account_id))
-        || inventory
-            .spent_states
+    let mut claimed = false;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ports.store.inventory_page(cursor.as_deref()).await?;
+        claimed |= page
+            .items
+            .cookie_claims
             .iter()
-            .any(|s| s.account_id == *account_id);
+            .any(|c| c.account_id.as_ref() == Some(account_id))
+            || page
+                .items
+                .spent_states
+                .iter()
+                .any(|s| s.account_id == *account_id);
+        cursor = page.next;
+        if claimed || cursor.is_none() {
+            break;
+        }
+    }
     if claimed {
         return Err(FlowError::Conflict(format!(
             "account {account_id} is claimed by a user's records: the reconciliation records it for them"
@@ -964,6 +885,69 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn given_a_table_read_in_many_pages_then_the_run_decides_as_over_one_read() {
+        let world = world();
+        // 60 accounts (the memory store's scan pages hold 25 items): 3 whose status Unipile
+        // lists otherwise, 2 Unipile no longer has, and one orphan a spent link claims.
+        for n in 0..60 {
+            let account = id(&format!("acc_{n:02}"));
+            world.unipile.add_account(&account, Provider::Whatsapp);
+            world
+                .store
+                .record_connection(
+                    &ConnectedAccount {
+                        account_id: account.clone(),
+                        user_id: user(&format!("u{}", n % 7)),
+                        account_type: Provider::Whatsapp,
+                        status: AccountStatus::Ok,
+                        display_name: None,
+                        linkedin_member_id: None,
+                        linkedin_profile_id: None,
+                    },
+                    world.clock.now(),
+                )
+                .await
+                .expect("stored");
+        }
+        for n in [5, 31, 58] {
+            world
+                .unipile
+                .set_status(&id(&format!("acc_{n:02}")), AccountStatus::Credentials);
+        }
+        for n in [12, 44] {
+            world
+                .unipile
+                .set_status(&id(&format!("acc_{n:02}")), AccountStatus::Deleted);
+        }
+        world.unipile.add_account(&id("orphan"), Provider::Whatsapp);
+        world
+            .store
+            .consume_state(&StateUse {
+                nonce: crate::domain::LinkNonce::parse("n-orphan").expect("nonce"),
+                account_id: id("orphan"),
+                user_id: user("u3"),
+                expires_at: world.clock.now() + Duration::days(1),
+            })
+            .await
+            .expect("spent");
+        world.clock.advance(Duration::hours(1));
+        let first = world.store.inventory_page(None).await.expect("a page");
+        assert!(first.next.is_some(), "the table takes several pages");
+        let run = reconcile(ports(&world), &ReconcileSettings::default())
+            .await
+            .expect("reconciled");
+        let mut confirmed = run.to_confirm.clone();
+        confirmed.sort();
+        assert_eq!(confirmed, vec![id("acc_05"), id("acc_31"), id("acc_58")]);
+        let mut gone = run.marked_deleted.clone();
+        gone.sort();
+        assert_eq!(gone, vec![id("acc_12"), id("acc_44")]);
+        assert_eq!(run.settled, vec![id("orphan")]);
+        assert!(run.unattributed.is_empty());
+        assert_eq!(run.failures, 0);
+    }
+
+    #[tokio::test]
     async fn given_an_account_gone_at_unipile_when_the_reconciliation_runs_twice_then_it_is_marked_deleted_once()
      {
         let world = world();
@@ -1148,7 +1132,7 @@ mod tests {
         world.store.fail_next_connections(1);
         assert!(notify(&world, "u1", "taken_1").await.is_err());
         // Recorded meanwhile for someone else (the survey ran before this write).
-        let inventory_then = world.store.inventory().await.expect("read");
+        let inventory_then = world.store.inventory_page(None).await.expect("read").items;
         world
             .store
             .record_connection(

@@ -14,6 +14,7 @@ pub mod extension_identities;
 pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;
+mod reconciliation_ledger;
 pub mod reconnect_retry;
 pub mod status_webhook;
 pub mod webhook_registration;

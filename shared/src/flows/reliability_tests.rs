@@ -8,7 +8,7 @@ use super::status_webhook::WebhookOutcome;
 use super::test_world::TestWorld;
 use crate::adapters::memory::CookieOutcome;
 use crate::domain::{AccountStatus as S, CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, Provider};
-use crate::ports::{UnipileError, UnipileErrorType};
+use crate::ports::{Clock, UnipileError, UnipileErrorType};
 use chrono::Duration;
 
 fn provider_error() -> CookieOutcome {
@@ -442,4 +442,59 @@ async fn given_an_email_ses_refused_that_cannot_be_owed_then_its_loss_is_counted
     assert_eq!(t.faults.fired(), Some("store.owe_email"));
     assert_eq!(t.emails(), 0);
     assert_eq!(crate::metrics::counted("EmailLost"), lost + 1);
+}
+
+#[tokio::test]
+async fn given_a_reconnect_attempt_that_failed_for_good_then_the_next_reconciliation_ends_it_and_the_owner_is_emailed_once()
+ {
+    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    let t = TestWorld::new();
+    let (id, _) = t.linkedin_reconnect_waiting_at(2).await;
+    // Attempt 2's invocation failed three times and went to the dead-letter queue: its
+    // schedule is gone, nothing will move the reconnect on.
+    let stuck = t
+        .world
+        .scheduler
+        .take_next_due(t.world.clock.now() + Duration::days(1))
+        .expect("attempt 2 was scheduled");
+    assert_eq!(stuck.input.attempt, 2);
+    // A CREDENTIALS delivery meanwhile finds the reconnect "running" and emails nobody.
+    t.world.clock.advance(Duration::minutes(30));
+    t.deliver(&id, S::Credentials).await.expect("answered 200");
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.emails(), 0);
+    // Two hours past attempt 2's time, the hourly run ends it as exhausted.
+    t.world.clock.advance(Duration::hours(3));
+    let run = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+        .await
+        .expect("reconciled");
+    assert_eq!(run.reconnects_ended, vec![id.clone()]);
+    assert_eq!(t.account(&id).await.cookie_reconnect, None);
+    t.sweep_after(Duration::minutes(5)).await;
+    assert_eq!(t.emails(), 1, "the owner is told to reconnect");
+    // The dead letter replayed later changes nothing; later runs find nothing more.
+    let replayed = t.run_attempt(&stuck.input).await;
+    assert!(
+        matches!(replayed, AttemptOutcome::Skipped(_)),
+        "{replayed:?}"
+    );
+    let again = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+        .await
+        .expect("reconciled");
+    assert!(again.reconnects_ended.is_empty());
+    t.sweep_after(Duration::hours(1)).await;
+    assert_eq!(t.emails(), 1, "exactly one");
+}
+
+#[tokio::test]
+async fn given_a_reconnect_on_time_then_the_reconciliation_leaves_it_alone() {
+    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    let t = TestWorld::new();
+    let (id, _) = t.linkedin_reconnect_waiting_at(1).await;
+    t.world.clock.advance(Duration::minutes(30));
+    let run = reconcile(t.reconcile_ports(), &ReconcileSettings::default())
+        .await
+        .expect("reconciled");
+    assert!(run.reconnects_ended.is_empty());
+    assert!(t.account(&id).await.cookie_reconnect.is_some());
 }

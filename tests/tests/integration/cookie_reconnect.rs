@@ -600,3 +600,41 @@ async fn given_an_attempt_due_in_the_past_then_its_schedule_is_set_shortly_ahead
     assert_eq!(schedules.len(), 1);
     assert_eq!(schedules[0].1, at(now + chrono::Duration::seconds(15)));
 }
+
+#[tokio::test]
+async fn given_a_reconnect_whose_attempt_never_ran_through_then_the_hourly_reconciliation_ends_it_and_the_owner_is_emailed()
+ {
+    let world = World::new().await;
+    let user = unique("overdue");
+    let id = connected_by_cookie(&world, &user, "7301").await;
+    report(&world, &id, "CREDENTIALS").await;
+    assert_eq!(world.schedules().await.len(), 1, "attempt 0 is scheduled");
+    // Attempt 0 failed for good (its message is in the dead-letter queue): Scheduler deleted
+    // its schedule and nothing moves the reconnect on.
+    for (name, _, _) in world.schedules().await {
+        world
+            .scheduler
+            .delete_schedule()
+            .name(&name)
+            .group_name(&world.schedule_group)
+            .send()
+            .await
+            .expect("deleted");
+    }
+    world.clock.advance(chrono::Duration::hours(3));
+    let answer = account_reconciler::handler(&world.account_reconciler, serde_json::json!({}))
+        .await
+        .expect("reconciled");
+    assert_eq!(answer["reconnects_ended"], 1, "{answer}");
+    let account = world.account(&AccountId::parse(&id).expect("id")).await;
+    assert_eq!(account.cookie_reconnect, None);
+    follow_up_sweeper::handler(&world.follow_up_sweeper, serde_json::json!({}))
+        .await
+        .expect("swept");
+    let to = format!("{user}@example.com");
+    assert_eq!(sent_emails(&to).await.len(), 1);
+    let again = account_reconciler::handler(&world.account_reconciler, serde_json::json!({}))
+        .await
+        .expect("reconciled");
+    assert_eq!(again["reconnects_ended"], 0, "{again}");
+}

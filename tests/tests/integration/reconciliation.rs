@@ -181,7 +181,7 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
         .expect("ran");
     assert_eq!(
         again,
-        json!({"settled": [], "to_confirm": 0, "marked_deleted": [], "unattributed": 0, "listing_complete": true})
+        json!({"settled": [], "to_confirm": 0, "reconnects_ended": 0, "marked_deleted": [], "unattributed": 0, "listing_complete": true})
     );
 }
 
@@ -281,4 +281,60 @@ async fn given_a_credentials_status_no_webhook_delivered_when_the_reconciler_run
         1,
         "exactly one"
     );
+}
+
+#[tokio::test]
+async fn given_a_lost_connect_answer_when_the_reconciler_runs_then_the_member_s_account_is_found_by_its_profile_id_in_dynamodb()
+ {
+    let world = World::new().await;
+    let user = harness::world::unique("profile-reconciled");
+    let profile = format!(
+        "ACoAAB{}",
+        harness::world::unique("r").replace(['-', '.'], "_")
+    );
+    world
+        .simulator
+        .add_linkedin_member("AQEDAR-9001-first", &profile);
+    world.simulator.script_cookie_outcomes(["lost".to_owned()]);
+    let body = format!(
+        r#"{{"li_at":"AQEDAR-9001-first","user_agent":"Mozilla/5.0 (X11) Chrome/131.0","linkedin_member_id":"9001","linkedin_profile_id":"{profile}"}}"#
+    );
+    let lost = cookie_sync::handler(
+        &world.extension_cookies,
+        api("POST", "/extension/cookies", &user, Some(&body)),
+    )
+    .await
+    .expect("handled");
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let made = world
+        .simulator
+        .accounts()
+        .into_iter()
+        .find(|a| a.linkedin_profile_id.as_deref() == Some(profile.as_str()))
+        .expect("Unipile made the account");
+    // No sync comes (the browser was closed): the hourly run finds it, created long ago.
+    world.clock.advance(chrono::Duration::hours(30));
+    let answer = account_reconciler::handler(&world.account_reconciler, json!({}))
+        .await
+        .expect("reconciled");
+    assert_eq!(answer["settled"], json!([made.id.clone()]), "{answer}");
+    let account = world
+        .account(&AccountId::parse(made.id.clone()).expect("id"))
+        .await;
+    assert_eq!(account.user_id.as_str(), user);
+    let record = world
+        .store
+        .cookie(
+            &UserId::parse(&user).expect("user"),
+            &LinkedinMemberId::parse("9001").expect("member"),
+        )
+        .await
+        .expect("read")
+        .expect("record");
+    assert_eq!(
+        record.unipile_account_id.map(String::from),
+        Some(made.id),
+        "the connect is answered"
+    );
+    assert_eq!(record.connect_started_at, None);
 }

@@ -16,7 +16,8 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError, UserProfile,
+    InventoryPage, ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError,
+    UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -39,6 +40,9 @@ use std::collections::HashMap;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Most items one page of the reconciliation's scan holds; `None`: DynamoDB's own page
+    /// (1 MB).
+    scan_page_items: Option<i32>,
 }
 
 impl DynamoStore {
@@ -46,7 +50,15 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            scan_page_items: None,
         }
+    }
+
+    /// Pages of at most `items` for the reconciliation's scan: a small table then reads in
+    /// several, as a large one does.
+    pub fn with_scan_page_items(mut self, items: i32) -> Self {
+        self.scan_page_items = Some(items);
+        self
     }
 
     fn account_key(id: &AccountId) -> HashMap<String, AttributeValue> {
@@ -1100,22 +1112,48 @@ impl AccountStore for DynamoStore {
     /// 25 MB) cost some 3,000 read units a run, 75,000 a day at one run an hour: about $0.02
     /// a day on demand. Cheaper than keeping an index of claims by account id up to date on
     /// every write, and it needs no migration of the items written before it.
-    async fn inventory(&self) -> Result<Inventory, StoreError> {
+    async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError> {
         let mut inventory = Inventory::default();
-        let mut pages = self
+        // The cursor is the scan's LastEvaluatedKey (PK and SK, both text), as JSON.
+        let start = cursor
+            .map(|cursor| {
+                serde_json::from_str::<HashMap<String, String>>(cursor)
+                    .map(|key| {
+                        key.into_iter()
+                            .map(|(name, value)| (name, AttributeValue::S(value)))
+                            .collect::<HashMap<_, _>>()
+                    })
+                    .map_err(|_| StoreError::Corrupt(format!("bad inventory cursor {cursor:?}")))
+            })
+            .transpose()?;
+        // What the reconciliation reads, no more: never a cookie's ciphertext.
+        let page = self
             .client
             .scan()
             .table_name(&self.table)
             .projection_expression(
                 "PK, SK, GSI1PK, account_id, user_id, account_type, #status, last_update, \
-                 created_on, display_name, linkedin_member_id, member_id, unipile_account_id, \
-                 connect_started_at, expires_at",
+                 created_on, display_name, linkedin_member_id, linkedin_profile_id, member_id, \
+                 profile_id, unipile_account_id, connect_started_at, expires_at, pending, \
+                 cookie_reconnect",
             )
             .expression_attribute_names("#status", "status")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(unavailable)?;
+            .set_limit(self.scan_page_items)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let next = page
+            .last_evaluated_key
+            .map(|key| {
+                let key: HashMap<String, String> = key
+                    .into_iter()
+                    .filter_map(|(name, value)| Some((name, value.as_s().ok()?.clone())))
+                    .collect();
+                serde_json::to_string(&key).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .transpose()?;
+        {
             for item in page.items.unwrap_or_default() {
                 let sk = item
                     .get("SK")
@@ -1163,7 +1201,10 @@ impl AccountStore for DynamoStore {
                 }
             }
         }
-        Ok(inventory)
+        Ok(InventoryPage {
+            items: inventory,
+            next,
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
-    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, HostedLinkRequest, Inventory,
+    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, HostedLinkRequest, InventoryPage,
     MailError, Mailer, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler, SchedulerError,
     SealedCookies, Settled, StateUse, StatusRecord, StoreError, Unipile, UnipileAccount,
     UnipileError, UserProfile,
@@ -366,7 +366,7 @@ faulty! {
         member: &LinkedinMemberId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    fn inventory(&self) -> Result<Inventory, StoreError>;
+    fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
 }
 
 faulty! {

@@ -7,7 +7,8 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError, UserProfile,
+    InventoryPage, ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError,
+    UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -797,37 +798,57 @@ impl AccountStore for MemoryStore {
         }
     }
 
-    async fn inventory(&self) -> Result<Inventory, StoreError> {
+    async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError> {
         let tables = self.lock();
-        let mut inventory = Inventory {
-            accounts: tables.accounts.values().cloned().collect(),
-            cookie_claims: tables
-                .cookies
-                .values()
-                .map(|r| CookieClaim {
-                    user_id: r.user_id.clone(),
-                    member_id: r.member_id.clone(),
-                    profile_id: r.profile_id.clone(),
-                    account_id: r.unipile_account_id.clone(),
-                    connect_started_at: r.connect_started_at,
-                })
-                .collect(),
-            spent_states: tables.states.values().cloned().collect(),
-            unreadable: 0,
+        let start = match cursor {
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| StoreError::Corrupt(format!("bad inventory cursor {cursor:?}")))?,
+            None => 0,
         };
-        // A stable order, as a scan of the same table would give twice.
-        inventory
-            .accounts
-            .sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        inventory
-            .cookie_claims
-            .sort_by(|a, b| (&a.user_id, &a.member_id).cmp(&(&b.user_id, &b.member_id)));
-        inventory
-            .spent_states
-            .sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        Ok(inventory)
+        // One list in a stable order, as a scan of the same table would give twice, cut into
+        // pages as a scan is.
+        let mut accounts: Vec<_> = tables.accounts.values().cloned().collect();
+        accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        let mut claims: Vec<_> = tables
+            .cookies
+            .values()
+            .map(|r| CookieClaim {
+                user_id: r.user_id.clone(),
+                member_id: r.member_id.clone(),
+                profile_id: r.profile_id.clone(),
+                account_id: r.unipile_account_id.clone(),
+                connect_started_at: r.connect_started_at,
+            })
+            .collect();
+        claims.sort_by(|a, b| (&a.user_id, &a.member_id).cmp(&(&b.user_id, &b.member_id)));
+        let mut states: Vec<_> = tables.states.values().cloned().collect();
+        states.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        let total = accounts.len() + claims.len() + states.len();
+        let end = (start + INVENTORY_PAGE).min(total);
+        let mut items = Inventory::default();
+        for at in start..end {
+            if at < accounts.len() {
+                items.accounts.push(accounts[at].clone());
+            } else if at < accounts.len() + claims.len() {
+                items
+                    .cookie_claims
+                    .push(claims[at - accounts.len()].clone());
+            } else {
+                items
+                    .spent_states
+                    .push(states[at - accounts.len() - claims.len()].clone());
+            }
+        }
+        Ok(InventoryPage {
+            items,
+            next: (end < total).then(|| end.to_string()),
+        })
     }
 }
+
+/// Items of one [`MemoryStore::inventory_page`]: small, so that tests read several.
+const INVENTORY_PAGE: usize = 25;
 
 /// Whether `claim` holds the account's follow-up.
 fn holds(account: &Account, claim: &str) -> bool {

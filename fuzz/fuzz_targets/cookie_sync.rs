@@ -1,14 +1,15 @@
 //! The extension's cookie sync, read as the handler reads it (JSON, then the domain's rules):
-//! no bytes make it panic; what it accepts is a browser cookie, a user agent, an IPv4 address
-//! and a country; and no text it produces (a JSON error, a refusal, a `Debug`) depends on the
-//! cookie's value, so none can show it.
+//! no bytes make it panic; what it accepts is a browser cookie, a user agent, an IPv4 address,
+//! a country and a LinkedIn profile id of letters, digits, `-` and `_`; and no text it
+//! produces (a JSON error, a refusal, a `Debug`) depends on the cookie's value, so none can
+//! show it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::net::IpAddr;
-use unipile_connect_fuzz::rotated;
+use unipile_connect_fuzz::{is_profile_id, rotated};
 use unipile_domain::cookies::{CookieSync, CookieSyncBody, MAX_COOKIE_BYTES};
 
 /// A browser cookie value: printable ASCII, no separators, under 4 KB.
@@ -46,6 +47,9 @@ fn check_accepted(sync: &CookieSync) {
     if let Some(country) = &sync.country {
         let code = country.as_str();
         assert!(code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()));
+    }
+    if let Some(profile) = &sync.profile_id {
+        assert!(is_profile_id(profile.as_str()));
     }
 }
 

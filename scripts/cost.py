@@ -163,7 +163,7 @@ def month(accounts, durations):
         lambda_cost(recon_ms, runs) + runs * (scan_units * DDB_READ_UNIT + SCHEDULER_INVOCATION))
     storage_gb = items / 1e6
     add("table storage", f"{storage_gb:.3f} GB x ${DDB_STORAGE_GB}", storage_gb * DDB_STORAGE_GB)
-    add("KMS keys", f"2 keys (cookies, digests) x ${KMS_KEY_MONTH:.2f}", 2 * KMS_KEY_MONTH)
+    add("KMS keys", f"3 keys (cookies, digests, alarm topic) x ${KMS_KEY_MONTH:.2f}", 3 * KMS_KEY_MONTH)
     cold_starts = 9 * 30 * 24 * 4  # about 4 new instances an hour per function
     add("Secrets Manager", f"{SECRETS} secrets x ${SECRET_MONTH} + {cold_starts:,} cold-start reads",
         SECRETS * SECRET_MONTH + cold_starts * 2 * SECRETS_REQUEST)

@@ -920,7 +920,8 @@ async fn create_resource(
         "AWS::SQS::QueuePolicy"
         | "AWS::CloudWatch::Alarm"
         | "AWS::CloudWatch::Dashboard"
-        | "AWS::SNS::Subscription" => {
+        | "AWS::SNS::Subscription"
+        | "AWS::SNS::TopicPolicy" => {
             stack.resolve(&resource["Properties"])?;
         }
         "AWS::SNS::Topic" => {

@@ -92,7 +92,7 @@ FOLLOW_UP_ENV = {
 FUNCTION_ENV = {
     "hosted-link": {
         "secrets": ["UNIPILE_API_KEY", "STATE_SIGNING_KEY"],
-        "PUBLIC_BASE_URL": "https://abcdefghij.lambda-url.us-east-1.on.aws/",
+        "PUBLIC_BASE_URL": "https://abcdefghij.execute-api.us-east-1.amazonaws.com",
         "ALLOWED_REDIRECT_ORIGINS": "https://app.example.com",
         "LINK_TTL_MINUTES": "30",
     },

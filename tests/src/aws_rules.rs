@@ -1,6 +1,6 @@
 //! What AWS enforces and moto does not, read off the template itself: a green rehearsal on
-//! moto cannot show that CloudWatch may publish an alarm to an encrypted topic. Each check
-//! reads the template through a symbolic
+//! moto cannot show that CloudWatch may publish an alarm to an encrypted topic, or that a
+//! public door is throttled. Each check reads the template through a symbolic
 //! [`Stack`] (parameters and conditions evaluated, resources standing as `ref:<id>` and
 //! `getatt:<id>.<attribute>`) and names every problem it finds.
 
@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 
 /// The service principal CloudWatch publishes alarm notifications as.
 pub const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
+
+/// The most an HTTP API waits for a Lambda integration, and its default.
+pub const HTTP_API_MAX_TIMEOUT_MS: f64 = 30_000.0;
 
 /// The items of a value that may be one item or a list of them.
 fn items(value: &Value) -> Vec<&Value> {
@@ -301,6 +304,263 @@ pub fn alarm_delivery_problems(template: &Template, stack: &Stack) -> Vec<String
     problems
 }
 
+/// A route of an HTTP API, as a function's `HttpApi` event declares it.
+struct ApiRoute {
+    api: String,
+    method: String,
+    path: String,
+    function: String,
+    properties: Value,
+}
+
+fn api_routes(template: &Template, stack: &Stack) -> Vec<ApiRoute> {
+    let mut routes = Vec::new();
+    for (id, function) in template.resources_of("AWS::Serverless::Function") {
+        for (_, event) in function["Properties"]["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if event["Type"] != "HttpApi" {
+                continue;
+            }
+            let Ok(properties) = stack.resolve(&event["Properties"]) else {
+                continue;
+            };
+            routes.push(ApiRoute {
+                api: properties["ApiId"]
+                    .as_str()
+                    .and_then(named_resource)
+                    .map(|(api, _)| api.to_owned())
+                    .unwrap_or_default(),
+                method: properties["Method"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_uppercase(),
+                path: properties["Path"].as_str().unwrap_or_default().to_owned(),
+                function: id.to_owned(),
+                properties,
+            });
+        }
+    }
+    routes
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A function's setting, its own or the template's `Globals`.
+fn function_setting(template: &Template, stack: &Stack, function: &str, name: &str) -> Value {
+    let own = &template.section("Resources")[function]["Properties"][name];
+    let value = if own.is_null() {
+        &template.root["Globals"]["Function"][name]
+    } else {
+        own
+    };
+    stack.resolve(value).unwrap_or(Value::Null)
+}
+
+/// Whether `function`'s reserved concurrency bounds it.
+fn is_reserved(template: &Template, stack: &Stack, function: &str) -> bool {
+    number(&function_setting(
+        template,
+        stack,
+        function,
+        "ReservedConcurrentExecutions",
+    ))
+    .is_some_and(|n| n > 0.0)
+}
+
+/// Where a request to `url` lands, and what would let a flood of them through.
+fn entry_problems(template: &Template, stack: &Stack, what: &str, url: &str) -> Vec<String> {
+    let Some((door, attribute)) = named_resource(url) else {
+        return vec![format!(
+            "{what} goes to {url}, which is neither a route of the stack's HTTP API nor a \
+             function URL of the stack"
+        )];
+    };
+    if let Some(path) = attribute.strip_prefix("ApiEndpoint") {
+        let path = path.split('?').next().unwrap_or_default();
+        return route_problems(template, stack, what, door, path);
+    }
+    if attribute.starts_with("FunctionUrl") {
+        return match url_function(template, stack, door) {
+            Some(function) if is_reserved(template, stack, &function) => Vec::new(),
+            Some(function) => vec![format!(
+                "{what} reaches {function} through a public function URL ({door}), which \
+                 nothing throttles: every request costs an invocation"
+            )],
+            None => vec![format!(
+                "{what} goes to {door}, a function URL this stack does not create"
+            )],
+        };
+    }
+    vec![format!("{what} goes to {url}: no door of the stack")]
+}
+
+/// The function behind the function URL `door`: an `AWS::Lambda::Url` the stack creates,
+/// or the one SAM makes (`<function>Url`) for a function's `FunctionUrlConfig`.
+fn url_function(template: &Template, stack: &Stack, door: &str) -> Option<String> {
+    if resource_type(template, door) == Some("AWS::Lambda::Url") {
+        if !template.is_created(stack, door) {
+            return None;
+        }
+        let properties = stack
+            .resolve(&template.section("Resources")[door]["Properties"])
+            .ok()?;
+        let target = properties["TargetFunctionArn"].as_str()?;
+        return named_resource(target).map(|(function, _)| function.to_owned());
+    }
+    let function = door.strip_suffix("Url")?;
+    let resource = template.section("Resources").get(function)?;
+    resource["Properties"]
+        .get("FunctionUrlConfig")
+        .map(|_| function.to_owned())
+}
+
+fn route_problems(
+    template: &Template,
+    stack: &Stack,
+    what: &str,
+    api: &str,
+    path: &str,
+) -> Vec<String> {
+    let routes = api_routes(template, stack);
+    let Some(route) = routes
+        .iter()
+        .find(|r| r.api == api && r.method == "POST" && r.path == path)
+    else {
+        return vec![format!(
+            "{what} goes to POST {path}, which is no route of {api}"
+        )];
+    };
+    let mut problems = Vec::new();
+    let name = format!("{what} (POST {path} on {api}, to {})", route.function);
+    if route.properties["Auth"]["Authorizer"] != "NONE" {
+        problems.push(format!(
+            "{name} takes the API's JWT authorizer: Unipile sends no token, every call would \
+             be refused"
+        ));
+    }
+    // The route's own settings: the event's, or the API's for this route key.
+    let api_settings = stack
+        .resolve(&template.section("Resources")[api]["Properties"]["RouteSettings"])
+        .unwrap_or(Value::Null);
+    let own = &route.properties["RouteSettings"];
+    let settings = if own.is_null() {
+        &api_settings[format!("POST {path}")]
+    } else {
+        own
+    };
+    for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        if !number(&settings[limit]).is_some_and(|n| n > 0.0) {
+            problems.push(format!(
+                "{name} has no {limit} of its own: the route is not throttled for Unipile"
+            ));
+        }
+    }
+    let api_timeout =
+        number(&route.properties["TimeoutInMillis"]).unwrap_or(HTTP_API_MAX_TIMEOUT_MS);
+    if api_timeout > HTTP_API_MAX_TIMEOUT_MS {
+        problems.push(format!(
+            "{name} waits {api_timeout} ms: an HTTP API waits at most 30,000 ms"
+        ));
+    }
+    let function_timeout_ms = number(&function_setting(
+        template,
+        stack,
+        &route.function,
+        "Timeout",
+    ))
+    .unwrap_or(3.0)
+        * 1000.0;
+    if function_timeout_ms >= api_timeout {
+        problems.push(format!(
+            "{name}: the API gives up after {api_timeout} ms, before the function's own \
+             timeout ({function_timeout_ms} ms)"
+        ));
+    }
+    problems
+}
+
+/// Unipile's two calls, checked where they land: the `notify_url` (each function's
+/// `PUBLIC_BASE_URL` + `/unipile/notify`) and the webhook the stack registers (each
+/// `Custom::UnipileWebhook`'s `RequestUrl`) must reach their functions through routes of the
+/// stack's HTTP API that take no JWT, are throttled by their own settings and wait longer
+/// than the function runs, or through a function URL only where reserved concurrency
+/// bounds the function. No other public function URL may be open unbounded.
+pub fn unipile_entry_problems(template: &Template, stack: &Stack) -> Vec<String> {
+    let resources = template.section("Resources");
+    let mut entries = Vec::new();
+    for (id, function) in template.resources_of("AWS::Serverless::Function") {
+        let variables = stack
+            .resolve(&function["Properties"]["Environment"]["Variables"])
+            .unwrap_or(Value::Null);
+        if let Some(base) = variables["PUBLIC_BASE_URL"].as_str() {
+            entries.push((
+                format!("Unipile's notify_url call (PUBLIC_BASE_URL of {id})"),
+                format!("{}/unipile/notify", base.trim_end_matches('/')),
+            ));
+        }
+    }
+    for (id, _) in template.resources_of("Custom::UnipileWebhook") {
+        if !template.is_created(stack, id) {
+            continue;
+        }
+        let url = stack
+            .resolve(&resources[id]["Properties"]["RequestUrl"])
+            .ok()
+            .and_then(|u| u.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        entries.push((format!("Unipile's account_status webhook ({id})"), url));
+    }
+    let mut problems = Vec::new();
+    if entries.len() < 2 {
+        problems.push(format!(
+            "expected Unipile's notify_url and its webhook among the stack's settings, found \
+             {entries:?}"
+        ));
+    }
+    for (what, url) in &entries {
+        problems.extend(entry_problems(template, stack, what, url));
+    }
+    // Any other public door that nothing throttles.
+    for (id, function) in template.resources_of("AWS::Serverless::Function") {
+        let config = stack
+            .resolve(&function["Properties"]["FunctionUrlConfig"])
+            .unwrap_or(Value::Null);
+        if config["AuthType"] == "NONE" && !is_reserved(template, stack, id) {
+            problems.push(format!(
+                "{id} has a public function URL (FunctionUrlConfig) that nothing throttles"
+            ));
+        }
+    }
+    for (id, url) in template.resources_of("AWS::Lambda::Url") {
+        if !template.is_created(stack, id) {
+            continue;
+        }
+        let properties = stack.resolve(&url["Properties"]).unwrap_or(Value::Null);
+        if properties["AuthType"] != "NONE" {
+            continue;
+        }
+        match url_function(template, stack, id) {
+            Some(function) if is_reserved(template, stack, &function) => {}
+            Some(function) => problems.push(format!(
+                "{id} is a public function URL of {function} that nothing throttles"
+            )),
+            None => problems.push(format!("{id} is a public function URL of no function")),
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +692,110 @@ mod tests {
             let problems = alarm_delivery_problems(&template, &stack).join("\n");
             assert!(problems.contains(expected), "{problems}");
         }
+    }
+
+    const API: &str = "
+  Api:
+    Type: AWS::Serverless::HttpApi
+";
+
+    fn callback(event: &str, extra: &str) -> String {
+        format!(
+            "
+  Link:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          PUBLIC_BASE_URL: !GetAtt Api.ApiEndpoint
+  Callback:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 15
+{extra}      Events:
+        Notify:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: POST
+            Path: /unipile/notify
+{event}
+  Hook:
+    Type: Custom::UnipileWebhook
+    Properties:
+      RequestUrl: !Sub ${{Api.ApiEndpoint}}/unipile/webhook
+  Webhook:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Delivery:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: POST
+            Path: /unipile/webhook
+{event}"
+        )
+    }
+
+    const OPEN_AND_THROTTLED: &str = "            Auth: { Authorizer: NONE }
+            RouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }";
+
+    #[test]
+    fn unipile_through_open_throttled_routes_is_fine() {
+        let (template, stack) = stack_of(&format!(
+            "Resources:{API}{}",
+            callback(OPEN_AND_THROTTLED, "")
+        ));
+        assert_eq!(
+            unipile_entry_problems(&template, &stack),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn an_unthrottled_route_a_jwt_route_a_short_wait_or_a_public_url_are_each_named() {
+        let (template, stack) = stack_of(&format!(
+            "Resources:{API}{}",
+            callback("            TimeoutInMillis: 5000", "")
+        ));
+        let problems = unipile_entry_problems(&template, &stack).join("\n");
+        for expected in [
+            "takes the API's JWT authorizer",
+            "has no ThrottlingRateLimit of its own",
+            "has no ThrottlingBurstLimit of its own",
+            "the API gives up after 5000 ms",
+        ] {
+            assert!(problems.contains(expected), "{expected}: {problems}");
+        }
+
+        let public_url = format!(
+            "Resources:{API}{}",
+            callback(
+                OPEN_AND_THROTTLED,
+                "      FunctionUrlConfig: { AuthType: NONE }\n"
+            )
+        )
+        .replace("!GetAtt Api.ApiEndpoint", "!GetAtt CallbackUrl.FunctionUrl");
+        let (template, stack) = stack_of(&public_url);
+        assert_eq!(
+            unipile_entry_problems(&template, &stack),
+            [
+                "Callback has a public function URL (FunctionUrlConfig) that nothing throttles",
+                "Unipile's notify_url call (PUBLIC_BASE_URL of Link) reaches Callback through \
+                 a public function URL (CallbackUrl), which nothing throttles: every request \
+                 costs an invocation",
+            ]
+        );
+        let reserved = public_url.replace(
+            "FunctionUrlConfig:",
+            "ReservedConcurrentExecutions: 5\n      FunctionUrlConfig:",
+        );
+        let (template, stack) = stack_of(&reserved);
+        assert_eq!(
+            unipile_entry_problems(&template, &stack),
+            Vec::<String>::new(),
+            "reserved concurrency bounds it"
+        );
     }
 }

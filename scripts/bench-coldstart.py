@@ -52,7 +52,7 @@ START_TIMEOUT = 20.0  # seconds a start may take before it counts as failed
 SECRETS = {
     "UNIPILE_API_KEY": "bench-unipile-api-key",
     "STATE_SIGNING_KEY": "bench-state-signing-key-0123456789abcdef",
-    "UNIPILE_WEBHOOK_SECRET": "bench-webhook-secret",
+    "UNIPILE_WEBHOOK_SECRET": "bench-webhook-secret-0123456789abcdef",
 }
 # With --secrets-manager: the production path instead, SECRETS_ARN naming one secret per
 # purpose (each a JSON object of name to value), served by the stub.
@@ -106,7 +106,10 @@ FUNCTION_ENV = {
     },
     "reconnect-retry": {"secrets": ["UNIPILE_API_KEY"], **FOLLOW_UP_ENV},
     "follow-up-sweeper": {"secrets": ["UNIPILE_API_KEY"], **FOLLOW_UP_ENV},
-    "webhook-setup": {"secrets": ["UNIPILE_API_KEY", "UNIPILE_WEBHOOK_SECRET"]},
+    "webhook-setup": {
+        "secrets": ["UNIPILE_API_KEY", "UNIPILE_WEBHOOK_SECRET"],
+        "STATUS_WEBHOOK_URL": "https://abcdefghij.execute-api.us-east-1.amazonaws.com/unipile/webhook",
+    },
     "account-reconciler": {"secrets": ["UNIPILE_API_KEY"], "RECONCILE_MAX_PAGES": "40"},
     "web-assets": {"secrets": []},
 }

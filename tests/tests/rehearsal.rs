@@ -1190,6 +1190,43 @@ fn by_default_unipile_reaches_the_functions_only_through_throttled_api_routes() 
     }
 }
 
+/// webhook-setup registers no URL but its own stack's status webhook: each registration's
+/// function is given, as STATUS_WEBHOOK_URL, the very URL the registration asks for, whichever
+/// door Unipile is given.
+#[test]
+fn webhook_setup_is_told_the_url_its_stack_registers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads");
+    let resources = template.section("Resources");
+    let registrations = template.resources_of("Custom::UnipileWebhook");
+    assert!(!registrations.is_empty(), "the stack registers its webhook");
+    for endpoint in ["HttpApi", "FunctionUrl"] {
+        let stack = template
+            .symbolic_stack(&[("UnipileEndpoint", endpoint)])
+            .expect("the template evaluates");
+        for (id, registration) in &registrations {
+            let properties = stack
+                .resolve(&registration["Properties"])
+                .expect("resolves");
+            let token = properties["ServiceToken"].as_str().expect("a ServiceToken");
+            let function = token
+                .strip_prefix("getatt:")
+                .and_then(|t| t.strip_suffix(".Arn"))
+                .unwrap_or_else(|| panic!("{id}: {token} is no function of the stack"));
+            let own = stack
+                .resolve(&resources[function]["Properties"]["Environment"]["Variables"])
+                .expect("resolves")["STATUS_WEBHOOK_URL"]
+                .clone();
+            assert!(
+                own.is_string(),
+                "{endpoint}: {function} is given no STATUS_WEBHOOK_URL"
+            );
+            assert_eq!(own, properties["RequestUrl"], "{endpoint}: {id}");
+        }
+    }
+}
+
 /// `cargo lambda build --release` at the root builds the workspace's default members: they
 /// must be exactly the functions the template deploys, each a binary of the same name.
 #[test]

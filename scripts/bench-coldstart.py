@@ -52,7 +52,7 @@ START_TIMEOUT = 20.0  # seconds a start may take before it counts as failed
 SECRETS = {
     "UNIPILE_API_KEY": "bench-unipile-api-key",
     "STATE_SIGNING_KEY": "bench-state-signing-key-0123456789abcdef",
-    "UNIPILE_WEBHOOK_SECRET": "bench-webhook-secret",
+    "UNIPILE_WEBHOOK_SECRET": "bench-webhook-secret-0123456789abcdef",
 }
 # With --secrets-manager: the production path instead, SECRETS_ARN naming one secret per
 # purpose (each a JSON object of name to value), served by the stub.
@@ -93,7 +93,7 @@ FOLLOW_UP_ENV = {
 FUNCTION_ENV = {
     "hosted-link": {
         "secrets": ["UNIPILE_API_KEY", "STATE_SIGNING_KEY"],
-        "PUBLIC_BASE_URL": "https://abcdefghij.lambda-url.us-east-1.on.aws/",
+        "PUBLIC_BASE_URL": "https://abcdefghij.execute-api.us-east-1.amazonaws.com",
         "ALLOWED_REDIRECT_ORIGINS": "https://app.example.com",
         "LINK_TTL_MINUTES": "30",
     },
@@ -107,7 +107,10 @@ FUNCTION_ENV = {
     },
     "reconnect-retry": {"secrets": ["UNIPILE_API_KEY"], **FOLLOW_UP_ENV},
     "follow-up-sweeper": {"secrets": ["UNIPILE_API_KEY"], **FOLLOW_UP_ENV},
-    "webhook-setup": {"secrets": ["UNIPILE_API_KEY", "UNIPILE_WEBHOOK_SECRET"]},
+    "webhook-setup": {
+        "secrets": ["UNIPILE_API_KEY", "UNIPILE_WEBHOOK_SECRET"],
+        "STATUS_WEBHOOK_URL": "https://abcdefghij.execute-api.us-east-1.amazonaws.com/unipile/webhook",
+    },
     "account-reconciler": {"secrets": ["UNIPILE_API_KEY"], "RECONCILE_MAX_PAGES": "40"},
     "web-assets": {"secrets": []},
 }

@@ -35,7 +35,8 @@ LOG_STORE_GB = 0.03
 XRAY_TRACE = 5.00 / 1e6
 
 # --- what the stack has ---
-ALARMS = 32  # 9 functions x (Errors, Throttles), DLQ, API 5xx, 2 URL 5xx, 10 metric alarms
+ALARMS = 30  # 10 functions x (Errors, Throttles), DLQ, API 5xx, 8 metric alarms (the 2 URL 5xx
+#              alarms exist only with UnipileEndpoint=FunctionUrl)
 CUSTOM_METRICS = 30  # metrics x dimension values seen (StatusChanged by status, ...)
 SECRETS = 3
 
@@ -81,14 +82,15 @@ def flows(durations):
          synced * A["of those, changed cookies (LinkedIn renews li_at about once a day)"],
          4, 0, 2, 2, 1, 1, 0, 0),
         # Read the account (1 RRU), Unipile GET, one write of the confirmed status (1 WRU),
-        # with the email's mark in it when one is owed.
+        # with the email's mark in it when one is owed. Unipile's calls come through the HTTP
+        # API (UnipileEndpoint=HttpApi, the default): one API request each.
         ("status change", "StatusWebhookFunction",
          A["status changes per account (one outage: CREDENTIALS, then OK)"],
-         2, 1, 1, 1, 0, 0, 0, 0),
+         2, 1, 1, 1, 0, 1, 0, 0),
         # One read: the account as it is.
         ("delivery that changes nothing", "StatusWebhookFunction",
          A["deliveries that change nothing per account (Unipile's retries, duplicates)"],
-         1, 0, 0, 1, 0, 0, 0, 0),
+         1, 0, 0, 1, 0, 1, 0, 0),
         # The owner's address read (1 RRU), then SES.
         ("owner email", "StatusWebhookFunction", 0, 0, 0, 0, 1, 0, 0,
          A["owner emails per account (one per outage, none when a cookie mends it)"], 0),
@@ -104,7 +106,7 @@ def flows(durations):
         ("hosted link", "HostedLinkFunction",
          A["hosted links per account (create or reconnect)"], 2, 1, 2, 0, 0, 1, 0, 0),
         ("notify callback", "ConnectCallbackFunction",
-         A["hosted links per account (create or reconnect)"], 3, 1, 2, 1, 0, 0, 0, 0),
+         A["hosted links per account (create or reconnect)"], 3, 1, 2, 1, 0, 1, 0, 0),
     ]
 
 
@@ -163,7 +165,7 @@ def month(accounts, durations):
         lambda_cost(recon_ms, runs) + runs * (scan_units * DDB_READ_UNIT + SCHEDULER_INVOCATION))
     storage_gb = items / 1e6
     add("table storage", f"{storage_gb:.3f} GB x ${DDB_STORAGE_GB}", storage_gb * DDB_STORAGE_GB)
-    add("KMS keys", f"2 keys (cookies, digests) x ${KMS_KEY_MONTH:.2f}", 2 * KMS_KEY_MONTH)
+    add("KMS keys", f"3 keys (cookies, digests, alarm topic) x ${KMS_KEY_MONTH:.2f}", 3 * KMS_KEY_MONTH)
     cold_starts = 9 * 30 * 24 * 4  # about 4 new instances an hour per function
     add("Secrets Manager", f"{SECRETS} secrets x ${SECRET_MONTH} + {cold_starts:,} cold-start reads",
         SECRETS * SECRET_MONTH + cold_starts * 2 * SECRETS_REQUEST)

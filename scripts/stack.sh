@@ -14,18 +14,14 @@
 # ARCHITECTURE=arm64|x86_64 overrides the Architecture parameter for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 
 TOOLS=.venv-deploy
-SAM_REQUIREMENT='aws-sam-cli==1.170.0'
-CARGO_LAMBDA_REQUIREMENT='cargo-lambda==1.9.2'
 CONFIG="$PWD/infra/samconfig.toml"
 
 tools() {
-  if ! "$TOOLS/bin/sam" --version >/dev/null 2>&1 || ! "$TOOLS/bin/cargo-lambda" lambda --version >/dev/null 2>&1; then
-    echo "installing $SAM_REQUIREMENT and $CARGO_LAMBDA_REQUIREMENT into $TOOLS (once)"
-    python3 -m venv "$TOOLS"
-    "$TOOLS/bin/pip" install --quiet --disable-pip-version-check "$SAM_REQUIREMENT" "$CARGO_LAMBDA_REQUIREMENT"
-  fi
+  # aws-sam-cli and cargo-lambda, pinned with hashes (scripts/requirements/deploy.txt).
+  ensure_venv "$TOOLS" scripts/requirements/deploy.txt
   # cargo-lambda, and the Zig it links with, come from the venv.
   export PATH="$PWD/$TOOLS/bin:$PATH"
   export SAM_CLI_TELEMETRY=0 SAM_CLI_BETA_RUST_CARGO_LAMBDA=1

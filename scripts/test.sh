@@ -2,16 +2,13 @@
 # Runs every test of the workspace, including the deploy rehearsal, which runs the release
 # bootstraps that `scripts/stack.sh build` makes (built here for this machine's architecture;
 # later runs rebuild only what changed). moto server, the AWS emulator, is installed into
-# .venv on first use; the tests start it themselves.
+# .venv on first use (scripts/requirements/test-tools.txt, pinned with hashes); the tests
+# start it themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/venv.sh
 
-MOTO_REQUIREMENT='moto[server]==5.2.5'
-if ! .venv/bin/python -c 'import moto.server' >/dev/null 2>&1; then
-  echo "installing $MOTO_REQUIREMENT into .venv (once)"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check "$MOTO_REQUIREMENT"
-fi
+ensure_venv .venv scripts/requirements/test-tools.txt
 export MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
 case "$(uname -m)" in

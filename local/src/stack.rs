@@ -31,11 +31,13 @@ use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::{Deps, FollowUpDeps};
+use unipile_connect::domain::webhook::WebhookRegistration;
 use unipile_connect::http::{Problem, with_jwt_claims};
 use unipile_connect::ports::{AccountStore, Clock, Mailer};
 
-/// The webhook secret the local stack expects unless `UNIPILE_WEBHOOK_SECRET` is set.
-pub const DEFAULT_LOCAL_WEBHOOK_SECRET: &str = "local-webhook-secret";
+/// The webhook secret the local stack expects unless `UNIPILE_WEBHOOK_SECRET` is set: as long
+/// as `webhook-setup` asks of any secret it registers (32 characters or more).
+pub const DEFAULT_LOCAL_WEBHOOK_SECRET: &str = "local-webhook-secret-0123456789abcdef";
 
 pub const DEFAULT_PORT: u16 = 8787;
 /// The user the start-up token is minted for.
@@ -160,10 +162,15 @@ impl LocalStack {
         let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
         let webhook_secret = config::webhook_secret(&env).map_err(|e| e.to_string())?;
         if let (Some(simulator), Some(secret)) = (&simulator, env.var("UNIPILE_WEBHOOK_SECRET")) {
-            // What webhook set-up does against a real tenant: point account_status at us.
+            // What webhook set-up does against a real tenant: point account_status at us,
+            // with the same refusals (a secret under 32 characters, plain http off this
+            // machine).
+            let url = format!("{base_url}/unipile/webhook");
+            let auth = config::webhook_auth(&env).map_err(|e| e.to_string())?;
+            WebhookRegistration::new(&url, None, auth).map_err(|e| e.to_string())?;
             simulator.register_webhook(
                 "account_status",
-                &format!("{base_url}/unipile/webhook"),
+                &url,
                 &[
                     ("Content-Type", "application/json"),
                     (webhook_secret.header_name(), &secret),

@@ -9,7 +9,7 @@ use crate::domain::RedirectPolicy;
 use crate::domain::notification::ReconnectLink;
 use crate::domain::state_token::StateKey;
 use crate::domain::transitions::TransitionPolicy;
-use crate::domain::webhook::WebhookAuth;
+use crate::domain::webhook::{WebhookAuth, WebhookUrl};
 use crate::flows::account_reconciliation::{
     DEFAULT_RECONCILE_MAX_PAGES, RECONCILE_MAX_PAGES_RANGE, ReconcileSettings,
 };
@@ -342,6 +342,16 @@ pub fn webhook_auth(env: &dyn EnvSource) -> Result<WebhookAuth, ConfigError> {
     })
 }
 
+/// `STATUS_WEBHOOK_URL`: the stack's own status-webhook URL, the one URL `webhook-setup`
+/// registers as the stack's custom resource (the template gives it the same value as the
+/// resource's `RequestUrl`). https, or plain http to this machine only.
+pub fn status_webhook_url(env: &dyn EnvSource) -> Result<WebhookUrl, ConfigError> {
+    WebhookUrl::parse(&required(env, "STATUS_WEBHOOK_URL")?).map_err(|e| ConfigError::Invalid {
+        var: "STATUS_WEBHOOK_URL",
+        reason: e.to_string(),
+    })
+}
+
 fn boolean(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<bool, ConfigError> {
     match optional(env, var)
         .map(|v| v.to_ascii_lowercase())
@@ -645,6 +655,27 @@ mod tests {
         .expect_err("header");
         assert!(
             err.to_string().starts_with("UNIPILE_WEBHOOK_HEADER"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_stacks_status_webhook_url_is_required_and_https() {
+        assert_eq!(
+            status_webhook_url(&env(&[])).err(),
+            Some(ConfigError::Missing("STATUS_WEBHOOK_URL"))
+        );
+        let url = status_webhook_url(&env(&[(
+            "STATUS_WEBHOOK_URL",
+            "https://abc.execute-api.eu-west-1.amazonaws.com/unipile/webhook",
+        )]))
+        .expect("valid");
+        assert_eq!(url.as_url().path(), "/unipile/webhook");
+        let err = status_webhook_url(&env(&[("STATUS_WEBHOOK_URL", "http://hook.example.com/")]))
+            .expect_err("plain http");
+        assert!(
+            err.to_string()
+                .starts_with("STATUS_WEBHOOK_URL is not valid: the webhook URL"),
             "{err}"
         );
     }

@@ -3,6 +3,7 @@
 //! with the real aws-sdk clients pointed at moto.
 
 pub mod aws_calls;
+pub mod aws_rules;
 pub mod browser;
 pub mod in_memory;
 pub mod logs;

@@ -38,7 +38,7 @@ pub const API_KEY: &str = "sk_test_unipile_key_never_logged";
 pub const STATE_KEY: &str = "state-signing-key-never-logged-0123456789";
 pub const PUBLIC_BASE_URL: &str = "https://callback.example.com/";
 pub const APP_ORIGIN: &str = "https://app.example.com";
-pub const WEBHOOK_SECRET: &str = "webhook-secret-never-logged-42";
+pub const WEBHOOK_SECRET: &str = "webhook-secret-never-logged-0123456789";
 pub const RECONNECT_FUNCTION_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:reconnect-retry";
 pub const CONNECT_THROTTLE: chrono::Duration = chrono::Duration::seconds(300);

@@ -1,6 +1,6 @@
 //! What the team paged at night relies on: every metric the code emits is documented in
-//! README.md and shown on the stack's dashboard, and every alarm on the project's own
-//! metrics watches one the code really emits.
+//! README.md and shown on the stack's dashboard, every alarm on the project's own metrics
+//! watches one the code really emits, and every alarm can reach its topic.
 
 use harness::rehearsal::template::Template;
 use std::collections::BTreeSet;
@@ -99,4 +99,22 @@ fn every_alarm_on_the_projects_metrics_watches_one_the_code_emits() {
         watched += 1;
     }
     assert!(watched > 0, "no alarm watches the project's own metrics");
+}
+
+/// CloudWatch publishes an alarm to an SNS topic only if the topic's key (when encrypted)
+/// lets `cloudwatch.amazonaws.com` make and read data keys, and the topic's policy lets it
+/// publish. moto enforces neither, and the AWS managed SNS key (`alias/aws/sns`) can never
+/// admit CloudWatch: with it, every alarm action fails and nobody is ever told.
+#[test]
+fn every_alarm_can_publish_to_its_topic() {
+    let template = Template::load(&root().join("infra/template.yaml")).expect("template");
+    let stack = template
+        .symbolic_stack(&[])
+        .expect("the template evaluates");
+    let problems = harness::aws_rules::alarm_delivery_problems(&template, &stack);
+    assert!(
+        problems.is_empty(),
+        "alarms that cannot reach anyone:\n{}",
+        problems.join("\n")
+    );
 }

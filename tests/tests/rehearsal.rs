@@ -582,12 +582,16 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     };
 
     // Stack created: the custom resource registered exactly one account_status webhook,
-    // pointing at the status webhook's function URL, with the secret header.
+    // pointing at the status webhook's route on the HTTP API, with the secret header.
     let hooks = walk.webhooks().await;
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert_eq!(
         hooks[0]["request_url"],
-        walk.stack.function_url("StatusWebhookFunction")
+        walk.stack.api_url("/unipile/webhook")
+    );
+    assert!(
+        walk.stack.function_urls.is_empty(),
+        "no public function URL by default"
     );
     assert!(
         hooks[0]["headers"]
@@ -636,8 +640,8 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     assert!(
         delivery
             .url
-            .starts_with(walk.stack.function_url("ConnectCallbackFunction")),
-        "notify_url is the callback's function URL: {}",
+            .starts_with(&walk.stack.api_url("/unipile/notify?state=")),
+        "notify_url is the callback's route on the HTTP API: {}",
         delivery.url
     );
     let account: Value = serde_json::from_str(&delivery.body.to_string()).expect("notify body");
@@ -1094,18 +1098,133 @@ async fn a_function_whose_template_environment_lost_a_variable_does_not_start() 
     .await
     .expect("deployed");
     let response = reqwest::Client::new()
-        .post(format!(
-            "{}unipile/webhook",
-            stack.function_url("StatusWebhookFunction")
-        ))
+        .post(stack.api_url("/unipile/webhook"))
+        .header("Unipile-Auth", WEBHOOK_SECRET)
+        .body(r#"{"AccountStatus":{"account_id":"a1","account_type":"LINKEDIN","message":"OK"}}"#)
+        .send()
+        .await
+        .expect("the HTTP API answers");
+    assert_eq!(response.status(), 500);
+    let log = stack.function("StatusWebhookFunction").output();
+    assert!(log.contains("MAIL_FROM is not set"), "{log}");
+}
+
+/// With `UnipileEndpoint=FunctionUrl` Unipile's two calls go to public function URLs
+/// instead: the stack registers its webhook at the status webhook's URL and takes a delivery
+/// there, and hosted-link's notify_url names the callback's URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_function_urls_chosen_unipile_calls_them_instead_of_the_api() {
+    let dir = rehearsal::build_dir();
+    if !dir.join("template.yaml").is_file() {
+        assert!(
+            std::env::var_os("REHEARSAL_REQUIRED").is_none(),
+            "no built stack"
+        );
+        eprintln!("SKIPPED: no built stack in {}", dir.display());
+        return;
+    }
+    let moto = harness::moto::endpoint();
+    let (pool_id, _, _) = cognito_user(&moto).await;
+    let mut chosen = deployment(&pool_id);
+    chosen
+        .parameters
+        .insert("UnipileEndpoint".into(), "FunctionUrl".into());
+    let stack = Rehearsal::deploy(&dir, chosen).await.expect("deployed");
+    let status_url = stack.function_url("StatusWebhookFunction").to_owned();
+    let hooks = stack.simulator.webhooks();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(hooks[0].request_url, status_url);
+    let response = reqwest::Client::new()
+        .post(&status_url)
         .header("Unipile-Auth", WEBHOOK_SECRET)
         .body(r#"{"AccountStatus":{"account_id":"a1","account_type":"LINKEDIN","message":"OK"}}"#)
         .send()
         .await
         .expect("the function URL answers");
-    assert_eq!(response.status(), 500);
-    let log = stack.function("StatusWebhookFunction").output();
-    assert!(log.contains("MAIL_FROM is not set"), "{log}");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        stack.function("HostedLinkFunction").environment["PUBLIC_BASE_URL"],
+        stack.function_url("ConnectCallbackFunction")
+    );
+}
+
+/// Unipile's two calls carry no JWT: each request, forged or not, costs an invocation unless
+/// something in front of the function refuses a flood first, and a new AWS account cannot
+/// reserve concurrency. By default they must reach their functions only through the HTTP
+/// API's open routes, throttled by their own settings, which wait longer than the functions
+/// run; function URLs are the option for accounts that reserve concurrency.
+#[test]
+fn by_default_unipile_reaches_the_functions_only_through_throttled_api_routes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads");
+    let default = template
+        .symbolic_stack(&[])
+        .expect("the template evaluates");
+    let problems = harness::aws_rules::unipile_entry_problems(&template, &default);
+    assert!(
+        problems.is_empty(),
+        "by default, Unipile's calls are not only behind throttled routes:\n{}",
+        problems.join("\n")
+    );
+
+    let reserved = template
+        .symbolic_stack(&[
+            ("UnipileEndpoint", "FunctionUrl"),
+            ("PublicUrlConcurrency", "20"),
+        ])
+        .expect("the template evaluates");
+    let problems = harness::aws_rules::unipile_entry_problems(&template, &reserved);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let unreserved = template
+        .symbolic_stack(&[("UnipileEndpoint", "FunctionUrl")])
+        .expect("the template evaluates");
+    let problems = harness::aws_rules::unipile_entry_problems(&template, &unreserved).join("\n");
+    for function in ["ConnectCallbackFunction", "StatusWebhookFunction"] {
+        assert!(
+            problems.contains(&format!(
+                "public function URL of {function} that nothing throttles"
+            )),
+            "the option's cost without reserved concurrency is named: {problems}"
+        );
+    }
+}
+
+/// webhook-setup registers no URL but its own stack's status webhook: each registration's
+/// function is given, as STATUS_WEBHOOK_URL, the very URL the registration asks for, whichever
+/// door Unipile is given.
+#[test]
+fn webhook_setup_is_told_the_url_its_stack_registers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads");
+    let resources = template.section("Resources");
+    let registrations = template.resources_of("Custom::UnipileWebhook");
+    assert!(!registrations.is_empty(), "the stack registers its webhook");
+    for endpoint in ["HttpApi", "FunctionUrl"] {
+        let stack = template
+            .symbolic_stack(&[("UnipileEndpoint", endpoint)])
+            .expect("the template evaluates");
+        for (id, registration) in &registrations {
+            let properties = stack
+                .resolve(&registration["Properties"])
+                .expect("resolves");
+            let token = properties["ServiceToken"].as_str().expect("a ServiceToken");
+            let function = token
+                .strip_prefix("getatt:")
+                .and_then(|t| t.strip_suffix(".Arn"))
+                .unwrap_or_else(|| panic!("{id}: {token} is no function of the stack"));
+            let own = stack
+                .resolve(&resources[function]["Properties"]["Environment"]["Variables"])
+                .expect("resolves")["STATUS_WEBHOOK_URL"]
+                .clone();
+            assert!(
+                own.is_string(),
+                "{endpoint}: {function} is given no STATUS_WEBHOOK_URL"
+            );
+            assert_eq!(own, properties["RequestUrl"], "{endpoint}: {id}");
+        }
+    }
 }
 
 /// `cargo lambda build --release` at the root builds the workspace's default members: they

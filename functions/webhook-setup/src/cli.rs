@@ -17,12 +17,14 @@ use unipile_connect::ports::{UnipileError, WebhookDeletion, WebhookRegistry};
 use unipile_connect::runtime;
 
 pub const USAGE: &str = "\
-Registers Unipile's account_status webhook, pointed at the status-webhook function URL.
+Registers Unipile's account_status webhook, pointed at the stack's status webhook.
 
 Usage:
   webhook-setup register --url <StatusWebhookUrl> [--name <name>]
       Registers the webhook with the secret header, unless an identical one (same URL and
-      secret) is there already. Prints its id and whether it was created.
+      secret) is there already. Prints its id and whether it was created. The URL must be
+      https (plain http only to 127.0.0.1, ::1 or localhost) and the secret 32 characters
+      or more.
   webhook-setup list
       Lists the tenant's webhooks: id, source, request_url, name, and whether each carries
       our secret header (never any header value).
@@ -33,7 +35,8 @@ Usage:
 Environment:
   UNIPILE_DSN              your tenant, e.g. api8.unipile.com:13443
   UNIPILE_API_KEY          your Unipile access token
-  UNIPILE_WEBHOOK_SECRET   the secret status-webhook expects (register; list to compare)
+  UNIPILE_WEBHOOK_SECRET   the secret status-webhook expects, 32+ characters (register; list
+                           to compare)
   UNIPILE_WEBHOOK_HEADER   its header name (default Unipile-Auth)
   SECRETS_ARN              optional: a Secrets Manager secret (JSON object) holding the above
 
@@ -285,8 +288,11 @@ mod tests {
     #[tokio::test]
     async fn register_twice_creates_once_and_list_shows_no_secret() {
         let registry = MemoryWebhooks::new();
-        let auth =
-            WebhookAuth::new("Unipile-Auth", SecretString::from("cli-secret-9")).expect("valid");
+        let auth = WebhookAuth::new(
+            "Unipile-Auth",
+            SecretString::from("cli-secret-never-printed-0123456789"),
+        )
+        .expect("valid");
         let registration =
             WebhookRegistration::new("https://x.example.com/hook", Some("mine"), auth.clone())
                 .expect("valid");
@@ -304,7 +310,7 @@ mod tests {
             "id\tsource\trequest_url\tname\tour_secret\n\
              wh_1\taccount_status\thttps://x.example.com/hook\tmine\tyes"
         );
-        assert!(!listed.contains("cli-secret-9"));
+        assert!(!listed.contains("cli-secret"));
 
         assert_eq!(
             delete(&registry, "wh_1").await.expect("ran"),
@@ -330,5 +336,63 @@ mod tests {
             .await
             .expect_err("no DSN");
         assert_eq!(error.to_string(), "UNIPILE_DSN is not set");
+    }
+
+    /// What `register` is given: a tenant that would never be reached (the refusals come
+    /// first), the secret `secret`.
+    fn register_env(secret: &str) -> HashMap<String, String> {
+        HashMap::from([
+            ("UNIPILE_DSN".to_owned(), "http://127.0.0.1:9".to_owned()),
+            ("UNIPILE_API_KEY".to_owned(), "cli-test-key".to_owned()),
+            ("UNIPILE_WEBHOOK_SECRET".to_owned(), secret.to_owned()),
+            ("UNIPILE_RETRY_BASE_MS".to_owned(), "1".to_owned()),
+            ("UNIPILE_TIMEOUT_SECONDS".to_owned(), "2".to_owned()),
+        ])
+    }
+
+    #[tokio::test]
+    async fn register_refuses_plain_http_but_to_this_machine_and_a_short_secret() {
+        let strong = "a-webhook-secret-of-32-characters-or-more";
+        let error = execute(
+            &args(&[
+                "register",
+                "--url",
+                "http://hooks.example.com/unipile/webhook",
+            ]),
+            register_env(strong),
+        )
+        .await
+        .expect_err("plain http");
+        assert!(matches!(error, CliError::Invalid(_)), "{error:?}");
+        assert!(error.to_string().contains("is not https"), "{error}");
+
+        let weak = "short-cli-secret";
+        let error = execute(
+            &args(&[
+                "register",
+                "--url",
+                "https://hooks.example.com/unipile/webhook",
+            ]),
+            register_env(weak),
+        )
+        .await
+        .expect_err("a short secret");
+        let shown = error.to_string();
+        assert!(shown.contains("shorter than 32 characters"), "{shown}");
+        assert!(!shown.contains(weak), "{shown}");
+
+        // Plain http to this machine passes the checks, and only then is Unipile asked.
+        let error = execute(
+            &args(&["register", "--url", "http://127.0.0.1:8787/unipile/webhook"]),
+            register_env(strong),
+        )
+        .await
+        .expect_err("no tenant there");
+        assert!(
+            error
+                .to_string()
+                .starts_with("could not register the webhook"),
+            "{error}"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! `webhook-setup` keeps Unipile's `account_status` webhook pointed at `status-webhook`, with
 //! the secret header it checks. In Lambda it is a CloudFormation custom resource (properties
-//! `RequestUrl`, `Name`): Create and Update register the webhook unless an identical one is
-//! there, Delete deletes it, and CloudFormation always gets an answer. Given arguments, the
-//! same binary is a CLI ([`cli`]) for teams that wire it by hand.
+//! `RequestUrl`, which must be the stack's own status-webhook URL, and `Name`): Create and
+//! Update register the webhook unless an identical one is there, Delete deletes it, and
+//! CloudFormation always gets an answer. Given arguments, the same binary is a CLI ([`cli`])
+//! for teams that wire it by hand.
 
 pub mod cli;
 mod response_url;
@@ -15,27 +16,29 @@ use std::sync::Arc;
 use std::time::Duration;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deadline;
-use unipile_connect::domain::webhook::WebhookAuth;
-use unipile_connect::flows::webhook_registration::{self, CustomResourceRequest};
+use unipile_connect::flows::webhook_registration::{self, CustomResourceRequest, StackWebhook};
 use unipile_connect::ports::WebhookRegistry;
 
 /// Time kept back from Unipile work to PUT the answer (with its retries) before the
 /// invocation ends: on top of [`deadline::RESERVE`], which `deadline::remaining` keeps.
 pub const ANSWER_RESERVE: Duration = Duration::from_secs(3);
 
-/// Unipile and the secret header to register.
+/// Unipile, and the stack's webhook: where it must point and the secret header.
 pub struct Registrar {
     pub registry: Arc<dyn WebhookRegistry>,
-    pub auth: WebhookAuth,
+    pub webhook: StackWebhook,
 }
 
 impl Registrar {
     /// `UNIPILE_DSN`, `UNIPILE_API_KEY` (and the optional `UNIPILE_TIMEOUT_SECONDS`, ...),
-    /// `UNIPILE_WEBHOOK_SECRET`, `UNIPILE_WEBHOOK_HEADER`.
+    /// `STATUS_WEBHOOK_URL`, `UNIPILE_WEBHOOK_SECRET`, `UNIPILE_WEBHOOK_HEADER`.
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
         Ok(Self {
             registry: Arc::new(unipile_connect::deps::http_unipile(env)?),
-            auth: config::webhook_auth(env)?,
+            webhook: StackWebhook {
+                url: config::status_webhook_url(env)?,
+                auth: config::webhook_auth(env)?,
+            },
         })
     }
 }
@@ -74,7 +77,7 @@ pub async fn handler(app: &WebhookSetup, event: Value) -> Result<Value, Error> {
             let budget = deadline::remaining().map(|left| left.saturating_sub(ANSWER_RESERVE));
             webhook_registration::answer(
                 registrar.registry.as_ref(),
-                &registrar.auth,
+                &registrar.webhook,
                 &request,
                 budget,
             )

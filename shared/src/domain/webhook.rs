@@ -7,8 +7,9 @@ use super::WebhookId;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use subtle::ConstantTimeEq;
-use url::Url;
+use url::{Host, Url};
 
 /// The `source` of the webhook that reports account statuses.
 pub const ACCOUNT_STATUS_SOURCE: &str = "account_status";
@@ -18,6 +19,10 @@ pub const DEFAULT_WEBHOOK_NAME: &str = "unipile-connect account status";
 
 /// What stands in for a secret in any text that could have quoted it.
 const REDACTED: &str = "[redacted]";
+
+/// The fewest characters of a webhook secret we register. The header is the only proof a
+/// delivery is Unipile's: a short one could be guessed, and every status forged.
+pub const MIN_WEBHOOK_SECRET_CHARS: usize = 32;
 
 /// The secret header Unipile sends with every delivery, the one `status-webhook` checks.
 #[derive(Clone)]
@@ -101,38 +106,96 @@ impl fmt::Debug for WebhookHeader {
     }
 }
 
-/// Why a registration was refused.
+/// Why a registration was refused. None quotes the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistrationError {
     #[error("the webhook URL {0:?} is not an http(s) URL")]
     BadUrl(String),
+    #[error(
+        "the webhook URL {0:?} is not https: Unipile would send the secret header in clear \
+         (plain http is taken only for 127.0.0.1, ::1 and localhost)"
+    )]
+    NotHttps(String),
     #[error("the webhook name must be 1 to 128 characters without control characters")]
     BadName,
+    #[error(
+        "the webhook secret is shorter than {} characters: whoever guesses it can forge \
+         status deliveries; set UNIPILE_WEBHOOK_SECRET to {} or more random characters \
+         (openssl rand -hex 32 gives 64)",
+        MIN_WEBHOOK_SECRET_CHARS,
+        MIN_WEBHOOK_SECRET_CHARS
+    )]
+    WeakSecret,
+}
+
+/// Where Unipile is to deliver: an https URL, or plain http to this machine only (127.0.0.1,
+/// ::1, localhost: the local stack and tests). Every delivery carries the secret header, so
+/// anywhere else it would cross the network in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(Url);
+
+impl WebhookUrl {
+    pub fn parse(raw: &str) -> Result<Self, RegistrationError> {
+        let raw = raw.trim();
+        let url = Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| RegistrationError::BadUrl(raw.to_owned()))?;
+        if url.scheme() == "http" && !is_loopback(&url) {
+            return Err(RegistrationError::NotHttps(raw.to_owned()));
+        }
+        Ok(Self(url))
+    }
+
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// 127.0.0.1, ::1 and localhost: the hosts a delivery reaches without leaving the machine.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip == Ipv4Addr::LOCALHOST,
+        Some(Host::Ipv6(ip)) => ip == Ipv6Addr::LOCALHOST,
+        None => false,
+    }
 }
 
 /// The `account_status` webhook we want Unipile to have: deliveries in JSON to `request_url`
 /// with our secret header.
 #[derive(Debug, Clone)]
 pub struct WebhookRegistration {
-    pub request_url: Url,
+    pub request_url: WebhookUrl,
     pub name: String,
     pub auth: WebhookAuth,
 }
 
 impl WebhookRegistration {
+    /// Refuses a URL that is not [`WebhookUrl`]'s, a bad name, and a secret shorter than
+    /// [`MIN_WEBHOOK_SECRET_CHARS`].
     pub fn new(
         request_url: &str,
         name: Option<&str>,
         auth: WebhookAuth,
     ) -> Result<Self, RegistrationError> {
-        let raw = request_url.trim();
-        let request_url = Url::parse(raw)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| RegistrationError::BadUrl(raw.to_owned()))?;
+        let request_url = WebhookUrl::parse(request_url)?;
         let name = name.map(str::trim).unwrap_or(DEFAULT_WEBHOOK_NAME);
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             return Err(RegistrationError::BadName);
+        }
+        if auth.value.expose_secret().chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+            return Err(RegistrationError::WeakSecret);
         }
         Ok(Self {
             request_url,
@@ -178,7 +241,8 @@ impl RegisteredWebhook {
             .as_deref()
             .is_none_or(|source| source == ACCOUNT_STATUS_SOURCE)
             && self.enabled != Some(false)
-            && Url::parse(self.request_url.trim()).is_ok_and(|url| url == wanted.request_url)
+            && Url::parse(self.request_url.trim())
+                .is_ok_and(|url| url == *wanted.request_url.as_url())
             && wanted.auth.is_carried_by(&self.headers)
     }
 }
@@ -186,6 +250,9 @@ impl RegisteredWebhook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A secret as long as a registered one must be.
+    const SECRET: &str = "s3cret-s3cret-s3cret-s3cret-s3cret";
 
     fn auth(value: &str) -> WebhookAuth {
         WebhookAuth::new("Unipile-Auth", SecretString::from(value)).expect("valid")
@@ -210,12 +277,12 @@ mod tests {
 
     #[test]
     fn the_same_url_source_and_secret_is_the_same_webhook() {
-        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth("s3cret"))
+        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth(SECRET))
             .expect("valid");
         let same = listed(
             "https://hook.example.com",
             Some("account_status"),
-            &[("unipile-auth", "s3cret")],
+            &[("unipile-auth", SECRET)],
         );
         assert!(
             same.is_same_as(&wanted),
@@ -224,7 +291,7 @@ mod tests {
         let no_source = listed(
             "https://hook.example.com/",
             None,
-            &[("Unipile-Auth", "s3cret")],
+            &[("Unipile-Auth", SECRET)],
         );
         assert!(
             no_source.is_same_as(&wanted),
@@ -234,9 +301,9 @@ mod tests {
 
     #[test]
     fn another_secret_url_source_or_a_disabled_webhook_is_not_the_same() {
-        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth("s3cret"))
+        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth(SECRET))
             .expect("valid");
-        let auth_ok = [("Unipile-Auth", "s3cret")];
+        let auth_ok = [("Unipile-Auth", SECRET)];
         assert!(
             !listed(
                 "https://hook.example.com/",
@@ -246,8 +313,7 @@ mod tests {
             .is_same_as(&wanted)
         );
         assert!(
-            !listed("https://hook.example.com/", None, &[("X-Other", "s3cret")])
-                .is_same_as(&wanted)
+            !listed("https://hook.example.com/", None, &[("X-Other", SECRET)]).is_same_as(&wanted)
         );
         assert!(!listed("https://hook.example.com/", None, &[]).is_same_as(&wanted));
         assert!(!listed("https://other.example.com/", None, &auth_ok).is_same_as(&wanted));
@@ -261,23 +327,24 @@ mod tests {
 
     #[test]
     fn secrets_never_print_and_are_redacted_from_text() {
-        let wanted =
-            WebhookRegistration::new("https://hook.example.com/", Some("n"), auth("s3cret-value"))
-                .expect("valid");
+        let wanted = WebhookRegistration::new("https://hook.example.com/", Some("n"), auth(SECRET))
+            .expect("valid");
         assert!(!format!("{wanted:?}").contains("s3cret"));
         assert!(!format!("{:?}", wanted.headers()).contains("s3cret"));
         assert_eq!(
-            wanted.auth.redact("header value s3cret-value is invalid"),
+            wanted
+                .auth
+                .redact(&format!("header value {SECRET} is invalid")),
             "header value [redacted] is invalid"
         );
     }
 
     #[test]
     fn bad_urls_names_headers_and_secrets_are_refused_without_quoting_the_secret() {
-        assert!(WebhookRegistration::new("ftp://x", None, auth("s")).is_err());
-        assert!(WebhookRegistration::new("not a url", None, auth("s")).is_err());
+        assert!(WebhookRegistration::new("ftp://x", None, auth(SECRET)).is_err());
+        assert!(WebhookRegistration::new("not a url", None, auth(SECRET)).is_err());
         assert_eq!(
-            WebhookRegistration::new("https://x.example.com", Some(" "), auth("s")).err(),
+            WebhookRegistration::new("https://x.example.com", Some(" "), auth(SECRET)).err(),
             Some(RegistrationError::BadName)
         );
         assert!(WebhookAuth::new("bad header", SecretString::from("s")).is_err());
@@ -285,5 +352,50 @@ mod tests {
         let refused = WebhookAuth::new("Unipile-Auth", SecretString::from("line\nbreak"))
             .expect_err("control character");
         assert!(!refused.contains("line"), "{refused}");
+    }
+
+    #[test]
+    fn a_webhook_is_registered_on_https_and_on_plain_http_only_to_this_machine() {
+        for url in [
+            "https://hook.example.com/unipile/webhook",
+            "http://127.0.0.1:8787/unipile/webhook",
+            "http://[::1]:8787/",
+            "http://localhost:8787/",
+            "http://LOCALHOST/",
+        ] {
+            assert!(
+                WebhookRegistration::new(url, None, auth(SECRET)).is_ok(),
+                "{url}"
+            );
+        }
+        for url in [
+            "http://hook.example.com/unipile/webhook",
+            "http://10.0.0.8/",
+            "http://127.0.0.2/",
+            "http://localhost.example.com/",
+            "http://[::2]/",
+        ] {
+            assert_eq!(
+                WebhookRegistration::new(url, None, auth(SECRET)).err(),
+                Some(RegistrationError::NotHttps(url.to_owned())),
+                "{url}"
+            );
+        }
+        let refused = RegistrationError::NotHttps("http://hook.example.com/".into()).to_string();
+        assert!(refused.contains("is not https"), "{refused}");
+    }
+
+    #[test]
+    fn a_secret_shorter_than_32_characters_is_refused_and_never_quoted() {
+        let short = "s3cret-s3cret-s3cret-s3cret-s3c";
+        assert_eq!(short.len(), MIN_WEBHOOK_SECRET_CHARS - 1);
+        let refused = WebhookRegistration::new("https://hook.example.com/", None, auth(short))
+            .expect_err("too short");
+        assert_eq!(refused, RegistrationError::WeakSecret);
+        let reason = refused.to_string();
+        assert!(reason.contains("shorter than 32 characters"), "{reason}");
+        assert!(!reason.contains("s3cret"), "{reason}");
+        let exactly = &SECRET[..MIN_WEBHOOK_SECRET_CHARS];
+        assert!(WebhookRegistration::new("https://hook.example.com/", None, auth(exactly)).is_ok());
     }
 }

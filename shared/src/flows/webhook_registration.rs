@@ -4,7 +4,7 @@
 //! and as a CLI.
 
 use crate::domain::WebhookId;
-use crate::domain::webhook::{WebhookAuth, WebhookRegistration};
+use crate::domain::webhook::{RegistrationError, WebhookAuth, WebhookRegistration, WebhookUrl};
 use crate::ports::{UnipileError, WebhookDeletion, WebhookRegistry};
 use serde::Serialize;
 use serde_json::Value;
@@ -73,6 +73,16 @@ pub async fn remove(
     id: &WebhookId,
 ) -> Result<WebhookDeletion, UnipileError> {
     registry.delete_webhook(id).await
+}
+
+/// The webhook a stack keeps registered as its custom resource: its own status webhook's URL
+/// (the template gives `webhook-setup` the same URL as the resource's `RequestUrl`) and the
+/// secret header. A request to register any other URL is refused: whoever can invoke the
+/// function must not be able to point the tenant's statuses, and the secret, elsewhere.
+#[derive(Debug, Clone)]
+pub struct StackWebhook {
+    pub url: WebhookUrl,
+    pub auth: WebhookAuth,
 }
 
 /// The PhysicalResourceId of a Create that registered nothing, followed by its RequestId. A
@@ -227,6 +237,17 @@ pub struct ResponseData {
 enum Failure {
     #[error("{0}")]
     BadProperties(String),
+    #[error(
+        "ResourceProperties.RequestUrl {requested} is not this stack's status webhook \
+         ({own}, webhook-setup's STATUS_WEBHOOK_URL): nothing was registered"
+    )]
+    NotTheStacksWebhook {
+        // Boxed: two URLs would make every Result of the flow carry their size.
+        requested: Box<WebhookUrl>,
+        own: Box<WebhookUrl>,
+    },
+    #[error("{0}: nothing was registered")]
+    Refused(RegistrationError),
     #[error("unknown RequestType {0:?}: expected Create, Update or Delete")]
     UnknownRequestType(String),
     #[error("could not {doing}: {error}")]
@@ -248,10 +269,10 @@ struct Done {
     reason: String,
 }
 
-/// `RequestUrl` (required: the `status-webhook` function URL) and `Name` (optional). Other
-/// properties are ignored, so a template can change one of its own (a secret version, say)
-/// to force an Update that registers again with the current secret.
-fn registration(properties: &Value, auth: &WebhookAuth) -> Result<WebhookRegistration, Failure> {
+/// `RequestUrl` (required: the stack's status-webhook URL, and no other) and `Name`
+/// (optional). Other properties are ignored, so a template can change one of its own (a
+/// secret version, say) to force an Update that registers again with the current secret.
+fn registration(properties: &Value, stack: &StackWebhook) -> Result<WebhookRegistration, Failure> {
     let property = |name: &str| -> Result<Option<&str>, Failure> {
         match properties.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -263,19 +284,31 @@ fn registration(properties: &Value, auth: &WebhookAuth) -> Result<WebhookRegistr
     };
     let request_url = property("RequestUrl")?.ok_or_else(|| {
         Failure::BadProperties(
-            "ResourceProperties.RequestUrl is required: the status-webhook function URL".into(),
+            "ResourceProperties.RequestUrl is required: the stack's status-webhook URL".into(),
         )
     })?;
-    WebhookRegistration::new(request_url, property("Name")?, auth.clone())
-        .map_err(|e| Failure::BadProperties(format!("ResourceProperties: {e}")))
+    let requested = WebhookUrl::parse(request_url)
+        .map_err(|e| Failure::BadProperties(format!("ResourceProperties.RequestUrl: {e}")))?;
+    if requested != stack.url {
+        return Err(Failure::NotTheStacksWebhook {
+            requested: Box::new(requested),
+            own: Box::new(stack.url.clone()),
+        });
+    }
+    WebhookRegistration::new(requested.as_str(), property("Name")?, stack.auth.clone()).map_err(
+        |e| match e {
+            RegistrationError::WeakSecret => Failure::Refused(e),
+            other => Failure::BadProperties(format!("ResourceProperties: {other}")),
+        },
+    )
 }
 
 async fn register(
     registry: &dyn WebhookRegistry,
-    auth: &WebhookAuth,
+    stack: &StackWebhook,
     request: &CustomResourceRequest,
 ) -> Result<Done, Failure> {
-    let wanted = registration(&request.resource_properties, auth)?;
+    let wanted = registration(&request.resource_properties, stack)?;
     let registered = ensure_registered(registry, &wanted)
         .await
         .map_err(|error| Failure::Unipile {
@@ -377,34 +410,35 @@ async fn delete(
 
 async fn decide(
     registry: &dyn WebhookRegistry,
-    auth: &WebhookAuth,
+    stack: &StackWebhook,
     request: &CustomResourceRequest,
 ) -> Result<Done, Failure> {
     match request.request_type.as_str() {
-        "Create" => register(registry, auth, request).await,
+        "Create" => register(registry, stack, request).await,
         // The new webhook's id becomes the PhysicalResourceId. The old webhook is NOT deleted
         // here: when the id changed, CloudFormation sends a Delete for the old id once the
         // whole stack update has succeeded, and if the update rolls back, it sends an Update
         // back to the old properties (which finds the old webhook still there) and a Delete
         // of the new id. Deleting now would leave no webhook after a rollback.
-        "Update" => register(registry, auth, request).await,
+        "Update" => register(registry, stack, request).await,
         "Delete" => delete(registry, request).await,
         other => Err(Failure::UnknownRequestType(other.to_owned())),
     }
 }
 
-/// What to answer CloudFormation for `request`. It always gives an answer: Unipile's
-/// failures become FAILED with a reason (the webhook secret redacted from it), and with a
+/// What to answer CloudFormation for `request`, for the webhook of `stack`. It always gives
+/// an answer: a URL other than the stack's own, a weak secret and Unipile's failures become
+/// FAILED with a reason (the webhook secret redacted from it), and with a
 /// `budget` (the invocation's time left, less what sending the answer needs) Unipile work
 /// still running when it runs out is abandoned for a FAILED answer. A create abandoned
 /// mid-way may still register a webhook; the next Create or Update finds and reuses it.
 pub async fn answer(
     registry: &dyn WebhookRegistry,
-    auth: &WebhookAuth,
+    stack: &StackWebhook,
     request: &CustomResourceRequest,
     budget: Option<Duration>,
 ) -> CustomResourceResponse {
-    let work = decide(registry, auth, request);
+    let work = decide(registry, stack, request);
     let outcome = match budget {
         Some(budget) => tokio::time::timeout(budget, work)
             .await
@@ -419,7 +453,7 @@ pub async fn answer(
             done.webhook_id.as_ref(),
         ),
         Err(failure) => {
-            let reason = auth.redact(&failure.to_string());
+            let reason = stack.auth.redact(&failure.to_string());
             tracing::error!(
                 request_type = %request.request_type,
                 logical_resource_id = %request.logical_resource_id,
@@ -440,11 +474,23 @@ mod tests {
     use secrecy::SecretString;
     use serde_json::json;
 
-    const SECRET: &str = "webhook-secret-never-shown-7";
+    const SECRET: &str = "webhook-secret-never-shown-0123456789";
     const URL: &str = "https://status.lambda-url.eu-west-1.on.aws/";
 
     fn auth(secret: &str) -> WebhookAuth {
         WebhookAuth::new("Unipile-Auth", SecretString::from(secret)).expect("valid")
+    }
+
+    /// The stack whose own status webhook is `url`, with the secret `SECRET`.
+    fn stack_at(url: &str) -> StackWebhook {
+        StackWebhook {
+            url: WebhookUrl::parse(url).expect("valid"),
+            auth: auth(SECRET),
+        }
+    }
+
+    fn stack() -> StackWebhook {
+        stack_at(URL)
     }
 
     fn event(request_type: &str, physical: Option<&str>, url: &str) -> CustomResourceRequest {
@@ -474,7 +520,7 @@ mod tests {
     #[tokio::test]
     async fn given_no_webhook_when_the_stack_is_created_then_one_is_registered_with_the_secret() {
         let registry = MemoryWebhooks::new();
-        let answer = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let answer = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         assert_eq!(answer.status, ResponseStatus::Success, "{}", answer.reason);
         let webhooks = registry.webhooks();
         assert_eq!(webhooks.len(), 1);
@@ -492,8 +538,8 @@ mod tests {
     #[tokio::test]
     async fn given_an_identical_webhook_when_the_stack_is_created_again_then_it_is_reused() {
         let registry = MemoryWebhooks::new();
-        let first = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
-        let second = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let first = answer(&registry, &stack(), &event("Create", None, URL), None).await;
+        let second = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         assert_eq!(second.status, ResponseStatus::Success);
         assert_eq!(second.physical_resource_id, first.physical_resource_id);
         assert!(
@@ -508,7 +554,9 @@ mod tests {
     #[tokio::test]
     async fn given_a_webhook_with_another_secret_or_url_then_it_is_not_identical() {
         let registry = MemoryWebhooks::new();
-        let wanted = WebhookRegistration::new(URL, None, auth("old-secret")).expect("valid");
+        let wanted =
+            WebhookRegistration::new(URL, None, auth("an-old-secret-rotated-out-0123456789"))
+                .expect("valid");
         let old = ensure_registered(&registry, &wanted)
             .await
             .expect("registered");
@@ -576,11 +624,12 @@ mod tests {
     #[tokio::test]
     async fn given_an_update_to_a_new_url_then_the_new_one_is_registered_and_the_old_one_kept() {
         let registry = MemoryWebhooks::new();
-        let created = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let created = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         let new_url = "https://new.lambda-url.eu-west-1.on.aws/";
+        // The stack's own URL moved with the update (the function's environment first).
         let updated = answer(
             &registry,
-            &auth(SECRET),
+            &stack_at(new_url),
             &event("Update", Some(&created.physical_resource_id), new_url),
             None,
         )
@@ -594,7 +643,7 @@ mod tests {
         );
         let cleanup = answer(
             &registry,
-            &auth(SECRET),
+            &stack_at(new_url),
             &event("Delete", Some(&created.physical_resource_id), URL),
             None,
         )
@@ -606,14 +655,98 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn given_a_request_for_another_url_than_the_stacks_own_then_nothing_is_registered() {
+        let registry = MemoryWebhooks::new();
+        // Any call to Unipile would fail: a reason that is not Unipile's shows none was made.
+        registry.fail_with(unavailable());
+        let elsewhere = "https://collector.example.net/hook";
+        let failed = answer(&registry, &stack(), &event("Create", None, elsewhere), None).await;
+        assert_eq!(failed.status, ResponseStatus::Failed);
+        assert_eq!(
+            failed.reason,
+            format!(
+                "ResourceProperties.RequestUrl {elsewhere} is not this stack's status webhook \
+                 ({URL}, webhook-setup's STATUS_WEBHOOK_URL): nothing was registered"
+            )
+        );
+        assert_eq!(failed.physical_resource_id, "unregistered:req-1");
+        let update = answer(
+            &registry,
+            &stack(),
+            &event("Update", Some("wh_1"), elsewhere),
+            None,
+        )
+        .await;
+        assert_eq!(update.status, ResponseStatus::Failed);
+        assert_eq!(
+            update.physical_resource_id, "wh_1",
+            "a failure is no replacement"
+        );
+        registry.recover();
+        assert!(registry.webhooks().is_empty());
+        assert_eq!(registry.creates(), 0);
+    }
+
+    #[tokio::test]
+    async fn given_a_plain_http_request_url_then_it_is_refused() {
+        let registry = MemoryWebhooks::new();
+        let failed = answer(
+            &registry,
+            &stack(),
+            &event("Create", None, "http://status.lambda-url.eu-west-1.on.aws/"),
+            None,
+        )
+        .await;
+        assert_eq!(failed.status, ResponseStatus::Failed);
+        assert!(
+            failed
+                .reason
+                .starts_with("ResourceProperties.RequestUrl: the webhook URL"),
+            "{}",
+            failed.reason
+        );
+        assert!(failed.reason.contains("is not https"), "{}", failed.reason);
+        assert_eq!(registry.creates(), 0);
+    }
+
+    #[tokio::test]
+    async fn given_a_secret_shorter_than_32_characters_then_nothing_is_registered_and_it_is_not_shown()
+     {
+        let registry = MemoryWebhooks::new();
+        let weak = "short-webhook-secret";
+        let stack = StackWebhook {
+            url: WebhookUrl::parse(URL).expect("valid"),
+            auth: auth(weak),
+        };
+        let failed = answer(&registry, &stack, &event("Create", None, URL), None).await;
+        assert_eq!(failed.status, ResponseStatus::Failed);
+        assert!(
+            failed
+                .reason
+                .starts_with("the webhook secret is shorter than 32 characters"),
+            "{}",
+            failed.reason
+        );
+        assert!(
+            failed.reason.ends_with("nothing was registered"),
+            "{}",
+            failed.reason
+        );
+        let body = serde_json::to_string(&failed).expect("JSON");
+        assert!(!body.contains(weak), "{body}");
+        assert!(registry.webhooks().is_empty());
+        assert_eq!(registry.creates(), 0);
+    }
+
+    #[tokio::test]
     async fn given_a_deleted_stack_then_the_webhook_goes_and_a_second_delete_still_succeeds() {
         let registry = MemoryWebhooks::new();
-        let created = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let created = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         let id = Some(created.physical_resource_id.as_str());
-        let deleted = answer(&registry, &auth(SECRET), &event("Delete", id, URL), None).await;
+        let deleted = answer(&registry, &stack(), &event("Delete", id, URL), None).await;
         assert_eq!(deleted.status, ResponseStatus::Success);
         assert!(registry.webhooks().is_empty());
-        let again = answer(&registry, &auth(SECRET), &event("Delete", id, URL), None).await;
+        let again = answer(&registry, &stack(), &event("Delete", id, URL), None).await;
         assert_eq!(again.status, ResponseStatus::Success, "404 is already gone");
         assert!(again.reason.contains("already gone"), "{}", again.reason);
         assert_eq!(again.physical_resource_id, created.physical_resource_id);
@@ -623,12 +756,12 @@ mod tests {
     async fn given_a_create_that_registered_nothing_then_its_delete_is_a_no_op() {
         let registry = MemoryWebhooks::new();
         registry.fail_with(unavailable());
-        let failed = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let failed = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         assert_eq!(failed.status, ResponseStatus::Failed);
         assert_eq!(failed.physical_resource_id, "unregistered:req-1");
         let rollback = answer(
             &registry,
-            &auth(SECRET),
+            &stack(),
             &event("Delete", Some(&failed.physical_resource_id), URL),
             None,
         )
@@ -651,7 +784,7 @@ mod tests {
             title: format!("header value {SECRET} rejected"),
             detail: None,
         });
-        let failed = answer(&registry, &auth(SECRET), &event("Create", None, URL), None).await;
+        let failed = answer(&registry, &stack(), &event("Create", None, URL), None).await;
         assert_eq!(failed.status, ResponseStatus::Failed);
         assert!(
             failed
@@ -666,7 +799,7 @@ mod tests {
         let old_id = "wh_old";
         let update = answer(
             &registry,
-            &auth(SECRET),
+            &stack(),
             &event("Update", Some(old_id), URL),
             None,
         )
@@ -678,7 +811,7 @@ mod tests {
         );
         let delete = answer(
             &registry,
-            &auth(SECRET),
+            &stack(),
             &event("Delete", Some(old_id), URL),
             None,
         )
@@ -698,7 +831,7 @@ mod tests {
         let started = std::time::Instant::now();
         let answer = answer(
             &registry,
-            &auth(SECRET),
+            &stack(),
             &event("Create", None, URL),
             Some(Duration::from_millis(50)),
         )
@@ -713,7 +846,7 @@ mod tests {
         let registry = MemoryWebhooks::new();
         let failed = answer(
             &registry,
-            &auth(SECRET),
+            &stack(),
             &event("Create", None, "not a url"),
             None,
         )
@@ -727,20 +860,14 @@ mod tests {
 
         let mut no_url = event("Create", None, URL);
         no_url.resource_properties = json!({"ServiceToken": "arn"});
-        let failed = answer(&registry, &auth(SECRET), &no_url, None).await;
+        let failed = answer(&registry, &stack(), &no_url, None).await;
         assert!(
             failed.reason.contains("RequestUrl is required"),
             "{}",
             failed.reason
         );
 
-        let odd = answer(
-            &registry,
-            &auth(SECRET),
-            &event("Replace", Some("x"), URL),
-            None,
-        )
-        .await;
+        let odd = answer(&registry, &stack(), &event("Replace", Some("x"), URL), None).await;
         assert_eq!(odd.status, ResponseStatus::Failed);
         assert!(odd.reason.contains("unknown RequestType"), "{}", odd.reason);
         assert!(registry.webhooks().is_empty());

@@ -2,7 +2,8 @@
 //! on this machine. Each resource the template declares is created in moto from the
 //! template's own properties; each function is its release bootstrap, run under a Lambda
 //! Runtime API with exactly the environment the template gives it, behind the front door
-//! AWS would put before it (a function URL, or the HTTP API's JWT routes); the custom
+//! AWS would put before it (the HTTP API's routes, with its JWT authorizer or open, or a
+//! function URL); the custom
 //! resources are invoked as CloudFormation invokes them. Every AWS call a function makes is
 //! recorded, so the policies can be checked against what the code really calls.
 
@@ -277,6 +278,12 @@ impl Rehearsal {
         stack.refs.insert("Api".into(), json!(api_id));
         let routes = api_routes(&template, &stack)?;
         let api = FrontDoor::http_api(routes, api_id, registry.clone()).await?;
+        // `Fn::GetAtt Api.ApiEndpoint`: the API's address (no trailing slash, as AWS gives
+        // it), here its local door.
+        stack.attributes.insert(
+            ("Api".into(), "ApiEndpoint".into()),
+            json!(api.url.trim_end_matches('/')),
+        );
         for (id, resource) in template.resources_of("AWS::Serverless::Function") {
             if resource["Properties"].get("FunctionUrlConfig").is_some() {
                 let door = FrontDoor::function_url(id, registry.clone()).await?;
@@ -285,6 +292,24 @@ impl Rehearsal {
                     .insert((format!("{id}Url"), "FunctionUrl".into()), json!(door.url));
                 function_urls.insert(id.to_owned(), door);
             }
+        }
+        // Function URLs declared on their own, where their condition holds.
+        for (id, resource) in template.resources_of("AWS::Lambda::Url") {
+            if !template.is_created(&stack, id) {
+                continue;
+            }
+            let target = &resource["Properties"]["TargetFunctionArn"];
+            let function = target
+                .get("Fn::GetAtt")
+                .and_then(|parts| parts.get(0))
+                .or_else(|| target.get("Ref"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{id}: TargetFunctionArn is no function of the stack"))?;
+            let door = FrontDoor::function_url(function, registry.clone()).await?;
+            stack
+                .attributes
+                .insert((id.to_owned(), "FunctionUrl".into()), json!(door.url));
+            function_urls.insert(function.to_owned(), door);
         }
         create_resources(&template, &mut stack, &moto).await?;
 
@@ -422,6 +447,11 @@ impl Rehearsal {
 
     pub fn function_url(&self, id: &str) -> &str {
         &self.function_urls[id].url
+    }
+
+    /// The address of `path` (`/unipile/webhook`) on the stack's HTTP API.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{}", self.api.url, path.trim_start_matches('/'))
     }
 
     /// The AWS actions each function called, by logical id.
@@ -920,7 +950,9 @@ async fn create_resource(
         "AWS::SQS::QueuePolicy"
         | "AWS::CloudWatch::Alarm"
         | "AWS::CloudWatch::Dashboard"
-        | "AWS::SNS::Subscription" => {
+        | "AWS::SNS::Subscription"
+        | "AWS::SNS::TopicPolicy"
+        | "AWS::Lambda::Permission" => {
             stack.resolve(&resource["Properties"])?;
         }
         "AWS::SNS::Topic" => {

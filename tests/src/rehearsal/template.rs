@@ -24,6 +24,10 @@ pub struct Stack {
     /// (logical id, attribute) → what `Fn::GetAtt` gives.
     pub attributes: HashMap<(String, String), Value>,
     pub conditions: HashMap<String, bool>,
+    /// A stack read off the template alone, before anything exists: a `Ref` to a resource
+    /// reads `ref:<id>` and a `Fn::GetAtt` reads `getatt:<id>.<attribute>`, so that what the
+    /// template wires together can be compared without deploying it.
+    pub symbolic: bool,
 }
 
 /// Left where `AWS::NoValue` stood; taken out of the lists and maps around it.
@@ -111,6 +115,40 @@ impl Template {
         Ok(values)
     }
 
+    /// The stack the template describes with `given` parameters (the rest at their
+    /// defaults; one without a default reads `param:<name>`), its conditions evaluated, its
+    /// resources symbolic (see [`Stack::symbolic`]).
+    pub fn symbolic_stack(&self, given: &[(&str, &str)]) -> Result<Stack, String> {
+        let mut values: HashMap<String, String> = given
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        for (name, spec) in self.section("Parameters") {
+            if spec.get("Default").is_none() && !values.contains_key(name) {
+                values.insert(name.clone(), format!("param:{name}"));
+            }
+        }
+        let mut stack = Stack {
+            name: "stack".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            symbolic: true,
+            ..Stack::default()
+        };
+        stack.parameters = self.parameter_values(&values)?;
+        self.evaluate_conditions(&mut stack)?;
+        Ok(stack)
+    }
+
+    /// Whether resource `id` exists in `stack`: declared, and its condition (if any) true.
+    pub fn is_created(&self, stack: &Stack, id: &str) -> bool {
+        self.section("Resources").get(id).is_some_and(|resource| {
+            resource["Condition"]
+                .as_str()
+                .is_none_or(|condition| stack.conditions.get(condition) == Some(&true))
+        })
+    }
+
     /// Evaluates the Conditions section against `stack`'s parameters.
     pub fn evaluate_conditions(&self, stack: &mut Stack) -> Result<(), String> {
         let conditions = self.section("Conditions").clone();
@@ -140,9 +178,7 @@ impl Stack {
                     "Ref" => self.reference(arg.as_str().ok_or("Ref takes a name")?),
                     "Fn::GetAtt" => {
                         let (id, attr) = get_att_parts(arg)?;
-                        self.attributes
-                            .get(&(id.clone(), attr.clone()))
-                            .cloned()
+                        self.attribute(&id, &attr)
                             .ok_or_else(|| format!("unresolved Fn::GetAtt {id}.{attr}"))
                     }
                     "Fn::Sub" => self.sub(arg),
@@ -256,6 +292,16 @@ impl Stack {
             .collect()
     }
 
+    fn attribute(&self, id: &str, attr: &str) -> Option<Value> {
+        self.attributes
+            .get(&(id.to_owned(), attr.to_owned()))
+            .cloned()
+            .or_else(|| {
+                self.symbolic
+                    .then(|| Value::String(format!("getatt:{id}.{attr}")))
+            })
+    }
+
     fn reference(&self, name: &str) -> Result<Value, String> {
         let pseudo = match name {
             "AWS::Region" => Some(self.region.clone()),
@@ -277,6 +323,7 @@ impl Stack {
             .get(name)
             .or_else(|| self.refs.get(name))
             .cloned()
+            .or_else(|| self.symbolic.then(|| Value::String(format!("ref:{name}"))))
             .ok_or_else(|| format!("unresolved Ref {name}"))
     }
 
@@ -305,9 +352,7 @@ impl Stack {
                 Some(v) => v.clone(),
                 None => match name.split_once('.') {
                     Some((id, attr)) if !name.starts_with("AWS::") => self
-                        .attributes
-                        .get(&(id.to_owned(), attr.to_owned()))
-                        .cloned()
+                        .attribute(id, attr)
                         .ok_or_else(|| format!("unresolved ${{{name}}} in Fn::Sub"))?,
                     _ => self.reference(name)?,
                 },

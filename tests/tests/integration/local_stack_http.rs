@@ -1,8 +1,10 @@
 //! The local stack driven by a client that speaks only HTTP, with DynamoDB in moto.
 
 use harness::world::aws_env;
-use local_stack::stack::LocalStack;
+use local_stack::stack::{DEFAULT_LOCAL_WEBHOOK_SECRET, LocalStack};
 use serde_json::Value;
+use std::collections::HashMap;
+use unipile_connect::domain::webhook::MIN_WEBHOOK_SECRET_CHARS;
 
 async fn get_json(http: &reqwest::Client, url: String) -> Value {
     let response = http.get(url).send().await.expect("an answer");
@@ -490,4 +492,42 @@ async fn given_a_real_backend_the_local_stack_needs_its_own_token_secret_and_ser
         .await
         .expect("an answer");
     assert_eq!(listed.status(), 200);
+}
+
+/// The local stack points its simulator's account_status webhook at itself as webhook-setup
+/// would register it: its default secret is one webhook-setup takes, and a secret under 32
+/// characters stops the start with a reason that does not show it.
+#[tokio::test]
+async fn the_local_stacks_webhook_secret_is_one_webhook_setup_would_register() {
+    assert!(DEFAULT_LOCAL_WEBHOOK_SECRET.len() >= MIN_WEBHOOK_SECRET_CHARS);
+    let stack = LocalStack::start(0, HashMap::new())
+        .await
+        .expect("the local stack starts with its default secret");
+    let hooks = stack
+        .simulator
+        .as_ref()
+        .expect("the built-in simulator")
+        .webhooks();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert!(
+        hooks[0].headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("Unipile-Auth") && value == DEFAULT_LOCAL_WEBHOOK_SECRET
+        }),
+        "registered with the default secret"
+    );
+
+    let weak = "local-but-short-secret";
+    let Err(error) = LocalStack::start(
+        0,
+        HashMap::from([("UNIPILE_WEBHOOK_SECRET".to_owned(), weak.to_owned())]),
+    )
+    .await
+    else {
+        panic!(
+            "a local stack started with a {}-character webhook secret",
+            weak.len()
+        );
+    };
+    assert!(error.contains("shorter than 32 characters"), "{error}");
+    assert!(!error.contains(weak), "{error}");
 }

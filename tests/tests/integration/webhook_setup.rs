@@ -110,8 +110,11 @@ impl Drop for Stack {
     }
 }
 
+/// The function's environment as the template gives it, its own status webhook at
+/// `STATUS_URL`.
 fn function_env(simulator_url: &str) -> HashMap<String, String> {
     HashMap::from([
+        ("STATUS_WEBHOOK_URL".to_owned(), STATUS_URL.to_owned()),
         ("UNIPILE_DSN".to_owned(), simulator_url.to_owned()),
         ("UNIPILE_API_KEY".to_owned(), API_KEY.to_owned()),
         (
@@ -162,8 +165,13 @@ impl Stack {
 
     /// Invokes the function with `event` and returns the answer CloudFormation received.
     async fn invoke(&self, event: Value) -> Value {
+        self.invoke_with(&self.setup, event).await
+    }
+
+    /// Invokes `setup` (the function with another environment) with `event`.
+    async fn invoke_with(&self, setup: &WebhookSetup, event: Value) -> Value {
         let before = self.response_url.answers().len();
-        webhook_setup::handler(&self.setup, event)
+        webhook_setup::handler(setup, event)
             .await
             .expect("answered");
         let answers = self.response_url.answers();
@@ -293,9 +301,13 @@ async fn given_an_update_to_a_new_url_then_the_new_webhook_stays_and_the_old_one
     let created = stack.create(STATUS_URL).await;
     let old_id = physical_id(&created).to_owned();
 
+    // CloudFormation updates the function's environment (its own URL) before the resource.
+    let mut env = function_env(&stack.simulator_url);
+    env.insert("STATUS_WEBHOOK_URL".to_owned(), NEW_STATUS_URL.to_owned());
+    let moved = WebhookSetup::from_env(env).await.expect("cold start");
     let mut update = stack.event("Update", Some(&old_id), NEW_STATUS_URL);
     update["OldResourceProperties"] = json!({"ServiceToken": "arn", "RequestUrl": STATUS_URL});
-    let updated = stack.invoke(update).await;
+    let updated = stack.invoke_with(&moved, update).await;
     assert_eq!(updated["Status"], "SUCCESS", "{updated}");
     let new_id = physical_id(&updated).to_owned();
     assert_ne!(
@@ -413,6 +425,85 @@ async fn given_malformed_requests_then_each_gets_a_failed_answer_naming_the_prob
 }
 
 #[tokio::test]
+async fn given_a_request_url_other_than_the_stacks_own_then_it_fails_and_unipile_is_never_asked() {
+    let stack = Stack::start().await;
+    let failed = stack.create(NEW_STATUS_URL).await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    assert_eq!(
+        failed["Reason"],
+        format!(
+            "ResourceProperties.RequestUrl {NEW_STATUS_URL} is not this stack's status webhook \
+             ({STATUS_URL}, webhook-setup's STATUS_WEBHOOK_URL): nothing was registered"
+        )
+    );
+    assert_eq!(physical_id(&failed), "unregistered:request-1");
+    assert!(stack.simulator.webhooks().is_empty());
+    assert!(
+        stack.simulator.requests().is_empty(),
+        "Unipile was never asked"
+    );
+}
+
+#[tokio::test]
+async fn given_a_plain_http_request_url_then_it_fails_and_nothing_is_registered() {
+    let stack = Stack::start().await;
+    let failed = stack
+        .create("http://status.lambda-url.eu-west-1.on.aws/")
+        .await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    assert!(
+        failed["Reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("is not https")),
+        "{failed}"
+    );
+    assert!(stack.simulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn given_a_webhook_secret_under_32_characters_then_create_fails_without_showing_it() {
+    let stack = Stack::start().await;
+    let weak = "a-webhook-secret-never-logged";
+    assert!(weak.len() < 32);
+    let mut env = function_env(&stack.simulator_url);
+    env.insert("UNIPILE_WEBHOOK_SECRET".to_owned(), weak.to_owned());
+    let setup = WebhookSetup::from_env(env).await.expect("cold start");
+    let failed = stack
+        .invoke_with(&setup, stack.event("Create", None, STATUS_URL))
+        .await;
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    let reason = failed["Reason"].as_str().expect("a reason");
+    assert!(
+        reason.starts_with("the webhook secret is shorter than 32 characters"),
+        "{reason}"
+    );
+    assert!(stack.simulator.webhooks().is_empty());
+    assert!(stack.simulator.requests().is_empty());
+    let logs = harness::logs::captured().text();
+    assert!(!failed.to_string().contains(weak), "{failed}");
+    assert!(!logs.contains(weak), "the secret in the logs");
+}
+
+#[tokio::test]
+async fn given_a_function_without_its_status_webhook_url_then_it_answers_failed() {
+    let stack = Stack::start().await;
+    let mut env = function_env(&stack.simulator_url);
+    env.remove("STATUS_WEBHOOK_URL");
+    let setup = WebhookSetup::from_env(env)
+        .await
+        .expect("a cold start that answers");
+    let answer = stack
+        .invoke_with(&setup, stack.event("Create", None, STATUS_URL))
+        .await;
+    assert_eq!(answer["Status"], "FAILED");
+    assert_eq!(
+        answer["Reason"],
+        "webhook-setup is not configured: STATUS_WEBHOOK_URL is not set"
+    );
+    assert!(stack.simulator.webhooks().is_empty());
+}
+
+#[tokio::test]
 async fn given_a_function_without_the_webhook_secret_then_it_still_answers_failed() {
     let stack = Stack::start().await;
     let mut env = function_env(&stack.simulator_url);
@@ -492,6 +583,15 @@ async fn given_the_cli_then_register_list_and_delete_work_and_list_shows_no_secr
         .expect("ran");
     assert!(again.starts_with("already registered"), "{again}");
     assert_eq!(simulator.webhooks().len(), 2);
+    let refused = run(&[
+        "register",
+        "--url",
+        "http://hooks.example.com/unipile/webhook",
+    ])
+    .await
+    .expect_err("plain http");
+    assert!(refused.to_string().contains("is not https"), "{refused}");
+    assert_eq!(simulator.webhooks().len(), 2, "nothing registered");
 
     let listed = run(&["list"]).await.expect("ran");
     assert!(

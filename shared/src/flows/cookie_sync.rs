@@ -524,15 +524,17 @@ async fn same_identity(
         .into_iter()
         .filter(|a| a.status != AccountStatus::Deleted)
         .collect();
-    let newest =
-        |accounts: Vec<crate::domain::Account>| accounts.into_iter().max_by_key(|a| a.created_on);
-    let of_member: Vec<_> = live
-        .iter()
-        .filter(|a| a.linkedin_member_id.as_ref() == Some(member))
-        .cloned()
-        .collect();
-    if !of_member.is_empty() {
-        return Ok(newest(of_member));
+    // The newest of those that pass `test`, if any.
+    let newest = |accounts: &[crate::domain::Account],
+                  test: &dyn Fn(&crate::domain::Account) -> bool| {
+        accounts
+            .iter()
+            .filter(|a| test(a))
+            .max_by_key(|a| a.created_on)
+            .cloned()
+    };
+    if let Some(account) = newest(&live, &|a| a.linkedin_member_id.as_ref() == Some(member)) {
+        return Ok(Some(account));
     }
     let Some(profile) = &record.profile_id else {
         return Ok(None);
@@ -541,13 +543,10 @@ async fn same_identity(
         .into_iter()
         .filter(|a| a.account_type == Provider::Linkedin && a.linkedin_member_id.is_none())
         .collect();
-    let of_profile: Vec<_> = unclaimed_linkedin
-        .iter()
-        .filter(|a| a.linkedin_profile_id.as_ref() == Some(profile))
-        .cloned()
-        .collect();
-    if !of_profile.is_empty() {
-        return Ok(newest(of_profile));
+    if let Some(account) = newest(&unclaimed_linkedin, &|a| {
+        a.linkedin_profile_id.as_ref() == Some(profile)
+    }) {
+        return Ok(Some(account));
     }
     // Recorded before profile ids were kept: Unipile says whose each is.
     let mut found = Vec::new();
@@ -565,7 +564,7 @@ async fn same_identity(
             Err(error) => return Err(FlowError::Unipile(error)),
         }
     }
-    Ok(newest(found))
+    Ok(newest(&found, &|_| true))
 }
 
 /// What Unipile's list holds that a connect sent at some time may have created.

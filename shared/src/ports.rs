@@ -9,8 +9,8 @@ use crate::domain::transitions::StatusPlan;
 use crate::domain::webhook::{RegisteredWebhook, WebhookRegistration};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, Country, Email, LinkKind, LinkNonce,
-    LinkedinIdentities, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, PendingKind,
-    Provider, UserId, WebhookId,
+    LinkedinIdentities, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, Provider,
+    UserId, WebhookId,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -215,15 +215,30 @@ pub enum ReportRecord {
     NotRecorded(Account),
 }
 
-/// What a follow-up writes once Unipile confirmed the account's status.
+/// What is written once Unipile confirmed the account's status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
     /// The status to record, with its effects on the outage (see [`Account::with_status`]).
     pub status: Option<StatusPlan>,
     /// The outage opened when the account has none and the status does not end one.
     pub outage: Outage,
-    /// The follow-up is kept as this kind, still held by the same claim; `None` removes it.
-    pub then: Option<PendingKind>,
+    /// The follow-up left to do, held by the writer: the one it held, moved on, or a new one
+    /// it records and does at once. `None` removes any. A status that ends the outage ends
+    /// it too.
+    pub then: Option<PendingAction>,
+    /// With `then` an email: "sending" recorded for this outage as `then`'s claim in the same
+    /// write, refused (nothing written) when an email of it was started by another claim.
+    pub mark: Option<String>,
+}
+
+/// What a confirmed status is written against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettleBasis<'a> {
+    /// The account as a delivery read it, with no follow-up recorded: written only if it is
+    /// still so (the same status and outage, no follow-up).
+    AsSeen(&'a Account),
+    /// The follow-up this claim holds: written only while it does.
+    Holding(&'a str),
 }
 
 #[async_trait]
@@ -295,21 +310,16 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<ReportRecord, StoreError>;
 
-    /// Takes the pending action `pending_id` with the claim id `claim` until `until`, if
-    /// nobody holds it and it is not abandoned, counting the attempt. `None`: gone, replaced,
-    /// abandoned or held by another caller; else the action as now held.
-    /// Records a status Unipile confirmed in one write, only if the account is still as
-    /// `seen` (the same status and outage, no follow-up recorded); with `email`, the email's
-    /// follow-up, held by its caller, is recorded in the same write with "sending" for the
-    /// outage as its claim's: the caller sends and completes it, and if it stops before,
-    /// the follow-up's lease runs out and the sweeper finds a mark nothing accounts for.
-    /// `None`: the account changed meanwhile, or is gone.
-    async fn record_confirmed_status(
+    /// Records what Unipile confirmed (`settled`), in one conditional write against `basis`:
+    /// the status and its outage, the follow-up left to do (held by the writer), and the
+    /// email's "sending" mark when asked. `None`, writing nothing, when the basis no longer
+    /// holds (the account changed, or the claim was taken over) or the mark is another
+    /// claim's; else the account as now stored.
+    async fn settle_confirmed(
         &self,
-        seen: &Account,
-        plan: &StatusPlan,
-        outage: &Outage,
-        email: Option<&PendingAction>,
+        account_id: &AccountId,
+        basis: SettleBasis<'_>,
+        settled: &Settled,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError>;
 
@@ -324,6 +334,9 @@ pub trait AccountStore: Send + Sync {
         owed: &PendingAction,
     ) -> Result<bool, StoreError>;
 
+    /// Takes the pending action `pending_id` with the claim id `claim` until `until`, if
+    /// nobody holds it and it is not abandoned, counting the attempt. `None`: gone, replaced,
+    /// abandoned or held by another caller; else the action as now held.
     async fn claim_pending(
         &self,
         account_id: &AccountId,
@@ -332,16 +345,6 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<PendingAction>, StoreError>;
-
-    /// Records what Unipile confirmed (`settled`) and moves the held follow-up on, only while
-    /// `claim` holds it. `None` when it no longer does; else the account as now stored.
-    async fn settle_pending(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        settled: &Settled,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Account>, StoreError>;
 
     /// Removes the pending action, only while `claim` holds it, and records what doing it
     /// left (`completion`) in the same write. `false` when it no longer held it.
@@ -370,15 +373,6 @@ pub trait AccountStore: Send + Sync {
         claim: &str,
         outage: &str,
     ) -> Result<bool, StoreError>;
-
-    /// Takes the "sending" mark of `outage` back after the mail service said it sent nothing,
-    /// only while `claim` holds the follow-up, so that a retry may send.
-    async fn unmark_emailing(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        outage: &str,
-    ) -> Result<(), StoreError>;
 
     /// The accounts whose follow-up is due at `now` (never claimed, or its lease or back-off
     /// over), at most `limit`, soonest first.

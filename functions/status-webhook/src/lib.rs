@@ -235,11 +235,28 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn given_the_store_failing_once_then_nothing_is_half_written_and_the_retry_completes() {
+    async fn given_the_store_failing_once_then_the_delivery_completes_through_the_outbox_once() {
         let world = world();
         given_account(&world, "acc_1", true).await;
         let app = app(&world);
+        // The settling write fails (nothing written): the delivery records its follow-up
+        // instead, and that finishes it.
         world.store.fail_next_writes(1);
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Credentials);
+        assert_eq!(world.mailer.sent().len(), 1);
+        // Unipile's retry of the same delivery changes nothing more.
+        assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 200);
+        assert_eq!(world.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn given_the_store_failing_for_every_write_then_nothing_is_half_written_and_the_retry_completes()
+     {
+        let world = world();
+        given_account(&world, "acc_1", true).await;
+        let app = app(&world);
+        world.store.fail_next_writes(2);
         assert_eq!(deliver(&world, &app, "acc_1", "CREDENTIALS").await, 503);
         assert_eq!(status_of(&world, "acc_1").await, AccountStatus::Ok);
         assert!(world.mailer.sent().is_empty());

@@ -152,7 +152,7 @@ async fn check(
         (t.faults.fired(), fault.map(|f| f.1)),
         (Some("mail.send"), Some(Fault::Lost | Fault::Hung))
             | (
-                Some("store.mark_emailing" | "store.record_confirmed_status"),
+                Some("store.mark_emailing" | "store.settle_confirmed"),
                 Some(Fault::Hung)
             )
     );

@@ -5,19 +5,20 @@
 //! back-off; the sweeper finishes it.
 
 use super::FlowError;
+use super::settle::{Holder, Unsettled, release, settle};
 use crate::deps::Deps;
 use crate::domain::notification::{Detail, OutgoingEmail, ReconnectLink, credentials_needed};
 use crate::domain::pending::random_id;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
-use crate::domain::truth::{self, Truth};
+use crate::domain::truth::Truth;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LinkedinMemberId, MAX_FOLLOW_UP_ATTEMPTS, Outage,
+    Account, AccountId, AccountStatus, Email, LinkedinMemberId, MAX_FOLLOW_UP_ATTEMPTS,
     PendingAction, PendingKind, Provider, retry_at,
 };
 use crate::ports::{
-    AccountStore, Clock, Completion, DirectoryEmail, MailError, Mailer, RetryScheduler, Settled,
-    Unipile, UserDirectory,
+    AccountStore, Clock, Completion, DirectoryEmail, MailError, Mailer, RetryScheduler, Unipile,
+    UserDirectory,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -116,33 +117,28 @@ pub async fn resume(
     Ok(Resumed::Done)
 }
 
-/// Does the follow-up `action`, held by the caller (its `claim`), then clears it. On failure
-/// the claim is let go, the follow-up due again after a back-off, and the error returned.
+/// Does the follow-up `action`, held by the caller (its `claim`), then clears it: the one
+/// settle path ([`settle`]). On failure the claim is let go, the follow-up due again after a
+/// back-off, and the error returned.
 pub async fn carry_out(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
     action: &PendingAction,
 ) -> Result<(), FlowError> {
-    let Some(claim) = action.claim.as_deref() else {
+    if action.claim.is_none() {
         return Err(FlowError::Internal(
             "a follow-up was carried out without its claim".into(),
         ));
-    };
-    match confirm_and_do(ports, settings, account, action, claim).await {
-        Ok(()) => Ok(()),
-        Err(error) => {
-            let due = retry_at(action.attempts.max(1), ports.clock.now());
-            if let Err(release) = ports
-                .store
-                .release_pending(&account.account_id, claim, due)
-                .await
-            {
-                tracing::warn!(account_id = %account.account_id, error = %release, "could not release a follow-up claim: it is due again when the lease ends");
-            }
-            tracing::warn!(account_id = %account.account_id, follow_up = action.kind.as_str(), attempt = action.attempts, %due, %error, "follow-up failed: due again later");
+    }
+    let told = action.reported.as_ref().unwrap_or(&account.status);
+    match settle(ports, settings, account, Holder::FollowUp(action), told).await {
+        Ok(_) => Ok(()),
+        Err(Unsettled::Unconfirmed(error)) => {
+            release(ports, account, action).await;
             Err(error)
         }
+        Err(Unsettled::Unfinished(error)) => Err(error),
     }
 }
 
@@ -161,66 +157,6 @@ pub async fn confirm(
     }
 }
 
-async fn confirm_and_do(
-    ports: FollowUpPorts<'_>,
-    settings: &FollowUpSettings,
-    account: &Account,
-    action: &PendingAction,
-    claim: &str,
-) -> Result<(), FlowError> {
-    let id = &account.account_id;
-    let now = ports.clock.now();
-    let told = action.reported.as_ref().unwrap_or(&account.status);
-    let truth = confirm(ports.unipile, id, told).await?;
-    let settlement = truth::settle(
-        &account.status,
-        account.outage.is_some(),
-        action.kind,
-        &truth,
-        &settings.policy,
-    );
-    let mut current = account.clone();
-    if settlement.record.is_some() || settlement.then != Some(action.kind) {
-        let settled = Settled {
-            status: settlement.record.clone(),
-            outage: Outage::begin(now).map_err(FlowError::Internal)?,
-            then: settlement.then,
-        };
-        let Some(written) = ports.store.settle_pending(id, claim, &settled, now).await? else {
-            tracing::info!(account_id = %id, follow_up = action.kind.as_str(), "follow-up taken over or replaced meanwhile: left to its new holder");
-            return Ok(());
-        };
-        if settlement.record.is_some() {
-            tracing::info!(
-                account_id = %id,
-                user_id = %account.user_id,
-                from = %account.status,
-                to = %written.status,
-                told = %told,
-                outage = written.outage_id(),
-                "account status changed (confirmed with Unipile)"
-            );
-            crate::metrics::count_by("StatusChanged", "Status", written.status.as_str());
-        }
-        let ended = settlement.record.as_ref().is_some_and(|p| p.ends_outage());
-        if ended && account.cookie_reconnect.is_some() {
-            cancel_schedules(ports.scheduler, id, account.outage_id(), 0).await;
-        }
-        current = written;
-    }
-    let Some(kind) = settlement.then else {
-        if action.kind != PendingKind::ConfirmStatus {
-            tracing::info!(account_id = %id, follow_up = action.kind.as_str(), unipile = ?truth, "follow-up dropped: Unipile does not confirm what it was for");
-        }
-        return Ok(());
-    };
-    let completion = perform(ports, settings, &current, kind, claim).await?;
-    if !ports.store.complete_pending(id, claim, &completion).await? {
-        tracing::info!(account_id = %id, follow_up = kind.as_str(), "follow-up done, but taken over or replaced meanwhile");
-    }
-    Ok(())
-}
-
 /// Deletes the remaining schedules of an outage's cookie reconnect. Tidiness, not correctness:
 /// an attempt of an outage that is over does nothing when it fires.
 pub async fn cancel_schedules(
@@ -234,24 +170,37 @@ pub async fn cancel_schedules(
     }
 }
 
+/// What the settle path learnt of the owner's address before its write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Owner {
+    /// Not looked up: the email's sender looks it up.
+    Unknown,
+    /// Looked up: there is none.
+    Nobody,
+    /// This address; the settling write marked the email "sending" already.
+    Marked(Email),
+}
+
 /// The follow-up's side effect, and what it leaves on the account. Every failure comes out
 /// here, so that the caller always lets go of its claim.
-async fn perform(
+pub(super) async fn perform(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
-    kind: PendingKind,
-    claim: &str,
+    held: &PendingAction,
+    owner: Owner,
 ) -> Result<Completion, FlowError> {
-    match kind {
+    match held.kind {
         // Its work was the confirming; a follow-up the status calls for replaced it.
         PendingKind::ConfirmStatus => Ok(Completion::default()),
-        PendingKind::CredentialsLost => credentials_lost(ports, settings, account, claim).await,
+        PendingKind::CredentialsLost => {
+            credentials_lost(ports, settings, account, held, owner).await
+        }
         PendingKind::RestartAccount => restart(ports, account).await,
         PendingKind::CookieReconnectFailed => {
             let mut details = vec![Detail::ReconnectFailed];
             details.extend(stale_extension(ports, settings, account).await?);
-            email_owner(ports, settings, account, claim, &details).await
+            email_owner(ports, settings, account, held, &details, Owner::Unknown).await
         }
         PendingKind::CookieCheckpoint => {
             let kind = checkpoint_of(ports, account)
@@ -261,10 +210,42 @@ async fn perform(
                 ports,
                 settings,
                 account,
-                claim,
+                held,
                 &[Detail::Checkpoint { kind }],
+                Owner::Unknown,
             )
             .await
+        }
+    }
+}
+
+/// Completes a follow-up with what doing it left. Tried three times: after an email, failing
+/// it leaves the email looking unaccounted for, which its next holder would count as lost
+/// (and never send again).
+pub(super) async fn complete_held(
+    ports: FollowUpPorts<'_>,
+    account: &Account,
+    held: &PendingAction,
+    completion: &Completion,
+) -> Result<(), FlowError> {
+    let (id, claim) = (&account.account_id, held.claim.as_deref().unwrap_or(""));
+    let mut attempt = 1;
+    loop {
+        match ports.store.complete_pending(id, claim, completion).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {
+                tracing::info!(account_id = %id, follow_up = held.kind.as_str(), "follow-up done, but taken over or replaced meanwhile");
+                return Ok(());
+            }
+            Err(error) if attempt < 3 => {
+                tracing::warn!(account_id = %id, attempt, %error, "the follow-up's completion could not be written: retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                attempt += 1;
+            }
+            Err(error) => {
+                tracing::error!(account_id = %id, %error, "the follow-up was done but its completion could not be written: its next holder finds it done (an email is never sent twice)");
+                return Err(error.into());
+            }
         }
     }
 }
@@ -275,7 +256,8 @@ async fn credentials_lost(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
-    claim: &str,
+    held: &PendingAction,
+    owner: Owner,
 ) -> Result<Completion, FlowError> {
     if account.cookie_reconnect.is_some() {
         tracing::info!(account_id = %account.account_id, "a cookie reconnect is already running for this outage");
@@ -299,7 +281,7 @@ async fn credentials_lost(
             ..Completion::default()
         });
     }
-    email_owner(ports, settings, account, claim, &[]).await
+    email_owner(ports, settings, account, held, &[], owner).await
 }
 
 /// The LinkedIn member whose cookie can reconnect this account: a LinkedIn account the
@@ -374,34 +356,47 @@ async fn email_owner(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,
     account: &Account,
-    claim: &str,
+    held: &PendingAction,
     details: &[Detail],
+    owner: Owner,
 ) -> Result<Completion, FlowError> {
-    let Some(to) = owner_email(ports, account).await? else {
-        crate::metrics::count("NoEmailForUser");
-        return Ok(Completion::default());
-    };
     let id = &account.account_id;
-    let email = credentials_needed(to, account, &settings.reconnect_link, details);
+    let claim = held.claim.as_deref().unwrap_or("");
     let outage = account.outage_id();
-    if !crate::deadline::allows(EMAIL_SEND_TIME) {
-        return Err(FlowError::Busy(
-            "too little of the invocation is left to send an email: left for the sweeper".into(),
-        ));
-    }
-    if let Some(outage) = outage
-        && !mark_emailing(ports, id, claim, outage).await?
-    {
-        if account.email_unaccounted_for() {
-            email_lost(
-                account,
-                "its sender stopped between the mark and the mail service's answer",
-            );
-        } else {
-            tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
+    let to = match owner {
+        Owner::Marked(to) => to,
+        Owner::Nobody => {
+            crate::metrics::count("NoEmailForUser");
+            return Ok(Completion::default());
         }
-        return Ok(Completion::default());
-    }
+        Owner::Unknown => {
+            let Some(to) = owner_email(ports, account).await? else {
+                crate::metrics::count("NoEmailForUser");
+                return Ok(Completion::default());
+            };
+            if !crate::deadline::allows(EMAIL_SEND_TIME) {
+                return Err(FlowError::Busy(
+                    "too little of the invocation is left to send an email: left for the sweeper"
+                        .into(),
+                ));
+            }
+            if let Some(outage) = outage
+                && !mark_emailing(ports, id, claim, outage).await?
+            {
+                if account.email_unaccounted_for() {
+                    email_lost(
+                        account,
+                        "its sender stopped between the mark and the mail service's answer",
+                    );
+                } else {
+                    tracing::info!(account_id = %id, user_id = %account.user_id, outage, "this outage's email was already sent (or started): not sent again");
+                }
+                return Ok(Completion::default());
+            }
+            to
+        }
+    };
+    let email = credentials_needed(to, account, &settings.reconnect_link, details);
     let now = ports.clock.now();
     match send_marked(ports, account, &email).await {
         Ok(Mailed::Sent) => Ok(Completion {
@@ -413,16 +408,36 @@ async fn email_owner(
             ..Completion::default()
         }),
         Err(error) => {
-            if let Some(outage) = outage
-                && let Err(unmark) = ports.store.unmark_emailing(id, claim, outage).await
-            {
-                tracing::warn!(account_id = %id, error = %unmark, "could not take the sending mark back");
-                email_lost(
-                    account,
-                    "the mail service refused it and its mark could not be taken back",
-                );
-            }
+            owe(ports, account, held).await;
             Err(FlowError::Mail(error))
+        }
+    }
+}
+
+/// An email the mail service refused: its "sending" mark is taken back and the email owed,
+/// due after the back-off, in one write, while the mark is still this claim's (an outage
+/// that ended took it). Failing that write, the email may never go: counted.
+async fn owe(ports: FollowUpPorts<'_>, account: &Account, held: &PendingAction) {
+    let id = &account.account_id;
+    let Some(claim) = held.claim.as_deref() else {
+        return;
+    };
+    let owed = PendingAction {
+        claim: None,
+        claimed_until: Some(retry_at(held.attempts.max(1), ports.clock.now())),
+        ..held.clone()
+    };
+    match ports.store.owe_email(id, claim, &owed).await {
+        Ok(true) => tracing::info!(account_id = %id, "the unsent email is owed for a follow-up"),
+        Ok(false) => {
+            tracing::info!(account_id = %id, "no sending mark of this claim: the follow-up is let go as it is")
+        }
+        Err(error) => {
+            tracing::warn!(account_id = %id, %error, "the unsent email could not be owed");
+            email_lost(
+                account,
+                "the mail service refused it and it could not be owed again",
+            );
         }
     }
 }

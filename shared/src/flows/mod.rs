@@ -16,6 +16,7 @@ pub mod follow_ups;
 pub mod hosted_link;
 mod reconciliation_ledger;
 pub mod reconnect_retry;
+mod settle;
 pub mod status_webhook;
 pub mod webhook_registration;
 

@@ -205,11 +205,12 @@ async fn given_a_crash_between_ses_accepting_and_the_clearing_write_then_no_seco
     // path with a clearing write).
     t.faults
         .arm(1, crate::adapters::memory::faults::Fault::Refused);
-    // SES accepts; then the table is gone for the clearing write and the release (a crash).
+    // SES accepts; then the table is gone for the clearing write (its three tries) and the
+    // release (a crash).
     let store = t.world.store.clone();
     t.world
         .mailer
-        .after_next_send(move || store.fail_next_writes(2));
+        .after_next_send(move || store.fail_next_writes(4));
     let outcome = t.deliver(&id, S::Credentials).await.expect("200");
     assert_eq!(outcome, WebhookOutcome::Deferred);
     assert_eq!(t.emails(), 1);

@@ -16,8 +16,8 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    InventoryPage, ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError,
-    UserProfile,
+    InventoryPage, ReconnectStep, ReportRecord, SettleBasis, Settled, StateUse, StatusRecord,
+    StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -408,50 +408,71 @@ impl AccountStore for DynamoStore {
         }
     }
 
-    async fn record_confirmed_status(
+    async fn settle_confirmed(
         &self,
-        seen: &Account,
-        plan: &StatusPlan,
-        outage: &Outage,
-        email: Option<&PendingAction>,
+        account_id: &AccountId,
+        basis: SettleBasis<'_>,
+        settled: &Settled,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
-        let mark = email.and_then(|held| held.claim.as_deref());
         let mut update = Update::default();
-        update.set("#status = :status, last_update = :now");
-        let mut condition = String::from("#status = :seen AND attribute_not_exists(pending) AND ");
-        let mut request = self
-            .update(&seen.account_id)
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", value(&plan.stored)?)
-            .expression_attribute_values(":seen", value(&seen.status)?)
-            .expression_attribute_values(":now", value(&now)?);
-        match seen.outage_id() {
-            Some(id) => {
-                condition.push_str("outage.id = :seen_outage");
-                request = request.expression_attribute_values(":seen_outage", text(id));
+        let mut request = self.update(account_id);
+        let mut condition = match basis {
+            SettleBasis::AsSeen(seen) => {
+                request = request
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":seen", value(&seen.status)?);
+                let mut condition =
+                    String::from("#status = :seen AND attribute_not_exists(pending) AND ");
+                match seen.outage_id() {
+                    Some(id) => {
+                        condition.push_str("outage.id = :seen_outage");
+                        request = request.expression_attribute_values(":seen_outage", text(id));
+                    }
+                    None => condition.push_str("attribute_not_exists(outage)"),
+                }
+                condition
             }
-            None => condition.push_str("attribute_not_exists(outage)"),
-        }
-        if plan.ends_outage() {
-            end_outage(&mut update);
-        } else {
-            update.set("outage = if_not_exists(outage, :outage)");
-            request = request.expression_attribute_values(":outage", value(outage)?);
-        }
-        if let (Some(claim), Some(held)) = (mark, email) {
-            let marked = seen.outage_id().unwrap_or(outage.id.as_str());
-            update
-                .set("emailed_outage = :marked, emailed_by = :claim")
-                .remove("email_sent_at")
-                .remove("email_uncertain_at");
-            condition.push_str(
-                " AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :marked)",
-            );
+            SettleBasis::Holding(claim) => {
+                request = request.expression_attribute_values(":held", text(claim));
+                String::from("pending.claim = :held")
+            }
+        };
+        let ends_outage = settled.status.as_ref().is_some_and(StatusPlan::ends_outage);
+        if let Some(plan) = &settled.status {
+            update.set("#status = :status, last_update = :now");
             request = request
-                .expression_attribute_values(":marked", text(marked))
-                .expression_attribute_values(":claim", text(claim));
-            request = set_pending(&mut update, request, held)?;
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", value(&plan.stored)?)
+                .expression_attribute_values(":now", value(&now)?);
+            if ends_outage {
+                end_outage(&mut update);
+            } else {
+                update.set("outage = if_not_exists(outage, :outage)");
+                request = request.expression_attribute_values(":outage", value(&settled.outage)?);
+            }
+        }
+        if !ends_outage {
+            match &settled.then {
+                Some(then) => request = set_pending(&mut update, request, then)?,
+                None => {
+                    update.remove("pending").remove("GSI2PK").remove("GSI2SK");
+                }
+            }
+            let claim = settled.then.as_ref().and_then(|t| t.claim.as_deref());
+            if let (Some(outage), Some(claim)) = (&settled.mark, claim) {
+                update
+                    .set("emailed_outage = :marked, emailed_by = :claim")
+                    .remove("email_sent_at")
+                    .remove("email_uncertain_at");
+                condition.push_str(
+                    " AND (attribute_not_exists(emailed_outage) OR emailed_outage <> :marked \
+                     OR emailed_by = :claim)",
+                );
+                request = request
+                    .expression_attribute_values(":marked", text(outage))
+                    .expression_attribute_values(":claim", text(claim));
+            }
         }
         self.conditional_update_returning(
             request
@@ -504,48 +525,6 @@ impl AccountStore for DynamoStore {
             .conditional_update_returning(request)
             .await?
             .and_then(|account| account.pending))
-    }
-
-    async fn settle_pending(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        settled: &Settled,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Account>, StoreError> {
-        let mut update = Update::default();
-        let mut request = self
-            .update(account_id)
-            .condition_expression("pending.claim = :claim")
-            .expression_attribute_values(":claim", text(claim));
-        let ends_outage = settled.status.as_ref().is_some_and(StatusPlan::ends_outage);
-        if let Some(plan) = &settled.status {
-            update.set("#status = :status, last_update = :now");
-            request = request
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", value(&plan.stored)?)
-                .expression_attribute_values(":now", value(&now)?);
-            if ends_outage {
-                end_outage(&mut update);
-            } else {
-                update.set("outage = if_not_exists(outage, :outage)");
-                request = request.expression_attribute_values(":outage", value(&settled.outage)?);
-            }
-        }
-        match settled.then {
-            Some(kind) if !ends_outage => {
-                update
-                    .set("pending.kind = :kind")
-                    .remove("pending.reported");
-                request = request.expression_attribute_values(":kind", value(&kind)?);
-            }
-            _ if ends_outage => {}
-            _ => {
-                update.remove("pending").remove("GSI2PK").remove("GSI2SK");
-            }
-        }
-        self.conditional_update_returning(request.update_expression(update.expression()))
-            .await
     }
 
     async fn complete_pending(
@@ -622,21 +601,6 @@ impl AccountStore for DynamoStore {
             .expression_attribute_values(":claim", text(claim))
             .expression_attribute_values(":outage", text(outage));
         self.conditional_update(request).await
-    }
-
-    async fn unmark_emailing(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        outage: &str,
-    ) -> Result<(), StoreError> {
-        let request = self
-            .update(account_id)
-            .update_expression("REMOVE emailed_outage, emailed_by")
-            .condition_expression("pending.claim = :claim AND emailed_outage = :outage")
-            .expression_attribute_values(":claim", text(claim))
-            .expression_attribute_values(":outage", text(outage));
-        self.conditional_update(request).await.map(|_| ())
     }
 
     async fn due_follow_ups(

@@ -17,8 +17,8 @@ use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
     CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, HostedLinkRequest, InventoryPage,
     MailError, Mailer, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler, SchedulerError,
-    SealedCookies, Settled, StateUse, StatusRecord, StoreError, Unipile, UnipileAccount,
-    UnipileError, UserProfile,
+    SealedCookies, SettleBasis, Settled, StateUse, StatusRecord, StoreError, Unipile,
+    UnipileAccount, UnipileError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -232,12 +232,11 @@ faulty! {
         action: &PendingAction,
         now: DateTime<Utc>,
     ) -> Result<ReportRecord, StoreError>;
-    fn record_confirmed_status(
+    fn settle_confirmed(
         &self,
-        seen: &Account,
-        plan: &StatusPlan,
-        outage: &Outage,
-        email: Option<&PendingAction>,
+        account_id: &AccountId,
+        basis: SettleBasis<'_>,
+        settled: &Settled,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError>;
     fn owe_email(
@@ -254,13 +253,6 @@ faulty! {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<PendingAction>, StoreError>;
-    fn settle_pending(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        settled: &Settled,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Account>, StoreError>;
     fn complete_pending(
         &self,
         account_id: &AccountId,
@@ -279,12 +271,6 @@ faulty! {
         claim: &str,
         outage: &str,
     ) -> Result<bool, StoreError>;
-    fn unmark_emailing(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        outage: &str,
-    ) -> Result<(), StoreError>;
     fn due_follow_ups(
         &self,
         now: DateTime<Utc>,

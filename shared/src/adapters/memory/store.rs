@@ -7,8 +7,8 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    InventoryPage, ReconnectStep, ReportRecord, Settled, StateUse, StatusRecord, StoreError,
-    UserProfile,
+    InventoryPage, ReconnectStep, ReportRecord, SettleBasis, Settled, StateUse, StatusRecord,
+    StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -259,38 +259,53 @@ impl AccountStore for MemoryStore {
         Ok(ReportRecord::Recorded(account.clone()))
     }
 
-    async fn record_confirmed_status(
+    async fn settle_confirmed(
         &self,
-        seen: &Account,
-        plan: &StatusPlan,
-        outage: &Outage,
-        email: Option<&PendingAction>,
+        account_id: &AccountId,
+        basis: SettleBasis<'_>,
+        settled: &Settled,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
-        let mark = email.and_then(|held| held.claim.as_deref());
-        let Some(account) = tables.accounts.get_mut(&seen.account_id) else {
+        let Some(account) = tables.accounts.get_mut(account_id) else {
             return Ok(None);
         };
-        let as_seen = account.status == seen.status
-            && account.outage_id() == seen.outage_id()
-            && account.pending.is_none();
-        let marked_outage = seen.outage_id().unwrap_or(outage.id.as_str()).to_owned();
-        let unmarked = account.emailed_outage.as_deref() != Some(marked_outage.as_str());
-        if !as_seen || (mark.is_some() && !unmarked) {
+        let holds_basis = match basis {
+            SettleBasis::AsSeen(seen) => {
+                account.status == seen.status
+                    && account.outage_id() == seen.outage_id()
+                    && account.pending.is_none()
+            }
+            SettleBasis::Holding(claim) => holds(account, claim),
+        };
+        let mark = settled
+            .mark
+            .as_ref()
+            .zip(settled.then.as_ref().and_then(|t| t.claim.as_ref()));
+        let marked_by_another = mark.is_some_and(|(outage, claim)| {
+            account.emailed_outage.as_ref() == Some(outage)
+                && account.emailed_by.as_ref() != Some(claim)
+        });
+        if !holds_basis || marked_by_another {
             return Ok(None);
         }
-        let mut written = account.clone().with_status(plan, outage, now);
-        if let Some(claim) = mark {
-            written.emailed_outage = Some(marked_outage);
-            written.emailed_by = Some(claim.to_owned());
-            written.email_sent_at = None;
-            written.email_uncertain_at = None;
-            written.pending = email.cloned();
+        let mut next = account.clone();
+        if let Some(plan) = &settled.status {
+            next = next.with_status(plan, &settled.outage, now);
         }
-        *account = written.clone();
-        Ok(Some(written))
+        let ended = settled.status.as_ref().is_some_and(|p| p.ends_outage());
+        if !ended {
+            next.pending = settled.then.clone();
+            if let Some((outage, claim)) = mark {
+                next.emailed_outage = Some(outage.clone());
+                next.emailed_by = Some(claim.clone());
+                next.email_sent_at = None;
+                next.email_uncertain_at = None;
+            }
+        }
+        *account = next.clone();
+        Ok(Some(next))
     }
 
     async fn owe_email(
@@ -335,36 +350,6 @@ impl AccountStore for MemoryStore {
             }
             _ => Ok(None),
         }
-    }
-
-    async fn settle_pending(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        settled: &Settled,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Account>, StoreError> {
-        let mut tables = self.lock();
-        self.check_write()?;
-        let Some(account) = tables.accounts.get_mut(account_id) else {
-            return Ok(None);
-        };
-        if !holds(account, claim) {
-            return Ok(None);
-        }
-        let mut next = account.clone();
-        if let Some(plan) = &settled.status {
-            next = next.with_status(plan, &settled.outage, now);
-        }
-        match (settled.then, next.pending.as_mut()) {
-            (Some(kind), Some(pending)) => {
-                pending.kind = kind;
-                pending.reported = None;
-            }
-            _ => next.pending = None,
-        }
-        *account = next.clone();
-        Ok(Some(next))
     }
 
     async fn complete_pending(
@@ -441,24 +426,6 @@ impl AccountStore for MemoryStore {
             account.email_uncertain_at = None;
         }
         Ok(free)
-    }
-
-    async fn unmark_emailing(
-        &self,
-        account_id: &AccountId,
-        claim: &str,
-        outage: &str,
-    ) -> Result<(), StoreError> {
-        let mut tables = self.lock();
-        self.check_write()?;
-        if let Some(account) = tables.accounts.get_mut(account_id)
-            && holds(account, claim)
-            && account.emailed_outage.as_deref() == Some(outage)
-        {
-            account.emailed_outage = None;
-            account.emailed_by = None;
-        }
-        Ok(())
     }
 
     async fn due_follow_ups(

@@ -5,6 +5,7 @@
 
 use crate::jwt::DEFAULT_LOCAL_JWT_SECRET;
 use std::collections::HashMap;
+use unipile_connect::adapters::unipile::UnipileDsn;
 use unipile_connect::domain::secure_url::is_loopback;
 use url::Url;
 
@@ -41,12 +42,11 @@ impl Backend {
             }
         }
         if let Some(dsn) = set("UNIPILE_DSN") {
-            let with_scheme = if dsn.contains("://") {
-                dsn.to_owned()
-            } else {
-                format!("https://{dsn}")
-            };
-            let on_this_machine = Url::parse(&with_scheme).is_ok_and(|url| is_loopback(&url));
+            // Read as the Unipile client reads it (host:port means https).
+            let on_this_machine = UnipileDsn::parse(dsn)
+                .ok()
+                .and_then(|dsn| Url::parse(&dsn.api_url()).ok())
+                .is_some_and(|url| is_loopback(&url));
             if !on_this_machine {
                 real.push("UNIPILE_DSN is a Unipile tenant".to_owned());
             }
@@ -154,7 +154,7 @@ mod tests {
         assert!(missing.contains("LOCAL_JWT_SECRET"), "{missing}");
         assert!(real(&[("LOCAL_JWT_SECRET", DEFAULT_LOCAL_JWT_SECRET)]).is_err());
         assert!(real(&[("LOCAL_JWT_SECRET", "short")]).is_err());
-        let random = "q3J9x2LmV8pZt4Wc7Bn1Hy6Ks0Df5Ga-Re";
+        let random = "jwt-secret-never-logged-q3J9x2LmV8pZt4";
         assert!(real(&[("LOCAL_JWT_SECRET", random)]).is_ok());
         let table_only = env(&[("TABLE_NAME", "accounts"), ("LOCAL_JWT_SECRET", random)]);
         let no_tenant = Backend::of(&table_only)

@@ -231,6 +231,27 @@ pub struct Reconciliation {
     pub failures: usize,
 }
 
+impl Reconciliation {
+    /// One finding acted on: done (kept in the list `done` picks), nothing to do, or a failure
+    /// the next run tries again.
+    fn tally(
+        &mut self,
+        outcome: Result<bool, FlowError>,
+        account_id: &AccountId,
+        done: impl FnOnce(&mut Self) -> &mut Vec<AccountId>,
+        failed: &str,
+    ) {
+        match outcome {
+            Ok(true) => done(self).push(account_id.clone()),
+            Ok(false) => {}
+            Err(error) => {
+                self.failures += 1;
+                tracing::error!(account_id = %account_id, %error, "{failed}: the next run tries again");
+            }
+        }
+    }
+}
+
 /// Reads the table and Unipile's list and decides; writes nothing (the CLI's `report`).
 pub async fn survey(
     ports: ReconcilePorts<'_>,
@@ -314,44 +335,43 @@ pub async fn reconcile(
         ..Reconciliation::default()
     };
     for settlement in &survey.settle {
-        match settle(ports, settlement, now).await {
-            Ok(true) => run.settled.push(settlement.account.account_id.clone()),
-            Ok(false) => {}
-            Err(error) => {
-                run.failures += 1;
-                tracing::error!(account_id = %settlement.account.account_id, user_id = %settlement.user_id, %error, "could not settle the account: the next run tries again");
-            }
-        }
+        let id = &settlement.account.account_id;
+        let outcome = settle(ports, settlement, now).await;
+        run.tally(
+            outcome,
+            id,
+            |run| &mut run.settled,
+            "could not settle the account",
+        );
     }
     for drifted in &survey.drifted {
-        match record_drift(ports, drifted, now).await {
-            Ok(true) => run.to_confirm.push(drifted.account_id.clone()),
-            Ok(false) => {}
-            Err(error) => {
-                run.failures += 1;
-                tracing::error!(account_id = %drifted.account_id, %error, "could not record a status to confirm: the next run tries again");
-            }
-        }
+        let outcome = record_drift(ports, drifted, now).await;
+        let id = &drifted.account_id;
+        run.tally(
+            outcome,
+            id,
+            |run| &mut run.to_confirm,
+            "could not record a status to confirm",
+        );
     }
     for overdue in &survey.overdue_reconnects {
-        match end_overdue_reconnect(ports, overdue, now).await {
-            Ok(true) => run.reconnects_ended.push(overdue.account_id.clone()),
-            Ok(false) => {}
-            Err(error) => {
-                run.failures += 1;
-                tracing::error!(account_id = %overdue.account_id, %error, "could not end an overdue cookie reconnect: the next run tries again");
-            }
-        }
+        let outcome = end_overdue_reconnect(ports, overdue, now).await;
+        let id = &overdue.account_id;
+        run.tally(
+            outcome,
+            id,
+            |run| &mut run.reconnects_ended,
+            "could not end an overdue cookie reconnect",
+        );
     }
     for account_id in survey.gone_candidates.iter().take(settings.max_gone_checks) {
-        match mark_if_gone(ports, account_id, now).await {
-            Ok(true) => run.marked_deleted.push(account_id.clone()),
-            Ok(false) => {}
-            Err(error) => {
-                run.failures += 1;
-                tracing::error!(account_id = %account_id, %error, "could not check an account Unipile no longer lists");
-            }
-        }
+        let outcome = mark_if_gone(ports, account_id, now).await;
+        run.tally(
+            outcome,
+            account_id,
+            |run| &mut run.marked_deleted,
+            "could not check an account Unipile no longer lists",
+        );
     }
     for unattributed in &survey.unattributed {
         let account = &unattributed.account;

@@ -188,17 +188,12 @@ pub async fn sync_cookies(
     if gone {
         tracing::info!(user_id = %user, linkedin_member_id = %member, account_id = ?record.unipile_account_id.as_ref().map(AccountId::as_str), "the record's account is deleted or not this user's: connecting anew");
     }
-    let step = match (&record.unipile_account_id, account) {
+    let named = record.unipile_account_id.as_ref().filter(|_| !gone);
+    let step = match (named, account) {
         (None, _) => match before_connect(f, settings, caller, &record, now).await? {
             Ok(step) => step,
             Err(outcome) => return Ok(outcome),
         },
-        (Some(_), Some(_)) if gone => {
-            match before_connect(f, settings, caller, &record, now).await? {
-                Ok(step) => step,
-                Err(outcome) => return Ok(outcome),
-            }
-        }
         // The record names an account we do not store: a connect that stopped at a checkpoint,
         // or failed between its two writes. Unipile says what became of it.
         (Some(id), None) => match f.unipile.account(id).await {

@@ -267,6 +267,51 @@ async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
     finish(&t, problems, from)
 }
 
+/// The hourly reconciliation's runs for `hours`, the sweeper every five minutes between: a
+/// failed run is the next hour's work.
+async fn hourly_runs(t: &TestWorld, hours: i64) {
+    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    let settings = ReconcileSettings::default();
+    for _ in 0..hours {
+        let run = reconcile(t.reconcile_ports(), &settings);
+        let _ = invoke(t, timeout::RECONCILER, run).await;
+        sweeper_runs(t, 1).await;
+    }
+}
+
+/// CREDENTIALS that no webhook delivers at all (Unipile gave up): the hourly reconciliation
+/// finds it, the sweeper confirms it and emails the owner, once.
+async fn missed_credentials(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc-missed", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    hourly_runs(&t, 4).await;
+    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    finish(&t, problems, from)
+}
+
+/// A cookie reconnect whose attempt 1 failed for good (its message in the dead-letter queue,
+/// nothing moves it on): the hourly reconciliation ends it, the owner is emailed once.
+async fn reconnect_left_hanging(fault: Option<(usize, Fault)>) -> Run {
+    let t = TestWorld::new();
+    let (id, _) = t.linkedin_reconnect_waiting_at(1).await;
+    let _dead = t
+        .world
+        .scheduler
+        .take_next_due(t.world.clock.now() + Duration::days(1));
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    t.world.clock.advance(Duration::hours(2));
+    hourly_runs(&t, 4).await;
+    let mut problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    if t.account(&id).await.cookie_reconnect.is_some() {
+        problems.push("the reconnect was never ended".into());
+    }
+    finish(&t, problems, from)
+}
+
 /// A new account's notify: recorded once, for its user.
 async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
     let t = TestWorld::new();
@@ -580,6 +625,8 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         matrix("connect callback", connect_callback).await,
         matrix("link, then its callback", link_and_callback).await,
         matrix("disconnect", disconnect).await,
+        matrix("CREDENTIALS no webhook delivered", missed_credentials).await,
+        matrix("cookie reconnect left hanging", reconnect_left_hanging).await,
         matrix("cookie connect", cookie_connect).await,
         matrix(
             "cookie connect with the profile id",

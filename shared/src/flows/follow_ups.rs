@@ -444,14 +444,14 @@ async fn owe(ports: FollowUpPorts<'_>, account: &Account, held: &PendingAction) 
 
 /// An outage's email that may never reach its owner, and nothing left to retry it: one
 /// `EmailLost` (alarmed) and an error line naming the account and why, never the address.
-pub(super) fn email_lost(account: &Account, why: &str) {
+fn email_lost(account: &Account, why: &str) {
     crate::metrics::count("EmailLost");
     tracing::error!(account_id = %account.account_id, user_id = %account.user_id, outage = account.outage_id(), why, "this outage's reconnect email may be lost");
 }
 
 /// What the mail service said of a marked email it did not refuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mailed {
+enum Mailed {
     Sent,
     /// No answer: it may have been sent. Never retried, so that no email goes twice.
     Uncertain,
@@ -460,7 +460,7 @@ pub(super) enum Mailed {
 /// Sends a reconnect email whose "sending" mark is recorded, and logs and counts what the
 /// mail service said. `Err`: it refused, so nothing was sent; what becomes of the mark is
 /// the caller's (taken back, or the email owed).
-pub(super) async fn send_marked(
+async fn send_marked(
     ports: FollowUpPorts<'_>,
     account: &Account,
     email: &OutgoingEmail,

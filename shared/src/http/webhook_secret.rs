@@ -124,25 +124,27 @@ impl RotatingWebhookSecret {
         }
     }
 
+    fn held(&self) -> std::sync::RwLockReadGuard<'_, WebhookSecret> {
+        self.secret.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn current(&self) -> WebhookSecret {
-        self.secret
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.held().clone()
     }
 
     pub fn header_name(&self) -> String {
-        self.current().header_name().to_owned()
+        self.held().header_name().to_owned()
     }
 
     pub fn is_configured(&self) -> bool {
-        self.current().is_configured()
+        self.held().is_configured()
     }
 
     /// [`WebhookSecret::admits`], with the secret read again first when the request is not
     /// admitted and no read happened in the last [`REFRESH_AT_MOST_EVERY`].
     pub async fn admits(&self, request: &Request) -> bool {
-        if self.current().admits(request) {
+        // Every delivery asks this: a read lock, no copy of the secret.
+        if self.held().admits(request) {
             return true;
         }
         let Some(source) = &self.source else {
@@ -150,7 +152,7 @@ impl RotatingWebhookSecret {
         };
         let mut last_read = self.last_read.lock().await;
         // Another delivery may have read it while this one waited.
-        if self.current().admits(request) {
+        if self.held().admits(request) {
             return true;
         }
         if last_read.is_some_and(|at| at.elapsed() < REFRESH_AT_MOST_EVERY) {

@@ -436,7 +436,10 @@ async fn given_a_real_backend_the_local_stack_needs_its_own_token_secret_and_ser
                 "UNIPILE_DSN".to_owned(),
                 "api8.unipile.com:13443".to_owned(),
             ),
-            ("UNIPILE_API_KEY".to_owned(), "a-tenant-key".to_owned()),
+            (
+                "UNIPILE_API_KEY".to_owned(),
+                "tenant-key-never-logged".to_owned(),
+            ),
         ]);
         if let Some(secret) = secret {
             env.insert("LOCAL_JWT_SECRET".into(), secret.into());
@@ -454,7 +457,7 @@ async fn given_a_real_backend_the_local_stack_needs_its_own_token_secret_and_ser
             .expect("refused");
         assert!(refused.contains("LOCAL_JWT_SECRET"), "{refused}");
     }
-    let secret = "q3J9x2LmV8pZt4Wc7Bn1Hy6Ks0Df5Ga-ReTe";
+    let secret = "jwt-secret-never-logged-q3J9x2LmV8pZt4Wc7";
     let stack = LocalStack::start(0, tenant(Some(secret)))
         .await
         .expect("starts with a random secret");
@@ -516,7 +519,7 @@ async fn the_local_stacks_webhook_secret_is_one_webhook_setup_would_register() {
         "registered with the default secret"
     );
 
-    let weak = "local-but-short-secret";
+    let weak = "short-never-logged";
     let Err(error) = LocalStack::start(
         0,
         HashMap::from([("UNIPILE_WEBHOOK_SECRET".to_owned(), weak.to_owned())]),

@@ -202,8 +202,8 @@ async fn given_the_webhook_secret_rotated_in_secrets_manager_then_no_delivery_is
         .await;
     let mut env = aws_env(&world.moto_endpoint, &world.table);
     let (old, new) = (
-        "old-webhook-secret-0123456789abcdef",
-        "new-webhook-secret-fedcba9876543210",
+        "old-webhook-secret-never-logged-0123",
+        "new-webhook-secret-never-logged-fedc",
     );
     let arn = secret(
         &env,
@@ -242,7 +242,7 @@ async fn given_the_webhook_secret_rotated_in_secrets_manager_then_no_delivery_is
         answer(
             &world.status_webhook,
             &account,
-            "forged-secret-forged-secret-0000"
+            "forged-secret-never-logged-0000"
         )
         .await,
         401

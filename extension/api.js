@@ -84,6 +84,9 @@ export class ExtensionApi {
         body: body === undefined ? undefined : JSON.stringify(body),
         // The token travels in the header only; the API's own cookies, if any, stay out.
         credentials: "omit",
+        // The API never redirects: a 307 or 308 would send the body, the LinkedIn cookie, on
+        // to wherever it points. A redirect fails the call as a network error instead.
+        redirect: "error",
         cache: "no-store",
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_SECONDS * 1000),
       });

@@ -11,7 +11,7 @@ import { enterState, ensureSyncAlarm, restartSyncAlarm, waitsForApproval } from 
 import { forgetSession, keepSession, mayCall, readSession } from "./session.js";
 import { readState, rememberMember } from "./state.js";
 import { refreshIdentity, sync } from "./sync.js";
-import { senderTrusted } from "./trusted-origins.js";
+import { originTrusted } from "./trusted-origins.js";
 
 const VERSION = chrome.runtime.getManifest().version;
 
@@ -66,7 +66,7 @@ chrome.alarms.onAlarm.addListener((alarm) => {
 // names may say either: manifest.json's externally_connectable keeps other pages from
 // sending at all, and the origin the browser reports is checked again here.
 chrome.runtime.onMessageExternal.addListener((message, sender, reply) => {
-  if (!senderTrusted(sender, { appOrigins: APP_ORIGINS, development: DEVELOPMENT })) {
+  if (!originTrusted(sender?.origin, APP_ORIGINS, DEVELOPMENT)) {
     reply({ ok: false, reason: "origin-not-permitted", version: VERSION });
     return false;
   }

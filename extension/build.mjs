@@ -9,9 +9,10 @@
 //   node extension/build.mjs --out DIR
 //       The same release written into DIR with only the files the browser loads (to zip).
 //   node extension/build.mjs --development [--api ORIGIN ... --app ORIGIN ...] [--out DIR]
-//       A development build (plain http allowed, "(development)" in its name) of
-//       origins.development.json (the local stack on port 8787) or of the origins given,
-//       into DIR (default target/extension-development). Never into extension/ itself.
+//       A development build (plain http allowed, "(development)" in its name and in its
+//       toolbar button's title) of origins.development.json (the local stack on port 8787)
+//       or of the origins given, into DIR (default target/extension-development). Never into
+//       extension/ itself.
 //
 // Node 20+, no packages. The browser walk (tests/tests/extension.rs) makes its own
 // development build with this script for the local stack it starts.
@@ -71,12 +72,20 @@ export function readOrigins(config, { development = false } = {}) {
 
 const matchPattern = (origin) => `${origin}/*`;
 
-/** The manifest of a build: `base` with the origins, and the LinkedIn patterns, it trusts. */
+/**
+ * The manifest of a build: `base` with the origins, and the LinkedIn patterns, it trusts. A
+ * development build says so in its name and in its toolbar button's title, so that a tester
+ * can tell which build is loaded. (`base` is the source's manifest, which only a release is
+ * ever written over: it never carries the suffix.)
+ */
 export function manifestFor(base, { apiOrigins, appOrigins, development = false }) {
   const manifest = structuredClone(base);
   const linkedin = development ? LINKEDIN.development : LINKEDIN.release;
-  const name = String(base.name).replace(DEVELOPMENT_SUFFIX, "");
-  manifest.name = development ? `${name}${DEVELOPMENT_SUFFIX}` : name;
+  if (development) {
+    manifest.name = `${base.name}${DEVELOPMENT_SUFFIX}`;
+    const title = `${base.action.default_title}${DEVELOPMENT_SUFFIX}`;
+    manifest.action = { ...base.action, default_title: title };
+  }
   manifest.host_permissions = [linkedin, ...apiOrigins.map(matchPattern)];
   manifest.content_scripts = base.content_scripts.map((script) => ({
     ...script,

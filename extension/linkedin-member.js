@@ -14,6 +14,10 @@
 // The functions below are declared at the top level so that tests can load the file and call
 // them; the content script's world is the extension's own, not the page's.
 
+// Copies of messages.js's MEMBER_ID and PROFILE_ID (a classic script cannot import them);
+// tests/member-id.test.js fails when they differ.
+/** A member id as the API accepts it: 1 to 20 digits. */
+const MEMBER_ID = /^\d{1,20}$/;
 /** A profile id as Unipile shows it: letters, digits, `-` and `_`, at most 128. */
 const PROFILE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const PROFILE_URN = /^urn:li:(?:fsd_profile|fs_miniProfile):(.+)$/;
@@ -65,15 +69,10 @@ function memberFromCodeText(text) {
   // A number past 2^53 has already lost digits in JSON.parse: it would name someone else.
   if (typeof plainId === "number") {
     memberId = Number.isSafeInteger(plainId) && plainId > 0 ? String(plainId) : null;
-  } else if (typeof plainId === "string" && /^\d{1,20}$/.test(plainId)) {
+  } else if (typeof plainId === "string" && MEMBER_ID.test(plainId)) {
     memberId = plainId;
   }
   return memberId ? { memberId, profileId: profileIdOf(value, memberId) } : null;
-}
-
-/** The member id in one <code> element's text, or null. */
-function memberIdFromCodeText(text) {
-  return memberFromCodeText(text)?.memberId ?? null;
 }
 
 /** The first member among the texts of the page's <code> elements, or null. */
@@ -83,11 +82,6 @@ function memberFromCodeTexts(texts) {
     if (member) return member;
   }
   return null;
-}
-
-/** The first member id among the texts of the page's <code> elements, or null. */
-function memberIdFromCodeTexts(texts) {
-  return memberFromCodeTexts(texts)?.memberId ?? null;
 }
 
 // LinkedIn renders late: the <code> elements may come after document_idle. The page is

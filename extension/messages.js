@@ -24,9 +24,13 @@ export const POPUP_COMMANDS = Object.freeze([
 // reads what is inside: the API checks it.
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const LONGEST_TOKEN = 16 * 1024;
-const MEMBER_ID = /^\d{1,20}$/;
-// As Unipile shows it (ACoAAB…), and as the API accepts it: letters, digits, - and _.
-const PROFILE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+// The two ids as the API accepts them. These are the service worker's only definitions; the
+// content script (linkedin-member.js, a classic script that cannot import) keeps copies,
+// which tests/member-id.test.js holds to these.
+/** A LinkedIn member id: 1 to 20 digits. */
+export const MEMBER_ID = /^\d{1,20}$/;
+/** A profile id as Unipile shows it (ACoAAB…): letters, digits, - and _, at most 128. */
+export const PROFILE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 // Verification codes are short; anything long is a paste gone wrong, not a code.
 const LONGEST_CODE = 32;
 

@@ -5,13 +5,13 @@
 // opening the app hands it over again.
 
 import { API_ORIGINS, DEVELOPMENT } from "./origins.js";
-import { apiTrusted } from "./trusted-origins.js";
+import { originOf, originTrusted } from "./trusted-origins.js";
 
 const SESSION_KEY = "session";
 
 /** True when this build lets the cookie go to `apiBase` (an API origin it names). */
 export function trustsApi(apiBase) {
-  return apiTrusted(apiBase, { apiOrigins: API_ORIGINS, development: DEVELOPMENT });
+  return originTrusted(originOf(apiBase), API_ORIGINS, DEVELOPMENT);
 }
 
 /**

@@ -18,20 +18,15 @@ export async function writeState(state) {
   await chrome.storage.local.set({ [STATE_KEY]: state });
 }
 
-/** The member id the content script last saw on linkedin.com, or null. */
-export async function readMemberId() {
-  const stored = await chrome.storage.local.get(MEMBER_KEY);
-  return stored[MEMBER_KEY] ?? null;
-}
-
 /**
- * The profile id of `memberId`, or null: when the page showed none, or another member is
- * the one last seen (both are read in one go, so they always belong together).
+ * The member the content script last saw on linkedin.com, `{memberId, profileId}`, each null
+ * when unknown: both in one read, so that the profile id is always that member's.
  */
-export async function readProfileId(memberId) {
+export async function readMember() {
   const stored = await chrome.storage.local.get([MEMBER_KEY, PROFILE_KEY]);
-  if (stored[MEMBER_KEY] !== memberId) return null;
-  return typeof stored[PROFILE_KEY] === "string" ? stored[PROFILE_KEY] : null;
+  const memberId = stored[MEMBER_KEY] ?? null;
+  const profile = stored[PROFILE_KEY];
+  return { memberId, profileId: memberId !== null && typeof profile === "string" ? profile : null };
 }
 
 /**

@@ -17,19 +17,19 @@ import {
 } from "./outcomes.js";
 import { enterState } from "./schedule.js";
 import { forgetSession, readSession } from "./session.js";
-import { readMemberId, readProfileId, readState } from "./state.js";
+import { readMember, readState } from "./state.js";
 
 async function linkedinCookie(name) {
   const cookie = await chrome.cookies.get({ url: LINKEDIN_URL, name });
   return cookie?.value || null;
 }
 
-/** The API with the borrowed session, the session itself and the member id. */
+/** The API with the borrowed session, the session itself, the member id and its profile id. */
 export async function callContext() {
   const session = await readSession();
-  const memberId = await readMemberId();
+  const { memberId, profileId } = await readMember();
   const api = session ? new ExtensionApi({ base: session.apiBase, token: session.token }) : null;
-  return { api, session, memberId };
+  return { api, session, memberId, profileId };
 }
 
 // While a call ran, the app may have signed out or handed over a new session: then the
@@ -54,7 +54,7 @@ export async function sessionEnded(previous, error, { session, memberId }) {
 async function syncOnce(trigger) {
   const previous = await readState();
   if (trigger === "alarm" && !periodicSyncWanted(previous)) return previous;
-  const { api, session, memberId } = await callContext();
+  const { api, session, memberId, profileId } = await callContext();
   if (!session) {
     // Keep the reason the session ended ("expired", "signed-out") rather than a vaguer one.
     if (previous?.state === "signed-out") return enterState(previous);
@@ -64,7 +64,6 @@ async function syncOnce(trigger) {
   if (!liAt) return enterState(noLinkedin(previous, "no-cookie", { memberId }));
   if (!memberId) return enterState(noLinkedin(previous, "no-member"));
   const liA = await linkedinCookie("li_a");
-  const profileId = await readProfileId(memberId);
   try {
     const answer = await api.syncCookies({
       liAt,

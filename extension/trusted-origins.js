@@ -6,6 +6,9 @@
 // configuration with the same rules before it writes a build.
 
 const LOOPBACK_NAMES = ["localhost", "[::1]", "0.0.0.0"];
+// An IPv4 address written as IPv6 (`[::ffff:127.0.0.1]`), as the URL parser spells it
+// (`[::ffff:7f00:1]`): the two groups are the four octets.
+const MAPPED_IPV4 = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/;
 
 /** The origin (`scheme://host[:port]`) of a URL, or null for anything else. */
 export function originOf(value) {
@@ -19,9 +22,17 @@ export function originOf(value) {
   return url.protocol === "https:" || url.protocol === "http:" ? url.origin : null;
 }
 
+/** The dotted IPv4 address an IPv4-mapped IPv6 host stands for, or the host itself. */
+function asIpv4(hostname) {
+  const mapped = MAPPED_IPV4.exec(hostname);
+  if (!mapped) return hostname;
+  const [high, low] = [mapped[1], mapped[2]].map((group) => Number.parseInt(group, 16));
+  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+}
+
 /** True for this machine's own names: a release never trusts them. */
 export function isLoopback(origin) {
-  const { hostname } = new URL(origin);
+  const hostname = asIpv4(new URL(origin).hostname);
   return (
     LOOPBACK_NAMES.includes(hostname) ||
     hostname.endsWith(".localhost") ||
@@ -59,21 +70,13 @@ export function configuredOrigin(value, { development = false } = {}) {
 }
 
 /**
- * True when the cookie may go to `apiBase`: its origin is one the build names, over https
- * (or http in a development build).
+ * True when `origin` (`scheme://host[:port]`, exactly) is one of `origins` the build names,
+ * over https (or http in a development build). The same rule for the API the cookie may go
+ * to (the origin of the `apiBase` a session names) and for the app's pages that may hand one
+ * over (the origin the browser reports for an external message, `sender.origin`, which a page
+ * cannot choose, never one read from its URL).
  */
-export function apiTrusted(apiBase, { apiOrigins, development = false }) {
-  const origin = originOf(apiBase);
-  if (!origin || !apiOrigins.includes(origin)) return false;
-  return development || origin.startsWith("https://");
-}
-
-/**
- * True when an external message comes from one of the app's pages the build names, as the
- * browser reports its origin (`sender.origin`, which a page cannot choose).
- */
-export function senderTrusted(sender, { appOrigins, development = false }) {
-  const origin = typeof sender?.origin === "string" ? sender.origin : null;
-  if (!origin || !appOrigins.includes(origin)) return false;
+export function originTrusted(origin, origins, development = false) {
+  if (typeof origin !== "string" || !origins.includes(origin)) return false;
   return development || origin.startsWith("https://");
 }

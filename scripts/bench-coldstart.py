@@ -208,8 +208,8 @@ def events(port):
             "Scheduler event: one reconciliation -> Unipile account list + DynamoDB Scan (stub: both empty) -> report",
         ),
         "web-assets": (
-            http_event("GET", "/web/v2/unipile-accounts.js", route="GET /web/{proxy+}"),
-            "HTTP API, no authorizer: GET /web/v2/unipile-accounts.js -> 200 with the embedded file",
+            http_event("GET", "/web/v3/unipile-accounts.js", route="GET /web/{proxy+}"),
+            "HTTP API, no authorizer: GET /web/v3/unipile-accounts.js -> 200 with the embedded file",
         ),
         "floor": (
             http_event("POST", "/unipile/webhook", headers={"unipile-auth": "wrong-secret"}, body=ACCOUNT_STATUS),

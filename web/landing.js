@@ -39,17 +39,35 @@ function showSignedIn({ focus = false } = {}) {
   }
 }
 
+// The extension answered, but its build names neither this page's origin nor this API among
+// those it trusts: it will not sync for this app, and nothing in its popup can change that.
+const NOT_SET_UP = ["api-not-permitted", "origin-not-permitted"];
+const EXTENSION_WORDS = {
+  connected: "Browser extension connected",
+  "not-set-up": "The LinkedIn sync extension in this browser is not set up for this app.",
+};
+
+/** Says how the extension took the session: connected, not set up for this app, or nothing. */
+function showExtensionStatus(answer) {
+  let state = "";
+  if (answer.connected) state = "connected";
+  else if (NOT_SET_UP.includes(answer.reason)) state = "not-set-up";
+  const status = $("extension-status");
+  status.dataset.state = state;
+  // Shown before it is filled in: a status region announces what changes inside it.
+  status.hidden = state === "";
+  status.textContent = EXTENSION_WORDS[state] ?? "";
+}
+
 // The page is served by the API it talks to (api-base=""), so the API's base is its origin.
 async function lendToExtension(token) {
   const answer = await offerSession({ extensionId, apiBase: location.origin, token });
   if (storedToken() !== token) return; // signed out, or in as someone else, meanwhile
-  $("extension-status").hidden = !answer.connected;
-  $("extension-status").textContent = answer.connected ? "Browser extension connected" : "";
+  showExtensionStatus(answer);
 }
 
 function takeBackFromExtension() {
-  $("extension-status").hidden = true;
-  $("extension-status").textContent = "";
+  showExtensionStatus({ connected: false });
   endSession({ extensionId });
 }
 

@@ -2,6 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { ApiError, ExtensionApi, kindOf } from "../api.js";
 
 function fakeFetch(answers) {
@@ -29,7 +30,48 @@ test("a sync posts exactly the cookie, the user agent and the member id, with th
   assert.equal(calls[0].init.headers.authorization, "Bearer t.o.k");
   assert.equal(calls[0].init.headers["content-type"], "application/json");
   assert.equal(calls[0].init.credentials, "omit");
+  assert.equal(calls[0].init.redirect, "error");
   assert.deepEqual(calls[0].body, { li_at: "AQED", user_agent: "UA/1", linkedin_member_id: "42" });
+});
+
+/** An HTTP server on a free local port: its origin, what it received, and how to stop it. */
+async function server(answer) {
+  const received = [];
+  const listening = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      received.push({ method: request.method, url: request.url, body });
+      answer(response);
+    });
+  });
+  await new Promise((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${listening.address().port}`;
+  const stop = () => new Promise((resolve) => listening.close(resolve));
+  return { origin, received, stop };
+}
+
+test("given an API that answers a sync with a redirect, the cookie is not sent on: the call fails", async () => {
+  const elsewhere = await server((response) => response.writeHead(200).end("{}"));
+  const api = await server((response) =>
+    response.writeHead(307, { location: `${elsewhere.origin}/extension/cookies` }).end(),
+  );
+  try {
+    const client = new ExtensionApi({ base: api.origin, token: "t.o.k" });
+    for (const call of [
+      () => client.syncCookies({ liAt: "AQED-secret", userAgent: "UA/1", memberId: "42" }),
+      () => client.listIdentities(),
+    ]) {
+      await assert.rejects(call(), (error) => error instanceof ApiError && error.kind === "network");
+    }
+    assert.equal(api.received.length, 2, "the API was asked");
+    assert.equal(api.received[0].method, "POST");
+    assert.deepEqual(elsewhere.received, [], "nothing followed the redirect");
+  } finally {
+    await Promise.all([api.stop(), elsewhere.stop()]);
+  }
 });
 
 test("the member's profile id goes along as Unipile shows it, and only then", async () => {

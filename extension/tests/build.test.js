@@ -47,6 +47,7 @@ test("the release manifest names no loopback host, no plain http and no wildcard
     if (host.includes("*")) assert.equal(host, "*.linkedin.com", pattern);
   }
   assert.doesNotMatch(manifest.name, /development/);
+  assert.doesNotMatch(manifest.action.default_title, /development/);
 });
 
 test("given a team's origins, the release trusts exactly them: host_permissions, externally_connectable and origins.js", () => {
@@ -62,6 +63,7 @@ test("given a team's origins, the release trusts exactly them: host_permissions,
   ]);
   assert.deepEqual(built.externally_connectable, { matches: ["https://app.team.example/*"] });
   assert.equal(built.key, manifest.key, "the same ID");
+  assert.deepEqual([built.name, built.action], [manifest.name, manifest.action], "a release's own name and title");
   const module = originsModule(origins);
   assert.match(module, /API_ORIGINS = Object\.freeze\(\["https:\/\/api\.team\.example","https:\/\/api-eu\.team\.example"\]\)/);
   assert.match(module, /APP_ORIGINS = Object\.freeze\(\["https:\/\/app\.team\.example"\]\)/);
@@ -97,7 +99,9 @@ test("a development build trusts the local origins it is given, over http, and s
     const built = json(join(out, "manifest.json"));
     assert.deepEqual(built.host_permissions, ["*://*.linkedin.com/*", "http://127.0.0.1:41000/*"]);
     assert.deepEqual(built.externally_connectable.matches, ["http://127.0.0.1:41000/*"]);
-    assert.match(built.name, /\(development\)$/);
+    assert.equal(built.name, `${manifest.name} (development)`);
+    assert.equal(built.action.default_title, `${manifest.action.default_title} (development)`, "the toolbar button says so too");
+    assert.equal(built.action.default_popup, manifest.action.default_popup);
     assert.match(read(join(out, "origins.js")), /DEVELOPMENT = true/);
     assert.deepEqual(readdirSync(out).sort(), [...runtimeFiles(), "manifest.json", "origins.js"].sort());
     assert.ok(!readdirSync(out).includes("tests") && !readdirSync(out).includes("build.mjs"));

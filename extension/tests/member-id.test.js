@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
+import { MEMBER_ID, PROFILE_ID } from "../messages.js";
 
 const source = readFileSync(new URL("../linkedin-member.js", import.meta.url), "utf8");
 
@@ -50,14 +51,24 @@ function load({ codes = [], chrome } = {}) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+test("the script's member id and profile id rules are the service worker's (messages.js)", () => {
+  const { context } = load({ chrome: null });
+  // Its top-level constants, as the script declares them.
+  const own = vm.runInContext("({ member: MEMBER_ID, profile: PROFILE_ID })", context);
+  assert.equal(own.member.source, MEMBER_ID.source);
+  assert.equal(own.member.flags, MEMBER_ID.flags);
+  assert.equal(own.profile.source, PROFILE_ID.source);
+  assert.equal(own.profile.flags, PROFILE_ID.flags);
+});
+
 test("a numeric plainId is the member id, as a string", () => {
   const { context } = load({ chrome: null });
-  assert.equal(context.memberIdFromCodeText('{"data":{"plainId":123456789}}'), "123456789");
+  assert.equal(context.memberFromCodeText('{"data":{"plainId":123456789}}')?.memberId, "123456789");
 });
 
 test("a string plainId of digits is taken as it is", () => {
   const { context } = load({ chrome: null });
-  assert.equal(context.memberIdFromCodeText('{"data":{"plainId":"00987"}}'), "00987");
+  assert.equal(context.memberFromCodeText('{"data":{"plainId":"00987"}}')?.memberId, "00987");
 });
 
 test("what is not 1 to 20 digits is refused", () => {
@@ -72,7 +83,7 @@ test("what is not 1 to 20 digits is refused", () => {
     '{"data":{"plainId":null}}',
     '{"data":{"plainId":["1"]}}',
   ]) {
-    assert.equal(context.memberIdFromCodeText(text), null, text);
+    assert.equal(context.memberFromCodeText(text), null, text);
   }
 });
 
@@ -85,8 +96,8 @@ test("bad JSON and other <code> elements are passed over for the first that name
     '{"data":{"$type":"com.linkedin.voyager.common.Me","plainId":42}}',
     '{"data":{"plainId":43}}',
   ];
-  assert.equal(context.memberIdFromCodeTexts(texts), "42");
-  assert.equal(context.memberIdFromCodeTexts(["{}", "[]", "null"]), null);
+  assert.equal(context.memberFromCodeTexts(texts)?.memberId, "42");
+  assert.equal(context.memberFromCodeTexts(["{}", "[]", "null"]), null);
 });
 
 test("given a page that already holds the member, the script tells the worker once", async () => {

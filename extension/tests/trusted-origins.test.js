@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { apiTrusted, configuredOrigin, originOf, senderTrusted } from "../trusted-origins.js";
+import { configuredOrigin, isLoopback, originOf, originTrusted } from "../trusted-origins.js";
 
 const RELEASE = {
   apiOrigins: ["https://api.example.com"],
@@ -15,6 +15,13 @@ const DEVELOPMENT = {
   appOrigins: ["http://127.0.0.1:8787"],
   development: true,
 };
+
+// The one rule, as the worker applies it: to the origin of the API a session names
+// (session.js), and to the origin the browser reports for a page's message (background.js).
+const apiTrusted = (apiBase, { apiOrigins, development }) =>
+  originTrusted(originOf(apiBase), apiOrigins, development);
+const senderTrusted = (sender, { appOrigins, development }) =>
+  originTrusted(sender?.origin, appOrigins, development);
 
 test("given a release, the cookie may go to its API origin, under any path", () => {
   assert.equal(apiTrusted("https://api.example.com", RELEASE), true);
@@ -91,6 +98,27 @@ test("a release build names https origins of real hosts, nothing else", () => {
     42,
   ]) {
     assert.ok(configuredOrigin(value).error, String(value));
+  }
+});
+
+test("this machine is loopback under every name: IPv4, IPv6, IPv4 written as IPv6, localhost", () => {
+  for (const origin of [
+    "https://localhost",
+    "https://app.localhost:8443",
+    "https://127.0.0.1",
+    "https://127.1.2.3:8787",
+    "https://[::1]",
+    "https://0.0.0.0",
+    "https://[::ffff:127.0.0.1]",
+    "https://[::ffff:127.9.8.7]:8787",
+    "https://[0:0:0:0:0:ffff:7f00:1]",
+    "https://[::ffff:0.0.0.0]",
+  ]) {
+    assert.equal(isLoopback(origin), true, origin);
+    assert.ok(configuredOrigin(origin).error, `a release refuses ${origin}`);
+  }
+  for (const origin of ["https://api.example.com", "https://[::ffff:10.0.0.1]", "https://[2001:db8::1]", "https://128.0.0.1"]) {
+    assert.equal(isLoopback(origin), false, origin);
   }
 });
 

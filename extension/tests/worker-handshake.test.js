@@ -37,6 +37,10 @@ test("given a page on another origin, when it offers a session naming its own AP
     assert.equal(answer.ok, false, origin);
     assert.equal(answer.reason, "origin-not-permitted", origin);
   }
+  // A sender the browser reports no origin for is not trusted on its URL's word.
+  const { origin: _, ...noOrigin } = page(APP);
+  const answer = await browser.fromPage(offer("https://api.example.com"), noOrigin);
+  assert.deepEqual([answer.ok, answer.reason], [false, "origin-not-permitted"]);
   await settle();
   assert.deepEqual(await browser.session.get("session"), {}, "no session kept");
   assert.deepEqual(browser.requests, [], "no request at all");

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { eventually, installFakeChrome } from "./fake-chrome.js";
-import { readProfileId, rememberMember } from "../state.js";
+import { readMember, rememberMember } from "../state.js";
 
 const manifest = JSON.parse(readFileSync(new URL("../manifest.json", import.meta.url), "utf8"));
 const browser = installFakeChrome({ manifest });
@@ -64,8 +64,13 @@ test("a profile id the page gives malformed is not sent; the member id is", asyn
   assert.equal("linkedin_profile_id" in body, false);
 });
 
-test("a profile id is read only for the member it was seen with, in one read of both", async () => {
+test("the member and their profile id are read together, so a profile id is never another member's", async () => {
   await rememberMember({ memberId: "444", profileId: "ACoAAB444" });
-  assert.equal(await readProfileId("444"), "ACoAAB444");
-  assert.equal(await readProfileId("555"), null, "a sync of a member just replaced sends none");
+  assert.deepEqual(await readMember(), { memberId: "444", profileId: "ACoAAB444" });
+  await rememberMember({ memberId: "555" });
+  assert.deepEqual(await readMember(), { memberId: "555", profileId: null }, "a member just replaced sends none");
+  // A profile id beside no member (storage edited by hand, or an older version's) names no one.
+  await browser.local.set({ profile_id: "ACoAAB-stray" });
+  await browser.local.remove("member_id");
+  assert.deepEqual(await readMember(), { memberId: null, profileId: null });
 });

@@ -2,6 +2,14 @@
 //! so that a file added there is served without a change of code. Cargo reruns this when
 //! anything in the folder changes.
 
+// Which files are pages is the rule the stack serves them by (`unipile_connect::web`): the
+// file itself is compiled here too (it uses std only), so that the two cannot disagree. A
+// build script cannot depend on its own crate, and the shared crate as a build dependency
+// would compile it, AWS SDK and all, a second time for the build machine.
+#[allow(dead_code)]
+#[path = "../../shared/src/web.rs"]
+mod web;
+
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,10 +17,14 @@ use std::path::{Path, PathBuf};
 fn main() {
     let manifest_dir =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let web = manifest_dir.join("../../web");
-    println!("cargo:rerun-if-changed={}", web.display());
+    let folder = manifest_dir.join("../../web");
+    println!("cargo:rerun-if-changed={}", folder.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest_dir.join("../../shared/src/web.rs").display()
+    );
     let mut files = Vec::new();
-    collect(&web, &web, &mut files);
+    collect(&folder, &folder, &mut files);
     files.sort();
     let mut table = String::from("pub static FILES: &[EmbeddedFile] = &[\n");
     // What the folder holds that browsers keep a year (names and contents): a version serves
@@ -21,7 +33,7 @@ fn main() {
     let mut whole = Sha256::new();
     for (name, path) in &files {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if !name.to_ascii_lowercase().ends_with(".html") {
+        if !web::is_html(name) {
             whole.update((name.len() as u64).to_be_bytes());
             whole.update(name.as_bytes());
             whole.update((bytes.len() as u64).to_be_bytes());

@@ -7,8 +7,15 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use unipile_connect::web::{HTML_CONTENT_SECURITY_POLICY, INDEX, REVALIDATE_CACHE_CONTROL};
 
+/// The web component's files as the local stack serves them, built once (the page naming the
+/// development extension and its ETag are made when it is).
+pub(crate) fn web_assets() -> &'static web_assets::WebAssets {
+    static ASSETS: std::sync::OnceLock<web_assets::WebAssets> = std::sync::OnceLock::new();
+    ASSETS.get_or_init(web_assets::WebAssets::local)
+}
+
 pub async fn landing_page() -> Response {
-    let assets = web_assets::WebAssets::local();
+    let assets = web_assets();
     let Some(page) = assets.file(INDEX).map(|file| assets.served(file)) else {
         return StatusCode::NOT_FOUND.into_response();
     };

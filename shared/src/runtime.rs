@@ -36,32 +36,6 @@ where
     HandlerFut: Future<Output = Result<Response<Body>, Error>> + Send,
 {
     let app = cold_start(build).await?;
-    run_http(app, handler).await
-}
-
-/// Serves HTTP invocations for a function that needs nothing from its environment (no
-/// setting, no secret, no AWS client): the cold start only sets up logs, so it reads no
-/// secret and opens no connection.
-pub async fn serve_built<App, Handler, HandlerFut>(app: App, handler: Handler) -> Result<(), Error>
-where
-    App: Sync + 'static,
-    Handler: Fn(&'static App, Request) -> HandlerFut,
-    HandlerFut: Future<Output = Result<Response<Body>, Error>> + Send,
-{
-    crate::telemetry::init_lambda();
-    run_http(Box::leak(Box::new(app)), handler).await
-}
-
-/// The invoke loop of [`serve`] and [`serve_built`], each invocation bounded by its deadline.
-async fn run_http<App, Handler, HandlerFut>(
-    app: &'static App,
-    handler: Handler,
-) -> Result<(), Error>
-where
-    App: Sync + 'static,
-    Handler: Fn(&'static App, Request) -> HandlerFut,
-    HandlerFut: Future<Output = Result<Response<Body>, Error>> + Send,
-{
     let handler = &handler;
     lambda_http::run(service_fn(move |request: Request| {
         let deadline = request

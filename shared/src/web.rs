@@ -1,19 +1,21 @@
 //! The web component's files as the stack serves them (`GET /web/v{N}/{file}`): which
 //! request names which file, and the headers each kind of file is served with. The files
-//! themselves are embedded by the `web-assets` function at build time.
+//! themselves are embedded by the `web-assets` function at build time; its build script
+//! compiles this file too (to tell pages from the files browsers keep a year), so it uses
+//! nothing but std.
 
 /// The version in the assets' path. Versioned files are cached by browsers for a year
 /// (`immutable`), so a file changed under the same version would reach nobody who already
 /// has it: any change to them ships under a new version. Pages (`.html`) are revalidated
 /// within minutes ([`HTML_CACHE_CONTROL`]) and may change under the same version.
-pub const ASSET_VERSION: u32 = 2;
+pub const ASSET_VERSION: u32 = 3;
 
 /// What `web/` held when [`ASSET_VERSION`] was set (the digest the `web-assets` build computes
 /// of every name and contents but the pages'): a test fails when those change and the version
 /// does not, naming the digest to set with the next version.
-pub const ASSET_DIGEST: &str = "b492649b9f60c470aa852703eec3052c";
+pub const ASSET_DIGEST: &str = "8769ab42f35fd1962a96f3ea1fb19b39";
 
-/// The path the stack serves `file` at, e.g. `/web/v2/unipile-accounts.js`.
+/// The path the stack serves `file` at, e.g. `/web/v3/unipile-accounts.js`.
 pub fn asset_path(file: &str) -> String {
     format!("/web/v{ASSET_VERSION}/{file}")
 }
@@ -34,6 +36,34 @@ pub const REVALIDATE_CACHE_CONTROL: &str = "no-cache";
 pub const HTML_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A Chrome extension's ID: 32 letters from `a` to `p`, as the Chrome Web Store (or the
+/// manifest's `key`) gives it. The landing page names one (`data-extension-id`) to lend it the
+/// signed-in user's session, so it is parsed before it goes into a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionId(String);
+
+impl ExtensionId {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        if value.len() == 32 && value.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err("a Chrome extension ID is 32 letters from a to p".to_owned())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The ID as the hex digits it spells (Chrome writes the digits 0 to f as a to p).
+    pub fn as_hex(&self) -> String {
+        self.0
+            .bytes()
+            .map(|b| char::from_digit(u32::from(b - b'a'), 16).unwrap_or('0'))
+            .collect()
+    }
+}
 
 /// The kinds of file served, by extension: anything else in `web/` (a README, a test) is
 /// not embedded and so never served.
@@ -121,6 +151,23 @@ mod tests {
             format!("//web/v{v}/api.js"),
         ] {
             assert_eq!(requested_file(&trick), None, "{trick}");
+        }
+    }
+
+    #[test]
+    fn an_extension_id_is_32_letters_a_to_p_and_spells_hex_digits() {
+        let id = ExtensionId::parse("abcdefghijklmnopabcdefghijklmnop").expect("valid");
+        assert_eq!(id.as_hex(), "0123456789abcdef0123456789abcdef");
+        for bad in [
+            "",
+            "cpplpobcokcnipjelcpfpmjbkkpnmn",
+            "cpplpobcokcnipjelcpfpmjbkkpnmnmdx",
+            "CPPLPOBCOKCNIPJELCPFPMJBKKPNMNMD",
+            "zpplpobcokcnipjelcpfpmjbkkpnmnmd",
+            "cpplpobcokcnipjelcpfpmjbkkpnmnm\"",
+            "\"><script>alert(1)</script>",
+        ] {
+            assert!(ExtensionId::parse(bad).is_err(), "{bad}");
         }
     }
 

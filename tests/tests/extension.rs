@@ -2,7 +2,7 @@
 //! development build of it unpacked (written by `extension/build.mjs` for this walk's local
 //! stack), a LinkedIn-shaped page served here (on www.linkedin.com, mapped to this machine)
 //! sets the session cookies and holds the member id and profile id, and the local stack (in memory, with its
-//! Unipile simulator) is the deployment. One walk, a screenshot of the popup per step under
+//! Unipile simulator) is the deployment. One walk, a screenshot per step under
 //! `<target>/screenshots/extension-walk/`.
 
 use axum::extract::State;
@@ -181,12 +181,40 @@ async fn record(State(recorder): State<Recorder>, request: axum::extract::Reques
     }
 }
 
-/// Another site, on a port of its own: a page the extension's build does not name.
-async fn serve_another_site() -> String {
+/// Another site, on a port of its own: a page the extension's build does not name. Its own
+/// script tries to hand the extension a session (the token from the page's fragment) naming
+/// the site's own API, `api`, and says on the page what came of it (`#outcome`, its reason in
+/// `data-reason`): "unavailable" when the page cannot reach the extension at all.
+async fn serve_another_site(extension_id: String, api: String) -> String {
+    let page = format!(
+        "<!doctype html><html><head><title>Another site</title>\
+         <style>body {{ font: 1rem/1.45 system-ui, sans-serif; margin: 2rem; max-width: 44rem; }}</style>\
+         </head><body><h1>Another site</h1>\
+         <p>This page is on an origin the LinkedIn sync extension's build does not name. Its \
+         script asks the extension to take the signed-in user's session and send the LinkedIn \
+         cookie to this site's own API, <code>{api}</code>.</p>\
+         <p id=\"outcome\" role=\"status\">Asking the extension…</p>\
+         <script>\
+         const outcome = document.getElementById('outcome');\
+         const say = (reason, words) => {{ outcome.dataset.reason = reason; outcome.textContent = words; }};\
+         if (!globalThis.chrome || !chrome.runtime || !chrome.runtime.sendMessage) {{\
+           say('unavailable', 'Refused: the browser gives this page no way to reach the extension, so no cookie can come here.');\
+         }} else {{\
+           chrome.runtime.sendMessage({id:?}, \
+             {{type: 'unipile-connect/session', token: location.hash.slice(1), api_base: {api:?}}}, \
+             (reply) => chrome.runtime.lastError \
+               ? say('error', 'The browser said: ' + chrome.runtime.lastError.message) \
+               : say(reply && reply.ok ? 'accepted' : String(reply && reply.reason), \
+                     'The extension answered: ' + JSON.stringify(reply)));\
+         }}\
+         </script></body></html>",
+        id = extension_id,
+    );
     let app = axum::Router::new().route(
         "/",
-        axum::routing::get(|| async {
-            Html("<!doctype html><html><head><title>Another site</title></head><body><h1>Another site</h1></body></html>")
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { Html(page) }
         }),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -346,6 +374,21 @@ impl Walk {
             .await;
     }
 
+    /// Opens the app's landing page (signed in in this tab), and waits until the page has
+    /// lent the extension its session (its own handshake, which names the stack's API) and
+    /// says so: a handshake the walk sends next comes after it, not before.
+    async fn open_app(&self) {
+        self.story.open("/").await;
+        self.story
+            .eventually(
+                "the page to lend the extension its session",
+                "const s = document.getElementById('extension-status'); \
+                 return s && !s.hidden && s.dataset.state === 'connected';",
+                vec![],
+            )
+            .await;
+    }
+
     async fn open_popup(&self) {
         self.story
             .browser
@@ -477,16 +520,22 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     let (trap, trap_origin) = Recorder::start().await;
     // A second API origin the walk's build does trust: a gateway in front of the stack.
     let (gateway, gateway_origin) = Recorder::start().await;
-    let another_site = serve_another_site().await;
+    let another_site = serve_another_site(extension_id(), trap_origin.clone()).await;
+    // The same stack under another name, which the build names as an app's page but not as
+    // an API: its landing page (whose handshake names its own origin as the API) is refused.
+    let app_only: OnceLock<String> = OnceLock::new();
     // No throttle between logins: the walk's steps follow each other within seconds.
     let env = HashMap::from([("CONNECT_THROTTLE_SECONDS".to_owned(), "0".to_owned())]);
     let browser_args = |stack: &local_stack::stack::LocalStack| {
         gateway.forward_to(&stack.base_url);
-        // The build trusts the stack's origin (its page and its API) and the gateway's API.
+        let by_name = stack.base_url.replace("127.0.0.1", "localhost");
+        let _ = app_only.set(by_name.clone());
+        // The build trusts the stack's origin (its page and its API) and the gateway's API,
+        // and the stack by name as an app's page only.
         let dir = development_build(
             &node,
             &[&stack.base_url, &gateway_origin],
-            &[&stack.base_url],
+            &[&stack.base_url, &by_name],
         );
         vec![
             format!("--disable-extensions-except={}", dir.display()),
@@ -529,23 +578,22 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     //    server on another local port.
     walk.story
         .browser
-        .goto(&another_site)
+        .goto(&format!("{another_site}/#{}", walk.token))
         .await
         .expect("the other site opens");
     let from_elsewhere = walk
         .story
-        .browser
-        .execute(
-            OFFER_SESSION,
-            vec![json!(extension_id()), json!(walk.token), json!(trap_origin)],
+        .eventually(
+            "the other site to say what came of its attempt",
+            "return document.getElementById('outcome').dataset.reason;",
+            vec![],
         )
-        .await
-        .expect("the other site's script runs");
+        .await;
     assert_eq!(from_elsewhere, json!("unavailable"), "{from_elsewhere}");
     walk.story
         .shot("another-site-cannot-reach-the-extension")
         .await;
-    walk.story.open("/").await;
+    walk.open_app().await;
     let to_elsewhere = walk
         .story
         .browser
@@ -561,7 +609,66 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
         "{to_elsewhere}"
     );
 
+    //    An app page the build names whose API it does not (the stack by another name): the
+    //    landing page's own handshake is refused, and the page says so in plain words rather
+    //    than nothing.
+    let app_only = app_only.get().expect("the build was made").clone();
+    walk.story
+        .browser
+        .goto(&format!("{app_only}/"))
+        .await
+        .expect("the landing page opens by name");
+    walk.story.sign_in_as_demo_user().await;
+    let refused = walk
+        .story
+        .eventually(
+            "the page to say the extension is not set up for it",
+            "const s = document.getElementById('extension-status'); \
+             return s && !s.hidden && s.dataset.state === 'not-set-up' \
+               ? {text: s.textContent, role: s.getAttribute('role')} : null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        refused,
+        json!({
+            "text": "The LinkedIn sync extension in this browser is not set up for this app.",
+            "role": "status",
+        })
+    );
+    walk.story
+        .shot("landing-page-says-the-extension-is-not-set-up-for-it")
+        .await;
+
+    //    A session naming an API the build does not name is no session, however it came to
+    //    be stored (here written into the extension's own storage, as session.js keeps it):
+    //    "Sync now" sends nothing and the popup says the user is signed out.
+    walk.open_popup().await;
+    let planted = walk
+        .story
+        .browser
+        .execute(
+            "return chrome.storage.session \
+               .set({session: {token: arguments[0], apiBase: arguments[1]}}) \
+               .then(() => chrome.storage.session.get('session')) \
+               .then((stored) => stored.session.apiBase);",
+            vec![json!(walk.token), json!(trap_origin)],
+        )
+        .await
+        .expect("the session is written");
+    assert_eq!(planted, json!(trap_origin));
+    walk.click("#sync-now").await;
+    // What a sync with that session would end in (a call the trap refuses: waiting to
+    // retry), or what no session ends in.
+    let after = walk.popup_state(&["signed-out", "retrying", "error"]).await;
+    assert!(trap.seen().is_empty(), "the trap saw {:?}", trap.seen());
+    assert_eq!(after, "signed-out");
+    walk.story
+        .shot("a-stored-session-naming-another-api-is-none")
+        .await;
+
     // 1. The first sync connects an account with the cookie, through the stack's API only.
+    walk.open_app().await;
     assert_eq!(walk.sync_now(&["connected"]).await, "connected");
     walk.story.shot("first-sync-connected").await;
     let accounts = walk.accounts_settle(1).await;
@@ -573,8 +680,9 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     //    on it (a gateway in front of the stack), and the next sync goes there, then back.
     //    What the gateway sees is the sync's body: beside the member id, the member's
     //    profile id as Unipile shows it (the bare ACoAA… id, not the page's urn, and not the
-    //    other person's on the page).
-    walk.story.open("/").await;
+    //    other person's on the page). The page's own handshake comes first, so that it
+    //    cannot replace the gateway's session.
+    walk.open_app().await;
     let to_gateway = walk
         .story
         .browser
@@ -598,14 +706,7 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
         Some(profile_of("111").as_str())
     );
     assert_eq!(walk.sync_now(&["connected"]).await, "connected");
-    walk.story.open("/").await;
-    walk.story
-        .eventually(
-            "the page to lend the extension its session again",
-            "const s = document.getElementById('extension-status'); return s && !s.hidden;",
-            vec![],
-        )
-        .await;
+    walk.open_app().await;
 
     // 2. Switching to another LinkedIn member connects a second account.
     walk.linkedin_as("222", "AQEDAR-member-222-first").await;
@@ -702,14 +803,7 @@ async fn the_extension_connects_switches_reconnects_solves_a_checkpoint_pauses_a
     //    that has since expired): the next sync is refused, the popup says so, and no more
     //    syncs are scheduled.
     let expired = demo_token(&walk.story, "&expires_in=-3600").await;
-    walk.story.open("/").await;
-    walk.story
-        .eventually(
-            "the page to lend the extension its session",
-            "const s = document.getElementById('extension-status'); return s && !s.hidden;",
-            vec![],
-        )
-        .await;
+    walk.open_app().await;
     let handed = walk
         .story
         .browser

@@ -5,10 +5,9 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use std::borrow::Cow;
-use std::collections::HashMap;
-use unipile_connect::config::ConfigError;
+use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::http::Problem;
-use unipile_connect::web;
+use unipile_connect::web::{self, ExtensionId};
 
 /// A file of `web/` as the build embedded it.
 #[derive(Debug)]
@@ -27,47 +26,20 @@ pub fn embedded_files() -> &'static [EmbeddedFile] {
     FILES
 }
 
-/// The ID of the development build of the extension (from the `key` in
-/// `extension/manifest.json`, also in `extension/extension-id.txt`): the one the local stack's
-/// landing page names.
-pub const DEVELOPMENT_EXTENSION_ID: &str = "cpplpobcokcnipjelcpfpmjbkkpnmnmd";
+/// The ID of the development build of the extension, as `extension/extension-id.txt` gives it
+/// (from the `key` in `extension/manifest.json`): the one the local stack's landing page names.
+pub const DEVELOPMENT_EXTENSION_ID: &str =
+    include_str!("../../../extension/extension-id.txt").trim_ascii();
 
 /// What `web/index.html` holds where the page names its extension: empty, so that the page as
 /// committed (or served by any other host) offers no extension a session.
 const EXTENSION_ID_SLOT: &str = "data-extension-id=\"\"";
 
-/// A Chrome extension's ID: 32 letters from `a` to `p`, as the Chrome Web Store (or the
-/// manifest's `key`) gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtensionId(String);
-
-impl ExtensionId {
-    pub fn parse(value: &str) -> Result<Self, String> {
-        if value.len() == 32 && value.bytes().all(|b| (b'a'..=b'p').contains(&b)) {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err("a Chrome extension ID is 32 letters from a to p".to_owned())
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The ID as the hex digits it spells (Chrome writes the digits 0 to f as a to p).
-    pub fn as_hex(&self) -> String {
-        self.0
-            .bytes()
-            .map(|b| char::from_digit(u32::from(b - b'a'), 16).unwrap_or('0'))
-            .collect()
-    }
-}
-
 /// What is served for a file: its bytes and its strong ETag, both the embedded file's unless
 /// the landing page names an extension.
-pub struct Served {
-    pub bytes: Cow<'static, [u8]>,
-    pub etag: Cow<'static, str>,
+pub struct Served<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    pub etag: Cow<'a, str>,
 }
 
 /// How long browsers may keep what is served.
@@ -80,46 +52,76 @@ pub enum Caching {
     Revalidate,
 }
 
+/// A page with the extension's ID filled in, built once with the function's dependencies.
+struct NamedPage {
+    name: &'static str,
+    bytes: Vec<u8>,
+    etag: String,
+}
+
 pub struct WebAssets {
-    pub caching: Caching,
-    pub files: &'static [EmbeddedFile],
+    caching: Caching,
+    files: &'static [EmbeddedFile],
     /// The extension the landing page lends the session to; none: the page offers none.
-    pub extension_id: Option<ExtensionId>,
+    extension_id: Option<ExtensionId>,
+    /// The pages of `files` that name `extension_id` (none without one).
+    pages: Vec<NamedPage>,
 }
 
 impl WebAssets {
-    pub fn deployed(extension_id: Option<ExtensionId>) -> Self {
+    /// Serves `files`, its pages naming `extension_id`: each such page and its ETag are built
+    /// here, once, not at each request.
+    pub fn new(
+        caching: Caching,
+        files: &'static [EmbeddedFile],
+        extension_id: Option<ExtensionId>,
+    ) -> Self {
+        let pages = extension_id
+            .as_ref()
+            .map(|id| {
+                files
+                    .iter()
+                    .filter_map(|file| named_page(file, id))
+                    .collect()
+            })
+            .unwrap_or_default();
         Self {
-            caching: Caching::Versioned,
-            files: FILES,
+            caching,
+            files,
             extension_id,
+            pages,
         }
+    }
+
+    pub fn deployed(extension_id: Option<ExtensionId>) -> Self {
+        Self::new(Caching::Versioned, FILES, extension_id)
     }
 
     /// The deployed stack, with the extension `EXTENSION_ID` names (the template's
     /// `ExtensionId`; unset or empty: none).
-    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let extension_id = env
-            .get("EXTENSION_ID")
-            .map(|value| value.trim())
-            .filter(|value| !value.is_empty())
-            .map(|value| {
-                ExtensionId::parse(value).map_err(|reason| ConfigError::Invalid {
-                    var: "EXTENSION_ID",
-                    reason,
-                })
-            })
-            .transpose()?;
-        Ok(Self::deployed(extension_id))
+    pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        Ok(Self::deployed(config::extension_id(env)?))
     }
 
     /// The local stack: the development build of the extension.
     pub fn local() -> Self {
-        Self {
-            caching: Caching::Revalidate,
-            files: FILES,
-            extension_id: ExtensionId::parse(DEVELOPMENT_EXTENSION_ID).ok(),
-        }
+        Self::new(
+            Caching::Revalidate,
+            FILES,
+            ExtensionId::parse(DEVELOPMENT_EXTENSION_ID).ok(),
+        )
+    }
+
+    pub fn caching(&self) -> Caching {
+        self.caching
+    }
+
+    pub fn files(&self) -> &'static [EmbeddedFile] {
+        self.files
+    }
+
+    pub fn extension_id(&self) -> Option<&ExtensionId> {
+        self.extension_id.as_ref()
     }
 
     /// The file served under `name`: an embedded one whose kind has a content type.
@@ -129,35 +131,41 @@ impl WebAssets {
             .find(|f| f.name == name && web::content_type_of(f.name).is_some())
     }
 
-    /// What is served for `file`: a page with the extension's ID in its empty
-    /// `data-extension-id`, under an ETag of its own (the file's hex digits, then the ID's, so
-    /// that it changes with either and stays hex), or the file as embedded.
-    pub fn served(&self, file: &'static EmbeddedFile) -> Served {
-        let page = web::is_html(file.name)
-            .then(|| std::str::from_utf8(file.bytes).ok())
-            .flatten();
-        match (&self.extension_id, page) {
-            (Some(id), Some(page)) => Served {
-                bytes: Cow::Owned(
-                    page.replacen(
-                        EXTENSION_ID_SLOT,
-                        &format!("data-extension-id=\"{}\"", id.as_str()),
-                        1,
-                    )
-                    .into_bytes(),
-                ),
-                etag: Cow::Owned(format!(
-                    "\"{}{}\"",
-                    file.etag.trim_matches('"'),
-                    id.as_hex()
-                )),
+    /// What is served for `file`: the page built for the extension when it is one, or the
+    /// file as embedded.
+    pub fn served(&self, file: &'static EmbeddedFile) -> Served<'_> {
+        match self.pages.iter().find(|page| page.name == file.name) {
+            Some(page) => Served {
+                bytes: Cow::Borrowed(&page.bytes),
+                etag: Cow::Borrowed(&page.etag),
             },
-            _ => Served {
+            None => Served {
                 bytes: Cow::Borrowed(file.bytes),
                 etag: Cow::Borrowed(file.etag),
             },
         }
     }
+}
+
+/// `file` with the extension's ID in its empty `data-extension-id`, under an ETag of its own
+/// (the file's hex digits, then the ID's, so that it changes with either and stays hex); none
+/// for a file that is not a page.
+fn named_page(file: &'static EmbeddedFile, id: &ExtensionId) -> Option<NamedPage> {
+    if !web::is_html(file.name) {
+        return None;
+    }
+    let page = std::str::from_utf8(file.bytes).ok()?;
+    Some(NamedPage {
+        name: file.name,
+        bytes: page
+            .replacen(
+                EXTENSION_ID_SLOT,
+                &format!("data-extension-id=\"{}\"", id.as_str()),
+                1,
+            )
+            .into_bytes(),
+        etag: format!("\"{}{}\"", file.etag.trim_matches('"'), id.as_hex()),
+    })
 }
 
 pub async fn handler(app: &WebAssets, request: Request) -> Result<Response<Body>, Error> {
@@ -246,6 +254,7 @@ fn handle(app: &WebAssets, request: &Request) -> Result<Response<Body>, Problem>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn request(method: &str, path: &str, if_none_match: Option<&str>) -> Request {
         let mut builder = http::Request::builder().method(method).uri(path);
@@ -345,11 +354,7 @@ mod tests {
     ];
 
     fn fixture(caching: Caching) -> WebAssets {
-        WebAssets {
-            caching,
-            files: FIXTURE,
-            extension_id: None,
-        }
+        WebAssets::new(caching, FIXTURE, None)
     }
 
     #[tokio::test]
@@ -486,17 +491,43 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_stack_names_the_development_build_whose_id_the_extension_folder_gives() {
-        let on_disk = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../extension/extension-id.txt"),
-        )
-        .expect("extension/extension-id.txt");
-        assert_eq!(on_disk.trim(), DEVELOPMENT_EXTENSION_ID);
-        let (page, _) = landing_page(&WebAssets::local()).await;
+        let local = WebAssets::local();
+        assert_eq!(
+            local.extension_id().map(ExtensionId::as_str),
+            Some(DEVELOPMENT_EXTENSION_ID),
+            "extension/extension-id.txt holds an extension ID"
+        );
+        let (page, _) = landing_page(&local).await;
         assert!(
             page.contains(&format!("data-extension-id=\"{DEVELOPMENT_EXTENSION_ID}\"")),
             "{page}"
         );
+    }
+
+    #[test]
+    fn a_page_naming_the_extension_is_built_once_not_at_each_request() {
+        let app = WebAssets::deployed(Some(ExtensionId::parse(TEAM_EXTENSION).expect("valid")));
+        let page = app.file("index.html").expect("embedded");
+        let (first, again) = (app.served(page), app.served(page));
+        for served in [&first, &again] {
+            assert!(
+                matches!(served.bytes, Cow::Borrowed(_)),
+                "kept, not rebuilt"
+            );
+            assert!(matches!(served.etag, Cow::Borrowed(_)), "kept, not rebuilt");
+        }
+        assert!(std::ptr::eq(first.bytes.as_ptr(), again.bytes.as_ptr()));
+        assert!(std::ptr::eq(first.etag.as_ptr(), again.etag.as_ptr()));
+        assert!(
+            std::str::from_utf8(&first.bytes)
+                .expect("UTF-8")
+                .contains(TEAM_EXTENSION)
+        );
+        let script = app.file("landing.js").expect("embedded");
+        assert!(std::ptr::eq(
+            app.served(script).bytes.as_ptr(),
+            script.bytes.as_ptr()
+        ));
     }
 
     #[tokio::test]
@@ -540,12 +571,6 @@ mod tests {
         );
         assert_eq!(header(&plain, "etag"), header(&named, "etag"));
         assert_eq!(plain.body().as_ref(), named.body().as_ref());
-    }
-
-    #[test]
-    fn an_extension_id_spells_hex_digits() {
-        let id = ExtensionId::parse("abcdefghijklmnopabcdefghijklmnop").expect("valid");
-        assert_eq!(id.as_hex(), "0123456789abcdef0123456789abcdef");
     }
 
     #[test]

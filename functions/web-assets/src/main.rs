@@ -1,7 +1,7 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    unipile_connect::runtime::serve_built(
-        web_assets::WebAssets::from_env(&std::env::vars().collect())?,
+    unipile_connect::runtime::serve(
+        |env| std::future::ready(web_assets::WebAssets::from_env(&env)),
         web_assets::handler,
     )
     .await

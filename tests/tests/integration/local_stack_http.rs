@@ -165,9 +165,15 @@ async fn given_only_http_a_user_links_completes_the_hosted_page_and_sees_the_acc
         .text()
         .await
         .expect("html");
-    assert!(landing.contains("<unipile-accounts") && landing.contains("/web/v2/landing.js"));
+    assert!(
+        landing.contains("<unipile-accounts")
+            && landing.contains(&unipile_connect::web::asset_path("landing.js"))
+    );
     let element = http
-        .get(format!("{base}/web/v2/unipile-accounts.js"))
+        .get(format!(
+            "{base}{}",
+            unipile_connect::web::asset_path("unipile-accounts.js")
+        ))
         .send()
         .await
         .expect("the element's module");

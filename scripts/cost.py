@@ -12,6 +12,8 @@ Prices: us-east-1, on-demand, without free tiers.
 """
 import argparse
 import csv
+import re
+from pathlib import Path
 
 # --- prices (USD) ---
 LAMBDA_GB_SECOND_ARM = 0.0000133334
@@ -35,8 +37,29 @@ LOG_STORE_GB = 0.03
 XRAY_TRACE = 5.00 / 1e6
 
 # --- what the stack has ---
-ALARMS = 30  # 10 functions x (Errors, Throttles), DLQ, API 5xx, 8 metric alarms (the 2 URL 5xx
-#              alarms exist only with UnipileEndpoint=FunctionUrl)
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+
+
+def resources_of(kind, template=TEMPLATE):
+    """The logical ids of the template's resources of type `kind`, with whether each has a
+    Condition (created only in some deployments). Read off the text: every resource is a
+    two-space key under Resources, its Type and Condition four spaces in."""
+    text = template.read_text()
+    resources = text.split("\nResources:\n", 1)[1].split("\nOutputs:\n", 1)[0]
+    found = []
+    for block in re.split(r"\n(?=  [A-Za-z0-9]+:\n)", resources):
+        head = re.match(r"\s*  ([A-Za-z0-9]+):\n", block)
+        if head and re.search(rf"^    Type: {re.escape(kind)}$", block, re.M):
+            found.append((head.group(1), re.search(r"^    Condition: ", block, re.M) is not None))
+    return found
+
+
+# Alarms every deployment has (the two function-URL 5xx alarms exist only with
+# UnipileEndpoint=FunctionUrl), functions, and HTTP APIs. A second HTTP API (Unipile's) costs
+# nothing of its own: HTTP APIs bill per request, and Unipile's requests only moved to it;
+# its 5xx alarm is counted with the others.
+ALARMS = sum(1 for _, conditional in resources_of("AWS::CloudWatch::Alarm") if not conditional)
+FUNCTIONS = len(resources_of("AWS::Serverless::Function"))
 CUSTOM_METRICS = 30  # metrics x dimension values seen (StatusChanged by status, ...)
 SECRETS = 3
 
@@ -166,7 +189,7 @@ def month(accounts, durations):
     storage_gb = items / 1e6
     add("table storage", f"{storage_gb:.3f} GB x ${DDB_STORAGE_GB}", storage_gb * DDB_STORAGE_GB)
     add("KMS keys", f"3 keys (cookies, digests, alarm topic) x ${KMS_KEY_MONTH:.2f}", 3 * KMS_KEY_MONTH)
-    cold_starts = 9 * 30 * 24 * 4  # about 4 new instances an hour per function
+    cold_starts = FUNCTIONS * 30 * 24 * 4  # about 4 new instances an hour per function
     add("Secrets Manager", f"{SECRETS} secrets x ${SECRET_MONTH} + {cold_starts:,} cold-start reads",
         SECRETS * SECRET_MONTH + cold_starts * 2 * SECRETS_REQUEST)
     add("CloudWatch alarms, metrics, dashboard",

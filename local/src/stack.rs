@@ -31,7 +31,7 @@ use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::{Deps, FollowUpDeps};
-use unipile_connect::domain::webhook::WebhookRegistration;
+use unipile_connect::domain::webhook::{WebhookRegistration, WebhookUrl};
 use unipile_connect::http::{Problem, with_jwt_claims};
 use unipile_connect::ports::{AccountStore, Clock, Mailer};
 
@@ -167,7 +167,8 @@ impl LocalStack {
             // machine).
             let url = format!("{base_url}/unipile/webhook");
             let auth = config::webhook_auth(&env).map_err(|e| e.to_string())?;
-            WebhookRegistration::new(&url, None, auth).map_err(|e| e.to_string())?;
+            let request_url = WebhookUrl::parse(&url).map_err(|e| e.to_string())?;
+            WebhookRegistration::new(request_url, None, auth).map_err(|e| e.to_string())?;
             simulator.register_webhook(
                 "account_status",
                 &url,
@@ -483,7 +484,9 @@ async fn openapi() -> Response {
 /// The web component's files, as the deployed stack serves them (revalidated at each use).
 async fn web_route(request: axum::extract::Request) -> Response {
     match to_lambda(request).await {
-        Ok(request) => respond(web_assets::handler(&web_assets::WebAssets::local(), request).await),
+        Ok(request) => {
+            respond(web_assets::handler(crate::landing_page::web_assets(), request).await)
+        }
         Err(refused) => refused,
     }
 }

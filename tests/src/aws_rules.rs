@@ -1,12 +1,14 @@
 //! What AWS enforces and moto does not, read off the template itself: a green rehearsal on
-//! moto cannot show that CloudWatch may publish an alarm to an encrypted topic, or that a
-//! public door is throttled. Each check reads the template through a symbolic
-//! [`Stack`] (parameters and conditions evaluated, resources standing as `ref:<id>` and
-//! `getatt:<id>.<attribute>`) and names every problem it finds.
+//! moto cannot show that CloudWatch may publish an alarm to an encrypted topic, that a
+//! public door is throttled, or that CloudFormation can order the stack's resources at all.
+//! Each check reads the template through a symbolic [`Stack`] (parameters and conditions
+//! evaluated, resources standing as `ref:<id>` and `getatt:<id>.<attribute>`) and names
+//! every problem it finds.
 
+use crate::rehearsal::gateway::Route;
 use crate::rehearsal::template::{Stack, Template};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The service principal CloudWatch publishes alarm notifications as.
 pub const CLOUDWATCH: &str = "cloudwatch.amazonaws.com";
@@ -74,16 +76,25 @@ fn covers_action(statement: &Value, action: &str) -> bool {
         .any(|pattern| wildcard(pattern, action))
 }
 
-/// What a statement's `Condition` does to a request of `service` made for this account's
-/// alarms: whether it holds the statement to this account, and each condition the request
-/// might not meet.
-fn account_conditions(condition: &Value, stack: &Stack) -> (bool, Vec<String>) {
+/// What a statement's `Condition` does to CloudWatch's `action` for this account's alarms
+/// to `topic`: whether it holds the statement to this account, and each condition the
+/// request might not meet. On a key, `kms:EncryptionContext:aws:sns:topicArn` holds it to
+/// the topic (SNS names the topic in every data key's encryption context), whose own policy
+/// holds publishers to this account.
+fn account_conditions(
+    condition: &Value,
+    stack: &Stack,
+    action: &str,
+    topic: &str,
+) -> (bool, Vec<String>) {
     let mut to_this_account = false;
     let mut problems = Vec::new();
     let alarms = format!(
         "arn:aws:cloudwatch:{}:{}:alarm:",
         stack.region, stack.account
     );
+    let this_topic = format!("ref:{topic}");
+    let topics_of_this_account = format!("arn:aws:sns:{}:{}:", stack.region, stack.account);
     for (operator, tests) in condition.as_object().into_iter().flatten() {
         for (key, value) in tests.as_object().into_iter().flatten() {
             let values = texts(value);
@@ -94,6 +105,16 @@ fn account_conditions(condition: &Value, stack: &Stack) -> (bool, Vec<String>) {
                 }
                 ("ArnLike" | "ArnEquals" | "StringLike" | "StringEquals", "aws:sourcearn") => {
                     !values.is_empty() && values.iter().all(|v| v.starts_with(&alarms))
+                }
+                ("StringEquals" | "StringLike", "kms:encryptioncontext:aws:sns:topicarn")
+                    if action.starts_with("kms:") =>
+                {
+                    !values.is_empty()
+                        && values.iter().all(|v| {
+                            *v == this_topic
+                                || (operator == "StringLike"
+                                    && v.starts_with(&topics_of_this_account))
+                        })
                 }
                 _ => {
                     problems.push(format!(
@@ -120,7 +141,7 @@ fn account_conditions(condition: &Value, stack: &Stack) -> (bool, Vec<String>) {
 fn policy_problems(
     policy: &Value,
     stack: &Stack,
-    action: &str,
+    (action, topic): (&str, &str),
     resource_matches: impl Fn(&Value) -> bool,
     whose: &str,
 ) -> Vec<String> {
@@ -138,7 +159,8 @@ fn policy_problems(
                 statement["Sid"].as_str().unwrap_or("without Sid")
             )),
             Some("Allow") if resource_matches(&statement["Resource"]) => {
-                let (to_this_account, unmet) = account_conditions(&statement["Condition"], stack);
+                let (to_this_account, unmet) =
+                    account_conditions(&statement["Condition"], stack, action, topic);
                 if unmet.is_empty() {
                     admitted = true;
                     unrestricted |= !to_this_account;
@@ -184,7 +206,7 @@ fn topic_problems(template: &Template, stack: &Stack, topic: &str) -> Vec<String
                 ));
             }
             Some((id, _)) if resource_type(template, id) == Some("AWS::KMS::Key") => {
-                problems.extend(key_problems(stack, id, &resources[id]));
+                problems.extend(key_problems(stack, id, &resources[id], topic));
             }
             _ => problems.push(format!(
                 "it is encrypted with {key}, a key outside the stack whose policy cannot be read"
@@ -192,13 +214,23 @@ fn topic_problems(template: &Template, stack: &Stack, topic: &str) -> Vec<String
         }
     }
     let this_topic = format!("ref:{topic}");
-    let policies: Vec<Value> = template
-        .resources_of("AWS::SNS::TopicPolicy")
-        .into_iter()
-        .filter(|(id, _)| template.is_created(stack, id))
-        .filter_map(|(_, policy)| stack.resolve(&policy["Properties"]).ok())
-        .filter(|properties| texts(&properties["Topics"]).contains(&this_topic))
-        .collect();
+    let mut policies = Vec::new();
+    for (id, policy) in template.resources_of("AWS::SNS::TopicPolicy") {
+        match template.is_created(stack, id) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                problems.push(error);
+                continue;
+            }
+        }
+        let Ok(properties) = stack.resolve(&policy["Properties"]) else {
+            continue;
+        };
+        if texts(&properties["Topics"]).contains(&this_topic) {
+            policies.push(properties);
+        }
+    }
     if policies.is_empty() {
         problems.push(format!(
             "no topic policy of the stack says that {CLOUDWATCH} may publish to it"
@@ -208,7 +240,7 @@ fn topic_problems(template: &Template, stack: &Stack, topic: &str) -> Vec<String
         problems.extend(policy_problems(
             &properties["PolicyDocument"],
             stack,
-            "sns:Publish",
+            ("sns:Publish", topic),
             |resource| texts(resource).iter().any(|r| *r == this_topic || r == "*"),
             &format!("topic policy {}", n + 1),
         ));
@@ -216,8 +248,9 @@ fn topic_problems(template: &Template, stack: &Stack, topic: &str) -> Vec<String
     problems
 }
 
-/// Why the key `id` would refuse CloudWatch the data keys of the messages it publishes.
-fn key_problems(stack: &Stack, id: &str, key: &Value) -> Vec<String> {
+/// Why the key `id` would refuse CloudWatch the data keys of the messages it publishes to
+/// `topic`.
+fn key_problems(stack: &Stack, id: &str, key: &Value, topic: &str) -> Vec<String> {
     let properties = match stack.resolve(&key["Properties"]) {
         Ok(properties) => properties,
         Err(error) => return vec![format!("key {id} does not resolve: {error}")],
@@ -240,7 +273,7 @@ fn key_problems(stack: &Stack, id: &str, key: &Value) -> Vec<String> {
         problems.extend(policy_problems(
             &properties["KeyPolicy"],
             stack,
-            action,
+            (action, topic),
             |resource| texts(resource).iter().any(|r| r == "*"),
             &format!("key {id}'s policy"),
         ));
@@ -304,48 +337,6 @@ pub fn alarm_delivery_problems(template: &Template, stack: &Stack) -> Vec<String
     problems
 }
 
-/// A route of an HTTP API, as a function's `HttpApi` event declares it.
-struct ApiRoute {
-    api: String,
-    method: String,
-    path: String,
-    function: String,
-    properties: Value,
-}
-
-fn api_routes(template: &Template, stack: &Stack) -> Vec<ApiRoute> {
-    let mut routes = Vec::new();
-    for (id, function) in template.resources_of("AWS::Serverless::Function") {
-        for (_, event) in function["Properties"]["Events"]
-            .as_object()
-            .into_iter()
-            .flatten()
-        {
-            if event["Type"] != "HttpApi" {
-                continue;
-            }
-            let Ok(properties) = stack.resolve(&event["Properties"]) else {
-                continue;
-            };
-            routes.push(ApiRoute {
-                api: properties["ApiId"]
-                    .as_str()
-                    .and_then(named_resource)
-                    .map(|(api, _)| api.to_owned())
-                    .unwrap_or_default(),
-                method: properties["Method"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_uppercase(),
-                path: properties["Path"].as_str().unwrap_or_default().to_owned(),
-                function: id.to_owned(),
-                properties,
-            });
-        }
-    }
-    routes
-}
-
 fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
@@ -377,60 +368,71 @@ fn is_reserved(template: &Template, stack: &Stack, function: &str) -> bool {
 }
 
 /// Where a request to `url` lands, and what would let a flood of them through.
-fn entry_problems(template: &Template, stack: &Stack, what: &str, url: &str) -> Vec<String> {
+fn entry_problems(
+    template: &Template,
+    stack: &Stack,
+    routes: &Result<Vec<Route>, String>,
+    what: &str,
+    url: &str,
+) -> Vec<String> {
     let Some((door, attribute)) = named_resource(url) else {
         return vec![format!(
-            "{what} goes to {url}, which is neither a route of the stack's HTTP API nor a \
+            "{what} goes to {url}, which is neither a route of the stack's HTTP APIs nor a \
              function URL of the stack"
         )];
     };
     if let Some(path) = attribute.strip_prefix("ApiEndpoint") {
         let path = path.split('?').next().unwrap_or_default();
-        return route_problems(template, stack, what, door, path);
+        return match routes {
+            Ok(routes) => route_problems(template, stack, routes, what, door, path),
+            Err(error) => vec![format!(
+                "{what}: the HTTP APIs' routes do not resolve: {error}"
+            )],
+        };
     }
     if attribute.starts_with("FunctionUrl") {
-        return match url_function(template, stack, door) {
-            Some(function) if is_reserved(template, stack, &function) => Vec::new(),
-            Some(function) => vec![format!(
+        return match template.url_function(stack, door) {
+            Ok(Some(function)) if is_reserved(template, stack, &function) => Vec::new(),
+            Ok(Some(function)) => vec![format!(
                 "{what} reaches {function} through a public function URL ({door}), which \
                  nothing throttles: every request costs an invocation"
             )],
-            None => vec![format!(
+            Ok(None) => vec![format!(
                 "{what} goes to {door}, a function URL this stack does not create"
             )],
+            Err(error) => vec![format!("{what} goes to {door}: {error}")],
         };
     }
     vec![format!("{what} goes to {url}: no door of the stack")]
 }
 
-/// The function behind the function URL `door`: an `AWS::Lambda::Url` the stack creates,
-/// or the one SAM makes (`<function>Url`) for a function's `FunctionUrlConfig`.
-fn url_function(template: &Template, stack: &Stack, door: &str) -> Option<String> {
-    if resource_type(template, door) == Some("AWS::Lambda::Url") {
-        if !template.is_created(stack, door) {
-            return None;
-        }
-        let properties = stack
-            .resolve(&template.section("Resources")[door]["Properties"])
-            .ok()?;
-        let target = properties["TargetFunctionArn"].as_str()?;
-        return named_resource(target).map(|(function, _)| function.to_owned());
+/// The throttling settings that apply to `route`: the event's own `RouteSettings`, else its
+/// API's `RouteSettings` for the route key, else the API's `DefaultRouteSettings`.
+fn route_throttling(template: &Template, stack: &Stack, route: &Route) -> Value {
+    let own = &route.properties["RouteSettings"];
+    if !own.is_null() {
+        return own.clone();
     }
-    let function = door.strip_suffix("Url")?;
-    let resource = template.section("Resources").get(function)?;
-    resource["Properties"]
-        .get("FunctionUrlConfig")
-        .map(|_| function.to_owned())
+    let api = &template.section("Resources")[&route.api]["Properties"];
+    let by_key = stack
+        .resolve(&api["RouteSettings"][route.key()])
+        .unwrap_or(Value::Null);
+    if !by_key.is_null() {
+        return by_key;
+    }
+    stack
+        .resolve(&api["DefaultRouteSettings"])
+        .unwrap_or(Value::Null)
 }
 
 fn route_problems(
     template: &Template,
     stack: &Stack,
+    routes: &[Route],
     what: &str,
     api: &str,
     path: &str,
 ) -> Vec<String> {
-    let routes = api_routes(template, stack);
     let Some(route) = routes
         .iter()
         .find(|r| r.api == api && r.method == "POST" && r.path == path)
@@ -441,26 +443,18 @@ fn route_problems(
     };
     let mut problems = Vec::new();
     let name = format!("{what} (POST {path} on {api}, to {})", route.function);
-    if route.properties["Auth"]["Authorizer"] != "NONE" {
+    if route.jwt {
         problems.push(format!(
             "{name} takes the API's JWT authorizer: Unipile sends no token, every call would \
              be refused"
         ));
     }
-    // The route's own settings: the event's, or the API's for this route key.
-    let api_settings = stack
-        .resolve(&template.section("Resources")[api]["Properties"]["RouteSettings"])
-        .unwrap_or(Value::Null);
-    let own = &route.properties["RouteSettings"];
-    let settings = if own.is_null() {
-        &api_settings[format!("POST {path}")]
-    } else {
-        own
-    };
+    let settings = route_throttling(template, stack, route);
     for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
         if !number(&settings[limit]).is_some_and(|n| n > 0.0) {
             problems.push(format!(
-                "{name} has no {limit} of its own: the route is not throttled for Unipile"
+                "{name} has no {limit} of its own (nor its API's for this route, nor its \
+                 API's default): the route is not throttled for Unipile"
             ));
         }
     }
@@ -490,12 +484,14 @@ fn route_problems(
 
 /// Unipile's two calls, checked where they land: the `notify_url` (each function's
 /// `PUBLIC_BASE_URL` + `/unipile/notify`) and the webhook the stack registers (each
-/// `Custom::UnipileWebhook`'s `RequestUrl`) must reach their functions through routes of the
-/// stack's HTTP API that take no JWT, are throttled by their own settings and wait longer
-/// than the function runs, or through a function URL only where reserved concurrency
-/// bounds the function. No other public function URL may be open unbounded.
+/// `Custom::UnipileWebhook`'s `RequestUrl`) must reach their functions through routes of one
+/// of the stack's HTTP APIs that take no JWT, are throttled (by their own settings or their
+/// API's) and wait longer than the function runs, or through a function URL only where
+/// reserved concurrency bounds the function. No other public function URL may be open
+/// unbounded.
 pub fn unipile_entry_problems(template: &Template, stack: &Stack) -> Vec<String> {
     let resources = template.section("Resources");
+    let mut problems = Vec::new();
     let mut entries = Vec::new();
     for (id, function) in template.resources_of("AWS::Serverless::Function") {
         let variables = stack
@@ -509,8 +505,13 @@ pub fn unipile_entry_problems(template: &Template, stack: &Stack) -> Vec<String>
         }
     }
     for (id, _) in template.resources_of("Custom::UnipileWebhook") {
-        if !template.is_created(stack, id) {
-            continue;
+        match template.is_created(stack, id) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                problems.push(error);
+                continue;
+            }
         }
         let url = stack
             .resolve(&resources[id]["Properties"]["RequestUrl"])
@@ -519,45 +520,294 @@ pub fn unipile_entry_problems(template: &Template, stack: &Stack) -> Vec<String>
             .unwrap_or_default();
         entries.push((format!("Unipile's account_status webhook ({id})"), url));
     }
-    let mut problems = Vec::new();
     if entries.len() < 2 {
         problems.push(format!(
             "expected Unipile's notify_url and its webhook among the stack's settings, found \
              {entries:?}"
         ));
     }
+    let routes = crate::rehearsal::api_routes(template, stack);
     for (what, url) in &entries {
-        problems.extend(entry_problems(template, stack, what, url));
+        problems.extend(entry_problems(template, stack, &routes, what, url));
     }
-    // Any other public door that nothing throttles.
-    for (id, function) in template.resources_of("AWS::Serverless::Function") {
-        let config = stack
-            .resolve(&function["Properties"]["FunctionUrlConfig"])
-            .unwrap_or(Value::Null);
-        if config["AuthType"] == "NONE" && !is_reserved(template, stack, id) {
-            problems.push(format!(
-                "{id} has a public function URL (FunctionUrlConfig) that nothing throttles"
-            ));
-        }
-    }
-    for (id, url) in template.resources_of("AWS::Lambda::Url") {
-        if !template.is_created(stack, id) {
-            continue;
-        }
-        let properties = stack.resolve(&url["Properties"]).unwrap_or(Value::Null);
+    // Any other public door that nothing throttles: SAM's `<F>Url` for a function's
+    // `FunctionUrlConfig`, and every AWS::Lambda::Url.
+    let doors = template
+        .resources_of("AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, function)| function["Properties"].get("FunctionUrlConfig").is_some())
+        .map(|(id, function)| {
+            let config = stack
+                .resolve(&function["Properties"]["FunctionUrlConfig"])
+                .unwrap_or(Value::Null);
+            (format!("{id}Url"), config)
+        })
+        .chain(
+            template
+                .resources_of("AWS::Lambda::Url")
+                .into_iter()
+                .map(|(id, url)| {
+                    let properties = stack.resolve(&url["Properties"]).unwrap_or(Value::Null);
+                    (id.to_owned(), properties)
+                }),
+        );
+    for (door, properties) in doors {
         if properties["AuthType"] != "NONE" {
             continue;
         }
-        match url_function(template, stack, id) {
-            Some(function) if is_reserved(template, stack, &function) => {}
-            Some(function) => problems.push(format!(
-                "{id} is a public function URL of {function} that nothing throttles"
+        match template.url_function(stack, &door) {
+            Ok(Some(function)) if is_reserved(template, stack, &function) => {}
+            Ok(Some(function)) => problems.push(format!(
+                "{door} is a public function URL of {function} that nothing throttles"
             )),
-            None => problems.push(format!("{id} is a public function URL of no function")),
+            Ok(None) => {}
+            Err(error) => problems.push(format!("{door} is a public function URL: {error}")),
         }
     }
     problems.sort();
     problems.dedup();
+    problems
+}
+
+/// The logical ids `value` refers to as CloudFormation reads them: `Ref`, `Fn::GetAtt`, and
+/// `Fn::Sub`'s `${Name}` and `${Name.Attribute}` (not its own variables), each `Fn::If` in
+/// the branch `stack`'s conditions take (CloudFormation evaluates conditions first). Pseudo
+/// parameters (`AWS::...`) are left out; parameters are not.
+fn references(value: &Value, stack: &Stack, found: &mut BTreeSet<String>) -> Result<(), String> {
+    let one = match value {
+        Value::Object(map) if map.len() == 1 => map.iter().next(),
+        _ => None,
+    };
+    match one {
+        Some((key, Value::String(name))) if key == "Ref" => {
+            if !name.starts_with("AWS::") {
+                found.insert(name.clone());
+            }
+        }
+        Some((key, target)) if key == "Fn::GetAtt" => {
+            let id = match target {
+                Value::String(dotted) => dotted.split('.').next(),
+                Value::Array(parts) => parts.first().and_then(Value::as_str),
+                _ => None,
+            };
+            found.insert(id.ok_or_else(|| format!("Fn::GetAtt {target}"))?.to_owned());
+        }
+        Some((key, arg)) if key == "Fn::Sub" => {
+            let (text, variables) = match arg {
+                Value::String(text) => (text.as_str(), None),
+                Value::Array(parts) if parts.len() == 2 => (
+                    parts[0].as_str().ok_or("Fn::Sub text")?,
+                    parts[1].as_object(),
+                ),
+                other => return Err(format!("Fn::Sub {other}")),
+            };
+            let mut rest = text;
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                let end = after.find('}').ok_or("Fn::Sub: unclosed ${")?;
+                let name = &after[..end];
+                let id = name.split('.').next().unwrap_or_default();
+                let variable = variables.is_some_and(|v| v.contains_key(name));
+                if !name.starts_with('!') && !id.starts_with("AWS::") && !variable {
+                    found.insert(id.to_owned());
+                }
+                rest = &after[end + 1..];
+            }
+            for value in variables.into_iter().flat_map(|v| v.values()) {
+                references(value, stack, found)?;
+            }
+        }
+        Some((key, arg)) if key == "Fn::If" => {
+            let parts = arg.as_array().filter(|p| p.len() == 3).ok_or("Fn::If")?;
+            let name = parts[0].as_str().ok_or("Fn::If condition")?;
+            let truth = *stack
+                .conditions
+                .get(name)
+                .ok_or_else(|| format!("unknown condition {name}"))?;
+            references(&parts[if truth { 1 } else { 2 }], stack, found)?;
+        }
+        _ => match value {
+            Value::Object(map) => {
+                for value in map.values() {
+                    references(value, stack, found)?;
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    references(item, stack, found)?;
+                }
+            }
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
+/// What each resource of `stack` waits for at deploy time: what it refers to and its
+/// `DependsOn`, as SAM's transform leaves them. SAM moves edges the template does not show:
+/// a function takes the template's `Globals.Function`; its `Events` become resources of
+/// their own that wait for it (the function waits for none of them), and an `HttpApi` (or
+/// `Api`) event writes the function into its API's definition, so the API waits for the
+/// function; a `FunctionUrlConfig` makes `<F>Url`, which waits for `F`. A reference to
+/// something SAM makes from a resource (`<Api>ApiGatewayDefaultStage`, ...) waits for that
+/// resource.
+fn dependencies(
+    template: &Template,
+    stack: &Stack,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let resources = template.section("Resources");
+    let parameters = template.section("Parameters");
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut created = Vec::new();
+    for (id, resource) in resources {
+        match template.is_created(stack, id) {
+            Ok(true) => {
+                graph.entry(id.clone()).or_default();
+                created.push((id.as_str(), resource));
+            }
+            Ok(false) => {}
+            Err(error) => problems.push(error),
+        }
+    }
+    for (id, resource) in &created {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        for (_, event) in resource["Properties"]["Events"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            let api = match event["Type"].as_str() {
+                Some("HttpApi") => &event["Properties"]["ApiId"],
+                Some("Api") => &event["Properties"]["RestApiId"],
+                _ => continue,
+            };
+            if let Some(api) = template.named_resource(api) {
+                graph
+                    .entry(api.to_owned())
+                    .or_default()
+                    .insert((*id).to_owned());
+            }
+        }
+        if resource["Properties"].get("FunctionUrlConfig").is_some() {
+            graph
+                .entry(format!("{id}Url"))
+                .or_default()
+                .insert((*id).to_owned());
+        }
+    }
+    let sam_resources: Vec<&str> = created
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("AWS::Serverless::"))
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    for (id, resource) in &created {
+        let mut found = BTreeSet::new();
+        let globals = match resource["Type"].as_str() {
+            Some("AWS::Serverless::Function") => &template.root["Globals"]["Function"],
+            Some("AWS::Serverless::HttpApi") => &template.root["Globals"]["HttpApi"],
+            Some("AWS::Serverless::Api") => &template.root["Globals"]["Api"],
+            _ => &Value::Null,
+        };
+        let mut properties = resource["Properties"].clone();
+        if resource["Type"] == "AWS::Serverless::Function"
+            && let Some(properties) = properties.as_object_mut()
+        {
+            properties.remove("Events");
+        }
+        for part in [&properties, globals] {
+            if let Err(error) = references(part, stack, &mut found) {
+                problems.push(format!("{id}: {error}"));
+            }
+        }
+        found.extend(texts(&resource["DependsOn"]));
+        for name in found {
+            if parameters.contains_key(&name) {
+                continue;
+            }
+            if graph.contains_key(&name) {
+                graph.entry((*id).to_owned()).or_default().insert(name);
+            } else if resources.contains_key(&name) {
+                problems.push(format!(
+                    "{id} refers to {name}, which this stack does not create (its condition \
+                     is false): CloudFormation refuses the template"
+                ));
+            } else if let Some(parent) = sam_resources
+                .iter()
+                .filter(|parent| name.starts_with(**parent))
+                .max_by_key(|parent| parent.len())
+            {
+                graph
+                    .entry((*id).to_owned())
+                    .or_default()
+                    .insert((*parent).to_owned());
+            } else {
+                problems.push(format!(
+                    "{id} refers to {name}, which is neither a parameter nor a resource of the \
+                     stack"
+                ));
+            }
+        }
+    }
+    graph
+}
+
+/// Every circle of dependencies in `stack`, as CloudFormation sees the template after SAM's
+/// transform (see [`dependencies`]): CloudFormation refuses a template with one ("Circular
+/// dependency between resources"), and neither cfn-lint on the SAM template nor the
+/// rehearsal (which resolves every address before it starts anything) would show it. Each
+/// problem names the circle, every resource waiting for the next.
+pub fn dependency_cycles(template: &Template, stack: &Stack) -> Vec<String> {
+    let mut problems = Vec::new();
+    let graph = dependencies(template, stack, &mut problems);
+    let mut cycles = BTreeSet::new();
+    // Depth first from every resource, in order; a resource on the current path met again
+    // closes a circle, kept from its smallest id so that each is named once.
+    fn visit(
+        id: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        cycles: &mut BTreeSet<Vec<String>>,
+    ) {
+        if let Some(at) = path.iter().position(|p| p == id) {
+            let mut cycle = path[at..].to_vec();
+            let smallest = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, id)| id.as_str())
+                .map_or(0, |(n, _)| n);
+            cycle.rotate_left(smallest);
+            cycles.insert(cycle);
+            return;
+        }
+        if done.contains(id) {
+            return;
+        }
+        path.push(id.to_owned());
+        for next in graph.get(id).into_iter().flatten() {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+        done.insert(id.to_owned());
+    }
+    let mut done = BTreeSet::new();
+    for id in graph.keys() {
+        visit(id, &graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    for cycle in cycles {
+        problems.push(format!(
+            "circular dependency (each waits for the next): {} -> {}",
+            cycle.join(" -> "),
+            cycle[0]
+        ));
+    }
     problems
 }
 
@@ -694,9 +944,15 @@ mod tests {
         }
     }
 
+    /// The front end's API: a JWT authorizer on every route that does not opt out.
     const API: &str = "
   Api:
     Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: UserJwt
+        Authorizers:
+          UserJwt: { JwtConfiguration: { issuer: https://issuer.example.com } }
 ";
 
     fn callback(event: &str, extra: &str) -> String {
@@ -781,7 +1037,7 @@ mod tests {
         assert_eq!(
             unipile_entry_problems(&template, &stack),
             [
-                "Callback has a public function URL (FunctionUrlConfig) that nothing throttles",
+                "CallbackUrl is a public function URL of Callback that nothing throttles",
                 "Unipile's notify_url call (PUBLIC_BASE_URL of Link) reaches Callback through \
                  a public function URL (CallbackUrl), which nothing throttles: every request \
                  costs an invocation",
@@ -796,6 +1052,189 @@ mod tests {
             unipile_entry_problems(&template, &stack),
             Vec::<String>::new(),
             "reserved concurrency bounds it"
+        );
+    }
+
+    /// Unipile's routes on an API of their own, without an authorizer, throttled by the
+    /// API's default route settings.
+    fn unipile_api(default_route_settings: &str) -> String {
+        format!(
+            "Resources:{API}
+  UnipileApi:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+{default_route_settings}{}",
+            callback("            TimeoutInMillis: 30000", "")
+                .replace("!GetAtt Api.ApiEndpoint", "!GetAtt UnipileApi.ApiEndpoint")
+                .replace("${Api.ApiEndpoint}", "${UnipileApi.ApiEndpoint}")
+                .replace("ApiId: !Ref Api", "ApiId: !Ref UnipileApi")
+        )
+    }
+
+    #[test]
+    fn unipile_on_an_open_api_of_its_own_throttled_by_default_is_fine_and_unthrottled_is_named() {
+        let (template, stack) = stack_of(&unipile_api(
+            "      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }\n",
+        ));
+        assert_eq!(
+            unipile_entry_problems(&template, &stack),
+            Vec::<String>::new()
+        );
+
+        let (template, stack) = stack_of(&unipile_api(
+            "      DefaultRouteSettings: { ThrottlingRateLimit: 10 }\n",
+        ));
+        let problems = unipile_entry_problems(&template, &stack);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for problem in &problems {
+            assert!(
+                problem.contains("on UnipileApi")
+                    && problem.contains("has no ThrottlingBurstLimit of its own"),
+                "{problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn cloudwatch_held_to_the_alarm_topic_by_its_encryption_context_is_admitted() {
+        let grant = |topic: &str| {
+            CLOUDWATCH_USES_KEY.replace(
+                "StringEquals: { aws:SourceAccount: !Ref AWS::AccountId }",
+                &format!("StringEquals: {{ kms:EncryptionContext:aws:sns:topicArn: {topic} }}"),
+            )
+        };
+        let template_with = |grant: &str| {
+            format!(
+                "Resources:{ALARM}{TOPIC_POLICY}{}
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties: {{ KmsMasterKeyId: !Ref Key }}
+  Other:
+    Type: AWS::SNS::Topic
+",
+                key(grant)
+            )
+        };
+        let (template, stack) = stack_of(&template_with(&grant("!Ref Topic")));
+        assert_eq!(
+            alarm_delivery_problems(&template, &stack),
+            Vec::<String>::new()
+        );
+        let (template, stack) = stack_of(&template_with(&grant("!Ref Other")));
+        let problems = alarm_delivery_problems(&template, &stack).join("\n");
+        assert!(
+            problems.contains("kms:EncryptionContext:aws:sns:topicArn [\"ref:Other\"]"),
+            "{problems}"
+        );
+        // On the topic's own policy the key's encryption context means nothing.
+        let (template, stack) = stack_of(&format!(
+            "Resources:{ALARM}{}
+  Topic:
+    Type: AWS::SNS::Topic
+",
+            TOPIC_POLICY.replace(
+                "StringEquals: { aws:SourceAccount: !Ref AWS::AccountId }",
+                "StringEquals: { kms:EncryptionContext:aws:sns:topicArn: !Ref Topic }",
+            )
+        ));
+        let problems = alarm_delivery_problems(&template, &stack).join("\n");
+        assert!(
+            problems.contains("a condition StringEquals kms:EncryptionContext:aws:sns:topicArn"),
+            "{problems}"
+        );
+    }
+
+    /// hosted-link's address for Unipile (`PUBLIC_BASE_URL`) and its own route, as the
+    /// template once had them: both on `Api`.
+    const LINK_ON_THE_API_IT_NAMES: &str = "
+  Api:
+    Type: AWS::Serverless::HttpApi
+  Link:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          PUBLIC_BASE_URL: !GetAtt Api.ApiEndpoint
+      Events:
+        Link:
+          Type: HttpApi
+          Properties: { ApiId: !Ref Api, Method: POST, Path: /accounts/link }
+";
+
+    #[test]
+    fn an_api_carrying_the_route_of_a_function_that_names_it_is_a_circle() {
+        let (template, stack) = stack_of(&format!("Resources:{LINK_ON_THE_API_IT_NAMES}"));
+        assert_eq!(
+            dependency_cycles(&template, &stack),
+            ["circular dependency (each waits for the next): Api -> Link -> Api"]
+        );
+        let elsewhere = LINK_ON_THE_API_IT_NAMES.replace("ApiId: !Ref Api", "ApiId: !Ref UserApi");
+        let (template, stack) = stack_of(&format!(
+            "Resources:{elsewhere}
+  UserApi:
+    Type: AWS::Serverless::HttpApi
+"
+        ));
+        assert_eq!(dependency_cycles(&template, &stack), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_function_naming_its_own_url_is_a_circle_only_where_the_branch_is_taken() {
+        let template = Template::parse(
+            "Parameters:
+  Door: { Type: String, Default: Api }
+Conditions:
+  ViaUrl: !Equals [!Ref Door, Url]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionUrlConfig: { AuthType: NONE }
+      Environment:
+        Variables:
+          SELF: !If [ViaUrl, !Sub '${FnUrl.FunctionUrl}x', !Ref AWS::NoValue]
+  Later:
+    Type: AWS::SQS::Queue
+    DependsOn: [Fn]
+",
+        )
+        .expect("parses");
+        let default = template.symbolic_stack(&[]).expect("evaluates");
+        assert_eq!(dependency_cycles(&template, &default), Vec::<String>::new());
+        let via_url = template
+            .symbolic_stack(&[("Door", "Url")])
+            .expect("evaluates");
+        assert_eq!(
+            dependency_cycles(&template, &via_url),
+            ["circular dependency (each waits for the next): Fn -> FnUrl -> Fn"]
+        );
+    }
+
+    #[test]
+    fn a_reference_to_a_resource_the_stack_does_not_create_is_named() {
+        let (template, stack) = stack_of(
+            "Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: Never
+  Reader:
+    Type: AWS::SQS::QueuePolicy
+    Properties: { Queues: [!Ref Queue], PolicyDocument: { Statement: [] } }
+  Broken:
+    Type: AWS::SQS::Queue
+    Condition: Nowhere
+",
+        );
+        let problems = dependency_cycles(&template, &stack);
+        assert_eq!(
+            problems,
+            [
+                "Broken: unknown condition Nowhere",
+                "Reader refers to Queue, which this stack does not create (its condition is \
+                 false): CloudFormation refuses the template",
+            ]
         );
     }
 }

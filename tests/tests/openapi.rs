@@ -1,5 +1,6 @@
-//! `infra/openapi.yaml` is the product's contract: it names exactly the HTTP API's routes of
-//! the template (and how each is authorized), the local stack serves every route it names,
+//! `infra/openapi.yaml` is the product's contract: it names exactly the routes of the
+//! template's HTTP APIs (each on its API, and how each is authorized), the local stack serves
+//! every route it names,
 //! the bodies our tests send are valid or invalid by it as the handlers judge them, and every
 //! answer the handlers give, run on in-memory adapters, is documented for its status, with its
 //! content type, and validates against its schema.
@@ -156,18 +157,33 @@ impl Spec {
         }
     }
 
-    /// The operations of the HTTP API: those of paths without servers of their own.
-    fn api_operations(&self) -> Vec<(String, String, &Value)> {
+    /// The operations on the stack's HTTP APIs: (API, method, path, operation), the API the
+    /// one the operation's servers (its path's, else the document's) name in
+    /// `x-stack-resource`. An operation whose servers name no API of the stack is on none.
+    fn api_operations(&self) -> Vec<(String, String, String, &Value)> {
         let mut found = Vec::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
-            if item.get("servers").is_some() {
+            let servers = item.get("servers").unwrap_or(&self.doc["servers"]);
+            let apis: Vec<&str> = servers
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|server| server["x-stack-resource"].as_str())
+                .collect();
+            assert!(apis.len() <= 1, "{path} is on one API at most: {apis:?}");
+            let Some(api) = apis.first() else {
                 continue;
-            }
+            };
             for (method, operation) in item.as_object().into_iter().flatten() {
                 if ["get", "put", "post", "delete", "patch", "head", "options"]
                     .contains(&method.as_str())
                 {
-                    found.push((method.to_uppercase(), path.clone(), operation));
+                    found.push((
+                        (*api).to_owned(),
+                        method.to_uppercase(),
+                        path.clone(),
+                        operation,
+                    ));
                 }
             }
         }
@@ -175,30 +191,20 @@ impl Spec {
     }
 }
 
-/// The template's HTTP API routes: (method, path, guarded by the JWT authorizer).
-fn template_routes() -> BTreeSet<(String, String, bool)> {
+/// The routes of the template's HTTP APIs, as the rehearsal serves them: (API, method, path,
+/// guarded by a JWT authorizer).
+fn template_routes() -> BTreeSet<(String, String, String, bool)> {
     let template =
         harness::rehearsal::template::Template::load(&root().join("infra/template.yaml"))
             .expect("the template reads");
-    let mut routes = BTreeSet::new();
-    for (_, function) in template.resources_of("AWS::Serverless::Function") {
-        for (_, event) in function["Properties"]["Events"]
-            .as_object()
-            .into_iter()
-            .flatten()
-        {
-            if event["Type"] != "HttpApi" {
-                continue;
-            }
-            let p = &event["Properties"];
-            routes.insert((
-                p["Method"].as_str().expect("a method").to_uppercase(),
-                p["Path"].as_str().expect("a path").to_owned(),
-                p["Auth"]["Authorizer"] != "NONE",
-            ));
-        }
-    }
-    routes
+    let stack = template
+        .symbolic_stack(&[])
+        .expect("the template evaluates");
+    harness::rehearsal::api_routes(&template, &stack)
+        .expect("the routes resolve")
+        .into_iter()
+        .map(|route| (route.api, route.method, route.path, route.jwt))
+        .collect()
 }
 
 /// Whether the documented `path` is on the template's route `route` (`{proxy+}` takes one
@@ -219,18 +225,23 @@ fn the_document_names_exactly_the_http_api_routes_of_the_template_and_their_auth
     let spec = Spec::load();
     let routes = template_routes();
     assert!(routes.len() >= 6, "{routes:?}");
+    let apis: BTreeSet<&str> = routes.iter().map(|(api, ..)| api.as_str()).collect();
+    assert!(
+        apis.len() >= 2,
+        "the front end's API and Unipile's: {apis:?}"
+    );
     let mut covered = BTreeSet::new();
-    for (method, path, operation) in spec.api_operations() {
+    for (api, method, path, operation) in spec.api_operations() {
         let matching: Vec<_> = routes
             .iter()
-            .filter(|(m, r, _)| *m == method && on_route(r, &path))
+            .filter(|(a, m, r, _)| *a == api && *m == method && on_route(r, &path))
             .collect();
         assert_eq!(
             matching.len(),
             1,
-            "{method} {path} is on one route of the template: {matching:?}"
+            "{method} {path} is on one route of the template's {api}: {matching:?}"
         );
-        let (_, route, jwt) = matching[0];
+        let (_, _, route, jwt) = matching[0];
         // The document's own `security` (the user's JWT) unless the operation says otherwise;
         // a route without the authorizer may still name what its function checks (a state
         // token, a secret header), never the JWT.
@@ -241,11 +252,11 @@ fn the_document_names_exactly_the_http_api_routes_of_the_template_and_their_auth
             takes_jwt, *jwt,
             "{method} {path}: the document and the template disagree on its authorizer"
         );
-        covered.insert((method, route.clone()));
+        covered.insert((api, method, route.clone()));
     }
     let declared: BTreeSet<_> = routes
         .iter()
-        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .map(|(a, m, p, _)| (a.clone(), m.clone(), p.clone()))
         .collect();
     assert_eq!(
         covered, declared,
@@ -359,7 +370,7 @@ fn the_documents_own_examples_are_valid_by_its_schemas() {
 // What the handlers answer, on in-memory adapters.
 
 const KEY: &[u8] = b"openapi-test-state-key-0123456789abcdef";
-const SECRET: &str = "openapi-webhook-secret";
+const SECRET: &str = "openapi-webhook-secret-never-logged";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 
 /// Collects each answer with the operation it answers, and checks them all at the end.
@@ -1013,15 +1024,11 @@ async fn every_answer_to_unipile_and_of_the_web_files_is_documented_and_fits_its
     ];
     let path = web::asset_path("{file}");
     for assets in [
-        web_assets::WebAssets {
-            caching: web_assets::Caching::Versioned,
-            files: FIXTURE,
-            extension_id: None,
-        },
+        web_assets::WebAssets::new(web_assets::Caching::Versioned, FIXTURE, None),
         web_assets::WebAssets::deployed(None),
         web_assets::WebAssets::local(),
     ] {
-        let mut names: Vec<&str> = assets.files.iter().map(|f| f.name).collect();
+        let mut names: Vec<&str> = assets.files().iter().map(|f| f.name).collect();
         names.push("no-such-file.js");
         for name in names {
             for method in ["GET", "HEAD"] {

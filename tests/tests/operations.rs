@@ -118,3 +118,42 @@ fn every_alarm_can_publish_to_its_topic() {
         problems.join("\n")
     );
 }
+
+/// Each HTTP API of the stack (the front end's and Unipile's) answers 5xx when a function
+/// behind it fails or times out: each has an alarm on its `5xx` that tells someone, and its
+/// line on the dashboard.
+#[test]
+fn every_http_api_has_its_5xx_alarmed_and_on_the_dashboard() {
+    let template = Template::load(&root().join("infra/template.yaml")).expect("template");
+    let apis = template.resources_of("AWS::Serverless::HttpApi");
+    assert!(apis.len() >= 2, "the front end's API and Unipile's");
+    let dashboard = std::fs::read_to_string(root().join("infra/template.yaml"))
+        .expect("template")
+        .split("DashboardBody:")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .map(str::to_owned)
+        .expect("the template has a dashboard");
+    let mut missing = Vec::new();
+    for (api, _) in apis {
+        let alarmed = template
+            .resources_of("AWS::CloudWatch::Alarm")
+            .into_iter()
+            .any(|(_, alarm)| {
+                let p = &alarm["Properties"];
+                p["Namespace"] == "AWS/ApiGateway"
+                    && p["MetricName"] == "5xx"
+                    && p["Dimensions"]
+                        == serde_json::json!([{"Name": "ApiId", "Value": {"Ref": api}}])
+                    && alarm.get("Condition").is_none()
+                    && p["AlarmActions"].as_array().is_some_and(|a| !a.is_empty())
+            });
+        if !alarmed {
+            missing.push(format!("no alarm on {api}'s 5xx"));
+        }
+        if !dashboard.contains(&format!(r#"["AWS/ApiGateway","5xx","ApiId","${{{api}}}"]"#)) {
+            missing.push(format!("{api}'s 5xx is not on the dashboard"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}

@@ -39,6 +39,13 @@ struct Walk {
 }
 
 impl Walk {
+    /// Where a client sends `method path`: the HTTP API whose route serves it.
+    fn url(&self, method: &str, path: &str) -> String {
+        self.stack
+            .api_url(method, path)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     async fn api(
         &self,
         method: &str,
@@ -46,7 +53,7 @@ impl Walk {
         token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let url = format!("{}{}", self.stack.api.url, path.trim_start_matches('/'));
+        let url = self.url(method, path);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.http.request(method, url).bearer_auth(token);
         if let Some(body) = body {
@@ -63,7 +70,7 @@ impl Walk {
 
     /// A call to the HTTP API with no token at all.
     async fn anonymous(&self, method: &str, path: &str) -> (u16, String) {
-        let url = format!("{}{}", self.stack.api.url, path.trim_start_matches('/'));
+        let url = self.url(method, path);
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let response = self
             .http
@@ -88,11 +95,7 @@ impl Walk {
             .collect();
         names.insert(component.to_owned());
         for name in names {
-            let url = format!(
-                "{}{}",
-                self.stack.api.url,
-                unipile_connect::web::asset_path(&name).trim_start_matches('/')
-            );
+            let url = self.url("GET", &unipile_connect::web::asset_path(&name));
             let response = self.http.get(&url).send().await.expect("the API answers");
             let status = response.status().as_u16();
             let header = |name: &str| {
@@ -582,12 +585,12 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     };
 
     // Stack created: the custom resource registered exactly one account_status webhook,
-    // pointing at the status webhook's route on the HTTP API, with the secret header.
+    // pointing at the status webhook's route on Unipile's HTTP API, with the secret header.
     let hooks = walk.webhooks().await;
     assert_eq!(hooks.len(), 1, "{hooks:?}");
     assert_eq!(
         hooks[0]["request_url"],
-        walk.stack.api_url("/unipile/webhook")
+        walk.url("POST", "/unipile/webhook")
     );
     assert!(
         walk.stack.function_urls.is_empty(),
@@ -601,6 +604,30 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             .any(|h| h["key"] == "Unipile-Auth" && h["value"] == WEBHOOK_SECRET),
         "{hooks:?}"
     );
+    // Unipile's two calls reach an HTTP API of their own, which the front end's API does not
+    // route (hosted-link's own route is on that one: naming it would make a circle).
+    for path in ["/unipile/notify", "/unipile/webhook"] {
+        assert!(
+            walk.url("POST", path)
+                .starts_with(&walk.stack.apis["UnipileApi"].url),
+            "{path}"
+        );
+        let stray = walk
+            .http
+            .post(format!(
+                "{}{}",
+                walk.stack.apis["Api"].url,
+                path.trim_start_matches('/')
+            ))
+            .send()
+            .await
+            .expect("the API answers");
+        assert_eq!(
+            stray.status(),
+            404,
+            "{path} is no route of the front end's API"
+        );
+    }
 
     // 0. The web component is public: a page loads it through the HTTP API without a token,
     //    byte for byte what web/ holds, cacheable for a year; the JWT routes still refuse a
@@ -640,8 +667,8 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     assert!(
         delivery
             .url
-            .starts_with(&walk.stack.api_url("/unipile/notify?state=")),
-        "notify_url is the callback's route on the HTTP API: {}",
+            .starts_with(&walk.url("POST", "/unipile/notify?state=")),
+        "notify_url is the callback's route on Unipile's HTTP API: {}",
         delivery.url
     );
     let account: Value = serde_json::from_str(&delivery.body.to_string()).expect("notify body");
@@ -1098,7 +1125,11 @@ async fn a_function_whose_template_environment_lost_a_variable_does_not_start() 
     .await
     .expect("deployed");
     let response = reqwest::Client::new()
-        .post(stack.api_url("/unipile/webhook"))
+        .post(
+            stack
+                .api_url("POST", "/unipile/webhook")
+                .expect("a route of the stack"),
+        )
         .header("Unipile-Auth", WEBHOOK_SECRET)
         .body(r#"{"AccountStatus":{"account_id":"a1","account_type":"LINKEDIN","message":"OK"}}"#)
         .send()
@@ -1146,13 +1177,29 @@ async fn with_function_urls_chosen_unipile_calls_them_instead_of_the_api() {
         stack.function("HostedLinkFunction").environment["PUBLIC_BASE_URL"],
         stack.function_url("ConnectCallbackFunction")
     );
+    // The routes stay on Unipile's HTTP API, so that calls promised to them still arrive.
+    let promised = stack
+        .api_url("POST", "/unipile/webhook")
+        .expect("a route of the stack");
+    assert!(
+        promised.starts_with(&stack.apis["UnipileApi"].url),
+        "{promised}"
+    );
+    let response = reqwest::Client::new()
+        .post(&promised)
+        .header("Unipile-Auth", WEBHOOK_SECRET)
+        .body(r#"{"AccountStatus":{"account_id":"a1","account_type":"LINKEDIN","message":"OK"}}"#)
+        .send()
+        .await
+        .expect("the HTTP API answers");
+    assert_eq!(response.status(), 200);
 }
 
 /// Unipile's two calls carry no JWT: each request, forged or not, costs an invocation unless
 /// something in front of the function refuses a flood first, and a new AWS account cannot
-/// reserve concurrency. By default they must reach their functions only through the HTTP
-/// API's open routes, throttled by their own settings, which wait longer than the functions
-/// run; function URLs are the option for accounts that reserve concurrency.
+/// reserve concurrency. By default they must reach their functions only through open routes
+/// of an HTTP API, throttled (by their own settings or their API's), which wait longer than
+/// the functions run; function URLs are the option for accounts that reserve concurrency.
 #[test]
 fn by_default_unipile_reaches_the_functions_only_through_throttled_api_routes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -1190,40 +1237,196 @@ fn by_default_unipile_reaches_the_functions_only_through_throttled_api_routes() 
     }
 }
 
+/// The template as CloudFormation reads it, from `infra/template.yaml`.
+fn the_template() -> rehearsal::template::Template {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    rehearsal::template::Template::load(&root.join("infra/template.yaml"))
+        .expect("the template reads")
+}
+
+/// A stack of the template with `given` parameters whose APIs and function URLs have the
+/// addresses AWS gives them (an API's without a trailing slash, a function URL's with one),
+/// every other resource symbolic.
+fn stack_with_addresses(
+    template: &rehearsal::template::Template,
+    given: &[(&str, &str)],
+) -> rehearsal::template::Stack {
+    let mut stack = template
+        .symbolic_stack(given)
+        .expect("the template evaluates");
+    for (id, _) in template.resources_of("AWS::Serverless::HttpApi") {
+        let address = format!(
+            "https://{}.execute-api.us-east-1.amazonaws.com",
+            id.to_ascii_lowercase()
+        );
+        stack
+            .attributes
+            .insert((id.to_owned(), "ApiEndpoint".to_owned()), json!(address));
+    }
+    for (id, _) in template.resources_of("AWS::Lambda::Url") {
+        let address = format!(
+            "https://{}.lambda-url.us-east-1.on.aws/",
+            id.to_ascii_lowercase()
+        );
+        stack
+            .attributes
+            .insert((id.to_owned(), "FunctionUrl".to_owned()), json!(address));
+    }
+    stack
+}
+
+/// A function's environment as Lambda has it: the template's `Globals` and its own.
+fn environment(
+    template: &rehearsal::template::Template,
+    stack: &rehearsal::template::Stack,
+    function: &str,
+) -> serde_json::Map<String, Value> {
+    let mut variables = serde_json::Map::new();
+    for raw in [
+        &template.root["Globals"]["Function"]["Environment"]["Variables"],
+        &template.section("Resources")[function]["Properties"]["Environment"]["Variables"],
+    ] {
+        let resolved = stack.resolve(raw).expect("the environment resolves");
+        variables.extend(resolved.as_object().cloned().unwrap_or_default());
+    }
+    variables
+}
+
+/// The function each webhook registration's `ServiceToken` names, with the registration.
+fn registrations(template: &rehearsal::template::Template) -> Vec<(String, String, Value)> {
+    let found: Vec<_> = template
+        .resources_of("Custom::UnipileWebhook")
+        .into_iter()
+        .map(|(id, registration)| {
+            let function = template
+                .named_resource(&registration["Properties"]["ServiceToken"])
+                .unwrap_or_else(|| panic!("{id}: its ServiceToken is no function of the stack"));
+            (id.to_owned(), function.to_owned(), registration.clone())
+        })
+        .collect();
+    assert!(!found.is_empty(), "the stack registers its webhook");
+    found
+}
+
 /// webhook-setup registers no URL but its own stack's status webhook: each registration's
 /// function is given, as STATUS_WEBHOOK_URL, the very URL the registration asks for, whichever
-/// door Unipile is given.
+/// door Unipile is given; and the stack's outputs name the URLs Unipile is really given (the
+/// registered webhook, and hosted-link's notify_url without its state).
 #[test]
 fn webhook_setup_is_told_the_url_its_stack_registers() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let template = rehearsal::template::Template::load(&root.join("infra/template.yaml"))
-        .expect("the template reads");
-    let resources = template.section("Resources");
-    let registrations = template.resources_of("Custom::UnipileWebhook");
-    assert!(!registrations.is_empty(), "the stack registers its webhook");
+    let template = the_template();
+    let outputs = template.section("Outputs");
+    for endpoint in ["HttpApi", "FunctionUrl"] {
+        let stack = stack_with_addresses(&template, &[("UnipileEndpoint", endpoint)]);
+        let output = |name: &str| {
+            stack
+                .resolve(&outputs[name]["Value"])
+                .unwrap_or_else(|e| panic!("{endpoint}: output {name}: {e}"))
+        };
+        for (id, function, registration) in registrations(&template) {
+            let properties = stack
+                .resolve(&registration["Properties"])
+                .expect("resolves");
+            let own = environment(&template, &stack, &function)
+                .get("STATUS_WEBHOOK_URL")
+                .cloned();
+            assert!(
+                own.as_ref().is_some_and(Value::is_string),
+                "{endpoint}: {function} is given no STATUS_WEBHOOK_URL"
+            );
+            assert_eq!(
+                own.as_ref(),
+                Some(&properties["RequestUrl"]),
+                "{endpoint}: {id}"
+            );
+            assert_eq!(
+                output("StatusWebhookUrl"),
+                properties["RequestUrl"],
+                "{endpoint}: the StatusWebhookUrl output is what {id} registers"
+            );
+        }
+        let base = environment(&template, &stack, "HostedLinkFunction")["PUBLIC_BASE_URL"]
+            .as_str()
+            .map(|base| url::Url::parse(base).expect("PUBLIC_BASE_URL is a URL"))
+            .expect("hosted-link is given PUBLIC_BASE_URL");
+        let mut notify = unipile_connect::flows::hosted_link::notify_url(&base, "state");
+        notify.set_query(None);
+        assert_eq!(
+            output("CallbackUrl"),
+            json!(notify.as_str()),
+            "{endpoint}: the CallbackUrl output is where hosted-link sends Unipile"
+        );
+    }
+}
+
+/// webhook-setup reads the webhook secret once, at cold start. Rotating it changes what feeds
+/// the registration's `SecretVersion`, which makes CloudFormation update the registration:
+/// the same change must reach the function's environment, so that Lambda starts it anew and
+/// it registers the new secret, not the one a warm instance still holds (a SUCCESS that
+/// registered the old secret again).
+#[test]
+fn a_new_webhook_secret_version_reaches_webhook_setup_as_a_new_configuration() {
+    let template = the_template();
+    let default = template
+        .symbolic_stack(&[])
+        .expect("the template evaluates");
+    for (id, function, registration) in registrations(&template) {
+        let raw = &registration["Properties"]["SecretVersion"];
+        assert!(!raw.is_null(), "{id} has a SecretVersion to change");
+        let mut fed_by = Vec::new();
+        for (parameter, spec) in template.section("Parameters") {
+            let other = match spec["AllowedValues"].as_array() {
+                Some(allowed) => allowed
+                    .iter()
+                    .filter_map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .or(v.as_i64().map(|n| n.to_string()))
+                    })
+                    .find(|v| Some(v.as_str()) != spec["Default"].as_str()),
+                None => Some("2-rotated".to_owned()),
+            };
+            let Some(other) = other else { continue };
+            let changed = template
+                .symbolic_stack(&[(parameter.as_str(), other.as_str())])
+                .expect("the template evaluates");
+            let version =
+                |stack: &rehearsal::template::Stack| stack.resolve(raw).expect("resolves");
+            if version(&changed) == version(&default) {
+                continue;
+            }
+            fed_by.push(parameter.clone());
+            assert_ne!(
+                environment(&template, &changed, &function),
+                environment(&template, &default, &function),
+                "{parameter} changes {id}'s SecretVersion but not {function}'s environment: \
+                 a warm {function} would register the secret it read before the rotation"
+            );
+        }
+        assert!(
+            !fed_by.is_empty(),
+            "{id}'s SecretVersion follows no parameter: a rotation could not change it"
+        );
+    }
+}
+
+/// CloudFormation refuses a template whose resources wait for each other in a circle, and
+/// SAM's transform adds waits the template does not show (an API waits for the functions of
+/// its routes). Neither cfn-lint on the SAM template nor the rehearsal sees them;
+/// `scripts/check-infra.sh` checks the transformed template too.
+#[test]
+fn cloudformation_can_order_the_stack_once_sam_transforms_it() {
+    let template = the_template();
     for endpoint in ["HttpApi", "FunctionUrl"] {
         let stack = template
             .symbolic_stack(&[("UnipileEndpoint", endpoint)])
             .expect("the template evaluates");
-        for (id, registration) in &registrations {
-            let properties = stack
-                .resolve(&registration["Properties"])
-                .expect("resolves");
-            let token = properties["ServiceToken"].as_str().expect("a ServiceToken");
-            let function = token
-                .strip_prefix("getatt:")
-                .and_then(|t| t.strip_suffix(".Arn"))
-                .unwrap_or_else(|| panic!("{id}: {token} is no function of the stack"));
-            let own = stack
-                .resolve(&resources[function]["Properties"]["Environment"]["Variables"])
-                .expect("resolves")["STATUS_WEBHOOK_URL"]
-                .clone();
-            assert!(
-                own.is_string(),
-                "{endpoint}: {function} is given no STATUS_WEBHOOK_URL"
-            );
-            assert_eq!(own, properties["RequestUrl"], "{endpoint}: {id}");
-        }
+        let problems = harness::aws_rules::dependency_cycles(&template, &stack);
+        assert!(
+            problems.is_empty(),
+            "UnipileEndpoint={endpoint}:\n{}",
+            problems.join("\n")
+        );
     }
 }
 

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError};
 use unipile_connect::domain::WebhookId;
-use unipile_connect::domain::webhook::{WebhookAuth, WebhookRegistration};
+use unipile_connect::domain::webhook::{WebhookAuth, WebhookRegistration, WebhookUrl};
 use unipile_connect::flows::webhook_registration::{self, Registered};
 use unipile_connect::ports::{UnipileError, WebhookDeletion, WebhookRegistry};
 use unipile_connect::runtime;
@@ -23,8 +23,8 @@ Usage:
   webhook-setup register --url <StatusWebhookUrl> [--name <name>]
       Registers the webhook with the secret header, unless an identical one (same URL and
       secret) is there already. Prints its id and whether it was created. The URL must be
-      https (plain http only to 127.0.0.1, ::1 or localhost) and the secret 32 characters
-      or more.
+      https (plain http only to this machine: 127.0.0.0/8, ::1 or localhost) and the
+      secret 32 characters or more.
   webhook-setup list
       Lists the tenant's webhooks: id, source, request_url, name, and whether each carries
       our secret header (never any header value).
@@ -42,12 +42,18 @@ Environment:
 
 Without arguments the binary serves Lambda invocations (a CloudFormation custom resource).";
 
-/// What was asked on the command line.
+/// What was asked on the command line. A URL is judged as it is read: a plain-http one off
+/// this machine is refused before any setting or secret is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Register { url: String, name: Option<String> },
+    Register {
+        url: WebhookUrl,
+        name: Option<String>,
+    },
     List,
-    Delete { id: String },
+    Delete {
+        id: String,
+    },
     Help,
 }
 
@@ -112,6 +118,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 }
             }
             let url = url.ok_or_else(|| usage("register needs --url <StatusWebhookUrl>"))?;
+            let url = WebhookUrl::parse(&url).map_err(|e| CliError::Invalid(e.to_string()))?;
             Ok(Command::Register { url, name })
         }
         "list" if rest.is_empty() => Ok(Command::List),
@@ -210,7 +217,7 @@ pub async fn execute(args: &[String], env: HashMap<String, String>) -> Result<St
     match command {
         Command::Register { url, name } => {
             let auth = config::webhook_auth(&env)?;
-            let registration = WebhookRegistration::new(&url, name.as_deref(), auth)
+            let registration = WebhookRegistration::new(url, name.as_deref(), auth)
                 .map_err(|e| CliError::Invalid(e.to_string()))?;
             register(&registry, &registration).await
         }
@@ -256,7 +263,7 @@ mod tests {
             ]))
             .expect("valid"),
             Command::Register {
-                url: "https://x.example.com/".into(),
+                url: WebhookUrl::parse("https://x.example.com/").expect("valid"),
                 name: Some("n".into())
             }
         );
@@ -293,9 +300,12 @@ mod tests {
             SecretString::from("cli-secret-never-printed-0123456789"),
         )
         .expect("valid");
-        let registration =
-            WebhookRegistration::new("https://x.example.com/hook", Some("mine"), auth.clone())
-                .expect("valid");
+        let registration = WebhookRegistration::new(
+            WebhookUrl::parse("https://x.example.com/hook").expect("valid"),
+            Some("mine"),
+            auth.clone(),
+        )
+        .expect("valid");
         let first = register(&registry, &registration).await.expect("ran");
         assert!(first.starts_with("created webhook wh_1"), "{first}");
         let second = register(&registry, &registration).await.expect("ran");
@@ -338,12 +348,31 @@ mod tests {
         assert_eq!(error.to_string(), "UNIPILE_DSN is not set");
     }
 
+    #[tokio::test]
+    async fn a_url_register_refuses_is_refused_before_any_setting_is_read() {
+        let error = execute(
+            &args(&[
+                "register",
+                "--url",
+                "http://127.0.0.1.nip.io/unipile/webhook",
+            ]),
+            HashMap::new(),
+        )
+        .await
+        .expect_err("plain http off this machine");
+        assert!(matches!(error, CliError::Invalid(_)), "{error:?}");
+        assert!(error.to_string().contains("is not https"), "{error}");
+    }
+
     /// What `register` is given: a tenant that would never be reached (the refusals come
     /// first), the secret `secret`.
     fn register_env(secret: &str) -> HashMap<String, String> {
         HashMap::from([
             ("UNIPILE_DSN".to_owned(), "http://127.0.0.1:9".to_owned()),
-            ("UNIPILE_API_KEY".to_owned(), "cli-test-key".to_owned()),
+            (
+                "UNIPILE_API_KEY".to_owned(),
+                "cli-key-never-logged".to_owned(),
+            ),
             ("UNIPILE_WEBHOOK_SECRET".to_owned(), secret.to_owned()),
             ("UNIPILE_RETRY_BASE_MS".to_owned(), "1".to_owned()),
             ("UNIPILE_TIMEOUT_SECONDS".to_owned(), "2".to_owned()),
@@ -352,7 +381,7 @@ mod tests {
 
     #[tokio::test]
     async fn register_refuses_plain_http_but_to_this_machine_and_a_short_secret() {
-        let strong = "a-webhook-secret-of-32-characters-or-more";
+        let strong = "webhook-secret-never-logged-of-32-characters";
         let error = execute(
             &args(&[
                 "register",
@@ -366,7 +395,7 @@ mod tests {
         assert!(matches!(error, CliError::Invalid(_)), "{error:?}");
         assert!(error.to_string().contains("is not https"), "{error}");
 
-        let weak = "short-cli-secret";
+        let weak = "short-never-logged";
         let error = execute(
             &args(&[
                 "register",

@@ -4,12 +4,12 @@
 //! here and never printed, whoever's it is.
 
 use super::WebhookId;
+use super::secure_url::is_loopback;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use subtle::ConstantTimeEq;
-use url::{Host, Url};
+use url::Url;
 
 /// The `source` of the webhook that reports account statuses.
 pub const ACCOUNT_STATUS_SOURCE: &str = "account_status";
@@ -113,7 +113,7 @@ pub enum RegistrationError {
     BadUrl(String),
     #[error(
         "the webhook URL {0:?} is not https: Unipile would send the secret header in clear \
-         (plain http is taken only for 127.0.0.1, ::1 and localhost)"
+         (plain http is taken only to this machine: 127.0.0.0/8, ::1 and localhost)"
     )]
     NotHttps(String),
     #[error("the webhook name must be 1 to 128 characters without control characters")]
@@ -128,9 +128,9 @@ pub enum RegistrationError {
     WeakSecret,
 }
 
-/// Where Unipile is to deliver: an https URL, or plain http to this machine only (127.0.0.1,
-/// ::1, localhost: the local stack and tests). Every delivery carries the secret header, so
-/// anywhere else it would cross the network in clear.
+/// Where Unipile is to deliver: an https URL, or plain http to this machine only (a loopback
+/// host as [`is_loopback`] has it: the local stack and tests). Every delivery carries the
+/// secret header, so anywhere else it would cross the network in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookUrl(Url);
 
@@ -162,16 +162,9 @@ impl fmt::Display for WebhookUrl {
     }
 }
 
-/// 127.0.0.1, ::1 and localhost: the hosts a delivery reaches without leaving the machine.
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip == Ipv4Addr::LOCALHOST,
-        Some(Host::Ipv6(ip)) => ip == Ipv6Addr::LOCALHOST,
-        None => false,
-    }
-}
-
+/// A text still to be judged, for the one caller that hands [`WebhookRegistration::new`]
+/// one (the local stack's registration with its simulator): parsed once, there. Everything
+/// else parses first and hands a [`WebhookUrl`].
 /// The `account_status` webhook we want Unipile to have: deliveries in JSON to `request_url`
 /// with our secret header.
 #[derive(Debug, Clone)]
@@ -182,14 +175,13 @@ pub struct WebhookRegistration {
 }
 
 impl WebhookRegistration {
-    /// Refuses a URL that is not [`WebhookUrl`]'s, a bad name, and a secret shorter than
-    /// [`MIN_WEBHOOK_SECRET_CHARS`].
+    /// Refuses a bad name and a secret shorter than [`MIN_WEBHOOK_SECRET_CHARS`]; the URL was
+    /// judged when it was parsed ([`WebhookUrl::parse`]).
     pub fn new(
-        request_url: &str,
+        request_url: WebhookUrl,
         name: Option<&str>,
         auth: WebhookAuth,
     ) -> Result<Self, RegistrationError> {
-        let request_url = WebhookUrl::parse(request_url)?;
         let name = name.map(str::trim).unwrap_or(DEFAULT_WEBHOOK_NAME);
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             return Err(RegistrationError::BadName);
@@ -258,6 +250,10 @@ mod tests {
         WebhookAuth::new("Unipile-Auth", SecretString::from(value)).expect("valid")
     }
 
+    fn url(text: &str) -> WebhookUrl {
+        WebhookUrl::parse(text).expect("a webhook URL")
+    }
+
     fn listed(url: &str, source: Option<&str>, headers: &[(&str, &str)]) -> RegisteredWebhook {
         RegisteredWebhook {
             id: WebhookId::parse("wh_1").expect("id"),
@@ -277,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_same_url_source_and_secret_is_the_same_webhook() {
-        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth(SECRET))
+        let wanted = WebhookRegistration::new(url("https://hook.example.com/"), None, auth(SECRET))
             .expect("valid");
         let same = listed(
             "https://hook.example.com",
@@ -301,7 +297,7 @@ mod tests {
 
     #[test]
     fn another_secret_url_source_or_a_disabled_webhook_is_not_the_same() {
-        let wanted = WebhookRegistration::new("https://hook.example.com/", None, auth(SECRET))
+        let wanted = WebhookRegistration::new(url("https://hook.example.com/"), None, auth(SECRET))
             .expect("valid");
         let auth_ok = [("Unipile-Auth", SECRET)];
         assert!(
@@ -327,8 +323,9 @@ mod tests {
 
     #[test]
     fn secrets_never_print_and_are_redacted_from_text() {
-        let wanted = WebhookRegistration::new("https://hook.example.com/", Some("n"), auth(SECRET))
-            .expect("valid");
+        let wanted =
+            WebhookRegistration::new(url("https://hook.example.com/"), Some("n"), auth(SECRET))
+                .expect("valid");
         assert!(!format!("{wanted:?}").contains("s3cret"));
         assert!(!format!("{:?}", wanted.headers()).contains("s3cret"));
         assert_eq!(
@@ -341,10 +338,16 @@ mod tests {
 
     #[test]
     fn bad_urls_names_headers_and_secrets_are_refused_without_quoting_the_secret() {
-        assert!(WebhookRegistration::new("ftp://x", None, auth(SECRET)).is_err());
-        assert!(WebhookRegistration::new("not a url", None, auth(SECRET)).is_err());
         assert_eq!(
-            WebhookRegistration::new("https://x.example.com", Some(" "), auth(SECRET)).err(),
+            WebhookUrl::parse("ftp://x").err(),
+            Some(RegistrationError::BadUrl("ftp://x".into()))
+        );
+        assert_eq!(
+            WebhookUrl::parse("not a url").err(),
+            Some(RegistrationError::BadUrl("not a url".into()))
+        );
+        assert_eq!(
+            WebhookRegistration::new(url("https://x.example.com"), Some(" "), auth(SECRET)).err(),
             Some(RegistrationError::BadName)
         );
         assert!(WebhookAuth::new("bad header", SecretString::from("s")).is_err());
@@ -354,48 +357,69 @@ mod tests {
         assert!(!refused.contains("line"), "{refused}");
     }
 
+    /// This machine is what [`super::super::secure_url`] says it is (all of 127.0.0.0/8,
+    /// `::1`, `localhost`), for a webhook as for every other URL we send to.
     #[test]
     fn a_webhook_is_registered_on_https_and_on_plain_http_only_to_this_machine() {
-        for url in [
+        for text in [
             "https://hook.example.com/unipile/webhook",
             "http://127.0.0.1:8787/unipile/webhook",
+            "http://127.0.0.2/",
+            "http://127.9.9.9:8787/",
             "http://[::1]:8787/",
             "http://localhost:8787/",
             "http://LOCALHOST/",
         ] {
+            let parsed = WebhookUrl::parse(text);
+            assert!(parsed.is_ok(), "{text}");
             assert!(
-                WebhookRegistration::new(url, None, auth(SECRET)).is_ok(),
-                "{url}"
+                WebhookRegistration::new(url(text), None, auth(SECRET)).is_ok(),
+                "{text}"
+            );
+            assert!(
+                super::super::secure_url::is_https_or_loopback(&Url::parse(text).expect("URL")),
+                "{text}"
             );
         }
-        for url in [
+        for text in [
             "http://hook.example.com/unipile/webhook",
             "http://10.0.0.8/",
-            "http://127.0.0.2/",
+            "http://128.0.0.1/",
+            "http://127.0.0.1.nip.io/",
             "http://localhost.example.com/",
             "http://[::2]/",
         ] {
             assert_eq!(
-                WebhookRegistration::new(url, None, auth(SECRET)).err(),
-                Some(RegistrationError::NotHttps(url.to_owned())),
-                "{url}"
+                WebhookUrl::parse(text).err(),
+                Some(RegistrationError::NotHttps(text.to_owned())),
+                "{text}"
+            );
+            assert!(
+                !super::super::secure_url::is_https_or_loopback(&Url::parse(text).expect("URL")),
+                "{text}"
             );
         }
         let refused = RegistrationError::NotHttps("http://hook.example.com/".into()).to_string();
         assert!(refused.contains("is not https"), "{refused}");
+        assert!(
+            refused.contains("127.0.0.0/8, ::1 and localhost"),
+            "{refused}"
+        );
     }
 
     #[test]
     fn a_secret_shorter_than_32_characters_is_refused_and_never_quoted() {
         let short = "s3cret-s3cret-s3cret-s3cret-s3c";
         assert_eq!(short.len(), MIN_WEBHOOK_SECRET_CHARS - 1);
-        let refused = WebhookRegistration::new("https://hook.example.com/", None, auth(short))
+        let refused = WebhookRegistration::new(url("https://hook.example.com/"), None, auth(short))
             .expect_err("too short");
         assert_eq!(refused, RegistrationError::WeakSecret);
         let reason = refused.to_string();
         assert!(reason.contains("shorter than 32 characters"), "{reason}");
         assert!(!reason.contains("s3cret"), "{reason}");
         let exactly = &SECRET[..MIN_WEBHOOK_SECRET_CHARS];
-        assert!(WebhookRegistration::new("https://hook.example.com/", None, auth(exactly)).is_ok());
+        assert!(
+            WebhookRegistration::new(url("https://hook.example.com/"), None, auth(exactly)).is_ok()
+        );
     }
 }

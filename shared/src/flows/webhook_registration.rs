@@ -81,9 +81,18 @@ pub async fn remove(
 /// function must not be able to point the tenant's statuses, and the secret, elsewhere.
 #[derive(Debug, Clone)]
 pub struct StackWebhook {
-    pub url: WebhookUrl,
+    /// Needed to register (Create, Update) only: a Delete deletes by id, so a URL that is
+    /// missing or unusable must not keep the stack from being deleted. `Err` says why it is
+    /// not known, for the FAILED answer of a Create or Update.
+    pub url: Result<WebhookUrl, NotConfigured>,
     pub auth: WebhookAuth,
 }
+
+/// A setting the function lacks, in words naming the variable and never a secret's value
+/// ("STATUS_WEBHOOK_URL is not set").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotConfigured(pub String);
 
 /// The PhysicalResourceId of a Create that registered nothing, followed by its RequestId. A
 /// Delete of it (the rollback of that Create) has nothing to do.
@@ -235,6 +244,8 @@ pub struct ResponseData {
 /// Why a request failed, in words for the stack's events.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
+    #[error("webhook-setup is not configured: {0}")]
+    NotConfigured(NotConfigured),
     #[error("{0}")]
     BadProperties(String),
     #[error(
@@ -273,6 +284,10 @@ struct Done {
 /// (optional). Other properties are ignored, so a template can change one of its own (a
 /// secret version, say) to force an Update that registers again with the current secret.
 fn registration(properties: &Value, stack: &StackWebhook) -> Result<WebhookRegistration, Failure> {
+    let own = stack
+        .url
+        .as_ref()
+        .map_err(|missing| Failure::NotConfigured(missing.clone()))?;
     let property = |name: &str| -> Result<Option<&str>, Failure> {
         match properties.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -289,13 +304,14 @@ fn registration(properties: &Value, stack: &StackWebhook) -> Result<WebhookRegis
     })?;
     let requested = WebhookUrl::parse(request_url)
         .map_err(|e| Failure::BadProperties(format!("ResourceProperties.RequestUrl: {e}")))?;
-    if requested != stack.url {
+    if requested != *own {
         return Err(Failure::NotTheStacksWebhook {
             requested: Box::new(requested),
-            own: Box::new(stack.url.clone()),
+            own: Box::new(own.clone()),
         });
     }
-    WebhookRegistration::new(requested.as_str(), property("Name")?, stack.auth.clone()).map_err(
+    // The URL is judged: what is left to refuse is the name (a property) or the secret.
+    WebhookRegistration::new(requested, property("Name")?, stack.auth.clone()).map_err(
         |e| match e {
             RegistrationError::WeakSecret => Failure::Refused(e),
             other => Failure::BadProperties(format!("ResourceProperties: {other}")),
@@ -481,10 +497,14 @@ mod tests {
         WebhookAuth::new("Unipile-Auth", SecretString::from(secret)).expect("valid")
     }
 
+    fn url(text: &str) -> WebhookUrl {
+        WebhookUrl::parse(text).expect("valid")
+    }
+
     /// The stack whose own status webhook is `url`, with the secret `SECRET`.
-    fn stack_at(url: &str) -> StackWebhook {
+    fn stack_at(text: &str) -> StackWebhook {
         StackWebhook {
-            url: WebhookUrl::parse(url).expect("valid"),
+            url: Ok(url(text)),
             auth: auth(SECRET),
         }
     }
@@ -555,13 +575,13 @@ mod tests {
     async fn given_a_webhook_with_another_secret_or_url_then_it_is_not_identical() {
         let registry = MemoryWebhooks::new();
         let wanted =
-            WebhookRegistration::new(URL, None, auth("an-old-secret-rotated-out-0123456789"))
+            WebhookRegistration::new(url(URL), None, auth("an-old-secret-rotated-out-0123456789"))
                 .expect("valid");
         let old = ensure_registered(&registry, &wanted)
             .await
             .expect("registered");
         let elsewhere =
-            WebhookRegistration::new("https://elsewhere.example.com/", None, auth(SECRET))
+            WebhookRegistration::new(url("https://elsewhere.example.com/"), None, auth(SECRET))
                 .expect("valid");
         ensure_registered(&registry, &elsewhere)
             .await
@@ -569,7 +589,7 @@ mod tests {
 
         let new = ensure_registered(
             &registry,
-            &WebhookRegistration::new(URL, None, auth(SECRET)).expect("valid"),
+            &WebhookRegistration::new(url(URL), None, auth(SECRET)).expect("valid"),
         )
         .await
         .expect("registered");
@@ -594,7 +614,7 @@ mod tests {
         });
         let registered = ensure_registered(
             &registry,
-            &WebhookRegistration::new(URL, None, auth(SECRET)).expect("valid"),
+            &WebhookRegistration::new(url(URL), None, auth(SECRET)).expect("valid"),
         )
         .await
         .expect("registered");
@@ -612,7 +632,7 @@ mod tests {
         registry.lose_next_create_answer(unavailable());
         let registered = ensure_registered(
             &registry,
-            &WebhookRegistration::new(URL, None, auth(SECRET)).expect("valid"),
+            &WebhookRegistration::new(url(URL), None, auth(SECRET)).expect("valid"),
         )
         .await
         .expect("registered");
@@ -715,7 +735,7 @@ mod tests {
         let registry = MemoryWebhooks::new();
         let weak = "short-webhook-secret";
         let stack = StackWebhook {
-            url: WebhookUrl::parse(URL).expect("valid"),
+            url: Ok(url(URL)),
             auth: auth(weak),
         };
         let failed = answer(&registry, &stack, &event("Create", None, URL), None).await;
@@ -736,6 +756,53 @@ mod tests {
         assert!(!body.contains(weak), "{body}");
         assert!(registry.webhooks().is_empty());
         assert_eq!(registry.creates(), 0);
+    }
+
+    #[tokio::test]
+    async fn given_no_url_of_its_own_then_a_delete_still_deletes_and_a_create_or_update_fails_naming_it()
+     {
+        let registry = MemoryWebhooks::new();
+        let created = answer(&registry, &stack(), &event("Create", None, URL), None).await;
+        assert_eq!(
+            created.status,
+            ResponseStatus::Success,
+            "{}",
+            created.reason
+        );
+        let unknown = StackWebhook {
+            url: Err(NotConfigured("STATUS_WEBHOOK_URL is not set".into())),
+            auth: auth(SECRET),
+        };
+
+        for request in [
+            event("Create", None, URL),
+            event("Update", Some(&created.physical_resource_id), URL),
+        ] {
+            let failed = answer(&registry, &unknown, &request, None).await;
+            assert_eq!(failed.status, ResponseStatus::Failed);
+            assert_eq!(
+                failed.reason,
+                "webhook-setup is not configured: STATUS_WEBHOOK_URL is not set"
+            );
+        }
+        assert_eq!(registry.creates(), 1, "nothing registered without it");
+
+        // The stack's deletion is not held up by a setting only registering needs.
+        let deleted = answer(
+            &registry,
+            &unknown,
+            &event("Delete", Some(&created.physical_resource_id), URL),
+            None,
+        )
+        .await;
+        assert_eq!(
+            deleted.status,
+            ResponseStatus::Success,
+            "{}",
+            deleted.reason
+        );
+        assert_eq!(deleted.physical_resource_id, created.physical_resource_id);
+        assert!(registry.webhooks().is_empty());
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
-//! The two HTTP front doors AWS puts before the functions, on localhost: a function URL
-//! (anyone may call it; the function authenticates) and the HTTP API with its JWT authorizer
-//! on every route the template does not open with `Auth: Authorizer: NONE`. Both turn an HTTP request into the payload-2.0 event Lambda
-//! hands the function, and the function's answer back into HTTP.
+//! The two kinds of HTTP front door AWS puts before the functions, on localhost: a function
+//! URL (anyone may call it; the function authenticates) and an HTTP API, with its JWT
+//! authorizer on every route that takes it (see [`Route::jwt`]). Both turn an HTTP request
+//! into the payload-2.0 event Lambda hands the function, and the function's answer back into
+//! HTTP.
 
 use super::Registry;
 use axum::Router;
@@ -14,16 +15,33 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A route of the HTTP API, as the template declares it (`POST /accounts/{id}`,
-/// `GET /web/{proxy+}`).
+/// A route of one of the stack's HTTP APIs, as a function's `HttpApi` event declares it
+/// (`POST /accounts/{id}`, `GET /web/{proxy+}`).
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// The HTTP API's logical id (the event's `ApiId`).
+    pub api: String,
     pub method: String,
     pub path: String,
     /// The function's logical id.
     pub function: String,
-    /// Whether the API's JWT authorizer guards it (false for `Authorizer: NONE`).
+    /// Whether a JWT authorizer guards it: the event names one, or its API has a default
+    /// one and the event does not opt out with `Authorizer: NONE`.
     pub jwt: bool,
+    /// The event's properties, resolved (`Auth`, `TimeoutInMillis`, `RouteSettings`, ...).
+    pub properties: Value,
+}
+
+impl Route {
+    /// Whether a `method` request to `path` (no query) lands on this route.
+    pub fn serves(&self, method: &str, path: &str) -> bool {
+        matches(self, method, path).is_some()
+    }
+
+    /// `METHOD /path`, as API Gateway names the route (its route key).
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
 }
 
 enum Door {
@@ -65,7 +83,7 @@ impl FrontDoor {
         .await
     }
 
-    /// An HTTP API with a JWT authorizer in front of `routes`.
+    /// An HTTP API in front of `routes`, with the JWT authorizer on those that take it.
     pub async fn http_api(
         routes: Vec<Route>,
         api_id: &str,
@@ -125,7 +143,7 @@ async fn handle(
             else {
                 return (StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#).into_response();
             };
-            let route_key = format!("{} {}", route.method, route.path);
+            let route_key = route.key();
             event["routeKey"] = json!(route_key);
             event["requestContext"]["routeKey"] = json!(route_key);
             if route.jwt {
@@ -377,10 +395,12 @@ mod tests {
 
     fn route(method: &str, path: &str) -> Route {
         Route {
+            api: "Api".into(),
             method: method.into(),
             path: path.into(),
             function: "F".into(),
             jwt: true,
+            properties: Value::Null,
         }
     }
 

@@ -2,10 +2,10 @@
 //! on this machine. Each resource the template declares is created in moto from the
 //! template's own properties; each function is its release bootstrap, run under a Lambda
 //! Runtime API with exactly the environment the template gives it, behind the front door
-//! AWS would put before it (the HTTP API's routes, with its JWT authorizer or open, or a
-//! function URL); the custom
-//! resources are invoked as CloudFormation invokes them. Every AWS call a function makes is
-//! recorded, so the policies can be checked against what the code really calls.
+//! AWS would put before it (a route of one of the stack's HTTP APIs, with the JWT authorizer
+//! or open, or a function URL); the custom resources are invoked as CloudFormation invokes
+//! them. Every AWS call a function makes is recorded, so the policies can be checked against
+//! what the code really calls.
 
 pub mod gateway;
 pub mod lambda;
@@ -52,7 +52,11 @@ pub struct Rehearsal {
     pub recorder: Recorder,
     pub simulator: Simulator,
     pub simulator_url: String,
-    pub api: FrontDoor,
+    /// The stack's HTTP APIs, by logical id.
+    pub apis: BTreeMap<String, FrontDoor>,
+    /// Every route of those APIs.
+    pub routes: Vec<Route>,
+    /// Function URLs, by the logical id of the function behind each.
     pub function_urls: BTreeMap<String, FrontDoor>,
     pub functions: BTreeMap<String, Arc<LambdaFunction>>,
     /// Custom resources: logical id → the PhysicalResourceId their Create answered.
@@ -273,43 +277,48 @@ impl Rehearsal {
         template.evaluate_conditions(&mut stack)?;
 
         let registry: Registry = Arc::default();
-        let mut function_urls = BTreeMap::new();
-        let api_id = "rehearsalapi";
-        stack.refs.insert("Api".into(), json!(api_id));
-        let routes = api_routes(&template, &stack)?;
-        let api = FrontDoor::http_api(routes, api_id, registry.clone()).await?;
-        // `Fn::GetAtt Api.ApiEndpoint`: the API's address (no trailing slash, as AWS gives
-        // it), here its local door.
-        stack.attributes.insert(
-            ("Api".into(), "ApiEndpoint".into()),
-            json!(api.url.trim_end_matches('/')),
-        );
-        for (id, resource) in template.resources_of("AWS::Serverless::Function") {
-            if resource["Properties"].get("FunctionUrlConfig").is_some() {
-                let door = FrontDoor::function_url(id, registry.clone()).await?;
-                stack
-                    .attributes
-                    .insert((format!("{id}Url"), "FunctionUrl".into()), json!(door.url));
-                function_urls.insert(id.to_owned(), door);
+        // Each HTTP API the stack creates: `Ref` gives its id (the logical id in lower case
+        // here), and its routes must be known before its door opens.
+        let mut api_ids = Vec::new();
+        for (id, _) in template.resources_of("AWS::Serverless::HttpApi") {
+            if template.is_created(&stack, id)? {
+                let api_id = id.to_ascii_lowercase();
+                stack.refs.insert(id.to_owned(), json!(api_id));
+                api_ids.push((id.to_owned(), api_id));
             }
         }
-        // Function URLs declared on their own, where their condition holds.
-        for (id, resource) in template.resources_of("AWS::Lambda::Url") {
-            if !template.is_created(&stack, id) {
-                continue;
+        let routes = api_routes(&template, &stack)?;
+        let mut apis = BTreeMap::new();
+        for (id, api_id) in api_ids {
+            let own = routes.iter().filter(|r| r.api == id).cloned().collect();
+            let door = FrontDoor::http_api(own, &api_id, registry.clone()).await?;
+            // `Fn::GetAtt <Api>.ApiEndpoint`: the API's address (no trailing slash, as AWS
+            // gives it), here its local door.
+            stack.attributes.insert(
+                (id.clone(), "ApiEndpoint".into()),
+                json!(door.url.trim_end_matches('/')),
+            );
+            apis.insert(id, door);
+        }
+        // Function URLs, where their condition holds. SAM's `FunctionUrlConfig` is refused
+        // rather than rehearsed unseen: the template declares its URLs as AWS::Lambda::Url.
+        for (id, resource) in template.resources_of("AWS::Serverless::Function") {
+            if resource["Properties"].get("FunctionUrlConfig").is_some() {
+                return Err(format!(
+                    "{id}: FunctionUrlConfig is not rehearsed; declare an AWS::Lambda::Url"
+                ));
             }
-            let target = &resource["Properties"]["TargetFunctionArn"];
-            let function = target
-                .get("Fn::GetAtt")
-                .and_then(|parts| parts.get(0))
-                .or_else(|| target.get("Ref"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("{id}: TargetFunctionArn is no function of the stack"))?;
-            let door = FrontDoor::function_url(function, registry.clone()).await?;
+        }
+        let mut function_urls = BTreeMap::new();
+        for (id, _) in template.resources_of("AWS::Lambda::Url") {
+            let Some(function) = template.url_function(&stack, id)? else {
+                continue;
+            };
+            let door = FrontDoor::function_url(&function, registry.clone()).await?;
             stack
                 .attributes
                 .insert((id.to_owned(), "FunctionUrl".into()), json!(door.url));
-            function_urls.insert(function.to_owned(), door);
+            function_urls.insert(function, door);
         }
         create_resources(&template, &mut stack, &moto).await?;
 
@@ -335,7 +344,8 @@ impl Rehearsal {
             recorder,
             simulator,
             simulator_url,
-            api,
+            apis,
+            routes,
             function_urls,
             functions,
             custom_resources: BTreeMap::new(),
@@ -449,9 +459,20 @@ impl Rehearsal {
         &self.function_urls[id].url
     }
 
-    /// The address of `path` (`/unipile/webhook`) on the stack's HTTP API.
-    pub fn api_url(&self, path: &str) -> String {
-        format!("{}{}", self.api.url, path.trim_start_matches('/'))
+    /// The address of `method path` (`POST /unipile/webhook`, `GET /accounts?x=1`) on the
+    /// HTTP API whose route serves it, as a client calls it.
+    pub fn api_url(&self, method: &str, path: &str) -> Result<String, String> {
+        let route_path = path.split('?').next().unwrap_or_default();
+        let route = self
+            .routes
+            .iter()
+            .find(|route| route.serves(method, route_path))
+            .ok_or_else(|| format!("no HTTP API of the stack routes {method} {route_path}"))?;
+        Ok(format!(
+            "{}{}",
+            self.apis[&route.api].url,
+            path.trim_start_matches('/')
+        ))
     }
 
     /// The AWS actions each function called, by logical id.
@@ -517,15 +538,11 @@ impl Rehearsal {
                 .cloned()
                 .unwrap_or_default()
         } else {
-            let role = raw_role
-                .get("Fn::GetAtt")
-                .and_then(|arg| match arg {
-                    Value::String(s) => s.split_once('.').map(|(r, _)| r.to_owned()),
-                    Value::Array(parts) => parts.first().and_then(Value::as_str).map(str::to_owned),
-                    _ => None,
-                })
+            let role = self
+                .template
+                .named_resource(raw_role)
                 .ok_or_else(|| format!("{id}: Role is not a role of the stack: {raw_role}"))?;
-            let role_properties = self.properties(&role)?;
+            let role_properties = self.properties(role)?;
             if role_properties.get("ManagedPolicyArns").is_some() {
                 return Err(format!(
                     "{id}: its role {role} has managed policies, unseen grants"
@@ -725,11 +742,17 @@ mod tests {
     }
 }
 
-/// The HTTP API's routes: every `HttpApi` event of every function.
+/// The routes of the stack's HTTP APIs: every `HttpApi` event of every function the stack
+/// creates, on the API its `ApiId` names. An event without one would go to SAM's implicit
+/// API, which the rehearsal refuses rather than serve unseen.
 pub fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, String> {
+    let resources = template.section("Resources");
     let mut routes = Vec::new();
     for (id, resource) in template.resources_of("AWS::Serverless::Function") {
-        for (_, event) in resource["Properties"]["Events"]
+        if !template.is_created(stack, id)? {
+            continue;
+        }
+        for (name, event) in resource["Properties"]["Events"]
             .as_object()
             .into_iter()
             .flatten()
@@ -737,19 +760,33 @@ pub fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, Stri
             if event["Type"] != "HttpApi" {
                 continue;
             }
+            let api = template
+                .named_resource(&event["Properties"]["ApiId"])
+                .filter(|api| resources[*api]["Type"] == "AWS::Serverless::HttpApi")
+                .ok_or_else(|| {
+                    format!("{id}: event {name} names no AWS::Serverless::HttpApi of the stack")
+                })?;
             let properties = stack.resolve(&event["Properties"])?;
+            let default_authorizer =
+                stack.resolve(&resources[api]["Properties"]["Auth"]["DefaultAuthorizer"])?;
+            let jwt = match properties["Auth"]["Authorizer"].as_str() {
+                Some("NONE") => false,
+                Some(_) => true,
+                None => default_authorizer.is_string(),
+            };
             routes.push(Route {
+                api: api.to_owned(),
                 method: properties["Method"]
                     .as_str()
-                    .ok_or("HttpApi event without Method")?
+                    .ok_or_else(|| format!("{id}: event {name} without Method"))?
                     .to_uppercase(),
                 path: properties["Path"]
                     .as_str()
-                    .ok_or("HttpApi event without Path")?
+                    .ok_or_else(|| format!("{id}: event {name} without Path"))?
                     .to_owned(),
                 function: id.to_owned(),
-                // The API's default authorizer, unless the route opts out.
-                jwt: properties["Auth"]["Authorizer"] != "NONE",
+                jwt,
+                properties,
             });
         }
     }
@@ -800,14 +837,8 @@ async fn create_resource(
 ) -> Result<(), String> {
     let kind = resource["Type"].as_str().unwrap_or_default();
     // A resource whose condition is false is not created, as in CloudFormation.
-    if let Some(condition) = resource["Condition"].as_str() {
-        let created = *stack
-            .conditions
-            .get(condition)
-            .ok_or_else(|| format!("unknown condition {condition}"))?;
-        if !created {
-            return Ok(());
-        }
+    if !template::resource_is_created(stack, resource)? {
+        return Ok(());
     }
     let account = &stack.account;
     let attr = |stack: &mut Stack, name: &str, value: Value| {
@@ -826,8 +857,10 @@ async fn create_resource(
             stack.refs.insert(id.to_owned(), json!(name));
             attr(stack, "Arn", json!(arn));
         }
-        // Created and served by the rehearsal itself (front doors, custom resources).
-        "AWS::Serverless::HttpApi" | "AWS::Lambda::Url" => {}
+        // Served by the rehearsal itself (front doors); checked for what they name.
+        "AWS::Serverless::HttpApi" | "AWS::Lambda::Url" => {
+            stack.resolve(&resource["Properties"])?;
+        }
         kind if kind.starts_with("Custom::") => {}
         "AWS::DynamoDB::Table" => {
             let p = stack.resolve(&resource["Properties"])?;

@@ -140,13 +140,63 @@ impl Template {
         Ok(stack)
     }
 
-    /// Whether resource `id` exists in `stack`: declared, and its condition (if any) true.
-    pub fn is_created(&self, stack: &Stack, id: &str) -> bool {
-        self.section("Resources").get(id).is_some_and(|resource| {
-            resource["Condition"]
-                .as_str()
-                .is_none_or(|condition| stack.conditions.get(condition) == Some(&true))
-        })
+    /// Whether resource `id` exists in `stack`: declared, and its condition (if any) true. A
+    /// condition the template does not declare is an error, as in CloudFormation.
+    pub fn is_created(&self, stack: &Stack, id: &str) -> Result<bool, String> {
+        let Some(resource) = self.section("Resources").get(id) else {
+            return Ok(false);
+        };
+        resource_is_created(stack, resource).map_err(|error| format!("{id}: {error}"))
+    }
+
+    /// The resource a raw `Ref` or `Fn::GetAtt` (`{"Fn::GetAtt": [id, attribute]}`) names,
+    /// when the template declares it: what `Role: !GetAtt XRole.Arn` or
+    /// `TargetFunctionArn: !GetAtt F.Arn` point at.
+    pub fn named_resource<'a>(&self, value: &'a Value) -> Option<&'a str> {
+        let id = match (value.get("Ref"), value.get("Fn::GetAtt")) {
+            (Some(Value::String(id)), None) => id.as_str(),
+            (None, Some(Value::Array(parts))) => parts.first()?.as_str()?,
+            (None, Some(Value::String(dotted))) => dotted.split_once('.')?.0,
+            _ => return None,
+        };
+        self.section("Resources").contains_key(id).then_some(id)
+    }
+
+    /// The function behind the function URL `id`: the `TargetFunctionArn` of an
+    /// `AWS::Lambda::Url` the stack creates, or `F` for the `<F>Url` SAM makes from a
+    /// function's `FunctionUrlConfig`. `None` when `id` is neither (or is not created).
+    pub fn url_function(&self, stack: &Stack, id: &str) -> Result<Option<String>, String> {
+        let resources = self.section("Resources");
+        if let Some(url) = resources.get(id) {
+            if url["Type"] != "AWS::Lambda::Url" || !self.is_created(stack, id)? {
+                return Ok(None);
+            }
+            let target = &url["Properties"]["TargetFunctionArn"];
+            return self
+                .named_resource(target)
+                .filter(|function| {
+                    resources[*function]["Type"] == "AWS::Serverless::Function"
+                        || resources[*function]["Type"] == "AWS::Lambda::Function"
+                })
+                .map(|function| Some(function.to_owned()))
+                .ok_or_else(|| {
+                    format!("{id}: TargetFunctionArn {target} is no function of the stack")
+                });
+        }
+        let Some(function) = id.strip_suffix("Url") else {
+            return Ok(None);
+        };
+        match resources.get(function) {
+            Some(resource)
+                if resource["Type"] == "AWS::Serverless::Function"
+                    && resource["Properties"].get("FunctionUrlConfig").is_some() =>
+            {
+                Ok(self
+                    .is_created(stack, function)?
+                    .then(|| function.to_owned()))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Evaluates the Conditions section against `stack`'s parameters.
@@ -160,6 +210,20 @@ impl Template {
             stack.conditions.insert(name.clone(), truth);
         }
         Ok(())
+    }
+}
+
+/// Whether `resource` exists in `stack`: its condition, if any, is true. A condition the
+/// template does not declare is an error, as in CloudFormation.
+pub fn resource_is_created(stack: &Stack, resource: &Value) -> Result<bool, String> {
+    match resource.get("Condition") {
+        None => Ok(true),
+        Some(Value::String(condition)) => stack
+            .conditions
+            .get(condition)
+            .copied()
+            .ok_or_else(|| format!("unknown condition {condition}")),
+        Some(other) => Err(format!("Condition {other} is not a condition's name")),
     }
 }
 

@@ -248,14 +248,14 @@ pub fn email_source_warning(
 /// `PUBLIC_BASE_URL`, `STATE_SIGNING_KEY`, `ALLOWED_REDIRECT_ORIGINS`, `LINK_TTL_MINUTES`.
 pub fn link_settings(env: &dyn EnvSource) -> Result<LinkSettings, ConfigError> {
     let raw = required(env, "PUBLIC_BASE_URL")?;
+    // The notify_url built on it carries the link's signed state token: https only (plain
+    // http to this machine, for the local stack and tests).
     let public_base_url = Url::parse(&raw)
         .ok()
-        .filter(|u| {
-            matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none()
-        })
+        .filter(|u| crate::domain::secure_url::is_https_or_loopback(u) && u.query().is_none())
         .ok_or_else(|| ConfigError::Invalid {
             var: "PUBLIC_BASE_URL",
-            reason: format!("{raw:?} is not an http(s) base URL"),
+            reason: format!("{raw:?} is not an https base URL (plain http only to this machine)"),
         })?;
     let redirects =
         RedirectPolicy::parse(&optional(env, "ALLOWED_REDIRECT_ORIGINS").unwrap_or_default())
@@ -301,18 +301,15 @@ pub fn rotating_webhook_secret(
     aws: &aws_config::SdkConfig,
 ) -> Result<crate::http::RotatingWebhookSecret, ConfigError> {
     let secret = webhook_secret(env)?;
-    let arns: Vec<String> = optional(env, "SECRETS_ARN")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|arn| !arn.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let arns = secret_arns(env);
     if arns.is_empty() {
         return Ok(secret.into());
     }
+    let aws = aws.clone();
     let source = crate::adapters::secrets_manager::SecretsManagerWebhookSecrets::new(
-        aws_sdk_secretsmanager::Client::new(aws),
+        crate::adapters::lazy_client::LazyClient::deferred(move || {
+            aws_sdk_secretsmanager::Client::new(&aws)
+        }),
         arns,
     );
     Ok(crate::http::RotatingWebhookSecret::reread_from(
@@ -482,6 +479,19 @@ pub fn mail_from(env: &dyn EnvSource) -> Result<(String, Option<String>), Config
     Ok((from, optional(env, "SES_CONFIGURATION_SET")))
 }
 
+/// `EXTENSION_ID` (the template's `ExtensionId`): the Chrome extension the landing page lends
+/// the user's session to; unset or empty: none.
+pub fn extension_id(env: &dyn EnvSource) -> Result<Option<crate::web::ExtensionId>, ConfigError> {
+    optional(env, "EXTENSION_ID")
+        .map(|value| {
+            crate::web::ExtensionId::parse(&value).map_err(|reason| ConfigError::Invalid {
+                var: "EXTENSION_ID",
+                reason,
+            })
+        })
+        .transpose()
+}
+
 /// The process environment with the secrets filled in. In AWS, secrets (`UNIPILE_API_KEY`,
 /// `STATE_SIGNING_KEY`, `UNIPILE_WEBHOOK_SECRET`) live in Secrets Manager, one secret per
 /// purpose, each a JSON object of name to value. `SECRETS_ARN` lists (comma-separated) the
@@ -491,15 +501,10 @@ pub fn mail_from(env: &dyn EnvSource) -> Result<(String, Option<String>), Config
 pub async fn with_secrets(
     mut env: HashMap<String, String>,
 ) -> Result<HashMap<String, String>, ConfigError> {
-    let Some(list) = optional(&env, "SECRETS_ARN") else {
+    let arns = secret_arns(&env);
+    if arns.is_empty() {
         return Ok(env);
-    };
-    let arns: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|arn| !arn.is_empty())
-        .map(str::to_owned)
-        .collect();
+    }
     let client = aws_sdk_secretsmanager::Client::new(&aws_sdk_config(&env).await);
     let mut reads = tokio::task::JoinSet::new();
     for arn in arns {
@@ -525,6 +530,17 @@ pub async fn with_secrets(
         env.entry(name).or_insert(value);
     }
     Ok(env)
+}
+
+/// The secrets `SECRETS_ARN` lists (comma-separated), none when it is unset.
+fn secret_arns(env: &dyn EnvSource) -> Vec<String> {
+    optional(env, "SECRETS_ARN")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|arn| !arn.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// One secret's JSON object of name to value (its current version).
@@ -624,6 +640,19 @@ mod tests {
             err.to_string().starts_with("LINK_TTL_MINUTES is not valid"),
             "{err}"
         );
+        for (base, taken) in [
+            ("https://cb.example.com", true),
+            ("http://127.0.0.1:8787", true),
+            ("http://cb.example.com", false),
+            ("ftp://cb.example.com", false),
+            ("https://cb.example.com/?x=1", false),
+        ] {
+            let settings = link_settings(&env(&[
+                ("PUBLIC_BASE_URL", base),
+                ("STATE_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
+            ]));
+            assert_eq!(settings.is_ok(), taken, "{base}");
+        }
         let err = state_key(&env(&[("STATE_SIGNING_KEY", "short")])).expect_err("short key");
         assert!(
             err.to_string()
@@ -824,5 +853,38 @@ mod tests {
             email_source_warning(Some("email"), Some(&other), Some(issuer)),
             Some(EmailSourceWarning::OtherPool { .. })
         ));
+    }
+
+    #[test]
+    fn the_extension_id_is_optional_trimmed_and_refused_malformed_naming_the_variable() {
+        for unset in [
+            env(&[]),
+            env(&[("EXTENSION_ID", "")]),
+            env(&[("EXTENSION_ID", "  ")]),
+        ] {
+            assert_eq!(extension_id(&unset).expect("none"), None);
+        }
+        let id = extension_id(&env(&[(
+            "EXTENSION_ID",
+            " abcdefghijklmnopabcdefghijklmnop\n",
+        )]))
+        .expect("valid")
+        .expect("named");
+        assert_eq!(id.as_str(), "abcdefghijklmnopabcdefghijklmnop");
+        for bad in [
+            "cpplpobcokcnipjelcpfpmjbkkpnmn",
+            "CPPLPOBCOKCNIPJELCPFPMJBKKPNMNMD",
+            "\"><script>alert(1)</script>",
+        ] {
+            let err = extension_id(&env(&[("EXTENSION_ID", bad)])).expect_err(bad);
+            assert!(
+                err.to_string().starts_with("EXTENSION_ID is not valid"),
+                "{err}"
+            );
+            assert!(
+                !err.to_string().contains("script"),
+                "the value is not echoed: {err}"
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! value per secret), and the status webhook's secret read again during a rotation, current
 //! and previous versions.
 
+use super::lazy_client::LazyClient;
 use crate::ports::{WebhookSecretSource, WebhookSecrets};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
@@ -48,29 +49,34 @@ pub async fn read_secret(
 }
 
 /// The webhook's secret in Secrets Manager: whichever of `arns` holds
-/// [`WEBHOOK_SECRET_NAME`], at its `AWSCURRENT` and `AWSPREVIOUS` stages.
+/// [`WEBHOOK_SECRET_NAME`], at its `AWSCURRENT` and `AWSPREVIOUS` stages. Read only during a
+/// rotation, so its client is built on first use, not at every cold start.
 pub struct SecretsManagerWebhookSecrets {
-    client: Client,
+    client: LazyClient<Client>,
     arns: Vec<String>,
 }
 
 impl SecretsManagerWebhookSecrets {
-    pub fn new(client: Client, arns: Vec<String>) -> Self {
-        Self { client, arns }
+    pub fn new(client: impl Into<LazyClient<Client>>, arns: Vec<String>) -> Self {
+        Self {
+            client: client.into(),
+            arns,
+        }
     }
 }
 
 #[async_trait]
 impl WebhookSecretSource for SecretsManagerWebhookSecrets {
     async fn webhook_secrets(&self) -> Result<WebhookSecrets, String> {
+        let client = self.client.get();
         for arn in &self.arns {
-            let Some(current) = read_secret(&self.client, arn, None)
+            let Some(current) = read_secret(client, arn, None)
                 .await?
                 .and_then(|mut values| values.remove(WEBHOOK_SECRET_NAME))
             else {
                 continue;
             };
-            let previous = read_secret(&self.client, arn, Some("AWSPREVIOUS"))
+            let previous = read_secret(client, arn, Some("AWSPREVIOUS"))
                 .await?
                 .and_then(|mut values| values.remove(WEBHOOK_SECRET_NAME))
                 .filter(|previous| *previous != current);

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use unipile_connect::adapters::cipher::LocalCipher;
 use unipile_connect::adapters::clock::OffsetClock;
 use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
-use unipile_connect::adapters::memory::{MemoryMailer, MemoryStore};
+use unipile_connect::adapters::memory::{MemoryEvents, MemoryMailer, MemoryStore};
 use unipile_connect::adapters::scheduler::MemoryScheduler;
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
@@ -55,6 +55,8 @@ pub struct LocalStack {
     pub store_description: String,
     /// The emails sent, unless `MAIL_FROM` switched to SES.
     pub mailbox: Option<Arc<MemoryMailer>>,
+    /// The lifecycle events published, listed at `/_local/events`.
+    pub events: Arc<MemoryEvents>,
     /// Whether anything real is configured (then no token is minted here, and neither the
     /// clock nor the simulator is served).
     pub backend: Backend,
@@ -84,6 +86,7 @@ struct App {
     scheduler: Arc<MemoryScheduler>,
     clock: Arc<OffsetClock>,
     mailbox: Option<Arc<MemoryMailer>>,
+    events: Arc<MemoryEvents>,
     authorizer: LocalAuthorizer,
 }
 
@@ -156,9 +159,11 @@ impl LocalStack {
         let clock = Arc::new(OffsetClock::new());
         let scheduler = Arc::new(MemoryScheduler::new());
         let cipher = Arc::new(LocalCipher::random().map_err(|e| e.to_string())?);
-        let (deps, store_description, memory_store) = local_deps(&env, clock.clone())
-            .await
-            .map_err(|e| e.to_string())?;
+        let events = Arc::new(MemoryEvents::new());
+        let (deps, store_description, memory_store) =
+            local_deps(&env, clock.clone(), events.clone())
+                .await
+                .map_err(|e| e.to_string())?;
         let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
         let webhook_secret = config::webhook_secret(&env).map_err(|e| e.to_string())?;
         if let (Some(simulator), Some(secret)) = (&simulator, env.var("UNIPILE_WEBHOOK_SECRET")) {
@@ -230,6 +235,7 @@ impl LocalStack {
             scheduler,
             clock,
             mailbox: mailbox.clone(),
+            events: events.clone(),
             authorizer: authorizer.clone(),
         };
         let jobs = app.clone();
@@ -245,6 +251,7 @@ impl LocalStack {
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
+            .route("/_local/events", get(published_events))
             .route("/_local/mail", get(mail))
             .route("/extension/cookies", any(extension_route))
             .route("/extension/checkpoint", any(extension_route))
@@ -297,6 +304,7 @@ impl LocalStack {
             authorizer,
             store_description,
             mailbox,
+            events,
             backend,
             memory_store,
             task,
@@ -339,6 +347,7 @@ impl LocalStack {
 async fn local_deps(
     env: &LocalEnv,
     clock: Arc<OffsetClock>,
+    events: Arc<MemoryEvents>,
 ) -> Result<(Deps, String, Option<Arc<MemoryStore>>), ConfigError> {
     let unipile =
         HttpUnipile::new(config::unipile_settings(env)?).map_err(|e| ConfigError::Invalid {
@@ -370,11 +379,7 @@ async fn local_deps(
         }
     };
     Ok((
-        Deps {
-            store,
-            unipile: Arc::new(unipile),
-            clock,
-        },
+        Deps::publishing(store, events, Arc::new(unipile), clock),
         description,
         memory,
     ))
@@ -580,6 +585,12 @@ async fn run_reconciliation_if_due(app: &App) -> serde_json::Value {
 async fn emails(State(app): State<App>) -> Response {
     let sent = app.mailbox.as_ref().map(|m| m.sent()).unwrap_or_default();
     axum::Json(sent).into_response()
+}
+
+/// `GET /_local/events`: the lifecycle events published, oldest first, each once (a repeat
+/// of an id, as a consumer drops it, is left out).
+async fn published_events(State(app): State<App>) -> Response {
+    axum::Json(app.events.distinct()).into_response()
 }
 
 /// `GET /_local/mail`: the same emails as their reader sees them, newest first.

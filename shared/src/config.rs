@@ -108,6 +108,11 @@ pub fn table_name(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "TABLE_NAME")
 }
 
+/// `EVENT_BUS_NAME`: the EventBridge bus lifecycle events go to (the stack's `EventBus`).
+pub fn event_bus_name(env: &dyn EnvSource) -> Result<String, ConfigError> {
+    required(env, "EVENT_BUS_NAME")
+}
+
 /// `STATE_SIGNING_KEY`: at least 32 bytes; shared by hosted-link (signs) and connect-callback
 /// (verifies).
 pub fn state_key(env: &dyn EnvSource) -> Result<StateKey, ConfigError> {

@@ -11,28 +11,65 @@ use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
 use crate::config::{self, ConfigError, EnvSource};
 use crate::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
-use crate::ports::{AccountStore, Cipher, Clock, Mailer, RetryScheduler, Unipile, UserDirectory};
+use crate::flows::publishing_store::PublishingStore;
+use crate::ports::{
+    AccountStore, Cipher, Clock, EventPublisher, Mailer, RetryScheduler, Unipile, UserDirectory,
+};
 use aws_config::SdkConfig;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Deps {
+    /// The store, publishing the facts its writes record to `events`.
     pub store: Arc<dyn AccountStore>,
     pub unipile: Arc<dyn Unipile>,
     pub clock: Arc<dyn Clock>,
+    /// Where lifecycle events go (the sweeper publishes what writers left).
+    pub events: Arc<dyn EventPublisher>,
 }
 
 impl Deps {
-    /// The AWS wiring: DynamoDB table `TABLE_NAME`, Unipile at `UNIPILE_DSN`, the system clock.
-    /// `aws` is loaded once per cold start and shared by every client.
+    /// The AWS wiring: DynamoDB table `TABLE_NAME` publishing to the EventBridge bus
+    /// `EVENT_BUS_NAME`, Unipile at `UNIPILE_DSN`, the system clock. `aws` is loaded once per
+    /// cold start and shared by every client.
     pub fn from_env(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Self, ConfigError> {
         let table = config::table_name(env)?;
-        Ok(Self {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table)),
-            unipile: Arc::new(http_unipile(env)?),
-            clock: Arc::new(SystemClock),
-        })
+        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table));
+        Ok(Self::publishing(
+            store,
+            event_bus(env, aws)?,
+            Arc::new(http_unipile(env)?),
+            Arc::new(SystemClock),
+        ))
     }
+
+    /// `store` wrapped so that its writes publish their facts to `events`.
+    pub fn publishing(
+        store: Arc<dyn AccountStore>,
+        events: Arc<dyn EventPublisher>,
+        unipile: Arc<dyn Unipile>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store: Arc::new(PublishingStore::new(store, events.clone())),
+            unipile,
+            clock,
+            events,
+        }
+    }
+}
+
+/// The EventBridge bus `EVENT_BUS_NAME` (built on first use: most invocations change nothing).
+pub fn event_bus(
+    env: &dyn EnvSource,
+    aws: &SdkConfig,
+) -> Result<Arc<dyn EventPublisher>, ConfigError> {
+    Ok(Arc::new(
+        crate::adapters::eventbridge::EventBridgePublisher::new(
+            deferred(aws, aws_sdk_eventbridge::Client::new),
+            config::event_bus_name(env)?,
+        ),
+    ))
 }
 
 /// Unipile over HTTP from `UNIPILE_DSN`, `UNIPILE_API_KEY` and the patience settings.

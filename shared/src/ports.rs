@@ -3,6 +3,7 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies, Sealed};
+use crate::domain::events::{EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
@@ -62,6 +63,9 @@ pub struct Completion {
     pub email_sent_at: Option<DateTime<Utc>>,
     /// The mail service did not say whether it sent the marked email (asked at this time).
     pub email_uncertain_at: Option<DateTime<Utc>>,
+    /// A fact for the team's backend that doing the follow-up established (the account needs
+    /// its user, and what was done about it), recorded in the same write.
+    pub fact: Option<RecordedFact>,
 }
 
 /// How a cookie reconnect moves on from the attempt it expected.
@@ -74,6 +78,9 @@ pub enum ReconnectStep {
     Finished {
         reconnected: bool,
         pending: Option<PendingAction>,
+        /// The fact the end is (the account back to health, or every attempt failed),
+        /// recorded in the same write.
+        fact: Option<Box<RecordedFact>>,
     },
 }
 
@@ -229,6 +236,37 @@ pub struct Settled {
     /// With `then` an email: "sending" recorded for this outage as `then`'s claim in the same
     /// write, refused (nothing written) when an email of it was started by another claim.
     pub mark: Option<String>,
+    /// With `status`, the fact of the change (how it came about), recorded in the same write.
+    pub fact: Option<RecordedFact>,
+}
+
+/// What a disconnection did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disconnection {
+    /// The account is gone; its waiting facts, the disconnection last, are kept under
+    /// `key` until published.
+    Done(OutboxKey, Outbox),
+    /// The account changed since it was read: nothing written (read it again).
+    Changed,
+    /// No such account (disconnected already).
+    Absent,
+}
+
+/// Where an outbox is kept: on the account item, or, once the account is disconnected, on an
+/// item of its own until its facts are published.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OutboxKey {
+    pub account_id: AccountId,
+    pub disconnected: bool,
+}
+
+impl OutboxKey {
+    pub fn account(account_id: &AccountId) -> Self {
+        Self {
+            account_id: account_id.clone(),
+            disconnected: false,
+        }
+    }
 }
 
 /// What a confirmed status is written against.
@@ -250,13 +288,17 @@ pub trait AccountStore: Send + Sync {
     /// account is stored for another user. A healthy `connection.status` ends any outage; any
     /// other keeps the outage's state (pending work, restart marker, cookie reconnect) and
     /// opens `outage` if none is open.
+    ///
+    /// The connection is recorded as a fact (`how` it came about) in the same write; it is an
+    /// event only when it created the account or changed its status.
     async fn record_connection(
         &self,
         connection: &ConnectedAccount,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
         let outage = Outage::begin(now).map_err(StoreError::Unavailable)?;
-        self.record_confirmed_connection(connection, &outage, None, now)
+        self.record_confirmed_connection(connection, &outage, None, how, now)
             .await
     }
 
@@ -267,6 +309,7 @@ pub trait AccountStore: Send + Sync {
         connection: &ConnectedAccount,
         outage: &Outage,
         follow_up: Option<&PendingAction>,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError>;
 
@@ -278,22 +321,27 @@ pub trait AccountStore: Send + Sync {
 
     async fn accounts_of(&self, user: &UserId) -> Result<Vec<Account>, StoreError>;
 
-    /// Removes the account if it is still `owner`'s; removing an absent account is not an error.
-    async fn delete_account(
+    /// Removes the account as the caller read it (`seen`), still its owner's and unchanged
+    /// since (its outbox recorded nothing new), recording `fact` (the disconnection) in the
+    /// same write: its waiting facts move to an item of their own until published.
+    async fn disconnect(
         &self,
-        account_id: &AccountId,
-        owner: &UserId,
-    ) -> Result<(), StoreError>;
+        seen: &Account,
+        fact: &RecordedFact,
+    ) -> Result<Disconnection, StoreError>;
 
     /// Records a status Unipile confirmed, in one conditional write: only when the stored
     /// status differs and, unless the plan revives it, is not DELETED. Healthy or gone ends the
     /// outage and everything of it (pending work included); any other status opens `outage`
     /// if none is open.
+    ///
+    /// The change is recorded as a fact (`how` it came about) in the same write.
     async fn record_status(
         &self,
         account_id: &AccountId,
         plan: &StatusPlan,
         outage: &Outage,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError>;
 
@@ -347,13 +395,14 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<PendingAction>, StoreError>;
 
     /// Removes the pending action, only while `claim` holds it, and records what doing it
-    /// left (`completion`) in the same write. `false` when it no longer held it.
+    /// left (`completion`) in the same write. The account as now stored; `None` when the claim
+    /// no longer held it.
     async fn complete_pending(
         &self,
         account_id: &AccountId,
         claim: &str,
         completion: &Completion,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Account>, StoreError>;
 
     /// Gives a follow-up up after too many attempts, if nobody holds it: it stays on the item
     /// marked abandoned, and is no longer swept. `false` when it was not there to give up.
@@ -512,6 +561,43 @@ pub trait AccountStore: Send + Sync {
     /// `cursor` (`None`: the first page). The reconciliation reads the table page by page and
     /// keeps only what concerns Unipile's list (a full read: see the adapter for its cost).
     async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
+
+    /// The outboxes holding a fact recorded before `before` (left by a writer that could not
+    /// publish it), at most `limit`, oldest first.
+    async fn waiting_outboxes(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxKey>, StoreError>;
+
+    /// The outbox at `key`, with whose account it is; `None` when there is none.
+    async fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError>;
+
+    /// Removes the facts of `published` (the outbox as read, all of its waiting facts now
+    /// published) from the outbox, if they still are its first. `false`, writing nothing:
+    /// another publisher removed them.
+    async fn clear_outbox(&self, key: &OutboxKey, published: &Outbox) -> Result<bool, StoreError>;
+}
+
+/// Where lifecycle events go: the EventBridge bus (and, with it, the team's webhook and the
+/// event feed).
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes `events`, in order. `Ok`: each was accepted; an error: some may not have
+    /// been, and the caller publishes them all again later (consumers drop repeated ids).
+    async fn publish(&self, events: &[LifecycleEvent]) -> Result<(), PublishError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the event bus is unavailable: {0}")]
+    Unavailable(String),
+    #[error("{failed} of {total} events were refused: {reason}")]
+    Refused {
+        failed: usize,
+        total: usize,
+        reason: String,
+    },
 }
 
 /// What we ask Unipile for when a user wants to connect or reconnect an account.

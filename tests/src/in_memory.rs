@@ -58,7 +58,11 @@ pub async fn own(world: &MemoryWorld, user: &str, id: &str) {
         .add_account(&connection.account_id, Provider::Linkedin);
     world
         .store
-        .record_connection(&connection, world.clock.now())
+        .record_connection(
+            &connection,
+            unipile_connect::domain::events::How::Hosted,
+            world.clock.now(),
+        )
         .await
         .expect("stored");
 }

@@ -5,6 +5,7 @@
 pub mod aws_calls;
 pub mod aws_rules;
 pub mod browser;
+pub mod event_bus;
 pub mod in_memory;
 pub mod logs;
 pub mod moto;

@@ -53,6 +53,8 @@ pub struct World {
     pub scheduler: aws_sdk_scheduler::Client,
     pub schedule_group: String,
     pub store: Arc<DynamoStore>,
+    /// The bus the functions publish to, with a queue subscribed to it.
+    pub events: crate::event_bus::EventBusTap,
     pub clock: Arc<ManualClock>,
     pub simulator: Simulator,
     pub simulator_url: String,
@@ -188,11 +190,13 @@ impl World {
         let store =
             Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()).with_scan_page_items(5));
         let clock = Arc::new(ManualClock::at(chrono::Utc::now()));
-        let deps = Deps {
-            store: store.clone(),
-            unipile: Arc::new(unipile),
-            clock: clock.clone(),
-        };
+        let events = crate::event_bus::EventBusTap::create(&aws, &aws_calls).await;
+        let deps = Deps::publishing(
+            store.clone(),
+            events.publisher(),
+            Arc::new(unipile),
+            clock.clone(),
+        );
         let mailer = Arc::new(SesMailer::new(ses.clone(), sender, None));
         let retry_scheduler = Arc::new(EventBridgeScheduler::new(
             scheduler.clone(),
@@ -279,6 +283,7 @@ impl World {
             scheduler,
             schedule_group,
             store,
+            events,
             clock,
             simulator,
             simulator_url,
@@ -329,7 +334,11 @@ impl World {
             linkedin_profile_id: None,
         };
         self.store
-            .record_connection(&connection, chrono::Utc::now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                chrono::Utc::now(),
+            )
             .await
             .expect("stored");
         account_id

@@ -34,6 +34,7 @@ Usage:
 
 Environment:
   TABLE_NAME               the DynamoDB table (and AWS credentials to read it)
+  EVENT_BUS_NAME           the stack's EventBusName output: what adopt records is published
   UNIPILE_DSN              your tenant, e.g. api8.unipile.com:13443
   UNIPILE_API_KEY          your Unipile access token
   SECRETS_ARN              optional: a Secrets Manager secret (JSON object) holding the above

@@ -21,8 +21,8 @@ pub struct AccountReconciler {
 }
 
 impl AccountReconciler {
-    /// `TABLE_NAME`, `UNIPILE_DSN`, `UNIPILE_API_KEY` (and the patience settings),
-    /// `RECONCILE_MAX_PAGES`.
+    /// `TABLE_NAME`, `EVENT_BUS_NAME`, `UNIPILE_DSN`, `UNIPILE_API_KEY` (and the patience
+    /// settings), `RECONCILE_MAX_PAGES`.
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
         // Settings first: a missing one is named before any AWS configuration is looked for
         // (what an operator at the CLI needs to hear first).

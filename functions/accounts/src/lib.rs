@@ -105,7 +105,11 @@ mod tests {
         world.unipile.add_account(&connection.account_id, provider);
         world
             .store
-            .record_connection(&connection, world.clock.now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                world.clock.now(),
+            )
             .await
             .expect("stored");
         world.clock.advance(Duration::minutes(1));
@@ -220,7 +224,11 @@ mod tests {
             .add_account(&connection.account_id, Provider::Linkedin);
         world
             .store
-            .record_connection(&connection, world.clock.now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                world.clock.now(),
+            )
             .await
             .expect("stored");
         let app = app(&world);

@@ -578,9 +578,23 @@ mod tests {
         // The account goes (deleted at Unipile, its row with it); the record still names it.
         let gone = ids(&["li_1"])[0].clone();
         world.unipile.delete_account(&gone).await.expect("deleted");
+        // The row lost, as if it was never recorded (its disconnection's fact goes elsewhere).
+        let row = world
+            .store
+            .get_account(&gone)
+            .await
+            .expect("read")
+            .expect("stored");
+        let fact = unipile_connect::domain::events::RecordedFact::new(
+            unipile_connect::domain::events::Fact::Disconnected {
+                by: unipile_connect::domain::events::Disconnector::Service,
+            },
+            chrono::Utc::now(),
+        )
+        .expect("fact");
         world
             .store
-            .delete_account(&gone, &UserId::parse("u1").expect("user"))
+            .disconnect(&row, &fact)
             .await
             .expect("row removed");
         world
@@ -748,6 +762,7 @@ mod tests {
                     linkedin_member_id: Some(member.clone()),
                     linkedin_profile_id: None,
                 },
+                unipile_connect::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await
@@ -785,6 +800,7 @@ mod tests {
                     linkedin_member_id: Some(LinkedinMemberId::parse("42").expect("member")),
                     linkedin_profile_id: None,
                 },
+                unipile_connect::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await
@@ -813,6 +829,7 @@ mod tests {
                     linkedin_member_id: None,
                     linkedin_profile_id: None,
                 },
+                unipile_connect::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await
@@ -839,7 +856,13 @@ mod tests {
             unipile_connect::domain::Outage::begin(world.clock.now()).expect("an outage id");
         world
             .store
-            .record_status(&deleted, &plan, &outage, world.clock.now())
+            .record_status(
+                &deleted,
+                &plan,
+                &outage,
+                unipile_connect::domain::events::How::Unipile,
+                world.clock.now(),
+            )
             .await
             .expect("recorded");
 
@@ -1050,6 +1073,7 @@ mod tests {
                         // is asked.
                         linkedin_profile_id: recorded_profile.then(profile),
                     },
+                    unipile_connect::domain::events::How::Hosted,
                     world.clock.now(),
                 )
                 .await

@@ -7,6 +7,7 @@ use lambda_http::Error;
 use serde_json::{Value, json};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::FollowUpDeps;
+use unipile_connect::flows::events;
 use unipile_connect::flows::follow_up_sweeper::sweep;
 
 pub struct FollowUpSweeper {
@@ -22,9 +23,20 @@ impl FollowUpSweeper {
     }
 }
 
+/// Follow-ups first, then the events their writers left unpublished (doing follow-ups
+/// records facts, published at once). Each runs whatever the other did.
 pub async fn handler(app: &FollowUpSweeper, _event: Value) -> Result<Value, Error> {
-    let report = sweep(app.follow_ups.ports(), &app.follow_ups.settings).await?;
-    Ok(json!(report))
+    let report = sweep(app.follow_ups.ports(), &app.follow_ups.settings).await;
+    let deps = &app.follow_ups.deps;
+    let events = events::sweep(
+        deps.store.as_ref(),
+        deps.events.as_ref(),
+        deps.clock.as_ref(),
+    )
+    .await;
+    let mut answer = json!(report?);
+    answer["events"] = json!(events?);
+    Ok(answer)
 }
 
 #[cfg(test)]
@@ -78,7 +90,11 @@ mod tests {
         };
         let store = world.store.as_ref();
         store
-            .record_connection(&connection, world.clock.now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                world.clock.now(),
+            )
             .await
             .expect("stored");
         let profile = UserProfile {

@@ -118,7 +118,11 @@ mod tests {
         };
         world
             .store
-            .record_connection(&connection, Utc::now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                Utc::now(),
+            )
             .await
             .expect("stored");
     }

@@ -33,7 +33,7 @@ failed again or the queue could not be read, 2 on a usage error.
 
 Environment:
   DEAD_LETTER_QUEUE_URL    the stack's ReconnectDeadLetterQueueUrl output
-  for replay and drain, the function's own environment too (TABLE_NAME, SECRETS_ARN,
+  for replay and drain, the function's own environment too (TABLE_NAME, EVENT_BUS_NAME, SECRETS_ARN,
   COOKIE_KMS_KEY_ID, MAIL_FROM, APP_BASE_URL, SCHEDULER_* ...) and AWS credentials allowed
   what the function does; `scripts/stack.sh dead-letters ...` sets all of it from the
   deployed stack.

@@ -113,7 +113,11 @@ mod tests {
             .add_account(&connection.account_id, Provider::Linkedin);
         world
             .store
-            .record_connection(&connection, world.clock.now())
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                world.clock.now(),
+            )
             .await
             .expect("stored");
         if with_email {

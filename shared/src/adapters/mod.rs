@@ -5,6 +5,7 @@ pub mod cipher;
 pub mod clock;
 pub mod cognito;
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod lazy_client;
 pub mod memory;
 pub mod scheduler;

@@ -1,3 +1,4 @@
+use super::events::{EventSubject, Outbox, RecordedFact};
 use super::reconnect::ReconnectState;
 use super::transitions::StatusPlan;
 use super::{
@@ -41,6 +42,8 @@ pub struct Account {
     pub email_sent_at: Option<DateTime<Utc>>,
     /// When the mail service answered nothing about the marked email (it may have sent it).
     pub email_uncertain_at: Option<DateTime<Utc>>,
+    /// The facts recorded for the team's backend and not yet published (the events' outbox).
+    pub outbox: Outbox,
 }
 
 impl Account {
@@ -87,6 +90,23 @@ impl Account {
             && self.emailed_outage.as_deref() == self.outage_id()
             && self.email_sent_at.is_none()
             && self.email_uncertain_at.is_none()
+    }
+
+    /// The account with `fact` recorded by the write that made it what it now is, over
+    /// `previous` (the status that write replaced; `None`: the write created the account).
+    pub fn with_fact(mut self, previous: Option<AccountStatus>, fact: RecordedFact) -> Self {
+        let fact = fact.written(previous, &self.status, self.outage.as_ref());
+        self.outbox = std::mem::take(&mut self.outbox).with(fact);
+        self
+    }
+
+    /// Whose account this is, as its events name it.
+    pub fn subject(&self) -> EventSubject {
+        EventSubject {
+            user_id: self.user_id.clone(),
+            account_id: self.account_id.clone(),
+            provider: self.account_type.clone(),
+        }
     }
 
     /// The current outage's id, if one is open.

@@ -11,6 +11,7 @@ mod cookie_record;
 pub mod cookies;
 mod country;
 pub mod dead_letter;
+pub mod events;
 mod ids;
 mod link;
 pub mod notification;

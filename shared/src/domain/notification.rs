@@ -168,6 +168,7 @@ mod tests {
             emailed_by: None,
             email_sent_at: None,
             email_uncertain_at: None,
+            outbox: Default::default(),
         }
     }
 

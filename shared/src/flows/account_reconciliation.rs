@@ -26,6 +26,7 @@
 
 use super::FlowError;
 use super::reconciliation_ledger::Ledger;
+use crate::domain::events::{Fact, How, RecordedFact};
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, LinkedinMemberId, LinkedinProfileId, Outage, PendingAction,
@@ -94,6 +95,18 @@ pub enum Evidence {
         /// whose answer was lost): tied to the account when it is recorded.
         unanswered_record: Option<LinkedinMemberId>,
     },
+}
+
+impl Evidence {
+    /// How the account the evidence claims was connected: through a hosted link when one was
+    /// spent on it, else with the extension's cookie.
+    pub fn how_of(evidence: &[Self]) -> How {
+        if evidence.contains(&Self::SpentLink) {
+            How::Hosted
+        } else {
+            How::Cookie
+        }
+    }
 }
 
 /// An account at Unipile, missing from the table, that one user's records claim.
@@ -449,9 +462,12 @@ async fn end_overdue_reconnect(
 ) -> Result<bool, FlowError> {
     let email =
         PendingAction::due(PendingKind::CookieReconnectFailed, now).map_err(FlowError::Internal)?;
+    let exhausted =
+        RecordedFact::new(Fact::ReconnectExhausted, now).map_err(FlowError::Internal)?;
     let step = ReconnectStep::Finished {
         reconnected: false,
         pending: Some(email),
+        fact: Some(Box::new(exhausted)),
     };
     let ended = ports
         .store
@@ -488,7 +504,8 @@ async fn settle(
         linkedin_member_id: settlement.linkedin_member_id(),
         linkedin_profile_id: account.linkedin_profile_id.clone(),
     };
-    match ports.store.record_connection(&connection, now).await {
+    let how = Evidence::how_of(&settlement.evidence);
+    match ports.store.record_connection(&connection, how, now).await {
         Ok(_) => {
             tracing::info!(account_id = %account.account_id, user_id = %settlement.user_id, status = %connection.status, evidence = ?settlement.evidence, "orphan account recorded for its user");
             // The connect whose answer was lost is answered: its record names the account and
@@ -530,7 +547,7 @@ async fn mark_if_gone(
             let unused = Outage::begin(now).map_err(FlowError::Internal)?;
             let record = ports
                 .store
-                .record_status(account_id, &deleted, &unused, now)
+                .record_status(account_id, &deleted, &unused, How::Unipile, now)
                 .await?;
             let changed = matches!(record, StatusRecord::Changed { .. });
             if changed {
@@ -584,7 +601,16 @@ pub async fn adopt(
     };
     let account = ports
         .store
-        .record_connection(&connection, now)
+        // An operator's adoption names no way in: a LinkedIn identity means the cookie did.
+        .record_connection(
+            &connection,
+            if member.is_some() {
+                How::Cookie
+            } else {
+                How::Hosted
+            },
+            now,
+        )
         .await
         .map_err(|error| match error {
             StoreError::OwnedByAnotherUser => {
@@ -924,6 +950,7 @@ mod tests {
                         linkedin_member_id: None,
                         linkedin_profile_id: None,
                     },
+                    crate::domain::events::How::Hosted,
                     world.clock.now(),
                 )
                 .await
@@ -985,6 +1012,7 @@ mod tests {
                     linkedin_member_id: None,
                     linkedin_profile_id: None,
                 },
+                crate::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await
@@ -1031,6 +1059,7 @@ mod tests {
                     linkedin_member_id: None,
                     linkedin_profile_id: None,
                 },
+                crate::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await
@@ -1165,6 +1194,7 @@ mod tests {
                     linkedin_member_id: None,
                     linkedin_profile_id: None,
                 },
+                crate::domain::events::How::Hosted,
                 world.clock.now(),
             )
             .await

@@ -1,8 +1,9 @@
 //! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user.
 
 use super::FlowError;
+use crate::domain::events::{Disconnector, Fact, RecordedFact};
 use crate::domain::{Account, AccountId, UserId};
-use crate::ports::{AccountStore, StoreError, Unipile};
+use crate::ports::{AccountStore, Disconnection, StoreError, Unipile};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
@@ -78,13 +79,40 @@ pub async fn disconnect_account(
         store.pause_identity(user, member, now).await?;
         tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "the extension's identity paused with its account");
     }
-    store
-        .delete_account(account_id, user)
+    record_disconnection(store, account, Disconnector::User, now)
         .await
         .map_err(|error| match error {
-            StoreError::OwnedByAnotherUser => not_found(),
-            other => FlowError::Store(other),
+            FlowError::Store(StoreError::OwnedByAnotherUser) => not_found(),
+            other => other,
         })?;
     tracing::info!(account_id = %account_id, user_id = %user, "account disconnected");
     Ok(())
 }
+
+/// Removes the account from the table with the fact of its disconnection (`by`), in one
+/// write against the account as read: a change in between (a status written, a fact
+/// recorded) makes it read the account again, a few times.
+pub async fn record_disconnection(
+    store: &dyn AccountStore,
+    mut account: Account,
+    by: Disconnector,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let fact = RecordedFact::new(Fact::Disconnected { by }, now).map_err(FlowError::Internal)?;
+    for _ in 0..DISCONNECT_TRIES {
+        match store.disconnect(&account, &fact).await? {
+            Disconnection::Done(..) | Disconnection::Absent => return Ok(()),
+            Disconnection::Changed => match store.get_account(&account.account_id).await? {
+                Some(fresh) => account = fresh,
+                None => return Ok(()),
+            },
+        }
+    }
+    Err(FlowError::Busy(format!(
+        "account {} kept changing while it was disconnected: try again",
+        account.account_id
+    )))
+}
+
+/// Reads of an account a disconnection makes at most while the account keeps changing.
+const DISCONNECT_TRIES: usize = 3;

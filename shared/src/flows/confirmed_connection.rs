@@ -7,6 +7,7 @@
 //! the account was known (the webhook drops those) is picked up here.
 
 use super::FlowError;
+use crate::domain::events::How;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::truth::Truth;
 use crate::domain::{Account, AccountStatus, Outage, PendingAction};
@@ -24,6 +25,7 @@ pub async fn record_confirmed(
     connection: &ConnectedAccount,
     before: Option<&Account>,
     sources: &[AccountStatus],
+    how: How,
     now: DateTime<Utc>,
 ) -> Result<Account, FlowError> {
     let id = &connection.account_id;
@@ -47,7 +49,7 @@ pub async fn record_confirmed(
     };
     let outage = Outage::begin(now).map_err(FlowError::Internal)?;
     let account = store
-        .record_confirmed_connection(&recorded, &outage, follow_up.as_ref(), now)
+        .record_confirmed_connection(&recorded, &outage, follow_up.as_ref(), how, now)
         .await
         .map_err(|error| match error {
             StoreError::OwnedByAnotherUser => {

@@ -151,6 +151,7 @@ pub async fn record_callback(
         &connection,
         before.as_ref(),
         &confirmed.source_statuses,
+        crate::domain::events::How::Hosted,
         now,
     )
     .await;

@@ -13,6 +13,7 @@ use super::cookie_login::{login_result, record_login_result};
 use crate::domain::Caller;
 use crate::domain::checkpoint::WaitingCheckpoint;
 use crate::domain::cookies::{CookieDigest, CookieSync};
+use crate::domain::events::How;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
     AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId, Outage, Provider,
@@ -358,7 +359,7 @@ pub(super) async fn record_reconnected(
     let healthy = plan(&AccountStatus::Ok, &TransitionPolicy::default());
     let unused = Outage::begin(now).map_err(FlowError::Internal)?;
     f.store
-        .record_status(account_id, &healthy, &unused, now)
+        .record_status(account_id, &healthy, &unused, How::Cookie, now)
         .await?;
     super::follow_ups::cancel_schedules(f.scheduler, account_id, outage, 0).await;
     Ok(())
@@ -725,7 +726,7 @@ async fn record_account_as(
         linkedin_profile_id: record.profile_id.clone(),
     };
     f.store
-        .record_connection(&connection, now)
+        .record_connection(&connection, How::Cookie, now)
         .await
         .map_err(|error| match error {
             StoreError::OwnedByAnotherUser => {

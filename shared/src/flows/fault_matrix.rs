@@ -7,17 +7,21 @@
 //! checked: the right status, each email owed sent exactly once, no follow-up
 //! left, no schedule left, no account lost.
 //!
+//! Every story's lifecycle events are checked as well: each fact recorded is published at
+//! least once, with one id and one body, in sequence per account, and no event reports a
+//! change that did not happen.
+//!
 //! The one loss the design accepts is checked too: an email whose SES answer was lost, or
 //! whose function ended between its "sending" mark and SES's answer, is never sent twice
 //! (README, "Reliability guarantees"), so there it is exactly one or none.
 
 use super::FlowError;
 use super::accounts::disconnect_account;
-use super::follow_up_sweeper::sweep;
 use super::reconnect_retry::run_attempt;
 use super::test_world::{OWNER, TestWorld};
 use crate::adapters::memory::CookieOutcome;
 use crate::adapters::memory::faults::Fault;
+use crate::domain::events::EventType as E;
 use crate::domain::{AccountId, AccountStatus as S, Provider, UserId};
 use crate::ports::{AccountStore, Clock, UnipileError, UnipileErrorType};
 use chrono::Duration;
@@ -95,7 +99,7 @@ async fn unipile_notifies(t: &TestWorld, id: &AccountId, status: &str) {
 async fn sweeper_runs(t: &TestWorld, hours: i64) {
     for _ in 0..(hours * 12) {
         t.world.clock.advance(Duration::minutes(5));
-        let _ = invoke(t, timeout::SCHEDULED, sweep(t.ports(), &t.settings)).await;
+        let _ = invoke(t, timeout::SCHEDULED, t.sweeper_run()).await;
     }
 }
 
@@ -146,16 +150,7 @@ async fn check(
         problems.push(format!("follow-up left: {:?}", account.pending));
     }
     let sent = t.emails();
-    // An email whose answer was lost was sent, or not, by SES: never twice. So is one whose
-    // function ended after its "sending" mark was written and before SES answered.
-    let lost_email = matches!(
-        (t.faults.fired(), fault.map(|f| f.1)),
-        (Some("mail.send"), Some(Fault::Lost | Fault::Hung))
-            | (
-                Some("store.mark_emailing" | "store.settle_confirmed"),
-                Some(Fault::Hung)
-            )
-    );
+    let lost_email = email_may_be_lost(t, fault);
     let emails_ok = if lost_email && emails == 1 {
         sent <= 1
     } else {
@@ -171,6 +166,80 @@ async fn check(
     let schedules = t.world.scheduler.pending();
     if !schedules.is_empty() {
         problems.push(format!("{} schedule(s) left", schedules.len()));
+    }
+    problems
+}
+
+/// An email whose answer was lost was sent, or not, by SES: never twice. So is one whose
+/// function ended after its "sending" mark was written and before SES answered.
+fn email_may_be_lost(t: &TestWorld, fault: Option<(usize, Fault)>) -> bool {
+    matches!(
+        (t.faults.fired(), fault.map(|f| f.1)),
+        (Some("mail.send"), Some(Fault::Lost | Fault::Hung))
+            | (
+                Some("store.mark_emailing" | "store.settle_confirmed"),
+                Some(Fault::Hung)
+            )
+    )
+}
+
+/// The story's events, once the sweeper ran again: every fact published (none left in an
+/// outbox), each id always with the same body, sequences growing per account, and exactly the
+/// `expected` types. `account.credentials_needed` may be missing where the email may be lost
+/// (what was done is then unknown).
+async fn check_events(t: &TestWorld, expected: &[E], fault: Option<(usize, Fault)>) -> Vec<String> {
+    let mut problems = Vec::new();
+    t.world.clock.advance(Duration::minutes(5));
+    let world = &t.world;
+    if let Err(error) = super::events::sweep(
+        world.store.as_ref(),
+        world.events.as_ref(),
+        world.clock.as_ref(),
+    )
+    .await
+    {
+        problems.push(format!("the sweeper could not publish: {error}"));
+    }
+    let left = world
+        .store
+        .waiting_outboxes(world.clock.now() + Duration::days(1), 100)
+        .await
+        .expect("memory");
+    if !left.is_empty() {
+        problems.push(format!("{} outbox(es) left unpublished", left.len()));
+    }
+    let published = world.events.published();
+    for event in &published {
+        if published.iter().any(|e| e.id == event.id && e != event) {
+            problems.push(format!("{} published with different bodies", event.id));
+        }
+    }
+    let distinct = world.events.distinct();
+    let mut last = std::collections::HashMap::new();
+    for event in &distinct {
+        problems.extend(super::event_schemas::problems(event));
+        let previous = last.insert(event.data.account_id.clone(), event.data.sequence);
+        if previous.is_some_and(|p| p >= event.data.sequence) {
+            problems.push(format!("{} out of sequence", event.id));
+        }
+    }
+    let mut got: Vec<&str> = distinct.iter().map(|e| e.kind.as_str()).collect();
+    let mut want: Vec<&str> = expected.iter().map(|e| e.as_str()).collect();
+    if email_may_be_lost(t, fault) {
+        let needed = E::CredentialsNeeded.as_str();
+        let (got_n, want_n) = (
+            got.iter().filter(|k| **k == needed).count(),
+            want.iter().filter(|k| **k == needed).count(),
+        );
+        if got_n <= want_n {
+            got.retain(|k| *k != needed);
+            want.retain(|k| *k != needed);
+        }
+    }
+    got.sort_unstable();
+    want.sort_unstable();
+    if got != want {
+        problems.push(format!("events {got:?} (want {want:?})"));
     }
     problems
 }
@@ -198,7 +267,15 @@ async fn credentials_email(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     unipile_delivers(&t, &id, S::Credentials).await;
     sweeper_runs(&t, 5).await;
-    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    let mut problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[E::Connected, E::StatusChanged, E::CredentialsNeeded],
+            fault,
+        )
+        .await,
+    );
     finish(&t, problems, from)
 }
 
@@ -214,6 +291,19 @@ async fn healthy_again(fault: Option<(usize, Fault)>) -> Run {
     unipile_delivers(&t, &id, S::Reconnected).await;
     sweeper_runs(&t, 5).await;
     let mut problems = check(&t, &id, Some(S::Ok), 1, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[
+                E::Connected,
+                E::StatusChanged,
+                E::CredentialsNeeded,
+                E::Reconnected,
+            ],
+            fault,
+        )
+        .await,
+    );
     if t.account(&id).await.outage.is_some() {
         problems.push("the outage did not end".into());
     }
@@ -235,7 +325,20 @@ async fn cookie_reconnect(fault: Option<(usize, Fault)>) -> Run {
     schedules_fire(&t).await;
     sweeper_runs(&t, 5).await;
     schedules_fire(&t).await;
-    let problems = check(&t, &id, Some(S::Ok), 0, fault).await;
+    let mut problems = check(&t, &id, Some(S::Ok), 0, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[
+                E::Connected,
+                E::StatusChanged,
+                E::CredentialsNeeded,
+                E::Reconnected,
+            ],
+            fault,
+        )
+        .await,
+    );
     finish(&t, problems, from)
 }
 
@@ -263,7 +366,21 @@ async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
         schedules_fire(&t).await;
         sweeper_runs(&t, 2).await;
     }
-    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    let mut problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[
+                E::Connected,
+                E::StatusChanged,
+                E::CredentialsNeeded,
+                E::ReconnectExhausted,
+                E::CredentialsNeeded,
+            ],
+            fault,
+        )
+        .await,
+    );
     finish(&t, problems, from)
 }
 
@@ -288,7 +405,15 @@ async fn missed_credentials(fault: Option<(usize, Fault)>) -> Run {
     let from = t.faults.calls().len();
     arm(&t, fault);
     hourly_runs(&t, 4).await;
-    let problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    let mut problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[E::Connected, E::StatusChanged, E::CredentialsNeeded],
+            fault,
+        )
+        .await,
+    );
     finish(&t, problems, from)
 }
 
@@ -306,6 +431,20 @@ async fn reconnect_left_hanging(fault: Option<(usize, Fault)>) -> Run {
     t.world.clock.advance(Duration::hours(2));
     hourly_runs(&t, 4).await;
     let mut problems = check(&t, &id, Some(S::Credentials), 1, fault).await;
+    problems.extend(
+        check_events(
+            &t,
+            &[
+                E::Connected,
+                E::StatusChanged,
+                E::CredentialsNeeded,
+                E::ReconnectExhausted,
+                E::CredentialsNeeded,
+            ],
+            fault,
+        )
+        .await,
+    );
     if t.account(&id).await.cookie_reconnect.is_some() {
         problems.push("the reconnect was never ended".into());
     }
@@ -323,6 +462,7 @@ async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
     unipile_notifies(&t, &id, "CREATION_SUCCESS").await;
     sweeper_runs(&t, 1).await;
     let mut problems = check(&t, &id, Some(S::Ok), 0, fault).await;
+    problems.extend(check_events(&t, &[E::Connected], fault).await);
     let owner = UserId::parse(OWNER).expect("user");
     let listed = t.world.store.accounts_of(&owner).await.expect("memory");
     let times = listed.iter().filter(|a| a.account_id == id).count();
@@ -386,6 +526,7 @@ async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
         }
         sweeper_runs(&t, 1).await;
         problems.extend(check(&t, &id, Some(S::Ok), 0, fault).await);
+        problems.extend(check_events(&t, &[E::Connected], fault).await);
         let listed = t.world.store.accounts_of(&owner).await.expect("memory");
         let times = listed.iter().filter(|a| a.account_id == id).count();
         if times != 1 {
@@ -418,6 +559,7 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
         }
     }
     let mut problems = check(&t, &id, None, 0, fault).await;
+    problems.extend(check_events(&t, &[E::Connected, E::Disconnected], fault).await);
     if t.world.unipile.status_of(&id).is_some() {
         problems.push("still connected at Unipile".into());
     }
@@ -572,6 +714,12 @@ async fn extension_connects(
         }
         other => problems.push(format!("{} account(s) recorded for the user", other.len())),
     }
+    let connected: &[E] = if recorded.is_empty() {
+        &[]
+    } else {
+        &[E::Connected]
+    };
+    problems.extend(check_events(&t, connected, fault).await);
     finish(&t, problems, from)
 }
 

@@ -7,6 +7,7 @@
 use super::FlowError;
 use super::settle::{Holder, Unsettled, release, settle};
 use crate::deps::Deps;
+use crate::domain::events::{CredentialsAction, Fact, RecordedFact};
 use crate::domain::notification::{Detail, OutgoingEmail, ReconnectLink, credentials_needed};
 use crate::domain::pending::random_id;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
@@ -232,8 +233,8 @@ pub(super) async fn complete_held(
     let mut attempt = 1;
     loop {
         match ports.store.complete_pending(id, claim, completion).await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => {
                 tracing::info!(account_id = %id, follow_up = held.kind.as_str(), "follow-up done, but taken over or replaced meanwhile");
                 return Ok(());
             }
@@ -278,6 +279,10 @@ async fn credentials_lost(
         tracing::info!(account_id = %account.account_id, user_id = %account.user_id, outage = account.outage_id(), at = %state.due_at(0), "cookie reconnect started");
         return Ok(Completion {
             reconnect: Some(state),
+            fact: Some(needs_user(
+                ports,
+                CredentialsAction::CookieReconnectStarted,
+            )?),
             ..Completion::default()
         });
     }
@@ -363,16 +368,19 @@ async fn email_owner(
     let id = &account.account_id;
     let claim = held.claim.as_deref().unwrap_or("");
     let outage = account.outage_id();
+    let nobody = || -> Result<Completion, FlowError> {
+        crate::metrics::count("NoEmailForUser");
+        Ok(Completion {
+            fact: Some(needs_user(ports, CredentialsAction::NoVerifiedEmail)?),
+            ..Completion::default()
+        })
+    };
     let to = match owner {
         Owner::Marked(to) => to,
-        Owner::Nobody => {
-            crate::metrics::count("NoEmailForUser");
-            return Ok(Completion::default());
-        }
+        Owner::Nobody => return nobody(),
         Owner::Unknown => {
             let Some(to) = owner_email(ports, account).await? else {
-                crate::metrics::count("NoEmailForUser");
-                return Ok(Completion::default());
+                return nobody();
             };
             if !crate::deadline::allows(EMAIL_SEND_TIME) {
                 return Err(FlowError::Busy(
@@ -401,10 +409,12 @@ async fn email_owner(
     match send_marked(ports, account, &email).await {
         Ok(Mailed::Sent) => Ok(Completion {
             email_sent_at: Some(now),
+            fact: Some(needs_user(ports, CredentialsAction::Emailed)?),
             ..Completion::default()
         }),
         Ok(Mailed::Uncertain) => Ok(Completion {
             email_uncertain_at: Some(now),
+            fact: Some(needs_user(ports, CredentialsAction::EmailUncertain)?),
             ..Completion::default()
         }),
         Err(error) => {
@@ -412,6 +422,15 @@ async fn email_owner(
             Err(FlowError::Mail(error))
         }
     }
+}
+
+/// The fact for the team's backend that the account needs its user, and what was done.
+fn needs_user(
+    ports: FollowUpPorts<'_>,
+    action: CredentialsAction,
+) -> Result<RecordedFact, FlowError> {
+    RecordedFact::new(Fact::CredentialsNeeded { action }, ports.clock.now())
+        .map_err(FlowError::Internal)
 }
 
 /// An email the mail service refused: its "sending" mark is taken back and the email owed,
@@ -621,7 +640,11 @@ mod tests {
             .add_account(&connection.account_id, Provider::Whatsapp);
         world
             .store
-            .record_connection(&connection, world.clock.now())
+            .record_connection(
+                &connection,
+                crate::domain::events::How::Hosted,
+                world.clock.now(),
+            )
             .await
             .expect("stored");
     }

@@ -10,10 +10,12 @@ mod cookie_login;
 pub mod cookie_sync;
 pub mod dead_letters;
 mod error;
+pub mod events;
 pub mod extension_identities;
 pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;
+pub mod publishing_store;
 mod reconciliation_ledger;
 pub mod reconnect_retry;
 mod settle;
@@ -22,6 +24,8 @@ pub mod webhook_registration;
 
 pub use error::FlowError;
 
+#[cfg(test)]
+mod event_schemas;
 #[cfg(test)]
 mod fault_matrix;
 #[cfg(test)]

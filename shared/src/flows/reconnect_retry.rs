@@ -10,6 +10,7 @@ use super::follow_ups::{
     FollowUpPorts, FollowUpSettings, Resumed, cancel_schedules, carry_out, confirm, new_action,
     resume,
 };
+use crate::domain::events::{Fact, How, RecordedFact};
 use crate::domain::reconnect::{AfterFailure, ReconnectAttempt, after_failure};
 use crate::domain::transitions::plan;
 use crate::domain::truth::Truth;
@@ -111,7 +112,7 @@ async fn attempt(
             let gone = plan(&AccountStatus::Deleted, &settings.policy);
             let outage_candidate = Outage::begin(now).map_err(FlowError::Internal)?;
             f.store
-                .record_status(id, &gone, &outage_candidate, now)
+                .record_status(id, &gone, &outage_candidate, How::Unipile, now)
                 .await?;
             cancel_schedules(f.scheduler, id, outage.as_deref(), input.attempt + 1).await;
             tracing::info!(account_id = %id, "Unipile no longer has the account: reconnect stopped");
@@ -121,6 +122,7 @@ async fn attempt(
             let step = ReconnectStep::Finished {
                 reconnected: true,
                 pending: None,
+                fact: Some(Box::new(back_to_health(How::Unipile, now)?)),
             };
             f.store
                 .advance_reconnect(id, input.attempt, &step, now)
@@ -173,6 +175,7 @@ async fn attempt(
             let step = ReconnectStep::Finished {
                 reconnected: true,
                 pending: None,
+                fact: Some(Box::new(back_to_health(How::Cookie, now)?)),
             };
             f.store
                 .advance_reconnect(id, input.attempt, &step, now)
@@ -290,6 +293,11 @@ pub async fn give_up(
     Ok(GiveUpOutcome::OwnerTold)
 }
 
+/// The fact of an account healthy again (`how`), as a reconnect's end records it.
+fn back_to_health(how: How, now: chrono::DateTime<chrono::Utc>) -> Result<RecordedFact, FlowError> {
+    RecordedFact::new(Fact::Status { how }, now).map_err(FlowError::Internal)
+}
+
 /// Ends the reconnect with a follow-up for the owner, recorded in the same write, then tries
 /// it; if that fails, it stays recorded for the sweeper.
 async fn finish_with(
@@ -302,9 +310,12 @@ async fn finish_with(
     let f = ports.follow_ups;
     let now = f.clock.now();
     let action = new_action(kind, now)?;
+    let exhausted =
+        RecordedFact::new(Fact::ReconnectExhausted, now).map_err(FlowError::Internal)?;
     let step = ReconnectStep::Finished {
         reconnected: false,
         pending: Some(action.clone()),
+        fact: Some(Box::new(exhausted)),
     };
     if !f
         .store

@@ -11,6 +11,7 @@ use super::follow_ups::{
     EMAIL_SEND_TIME, FollowUpPorts, FollowUpSettings, Owner, cancel_schedules, complete_held,
     confirm, new_action, owner_email, perform,
 };
+use crate::domain::events::{Fact, How, RecordedFact};
 use crate::domain::truth;
 use crate::domain::{Account, AccountStatus, Outage, PendingAction, PendingKind, retry_at};
 use crate::ports::{SettleBasis, Settled};
@@ -103,11 +104,22 @@ pub(super) async fn settle(
         }
         account.clone()
     } else {
+        // A change after the restart is the restart's doing; any other, Unipile's own.
+        let how = if kind == PendingKind::RestartAccount {
+            How::Restart
+        } else {
+            How::Unipile
+        };
+        let fact = match &settlement.record {
+            Some(_) => Some(RecordedFact::new(Fact::Status { how }, now).map_err(internal)?),
+            None => None,
+        };
         let settled = Settled {
             status: settlement.record.clone(),
             outage,
             then: then.clone(),
             mark: premarked.clone(),
+            fact,
         };
         let basis = match holder {
             Holder::Delivery => SettleBasis::AsSeen(account),

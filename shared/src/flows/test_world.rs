@@ -7,6 +7,7 @@ use super::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
 use super::follow_up_sweeper::{SweepReport, sweep};
 use super::follow_ups::{FollowUpPorts, FollowUpSettings};
 use super::hosted_link::{LinkPorts, LinkSettings};
+use super::publishing_store::PublishingStore;
 use super::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
 use super::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::adapters::cipher::LocalCipher;
@@ -20,8 +21,8 @@ use crate::domain::{
     UnipileEvent, UserId,
 };
 use crate::ports::{
-    AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, Mailer, RetryScheduler, Unipile,
-    UserProfile,
+    AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, EventPublisher, Mailer,
+    RetryScheduler, Unipile, UserProfile,
 };
 use chrono::{Duration, TimeZone, Utc};
 use std::sync::Arc;
@@ -38,7 +39,11 @@ pub struct TestWorld {
     cipher: Arc<LocalCipher>,
     /// Every outside call the flows make goes through it: a test may fail any one.
     pub faults: Arc<FaultPlan>,
-    store: Faulty<dyn AccountStore>,
+    /// The store as every function holds it: publishing its facts, both through the plan.
+    store: PublishingStore,
+    /// The store through the plan, without publishing (as the sweeper's relay uses it).
+    faulty_store: Arc<Faulty<dyn AccountStore>>,
+    events: Arc<Faulty<dyn EventPublisher>>,
     unipile: Faulty<dyn Unipile>,
     mailer: Faulty<dyn Mailer>,
     scheduler: Faulty<dyn RetryScheduler>,
@@ -56,8 +61,18 @@ impl TestWorld {
         let world = MemoryWorld::at(now);
         let faults = FaultPlan::new();
         let cipher = Arc::new(LocalCipher::random().expect("key"));
+        let faulty_store = Arc::new(Faulty::new(
+            world.store.clone() as Arc<dyn AccountStore>,
+            faults.clone(),
+        ));
+        let events = Arc::new(Faulty::new(
+            world.events.clone() as Arc<dyn EventPublisher>,
+            faults.clone(),
+        ));
         Self {
-            store: Faulty::new(world.store.clone() as Arc<dyn AccountStore>, faults.clone()),
+            store: PublishingStore::new(faulty_store.clone(), events.clone()),
+            faulty_store,
+            events,
             unipile: Faulty::new(world.unipile.clone() as Arc<dyn Unipile>, faults.clone()),
             mailer: Faulty::new(world.mailer.clone() as Arc<dyn Mailer>, faults.clone()),
             scheduler: Faulty::new(
@@ -118,7 +133,11 @@ impl TestWorld {
         };
         self.world
             .store
-            .record_connection(&connection, self.world.clock.now())
+            .record_connection(
+                &connection,
+                crate::domain::events::How::Hosted,
+                self.world.clock.now(),
+            )
             .await
             .expect("stored");
         self.given_the_owner_email().await;
@@ -142,7 +161,11 @@ impl TestWorld {
         };
         self.world
             .store
-            .record_connection(&connection, self.world.clock.now())
+            .record_connection(
+                &connection,
+                crate::domain::events::How::Hosted,
+                self.world.clock.now(),
+            )
             .await
             .expect("stored");
         let cookies = crate::domain::cookies::LinkedinCookies {
@@ -178,6 +201,19 @@ impl TestWorld {
     /// What Unipile says of the account from now on.
     pub fn unipile_says(&self, id: &AccountId, status: AccountStatus) {
         self.world.unipile.set_status(id, status);
+    }
+
+    /// One run of the follow-up sweeper function: its follow-ups, then the events their
+    /// writers left unpublished.
+    pub async fn sweeper_run(&self) -> Result<(), FlowError> {
+        let swept = sweep(self.ports(), &self.settings).await;
+        let published = super::events::sweep(
+            self.faulty_store.as_ref(),
+            self.events.as_ref(),
+            self.world.clock.as_ref(),
+        )
+        .await;
+        swept.and(published).map(|_| ())
     }
 
     /// A webhook delivery of `status`, whatever Unipile says now.

@@ -938,6 +938,22 @@ async fn create_resource(
             );
             attr(stack, "QueueName", json!(name));
         }
+        "AWS::Events::EventBus" => {
+            let p = stack.resolve(&resource["Properties"])?;
+            let name = p["Name"]
+                .as_str()
+                .map_or_else(|| format!("{}-{id}", stack.name), str::to_owned);
+            let created = aws_json(
+                moto,
+                "events",
+                "AWSEvents.CreateEventBus",
+                json!({"Name": name}),
+            )
+            .await?;
+            stack.refs.insert(id.to_owned(), json!(name));
+            attr(stack, "Arn", created["EventBusArn"].clone());
+            attr(stack, "Name", json!(name));
+        }
         "AWS::Scheduler::ScheduleGroup" => {
             let p = stack.resolve(&resource["Properties"])?;
             let name = p["Name"]

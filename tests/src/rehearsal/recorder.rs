@@ -207,6 +207,11 @@ fn authorized_actions(action: &str, body: &[u8]) -> Vec<String> {
 
 /// The secret or key a JSON-protocol call names.
 fn named_resource(action: &str, body: &[u8]) -> Option<String> {
+    if action == "events:PutEvents" {
+        // Every entry names its bus; one call is one bus's (the publisher's).
+        let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+        return Some(body["Entries"][0]["EventBusName"].as_str()?.to_owned());
+    }
     let field = match action {
         "secretsmanager:GetSecretValue" => "SecretId",
         "kms:Encrypt" | "kms:Decrypt" | "kms:GenerateDataKey" | "kms:GenerateMac" => "KeyId",

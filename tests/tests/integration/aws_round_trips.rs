@@ -107,11 +107,14 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
         world.aws_calls.since(&before),
         calls(&[
             ("DynamoDB:GetItem", 2),
-            ("DynamoDB:UpdateItem", 2),
+            ("DynamoDB:UpdateItem", 3),
             ("SESv2:SendEmail", 1),
+            ("EventBridge:PutEvents", 1),
         ]),
         "a change that owes an email: the account and the owner's address read, then one \
-         write (the status Unipile confirmed, with the email's mark) and the email"
+         write (the status Unipile confirmed, with the email's mark and its fact), the email, \
+         the completion (with what was done, a fact too), and both facts published in one \
+         call, then taken out of the outbox"
     );
 
     let before = world.aws_calls.snapshot();
@@ -126,8 +129,13 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
     assert_eq!(deliver(&world, &account, "OK").await, 200);
     assert_eq!(
         world.aws_calls.since(&before),
-        calls(&[("DynamoDB:GetItem", 1), ("DynamoDB:UpdateItem", 1)]),
-        "healthy again: one read, one write that ends the outage, no email"
+        calls(&[
+            ("DynamoDB:GetItem", 1),
+            ("DynamoDB:UpdateItem", 2),
+            ("EventBridge:PutEvents", 1),
+        ]),
+        "healthy again: one read, one write that ends the outage (with its fact), no email, \
+         the fact published, then taken out of the outbox"
     );
 }
 
@@ -168,8 +176,10 @@ async fn a_replayed_callback_is_its_one_idempotent_write() {
     assert_eq!(replay.status(), 200);
     assert_eq!(
         world.aws_calls.since(&before),
-        calls(&[("DynamoDB:GetItem", 1), ("DynamoDB:UpdateItem", 1)]),
+        calls(&[("DynamoDB:GetItem", 1), ("DynamoDB:UpdateItem", 2)]),
         "Unipile's retry of a callback: the account's owner read before anything is written, \
-         then the one idempotent upsert (an account already this user's spends no link)"
+         then the one idempotent upsert (an account already this user's spends no link), \
+         whose fact is no event (the status is the same): nothing published, the fact taken \
+         out of the outbox"
     );
 }

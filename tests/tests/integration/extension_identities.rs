@@ -402,6 +402,7 @@ async fn a_cookie_record_never_names_an_account_another_user_holds_in_dynamodb()
                 linkedin_member_id: None,
                 linkedin_profile_id: None,
             },
+            unipile_connect::domain::events::How::Hosted,
             world.clock.now(),
         )
         .await

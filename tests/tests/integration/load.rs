@@ -110,6 +110,7 @@ async fn deliveries_in_any_order_under_failures_lose_no_transition_and_send_no_s
                     linkedin_profile_id: None,
                     status: AccountStatus::Ok,
                 },
+                unipile_connect::domain::events::How::Hosted,
                 now,
             )
             .await

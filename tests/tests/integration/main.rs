@@ -3,6 +3,7 @@
 mod aws_round_trips;
 mod connect_flow;
 mod cookie_reconnect;
+mod events;
 mod extension_identities;
 mod load;
 mod local_stack_http;

@@ -99,9 +99,23 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
         .expect("account")
         .to_owned();
     let cookie_id = AccountId::parse(cookie_account.clone()).expect("id");
+    // The row lost, as if it was never recorded (its disconnection's fact goes elsewhere).
+    let row = world
+        .store
+        .get_account(&cookie_id)
+        .await
+        .expect("read")
+        .expect("stored");
+    let fact = unipile_connect::domain::events::RecordedFact::new(
+        unipile_connect::domain::events::Fact::Disconnected {
+            by: unipile_connect::domain::events::Disconnector::Service,
+        },
+        chrono::Utc::now(),
+    )
+    .expect("fact");
     world
         .store
-        .delete_account(&cookie_id, &UserId::parse("u3").expect("user"))
+        .disconnect(&row, &fact)
         .await
         .expect("row removed");
 
@@ -119,6 +133,7 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
                 linkedin_member_id: None,
                 linkedin_profile_id: None,
             },
+            unipile_connect::domain::events::How::Hosted,
             world.clock.now(),
         )
         .await

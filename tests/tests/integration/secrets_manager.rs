@@ -31,6 +31,7 @@ async fn given_a_secrets_arn_when_a_function_starts_then_its_secrets_come_from_s
     env.insert("SECRETS_ARN".into(), arn);
     env.insert("UNIPILE_DSN".into(), "api8.unipile.com:13443".into());
     env.insert("PUBLIC_BASE_URL".into(), "https://cb.example.com".into());
+    env.insert("EVENT_BUS_NAME".into(), "account-events".into());
 
     let env = config::with_secrets(env).await.expect("secret read");
     assert_eq!(

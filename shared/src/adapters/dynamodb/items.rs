@@ -20,6 +20,12 @@ pub const GSI1: &str = "GSI1";
 /// reads each account with a consistent GetItem anyway.
 pub const GSI2: &str = "GSI2";
 pub(super) const PENDING: &str = "PENDING";
+/// The sparse index of outboxes holding facts: `GSI3PK` = [`OUTBOX`] while an item holds a
+/// waiting fact, `GSI3SK` = when the oldest was recorded (epoch ms). Keys only.
+pub const GSI3: &str = "GSI3";
+pub(super) const OUTBOX: &str = "OUTBOX";
+/// A disconnected account's outbox (`ACCOUNT#<id>` / `GONE`), until published.
+pub(super) const GONE_SK: &str = "GONE";
 pub(super) const ACCOUNT_SK: &str = "ACCOUNT";
 pub(super) const PROFILE_SK: &str = "PROFILE";
 pub(super) const STATE_SK: &str = "STATE";
@@ -234,6 +240,8 @@ impl From<AccountItem> for Account {
             emailed_by: item.emailed_by,
             email_sent_at: item.email_sent_at,
             email_uncertain_at: item.email_uncertain_at,
+            // Read from the item by the store (see `outbox.rs`).
+            outbox: Default::default(),
         }
     }
 }

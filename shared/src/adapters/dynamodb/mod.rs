@@ -4,24 +4,28 @@
 mod expression;
 mod identities;
 mod items;
+mod outbox;
 mod table;
 
-pub use items::{GSI1, GSI2, TTL_ATTRIBUTE};
+pub use items::{GSI1, GSI2, GSI3, TTL_ATTRIBUTE};
 pub use table::create_table;
 
+use crate::domain::events::{EventId, EventSubject, How, Outbox, RecordedFact};
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
     LinkedinMemberId, LinkedinProfileId, Outage, PendingAction, UserId,
 };
 use crate::ports::{
-    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    InventoryPage, ReconnectStep, ReportRecord, SettleBasis, Settled, StateUse, StatusRecord,
-    StoreError, UserProfile,
+    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate,
+    Disconnection, Inventory, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis,
+    Settled, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
@@ -29,10 +33,11 @@ use expression::{
     Update, cancelled_by_condition, corrupt, is_condition_failure, unavailable, value,
 };
 use items::{
-    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, IDENTITIES_SK, PENDING, PROFILE_SK,
-    ProfileItem, STATE_SK, StateItem, StoredIdentity, account_of_pk, account_pk, cookie_sk,
-    state_pk, user_pk,
+    ACCOUNT_SK, AccountItem, COOKIE_SK_PREFIX, CookieClaimItem, GONE_SK, IDENTITIES_SK, OUTBOX,
+    PENDING, PROFILE_SK, ProfileItem, STATE_SK, StateItem, StoredIdentity, account_of_pk,
+    account_pk, cookie_sk, state_pk, user_pk,
 };
+use outbox::{GoneItem, OutageAfter, drop_first, outbox_of, record_fact};
 use std::collections::HashMap;
 
 /// The [`AccountStore`] on DynamoDB. The client is built once at cold start and shared.
@@ -116,9 +121,26 @@ impl DynamoStore {
 type UpdateBuilder = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 
 fn account_of(item: HashMap<String, AttributeValue>) -> Result<Account, StoreError> {
-    serde_dynamo::from_item::<_, AccountItem>(item)
+    let outbox = outbox_of(&item)?;
+    let mut account = serde_dynamo::from_item::<_, AccountItem>(item)
         .map(Account::from)
-        .map_err(corrupt)
+        .map_err(corrupt)?;
+    account.outbox = outbox;
+    Ok(account)
+}
+
+/// The outage a status write leaves.
+fn outage_after(plan: &StatusPlan) -> OutageAfter {
+    if plan.ends_outage() {
+        OutageAfter::Ended
+    } else {
+        OutageAfter::Opened
+    }
+}
+
+fn new_fact(how: How, now: DateTime<Utc>) -> Result<RecordedFact, StoreError> {
+    RecordedFact::new(crate::domain::events::Fact::Status { how }, now)
+        .map_err(StoreError::Unavailable)
 }
 
 fn millis(at: DateTime<Utc>) -> AttributeValue {
@@ -193,11 +215,7 @@ impl AccountStore for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
-        output
-            .item
-            .map(|item| serde_dynamo::from_item::<_, AccountItem>(item).map(Account::from))
-            .transpose()
-            .map_err(corrupt)
+        output.item.map(account_of).transpose()
     }
 
     async fn record_confirmed_connection(
@@ -205,8 +223,10 @@ impl AccountStore for DynamoStore {
         connection: &ConnectedAccount,
         outage: &Outage,
         follow_up: Option<&PendingAction>,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
+        let fact = new_fact(how, now)?;
         let mut update = Update::default();
         update
             .set("account_id = :id, user_id = :user, account_type = :type, display_name = :name")
@@ -246,7 +266,15 @@ impl AccountStore for DynamoStore {
         if let Some(profile) = &connection.linkedin_profile_id {
             request = request.expression_attribute_values(":profile", value(profile)?);
         }
-        if plan(&connection.status, &TransitionPolicy::default()).ends_outage() {
+        let confirmed = plan(&connection.status, &TransitionPolicy::default());
+        request = record_fact(
+            &mut update,
+            request,
+            &fact,
+            Some(&connection.status),
+            outage_after(&confirmed),
+        )?;
+        if confirmed.ends_outage() {
             // Healthy: whatever the outage left is over.
             end_outage(&mut update);
         } else {
@@ -312,30 +340,74 @@ impl AccountStore for DynamoStore {
         while let Some(page) = pages.next().await {
             let page = page.map_err(unavailable)?;
             for item in page.items.unwrap_or_default() {
-                let item: AccountItem = serde_dynamo::from_item(item).map_err(corrupt)?;
-                accounts.push(Account::from(item));
+                accounts.push(account_of(item)?);
             }
         }
         Ok(accounts)
     }
 
-    async fn delete_account(
+    async fn disconnect(
         &self,
-        account_id: &AccountId,
-        owner: &UserId,
-    ) -> Result<(), StoreError> {
+        seen: &Account,
+        fact: &RecordedFact,
+    ) -> Result<Disconnection, StoreError> {
+        let id = &seen.account_id;
+        let last = seen
+            .clone()
+            .with_fact(Some(seen.status.clone()), fact.clone());
+        let (subject, outbox) = (last.subject(), last.outbox);
+        let gone = GoneItem::new(&subject, &outbox)?;
+        // Unchanged since read: still its owner's, and no fact recorded since (a change
+        // records one), so the facts moved are all there are.
+        let unchanged = if seen.outbox.recorded == 0 {
+            "user_id = :owner AND attribute_not_exists(event_seq)"
+        } else {
+            "user_id = :owner AND event_seq = :seq"
+        };
+        let mut delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(id)))
+            .condition_expression(unchanged)
+            .expression_attribute_values(":owner", value(&seen.user_id)?);
+        if seen.outbox.recorded > 0 {
+            delete = delete.expression_attribute_values(
+                ":seq",
+                AttributeValue::N(seen.outbox.recorded.to_string()),
+            );
+        }
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&gone).map_err(corrupt)?));
+        let built = (|| {
+            Ok::<_, aws_sdk_dynamodb::error::BuildError>([
+                TransactWriteItem::builder().delete(delete.build()?).build(),
+                TransactWriteItem::builder().put(put.build()?).build(),
+            ])
+        })();
+        let items = built.map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let result = self
             .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Self::account_key(account_id)))
-            .condition_expression("attribute_not_exists(PK) OR user_id = :user")
-            .expression_attribute_values(":user", value(owner)?)
+            .transact_write_items()
+            .set_transact_items(Some(items.to_vec()))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Err(StoreError::OwnedByAnotherUser),
+            Ok(_) => Ok(Disconnection::Done(
+                OutboxKey {
+                    account_id: id.clone(),
+                    disconnected: true,
+                },
+                outbox,
+            )),
+            Err(error) if cancelled_by_condition(&error).is_some() => {
+                match self.get_account(id).await? {
+                    None => Ok(Disconnection::Absent),
+                    Some(now) if !now.is_owned_by(&seen.user_id) => {
+                        Err(StoreError::OwnedByAnotherUser)
+                    }
+                    Some(_) => Ok(Disconnection::Changed),
+                }
+            }
             Err(error) => Err(unavailable(error)),
         }
     }
@@ -345,11 +417,19 @@ impl AccountStore for DynamoStore {
         account_id: &AccountId,
         plan: &StatusPlan,
         outage: &Outage,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError> {
+        let fact = new_fact(how, now)?;
         let mut update = Update::default();
         update.set("#status = :status, last_update = :now");
-        let mut request = self.update(account_id);
+        let mut request = record_fact(
+            &mut update,
+            self.update(account_id),
+            &fact,
+            Some(&plan.stored),
+            outage_after(plan),
+        )?;
         if plan.ends_outage() {
             end_outage(&mut update);
         } else {
@@ -365,7 +445,20 @@ impl AccountStore for DynamoStore {
                 let item = output
                     .attributes
                     .ok_or_else(|| StoreError::Corrupt("UpdateItem returned no old item".into()))?;
-                Ok(StatusRecord::changed(account_of(item)?, plan, outage, now))
+                let before = account_of(item)?;
+                let previous = before.status.clone();
+                Ok(match StatusRecord::changed(before, plan, outage, now) {
+                    StatusRecord::Changed {
+                        previous: replaced,
+                        ended_reconnect,
+                        account,
+                    } => StatusRecord::Changed {
+                        previous: replaced,
+                        ended_reconnect,
+                        account: account.with_fact(Some(previous), fact),
+                    },
+                    other => other,
+                })
             }
             Err(error) if is_condition_failure(&error) => match stored_on_failure(error) {
                 None => Ok(StatusRecord::UnknownAccount),
@@ -451,6 +544,15 @@ impl AccountStore for DynamoStore {
                 update.set("outage = if_not_exists(outage, :outage)");
                 request = request.expression_attribute_values(":outage", value(&settled.outage)?);
             }
+            if let Some(fact) = &settled.fact {
+                request = record_fact(
+                    &mut update,
+                    request,
+                    fact,
+                    Some(&plan.stored),
+                    outage_after(plan),
+                )?;
+            }
         }
         if !ends_outage {
             match &settled.then {
@@ -532,7 +634,7 @@ impl AccountStore for DynamoStore {
         account_id: &AccountId,
         claim: &str,
         completion: &Completion,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Account>, StoreError> {
         let mut update = Update::default();
         update.remove("pending").remove("GSI2PK").remove("GSI2SK");
         let mut request = self
@@ -555,7 +657,10 @@ impl AccountStore for DynamoStore {
             update.set("email_uncertain_at = :uncertain");
             request = request.expression_attribute_values(":uncertain", value(at)?);
         }
-        self.conditional_update(request.update_expression(update.expression()))
+        if let Some(fact) = &completion.fact {
+            request = record_fact(&mut update, request, fact, None, OutageAfter::Kept)?;
+        }
+        self.conditional_update_returning(request.update_expression(update.expression()))
             .await
     }
 
@@ -662,7 +767,16 @@ impl AccountStore for DynamoStore {
             ReconnectStep::Finished {
                 reconnected,
                 pending,
+                fact,
             } => {
+                if let Some(fact) = fact {
+                    let (written, outage) = if *reconnected {
+                        (Some(&AccountStatus::Ok), OutageAfter::Ended)
+                    } else {
+                        (None, OutageAfter::Kept)
+                    };
+                    request = record_fact(&mut update, request, fact, written, outage)?;
+                }
                 if *reconnected {
                     // Healthy again: the outage is over, and all it left with it.
                     update.set("#status = :ok, last_update = :now");
@@ -1125,8 +1239,8 @@ impl AccountStore for DynamoStore {
                     .cloned()
                     .unwrap_or_default();
                 let read: Result<(), String> = if sk == ACCOUNT_SK {
-                    serde_dynamo::from_item::<_, AccountItem>(item)
-                        .map(|a| inventory.accounts.push(Account::from(a)))
+                    account_of(item)
+                        .map(|a| inventory.accounts.push(a))
                         .map_err(|e| e.to_string())
                 } else if sk == STATE_SK {
                     serde_dynamo::from_item::<_, StateItem>(item)
@@ -1169,6 +1283,149 @@ impl AccountStore for DynamoStore {
             items: inventory,
             next,
         })
+    }
+
+    async fn waiting_outboxes(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxKey>, StoreError> {
+        let mut waiting = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI3)
+            .key_condition_expression("GSI3PK = :outbox AND GSI3SK < :before")
+            .expression_attribute_values(":outbox", text(OUTBOX))
+            .expression_attribute_values(":before", millis(before))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let key = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_s().ok())
+                        .ok_or_else(|| StoreError::Corrupt(format!("a GSI3 entry without {name}")))
+                };
+                waiting.push(OutboxKey {
+                    account_id: account_of_pk(key("PK")?)?,
+                    disconnected: key("SK")? == GONE_SK,
+                });
+                if waiting.len() >= limit {
+                    return Ok(waiting);
+                }
+            }
+        }
+        Ok(waiting)
+    }
+
+    async fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError> {
+        let sk = if key.disconnected {
+            GONE_SK
+        } else {
+            ACCOUNT_SK
+        };
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("PK", text(&items::account_pk(&key.account_id)))
+            .key("SK", text(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        if key.disconnected {
+            let gone: GoneItem = serde_dynamo::from_item(item).map_err(corrupt)?;
+            return Ok(Some(gone.into_parts()));
+        }
+        let account = account_of(item)?;
+        Ok(Some((account.subject(), account.outbox)))
+    }
+
+    async fn clear_outbox(&self, key: &OutboxKey, outbox: &Outbox) -> Result<bool, StoreError> {
+        let Some(first) = outbox.waiting.first().map(|f| &f.id) else {
+            return Ok(false);
+        };
+        let count = outbox.waiting.len();
+        // Every fact read was published: all of them go, unless more were recorded since
+        // (then only those read go, and the item stays in the sweeper's index).
+        // Facts are appended at the end and published from the front, and ids are unique:
+        // while the first is ours, the first `count` are those we published.
+        let cleared = self
+            .clear_outbox_if(key, outbox, first, count, true)
+            .await?;
+        if cleared {
+            return Ok(true);
+        }
+        self.clear_outbox_if(key, outbox, first, count, false).await
+    }
+}
+
+impl DynamoStore {
+    /// One try of [`AccountStore::clear_outbox`]: `all`, when the outbox holds exactly the
+    /// facts read; else when it holds more.
+    async fn clear_outbox_if(
+        &self,
+        key: &OutboxKey,
+        outbox: &Outbox,
+        first: &EventId,
+        count: usize,
+        all: bool,
+    ) -> Result<bool, StoreError> {
+        let condition = if all {
+            "#outbox[0].#id = :first AND size(#outbox) = :count"
+        } else {
+            "#outbox[0].#id = :first AND size(#outbox) > :count"
+        };
+        let values = [
+            (":first".to_owned(), text(first.as_str())),
+            (":count".to_owned(), AttributeValue::N(count.to_string())),
+        ];
+        if key.disconnected && all {
+            let request = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("PK", text(&items::account_pk(&key.account_id)))
+                .key("SK", text(GONE_SK))
+                .condition_expression(condition)
+                .expression_attribute_names("#outbox", "outbox")
+                .expression_attribute_names("#id", "id")
+                .set_expression_attribute_values(Some(values.into_iter().collect()));
+            return match request.send().await {
+                Ok(_) => Ok(true),
+                Err(error) if is_condition_failure(&error) => Ok(false),
+                Err(error) => Err(unavailable(error)),
+            };
+        }
+        let mut update = Update::default();
+        let names = drop_first(&mut update, outbox, count, all);
+        let sk = if key.disconnected {
+            GONE_SK
+        } else {
+            ACCOUNT_SK
+        };
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", text(&items::account_pk(&key.account_id)))
+            .key("SK", text(sk))
+            .condition_expression(condition)
+            .expression_attribute_names("#outbox", "outbox")
+            .expression_attribute_names("#id", "id")
+            .set_expression_attribute_values(Some(values.into_iter().collect()));
+        for (name, attribute) in names {
+            request = request.expression_attribute_names(name, attribute);
+        }
+        self.conditional_update(request.update_expression(update.expression()))
+            .await
     }
 }
 

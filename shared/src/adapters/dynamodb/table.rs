@@ -1,7 +1,7 @@
 //! The table definition.
 
 use super::expression::unavailable;
-use super::items::{GSI1, GSI2, TTL_ATTRIBUTE};
+use super::items::{GSI1, GSI2, GSI3, TTL_ATTRIBUTE};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-/// Creates the table as the code expects it (keys, GSI1, the sparse GSI2, on-demand billing,
+/// Creates the table as the code expects it (keys, GSI1, the sparse GSI2 and GSI3, on-demand billing,
 /// TTL on [`TTL_ATTRIBUTE`]). The SAM template in `infra/` declares the same; tests and the
 /// local stack call this. A table that exists already is left as it is.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
@@ -34,6 +34,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 attribute("GSI1PK")?,
                 attribute("GSI2PK")?,
                 typed("GSI2SK", ScalarAttributeType::N)?,
+                attribute("GSI3PK")?,
+                typed("GSI3SK", ScalarAttributeType::N)?,
             ],
             vec![key("PK", KeyType::Hash)?, key("SK", KeyType::Range)?],
             vec![
@@ -51,6 +53,16 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                     .index_name(GSI2)
                     .key_schema(key("GSI2PK", KeyType::Hash)?)
                     .key_schema(key("GSI2SK", KeyType::Range)?)
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
+                    )
+                    .build()?,
+                GlobalSecondaryIndex::builder()
+                    .index_name(GSI3)
+                    .key_schema(key("GSI3PK", KeyType::Hash)?)
+                    .key_schema(key("GSI3SK", KeyType::Range)?)
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::KeysOnly)

@@ -6,6 +6,7 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies};
+use crate::domain::events::{EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::transitions::StatusPlan;
@@ -15,10 +16,11 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
-    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, HostedLinkRequest, InventoryPage,
-    MailError, Mailer, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler, SchedulerError,
-    SealedCookies, SettleBasis, Settled, StateUse, StatusRecord, StoreError, Unipile,
-    UnipileAccount, UnipileError, UserProfile,
+    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, Disconnection, EventPublisher,
+    HostedLinkRequest, InventoryPage, MailError, Mailer, OutboxKey, PublishError, ReconnectStep,
+    ReportRecord, RestartOutcome, RetryScheduler, SchedulerError, SealedCookies, SettleBasis,
+    Settled, StateUse, StatusRecord, StoreError, Unipile, UnipileAccount, UnipileError,
+    UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -157,6 +159,12 @@ impl Injected for SchedulerError {
     }
 }
 
+impl Injected for PublishError {
+    fn injected(fault: Fault) -> Self {
+        PublishError::Unavailable(format!("injected: {fault:?}"))
+    }
+}
+
 impl Injected for CipherError {
     fn injected(fault: Fault) -> Self {
         CipherError::Unavailable(format!("injected: {fault:?}"))
@@ -213,16 +221,18 @@ faulty! {
         connection: &ConnectedAccount,
         outage: &Outage,
         follow_up: Option<&PendingAction>,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError>;
     fn consume_state(&self, state: &StateUse) -> Result<bool, StoreError>;
     fn accounts_of(&self, user: &UserId) -> Result<Vec<Account>, StoreError>;
-    fn delete_account(&self, account_id: &AccountId, owner: &UserId) -> Result<(), StoreError>;
+    fn disconnect(&self, seen: &Account, fact: &RecordedFact) -> Result<Disconnection, StoreError>;
     fn record_status(
         &self,
         account_id: &AccountId,
         plan: &StatusPlan,
         outage: &Outage,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError>;
     fn record_report(
@@ -258,7 +268,7 @@ faulty! {
         account_id: &AccountId,
         claim: &str,
         completion: &Completion,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Option<Account>, StoreError>;
     fn abandon_pending(
         &self,
         account_id: &AccountId,
@@ -353,6 +363,19 @@ faulty! {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
+    fn waiting_outboxes(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxKey>, StoreError>;
+    fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError>;
+    fn clear_outbox(&self, key: &OutboxKey, published: &Outbox) -> Result<bool, StoreError>;
+}
+
+faulty! {
+    EventPublisher,
+    "events",
+    fn publish(&self, events: &[LifecycleEvent]) -> Result<(), PublishError>;
 }
 
 faulty! {

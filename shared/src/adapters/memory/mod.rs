@@ -1,6 +1,7 @@
 //! In-memory adapters: the same contracts as the AWS ones, for unit tests and the local stack.
 
 mod directory;
+mod events;
 pub mod faults;
 mod mailer;
 mod store;
@@ -8,6 +9,7 @@ mod unipile;
 mod webhooks;
 
 pub use directory::MemoryDirectory;
+pub use events::MemoryEvents;
 pub use mailer::{MemoryMailer, SentEmail};
 pub use store::MemoryStore;
 pub use unipile::{CookieOutcome, MemoryUnipile};
@@ -28,6 +30,8 @@ pub struct MemoryWorld {
     pub directory: Arc<MemoryDirectory>,
     pub scheduler: Arc<MemoryScheduler>,
     pub clock: Arc<ManualClock>,
+    /// Where the stores [`Self::deps`] hands out publish their facts.
+    pub events: Arc<MemoryEvents>,
 }
 
 impl MemoryWorld {
@@ -41,6 +45,7 @@ impl MemoryWorld {
             directory: Arc::new(MemoryDirectory::new()),
             scheduler: Arc::new(MemoryScheduler::new()),
             clock,
+            events: Arc::new(MemoryEvents::new()),
         }
     }
 
@@ -70,11 +75,14 @@ impl MemoryWorld {
         }
     }
 
+    /// The shared ports over this world: its store publishing to [`Self::events`] (the store
+    /// itself, `self.store`, arranges and inspects without publishing).
     pub fn deps(&self) -> crate::deps::Deps {
-        crate::deps::Deps {
-            store: self.store.clone(),
-            unipile: self.unipile.clone(),
-            clock: self.clock.clone(),
-        }
+        crate::deps::Deps::publishing(
+            self.store.clone(),
+            self.events.clone(),
+            self.unipile.clone(),
+            self.clock.clone(),
+        )
     }
 }

@@ -1,14 +1,15 @@
 //! The [`AccountStore`] in memory.
 
+use crate::domain::events::{EventSubject, Fact, How, Outbox, RecordedFact};
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
     LinkedinMemberId, LinkedinProfileId, Outage, PausedIdentity, PendingAction, UserId,
 };
 use crate::ports::{
-    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate, Inventory,
-    InventoryPage, ReconnectStep, ReportRecord, SettleBasis, Settled, StateUse, StatusRecord,
-    StoreError, UserProfile,
+    AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate,
+    Disconnection, Inventory, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis,
+    Settled, StateUse, StatusRecord, StoreError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,6 +29,8 @@ struct Tables {
     states: HashMap<LinkNonce, StateUse>,
     /// Each user's counted LinkedIn identities (the cap's list).
     identities: HashMap<UserId, BTreeSet<LinkedinMemberId>>,
+    /// The outboxes of disconnected accounts, until their facts are published.
+    disconnected: HashMap<AccountId, (EventSubject, Outbox)>,
 }
 
 /// An [`AccountStore`] in a mutex: each call is atomic, as each DynamoDB write is.
@@ -73,6 +76,7 @@ impl MemoryStore {
             + tables.paused.len()
             + tables.states.len()
             + tables.identities.len()
+            + tables.disconnected.len()
     }
 
     /// Every item it holds, one line each, sorted: what a test compares to prove that a
@@ -88,6 +92,7 @@ impl MemoryStore {
             .chain(tables.paused.iter().map(|v| format!("{v:?}")))
             .chain(tables.states.values().map(|v| format!("{v:?}")))
             .chain(tables.identities.iter().map(|v| format!("{v:?}")))
+            .chain(tables.disconnected.iter().map(|v| format!("{v:?}")))
             .collect();
         lines.sort();
         lines
@@ -132,8 +137,10 @@ impl AccountStore for MemoryStore {
         connection: &ConnectedAccount,
         outage: &Outage,
         follow_up: Option<&PendingAction>,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError> {
+        let fact = RecordedFact::new(Fact::Status { how }, now).map_err(StoreError::Unavailable)?;
         let mut tables = self.lock();
         Self::take_failure(&self.failing_connections)?;
         let existing = tables.accounts.get(&connection.account_id);
@@ -165,12 +172,14 @@ impl AccountStore for MemoryStore {
             emailed_by: kept.as_ref().and_then(|a| a.emailed_by.clone()),
             email_sent_at: kept.as_ref().and_then(|a| a.email_sent_at),
             email_uncertain_at: kept.as_ref().and_then(|a| a.email_uncertain_at),
+            outbox: kept.as_ref().map(|a| a.outbox.clone()).unwrap_or_default(),
         };
         let confirmed = plan(&connection.status, &TransitionPolicy::default());
         account = account.with_outage_for(&confirmed, outage);
         if let Some(follow_up) = follow_up.filter(|_| !confirmed.ends_outage()) {
             account.pending = Some(follow_up.clone());
         }
+        account = account.with_fact(kept.map(|a| a.status), fact);
         tables
             .accounts
             .insert(account.account_id.clone(), account.clone());
@@ -199,19 +208,41 @@ impl AccountStore for MemoryStore {
             .collect())
     }
 
-    async fn delete_account(
+    async fn disconnect(
         &self,
-        account_id: &AccountId,
-        owner: &UserId,
-    ) -> Result<(), StoreError> {
+        seen: &Account,
+        fact: &RecordedFact,
+    ) -> Result<Disconnection, StoreError> {
         let mut tables = self.lock();
-        match tables.accounts.get(account_id) {
-            Some(account) if !account.is_owned_by(owner) => Err(StoreError::OwnedByAnotherUser),
-            _ => {
-                tables.accounts.remove(account_id);
-                Ok(())
-            }
+        self.check_write()?;
+        let id = &seen.account_id;
+        let Some(current) = tables.accounts.get(id) else {
+            return Ok(Disconnection::Absent);
+        };
+        if !current.is_owned_by(&seen.user_id) {
+            return Err(StoreError::OwnedByAnotherUser);
         }
+        if current.outbox.recorded != seen.outbox.recorded {
+            return Ok(Disconnection::Changed);
+        }
+        let Some(gone) = tables.accounts.remove(id) else {
+            return Ok(Disconnection::Absent);
+        };
+        let status = gone.status.clone();
+        let last = gone.clone().with_fact(Some(status), fact.clone());
+        let (subject, outbox) = (last.subject(), last.outbox);
+        // Like the item DynamoDB puts: an account id is disconnected once (Unipile deletes
+        // the account first), so nothing waits there from an earlier disconnection.
+        tables
+            .disconnected
+            .insert(id.clone(), (subject, outbox.clone()));
+        Ok(Disconnection::Done(
+            OutboxKey {
+                account_id: id.clone(),
+                disconnected: true,
+            },
+            outbox,
+        ))
     }
 
     async fn record_status(
@@ -219,8 +250,10 @@ impl AccountStore for MemoryStore {
         account_id: &AccountId,
         plan: &StatusPlan,
         outage: &Outage,
+        how: How,
         now: DateTime<Utc>,
     ) -> Result<StatusRecord, StoreError> {
+        let fact = RecordedFact::new(Fact::Status { how }, now).map_err(StoreError::Unavailable)?;
         let mut tables = self.lock();
         self.check_write()?;
         let Some(current) = tables.accounts.get(account_id).cloned() else {
@@ -230,8 +263,10 @@ impl AccountStore for MemoryStore {
         if current.status == plan.stored || blocked {
             return Ok(StatusRecord::Unchanged(current));
         }
-        let record = StatusRecord::changed(current, plan, outage, now);
-        if let StatusRecord::Changed { account, .. } = &record {
+        let previous = current.status.clone();
+        let mut record = StatusRecord::changed(current, plan, outage, now);
+        if let StatusRecord::Changed { account, .. } = &mut record {
+            *account = account.clone().with_fact(Some(previous), fact);
             tables.accounts.insert(account_id.clone(), account.clone());
         }
         Ok(record)
@@ -291,6 +326,7 @@ impl AccountStore for MemoryStore {
             return Ok(None);
         }
         let mut next = account.clone();
+        let previous = next.status.clone();
         if let Some(plan) = &settled.status {
             next = next.with_status(plan, &settled.outage, now);
         }
@@ -303,6 +339,9 @@ impl AccountStore for MemoryStore {
                 next.email_sent_at = None;
                 next.email_uncertain_at = None;
             }
+        }
+        if let Some(fact) = settled.fact.clone().filter(|_| settled.status.is_some()) {
+            next = next.with_fact(Some(previous), fact);
         }
         *account = next.clone();
         Ok(Some(next))
@@ -357,14 +396,14 @@ impl AccountStore for MemoryStore {
         account_id: &AccountId,
         claim: &str,
         completion: &Completion,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Account>, StoreError> {
         let mut tables = self.lock();
         self.check_write()?;
         let Some(account) = tables.accounts.get_mut(account_id) else {
-            return Ok(false);
+            return Ok(None);
         };
         if !holds(account, claim) {
-            return Ok(false);
+            return Ok(None);
         }
         account.pending = None;
         if completion.restart_attempted_at.is_some() {
@@ -379,7 +418,12 @@ impl AccountStore for MemoryStore {
         if completion.email_uncertain_at.is_some() {
             account.email_uncertain_at = completion.email_uncertain_at;
         }
-        Ok(true)
+        if let Some(fact) = &completion.fact {
+            *account = account
+                .clone()
+                .with_fact(Some(account.status.clone()), fact.clone());
+        }
+        Ok(Some(account.clone()))
     }
 
     async fn abandon_pending(
@@ -470,7 +514,9 @@ impl AccountStore for MemoryStore {
             ReconnectStep::Finished {
                 reconnected,
                 pending,
+                fact,
             } => {
+                let previous = account.status.clone();
                 account.cookie_reconnect = None;
                 if *reconnected {
                     account.status = AccountStatus::Ok;
@@ -479,6 +525,9 @@ impl AccountStore for MemoryStore {
                 }
                 if pending.is_some() {
                     account.pending = pending.clone();
+                }
+                if let Some(fact) = fact {
+                    *account = account.clone().with_fact(Some(previous), (**fact).clone());
                 }
             }
         }
@@ -811,6 +860,88 @@ impl AccountStore for MemoryStore {
             items,
             next: (end < total).then(|| end.to_string()),
         })
+    }
+
+    async fn waiting_outboxes(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<OutboxKey>, StoreError> {
+        let tables = self.lock();
+        let mut waiting: Vec<_> = Self::outboxes(&tables)
+            .into_iter()
+            .filter(|(at, _)| *at < before)
+            .collect();
+        waiting.sort_by(|a, b| {
+            (a.0, &a.1.account_id, a.1.disconnected).cmp(&(b.0, &b.1.account_id, b.1.disconnected))
+        });
+        Ok(waiting
+            .into_iter()
+            .take(limit)
+            .map(|(_, key)| key)
+            .collect())
+    }
+
+    async fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError> {
+        let tables = self.lock();
+        Ok(if key.disconnected {
+            tables.disconnected.get(&key.account_id).cloned()
+        } else {
+            tables
+                .accounts
+                .get(&key.account_id)
+                .map(|a| (a.subject(), a.outbox.clone()))
+        })
+    }
+
+    async fn clear_outbox(&self, key: &OutboxKey, published: &Outbox) -> Result<bool, StoreError> {
+        let published = published.ids();
+        let mut tables = self.lock();
+        self.check_write()?;
+        let outbox = if key.disconnected {
+            tables.disconnected.get_mut(&key.account_id).map(|(_, o)| o)
+        } else {
+            tables
+                .accounts
+                .get_mut(&key.account_id)
+                .map(|a| &mut a.outbox)
+        };
+        let Some(outbox) = outbox else {
+            return Ok(false);
+        };
+        let first = outbox.waiting.first().map(|f| &f.id);
+        if published.is_empty()
+            || first != published.first()
+            || outbox.waiting.len() < published.len()
+        {
+            return Ok(false);
+        }
+        *outbox = std::mem::take(outbox).without_first(published.len());
+        if key.disconnected && outbox.waiting.is_empty() {
+            tables.disconnected.remove(&key.account_id);
+        }
+        Ok(true)
+    }
+}
+
+impl MemoryStore {
+    /// Every outbox with a fact waiting, and when its oldest was recorded.
+    fn outboxes(tables: &Tables) -> Vec<(DateTime<Utc>, OutboxKey)> {
+        let on_accounts = tables.accounts.values().filter_map(|a| {
+            let first = a.outbox.waiting.first()?;
+            Some((first.at, OutboxKey::account(&a.account_id)))
+        });
+        let disconnected = tables.disconnected.iter().filter_map(|(id, (_, outbox))| {
+            let first = outbox.waiting.first()?;
+            Some((
+                first.at,
+                OutboxKey {
+                    account_id: id.clone(),
+                    disconnected: true,
+                },
+            ))
+        });
+        on_accounts.chain(disconnected).collect()
     }
 }
 

@@ -1,0 +1,77 @@
+//! The events' JSON Schemas (`infra/events/`, what the team's backend is promised), for the
+//! stories to hold every event they produce to.
+
+use crate::domain::events::{EventType, LifecycleEvent};
+
+fn schema(kind: EventType) -> &'static str {
+    match kind {
+        EventType::Connected => include_str!("../../../infra/events/account.connected.json"),
+        EventType::Reconnected => include_str!("../../../infra/events/account.reconnected.json"),
+        EventType::StatusChanged => {
+            include_str!("../../../infra/events/account.status_changed.json")
+        }
+        EventType::CredentialsNeeded => {
+            include_str!("../../../infra/events/account.credentials_needed.json")
+        }
+        EventType::ReconnectExhausted => {
+            include_str!("../../../infra/events/account.reconnect_exhausted.json")
+        }
+        EventType::Disconnected => {
+            include_str!("../../../infra/events/account.disconnected.json")
+        }
+        EventType::Deleted => include_str!("../../../infra/events/account.deleted.json"),
+    }
+}
+
+/// What in `event` its type's schema refuses (nothing: it is as documented).
+pub fn problems(event: &LifecycleEvent) -> Vec<String> {
+    let schema: serde_json::Value = serde_json::from_str(schema(event.kind)).expect("JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("a schema that compiles");
+    let body = serde_json::to_value(event).expect("JSON");
+    validator
+        .iter_errors(&body)
+        .map(|e| {
+            format!(
+                "{} {}: {e} ({body})",
+                event.kind.as_str(),
+                e.instance_path()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_type_has_a_schema_titled_after_it() {
+    for kind in EventType::ALL {
+        let schema: serde_json::Value = serde_json::from_str(schema(kind)).expect("JSON");
+        assert_eq!(schema["title"], kind.as_str());
+        assert_eq!(schema["properties"]["type"]["const"], kind.as_str());
+    }
+}
+
+#[test]
+fn a_schema_refuses_what_its_type_does_not_carry() {
+    use crate::domain::events::{EventSubject, Fact, How, RecordedFact};
+    use crate::domain::{AccountId, AccountStatus, Provider, UserId};
+    let subject = EventSubject {
+        user_id: UserId::parse("u1").expect("user"),
+        account_id: AccountId::parse("acc1").expect("account"),
+        provider: Provider::Whatsapp,
+    };
+    let fact = |previous| {
+        RecordedFact::new(Fact::Status { how: How::Hosted }, chrono::Utc::now())
+            .expect("fact")
+            .written(previous, &AccountStatus::Ok, None)
+    };
+    let connected = fact(None).event(&subject, 1).expect("an event");
+    assert_eq!(problems(&connected), Vec::<String>::new());
+    // A connection carries no previous status: relabelled, the same data is refused.
+    let mut relabelled = fact(Some(AccountStatus::Credentials))
+        .event(&subject, 1)
+        .expect("an event");
+    relabelled.kind = EventType::Connected;
+    assert!(!problems(&relabelled).is_empty());
+}

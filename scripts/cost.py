@@ -35,6 +35,7 @@ DASHBOARD_MONTH = 3.00
 LOG_INGEST_GB = 0.50
 LOG_STORE_GB = 0.03
 XRAY_TRACE = 5.00 / 1e6
+EVENTBRIDGE_EVENT = 1.00 / 1e6  # a custom event put on a bus (64 KB chunks; ours are < 1 KB)
 
 # --- what the stack has ---
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
@@ -172,11 +173,20 @@ def month(accounts, durations):
             f" {api} API, {schedules} schedule)",
             compute + other)
 
+    # Each fact: one more write (the outbox cleared once published) and one PutEvents entry,
+    # with its network time on the function that made the change. Facts per account: each
+    # status change, each email's credentials_needed, each hosted connect or reconnect.
+    facts = accounts * (A["status changes per account (one outage: CREDENTIALS, then OK)"]
+                        + A["owner emails per account (one per outage, none when a cookie mends it)"]
+                        + A["hosted links per account (create or reconnect)"])
+    add("account events", f"{facts:,.0f} events x (EventBridge ${EVENTBRIDGE_EVENT * 1e6:.2f}/million"
+        f" + 1 WRU + {2 * NETWORK_MS} ms)",
+        facts * (EVENTBRIDGE_EVENT + DDB_WRITE_UNIT + lambda_cost(2 * NETWORK_MS, 1) - LAMBDA_REQUEST))
     sweeps = 30 * 24 * 12
     add("follow-up sweeper", f"{sweeps:,} runs x ({durations['FollowUpSweeperFunction'] + NETWORK_MS:.0f} ms"
-        " + 1 GSI2 query + 1 schedule)",
+        " + 1 GSI2 query + 1 GSI3 query + 1 schedule)",
         lambda_cost(durations["FollowUpSweeperFunction"] + NETWORK_MS, sweeps)
-        + sweeps * (0.5 * DDB_READ_UNIT + SCHEDULER_INVOCATION))
+        + sweeps * (2 * 0.5 * DDB_READ_UNIT + SCHEDULER_INVOCATION))
     runs = 30 * 24
     items = A["table items per account (account, cookie, profile, spent states), 1 KB each"] * accounts
     scan_units = max(1.0, items * 1 / 4 * 0.5)

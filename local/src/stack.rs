@@ -8,7 +8,7 @@ use crate::simulator::{DEFAULT_API_KEY, Simulator};
 use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
 use connect_callback::ConnectCallback;
@@ -248,6 +248,12 @@ impl LocalStack {
             .route("/accounts/link", any(hosted_link_route))
             .route("/accounts", any(accounts_route))
             .route("/accounts/{id}", any(accounts_route))
+            .route("/service/accounts", any(service_accounts_route))
+            .route(
+                "/service/accounts/{account_id}",
+                any(service_accounts_route),
+            )
+            .route("/service/links", any(service_links_route))
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
@@ -259,7 +265,8 @@ impl LocalStack {
             .route("/extension/identities/{member_id}", any(extension_route))
             .route("/_local/schedules", get(schedules))
             .route("/web/{*file}", any(web_route))
-            .route("/openapi.yaml", get(openapi));
+            .route("/openapi.yaml", get(openapi))
+            .route("/events/{file}", get(event_schema));
         // A playground's helpers: with anything real configured, tokens come only from whoever
         // holds LOCAL_JWT_SECRET, and time is the real one.
         if backend.is_local() {
@@ -418,6 +425,49 @@ async fn authorized(
     Ok(with_jwt_claims(to_lambda(request).await?, claims))
 }
 
+/// API Gateway's part on a service route: a valid token that grants the service scope
+/// (`AuthorizationScopes`), or 403 (a problem here, as the local stack's 401 is).
+async fn service_authorized(
+    app: &App,
+    request: axum::extract::Request,
+) -> Result<lambda_http::Request, Response> {
+    let request = authorized(app, request).await?;
+    match unipile_connect::http::service_caller(&request, &app.accounts.claims) {
+        Ok(_) => Ok(request),
+        Err(refused) => Err(from_lambda(Problem::from(refused).into_response())),
+    }
+}
+
+async fn service_accounts_route(
+    State(app): State<App>,
+    request: axum::extract::Request,
+) -> Response {
+    match service_authorized(&app, request).await {
+        Ok(request) => {
+            let id = request
+                .uri()
+                .path()
+                .strip_prefix("/service/accounts/")
+                .map(str::to_owned);
+            let request = match id {
+                Some(id) => {
+                    request.with_path_parameters(HashMap::from([("account_id".to_owned(), id)]))
+                }
+                None => request,
+            };
+            respond(accounts::handler(&app.accounts, request).await)
+        }
+        Err(refused) => refused,
+    }
+}
+
+async fn service_links_route(State(app): State<App>, request: axum::extract::Request) -> Response {
+    match service_authorized(&app, request).await {
+        Ok(request) => respond(hosted_link::handler(&app.hosted_link, request).await),
+        Err(refused) => refused,
+    }
+}
+
 async fn hosted_link_route(State(app): State<App>, request: axum::extract::Request) -> Response {
     match authorized(&app, request).await {
         Ok(request) => respond(hosted_link::handler(&app.hosted_link, request).await),
@@ -474,6 +524,19 @@ async fn extension_route(State(app): State<App>, request: axum::extract::Request
             respond(cookie_sync::handler(&app.extension_cookies, request).await)
         }
         Err(refused) => refused,
+    }
+}
+
+/// `infra/events/<type>.json`, an event's JSON Schema, where `openapi.yaml`'s relative
+/// references find it.
+async fn event_schema(Path(file): Path<String>) -> Response {
+    match unipile_connect::domain::events::EventType::by_schema_file(&file) {
+        Some(kind) => (
+            [(http::header::CONTENT_TYPE, "application/schema+json")],
+            kind.schema(),
+        )
+            .into_response(),
+        None => http::StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -630,6 +693,17 @@ async fn mint_token(
             );
         }
     };
+    // `service=1`: the team's backend's token (client-credentials, the service scope).
+    if query.get("service").is_some_and(|v| v == "1") {
+        let client = query.get("client").map_or("local-backend", String::as_str);
+        return match app
+            .authorizer
+            .mint_service(client, &app.accounts.claims.service_scope, ttl)
+        {
+            Ok(token) => axum::Json(serde_json::json!({"token": token})).into_response(),
+            Err(error) => from_lambda(Problem::internal(error).into_response()),
+        };
+    }
     match app.authorizer.mint(sub, email, ttl) {
         Ok(token) => axum::Json(serde_json::json!({"token": token})).into_response(),
         Err(error) => from_lambda(Problem::internal(error).into_response()),

@@ -130,6 +130,7 @@ pub fn claim_names(env: &dyn EnvSource) -> ClaimNames {
         user_id: optional(env, "USER_ID_CLAIM").unwrap_or(defaults.user_id),
         email: email_claim(env),
         email_verified: email_verified_claim(env),
+        service_scope: optional(env, "SERVICE_SCOPE").unwrap_or(defaults.service_scope),
     }
 }
 

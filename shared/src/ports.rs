@@ -146,6 +146,14 @@ pub struct InventoryPage {
     pub next: Option<String>,
 }
 
+/// One page of [`AccountStore::accounts_in_status`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredAccountPage {
+    pub accounts: Vec<Account>,
+    /// Where the next page starts, opaque to the caller; `None` on the last.
+    pub next: Option<String>,
+}
+
 /// Where we write to a user about their accounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserProfile {
@@ -162,6 +170,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("a stored item could not be read: {0}")]
     Corrupt(String),
+    /// A page cursor this store never gave (the caller's mistake, not the table's).
+    #[error("the cursor is not valid: {0}")]
+    BadCursor(String),
 }
 
 /// What recording a status did.
@@ -561,6 +572,16 @@ pub trait AccountStore: Send + Sync {
     /// `cursor` (`None`: the first page). The reconciliation reads the table page by page and
     /// keeps only what concerns Unipile's list (a full read: see the adapter for its cost).
     async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
+
+    /// At most `limit` accounts in `status`, from `cursor` (a previous page's `next`; `None`:
+    /// the first page), in the store's own order. A page may hold fewer, and still have a
+    /// next one.
+    async fn accounts_in_status(
+        &self,
+        status: &AccountStatus,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<StoredAccountPage, StoreError>;
 
     /// The outboxes holding a fact recorded before `before` (left by a writer that could not
     /// publish it), at most `limit`, oldest first.

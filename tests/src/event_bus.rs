@@ -23,7 +23,6 @@ impl EventBusTap {
                 .interceptor(calls.interceptor())
                 .build(),
         );
-        let sqs = aws_sdk_sqs::Client::new(aws);
         let bus = unique("account-events");
         eventbridge
             .create_event_bus()
@@ -31,6 +30,21 @@ impl EventBusTap {
             .send()
             .await
             .expect("event bus in moto");
+        Self::subscribe(aws, eventbridge, bus).await
+    }
+
+    /// A queue and a rule sending every event of ours on an existing bus (a deployed
+    /// stack's) to it, as the README shows a team's backend doing.
+    pub async fn on(aws: &SdkConfig, bus: &str) -> Self {
+        Self::subscribe(aws, aws_sdk_eventbridge::Client::new(aws), bus.to_owned()).await
+    }
+
+    async fn subscribe(
+        aws: &SdkConfig,
+        eventbridge: aws_sdk_eventbridge::Client,
+        bus: String,
+    ) -> Self {
+        let sqs = aws_sdk_sqs::Client::new(aws);
         let queue_url = sqs
             .create_queue()
             .queue_name(unique("account-events"))
@@ -137,4 +151,22 @@ impl EventBusTap {
             })
             .collect()
     }
+}
+
+/// What in `event` its type's schema (`infra/events/<type>.json`) refuses.
+pub fn schema_problems(event: &Value) -> Vec<String> {
+    let kind = event["type"].as_str().unwrap_or("(no type)");
+    let path = format!("{}/../infra/events/{kind}.json", env!("CARGO_MANIFEST_DIR"));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return vec![format!("no schema for {kind} ({path})")];
+    };
+    let schema: Value = serde_json::from_str(&text).expect("a JSON schema");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the schema compiles");
+    validator
+        .iter_errors(event)
+        .map(|e| format!("{kind} {}: {e}", e.instance_path()))
+        .collect()
 }

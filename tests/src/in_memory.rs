@@ -42,6 +42,23 @@ pub fn request(method: &str, uri: &str, user: Option<&str>, body: &str) -> Reque
     }
 }
 
+/// A request from the team's backend: a client-credentials token granting the default
+/// service scope.
+pub fn service_request(method: &str, uri: &str, body: &str) -> Request {
+    let request = request(method, uri, None, body);
+    with_jwt_claims(
+        request,
+        HashMap::from([
+            ("sub".to_owned(), "backend-client".to_owned()),
+            ("client_id".to_owned(), "backend-client".to_owned()),
+            (
+                "scope".to_owned(),
+                unipile_connect::domain::DEFAULT_SERVICE_SCOPE.to_owned(),
+            ),
+        ]),
+    )
+}
+
 /// A LinkedIn account `id` of `user`, OK, at Unipile and in the table.
 pub async fn own(world: &MemoryWorld, user: &str, id: &str) {
     let connection = ConnectedAccount {

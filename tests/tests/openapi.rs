@@ -6,7 +6,7 @@
 //! content type, and validates against its schema.
 
 use chrono::Duration;
-use harness::in_memory::{own, request, world};
+use harness::in_memory::{own, request, service_request, world};
 use lambda_http::{Body, RequestExt, Response};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -43,6 +43,20 @@ impl Spec {
             "OpenAPI 3.1: its schemas are JSON Schema 2020-12"
         );
         Self { doc }
+    }
+
+    /// The files the `webhooks` section's bodies refer to, relative to the document.
+    fn event_schema_references(&self) -> BTreeSet<String> {
+        self.doc["webhooks"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, item)| {
+                item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 
     /// `value`, or what its `$ref` (`#/components/...`) points at.
@@ -192,8 +206,10 @@ impl Spec {
 }
 
 /// The routes of the template's HTTP APIs, as the rehearsal serves them: (API, method, path,
-/// guarded by a JWT authorizer).
-fn template_routes() -> BTreeSet<(String, String, String, bool)> {
+/// the JWT authorizer guarding it, the scopes it requires).
+type TemplateRoute = (String, String, String, Option<String>, Vec<String>);
+
+fn template_routes() -> BTreeSet<TemplateRoute> {
     let template =
         harness::rehearsal::template::Template::load(&root().join("infra/template.yaml"))
             .expect("the template reads");
@@ -203,7 +219,15 @@ fn template_routes() -> BTreeSet<(String, String, String, bool)> {
     harness::rehearsal::api_routes(&template, &stack)
         .expect("the routes resolve")
         .into_iter()
-        .map(|route| (route.api, route.method, route.path, route.jwt))
+        .map(|route| {
+            (
+                route.api,
+                route.method,
+                route.path,
+                route.authorizer,
+                route.scopes,
+            )
+        })
         .collect()
 }
 
@@ -234,29 +258,39 @@ fn the_document_names_exactly_the_http_api_routes_of_the_template_and_their_auth
     for (api, method, path, operation) in spec.api_operations() {
         let matching: Vec<_> = routes
             .iter()
-            .filter(|(a, m, r, _)| *a == api && *m == method && on_route(r, &path))
+            .filter(|(a, m, r, ..)| *a == api && *m == method && on_route(r, &path))
             .collect();
         assert_eq!(
             matching.len(),
             1,
             "{method} {path} is on one route of the template's {api}: {matching:?}"
         );
-        let (_, _, route, jwt) = matching[0];
+        let (_, _, route, authorizer, scopes) = matching[0];
         // The document's own `security` (the user's JWT) unless the operation says otherwise;
         // a route without the authorizer may still name what its function checks (a state
-        // token, a secret header), never the JWT.
-        let takes_jwt = operation["security"]
-            .as_array()
-            .is_none_or(|schemes| schemes.iter().any(|scheme| scheme.get("userJwt").is_some()));
+        // token, a secret header), never a JWT. The team's backend's routes take its own
+        // authorizer and require the service scope.
+        let schemes = operation["security"].as_array();
+        let named = |name: &str| {
+            schemes.is_some_and(|schemes| schemes.iter().any(|s| s.get(name).is_some()))
+        };
+        let documented = if schemes.is_none() || named("userJwt") {
+            Some(("UserJwt", vec![]))
+        } else if named("serviceJwt") {
+            Some(("ServiceJwt", vec!["unipile-connect/service".to_owned()]))
+        } else {
+            None
+        };
         assert_eq!(
-            takes_jwt, *jwt,
+            documented,
+            authorizer.as_deref().map(|a| (a, scopes.clone())),
             "{method} {path}: the document and the template disagree on its authorizer"
         );
         covered.insert((api, method, route.clone()));
     }
     let declared: BTreeSet<_> = routes
         .iter()
-        .map(|(a, m, p, _)| (a.clone(), m.clone(), p.clone()))
+        .map(|(a, m, p, ..)| (a.clone(), m.clone(), p.clone()))
         .collect();
     assert_eq!(
         covered, declared,
@@ -339,6 +373,65 @@ async fn the_local_stack_serves_every_documented_route() {
         text,
         std::fs::read_to_string(root().join("infra/openapi.yaml")).expect("openapi.yaml")
     );
+    // The events' schemas, where the document's relative references lead from it.
+    for reference in spec.event_schema_references() {
+        let served = http
+            .get(format!("{}/{reference}", stack.base_url))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(served.status(), 200, "{reference}");
+        assert_eq!(
+            served.text().await.expect("text"),
+            std::fs::read_to_string(root().join("infra").join(&reference)).expect("schema"),
+            "{reference}"
+        );
+    }
+    let refused = http
+        .get(format!("{}/events/..%2Ftemplate.yaml", stack.base_url))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status(), 404);
+}
+
+/// Every event type is a webhook of the document, whose body is its type's schema file, and
+/// every event type has one; the file's title is the type.
+#[test]
+fn the_webhooks_section_describes_every_event_type_by_its_schema_file() {
+    let spec = Spec::load();
+    let webhooks: BTreeSet<String> = spec.doc["webhooks"]
+        .as_object()
+        .expect("a webhooks section")
+        .keys()
+        .cloned()
+        .collect();
+    let kinds: BTreeSet<String> = unipile_connect::domain::events::EventType::ALL
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect();
+    assert_eq!(webhooks, kinds);
+    let mut files = BTreeSet::new();
+    for (kind, item) in spec.doc["webhooks"].as_object().expect("webhooks") {
+        let reference =
+            item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{kind} has no schema reference"));
+        assert_eq!(reference, format!("events/{kind}.json"));
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join("infra").join(reference))
+                .unwrap_or_else(|e| panic!("{reference}: {e}")),
+        )
+        .expect("JSON");
+        assert_eq!(schema["title"], kind.as_str());
+        files.insert(reference.to_owned());
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(root().join("infra/events"))
+        .expect("infra/events")
+        .map(|e| format!("events/{}", e.expect("entry").file_name().to_string_lossy()))
+        .collect();
+    assert_eq!(files, on_disk, "a schema file no webhook names");
+    assert_eq!(files, spec.event_schema_references());
 }
 
 #[test]
@@ -826,6 +919,83 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         200
     );
 
+    // The team's backend: /service/accounts[/{account_id}], /service/links.
+    own(&world, "owner", "acc_3").await;
+    for (method, uri, service) in [
+        ("GET", "/service/accounts?user_id=owner", true),
+        ("GET", "/service/accounts?status=OK&limit=1", true),
+        ("GET", "/service/accounts?status=CREDENTIALS", true),
+        ("GET", "/service/accounts", true),
+        ("GET", "/service/accounts?status=OK&cursor=%24%24", true),
+        ("GET", "/service/accounts?user_id=owner", false),
+        ("POST", "/service/accounts", true),
+    ] {
+        let request = if service {
+            service_request(method, uri, "")
+        } else {
+            request(method, uri, Some("owner"), "")
+        };
+        let response = accounts::handler(&accounts, request)
+            .await
+            .expect("handled");
+        answers.record("/service/accounts", "GET", &response);
+    }
+    let response = accounts::handler(&accounts, service_request("GET", "/accounts", ""))
+        .await
+        .expect("handled");
+    answers.record("/accounts", "GET", &response);
+    for (method, id) in [
+        ("GET", "acc_3"),
+        ("GET", "nobody"),
+        ("DELETE", "nobody"),
+        ("DELETE", "acc_3"),
+    ] {
+        let uri = format!("/service/accounts/{id}");
+        let response = accounts::handler(&accounts, service_request(method, &uri, ""))
+            .await
+            .expect("handled");
+        answers.record("/service/accounts/{account_id}", method, &response);
+    }
+    let path = "/service/links";
+    for (body, refused_for) in [
+        (
+            r#"{"user_id":"owner","type":"create","providers":"*"}"#,
+            None,
+        ),
+        (
+            r#"{"user_id":"owner","type":"reconnect","reconnect_account":"acc_1"}"#,
+            None,
+        ),
+        (
+            r#"{"user_id":"stranger","type":"reconnect","reconnect_account":"acc_1"}"#,
+            Some("ownership"),
+        ),
+        (r#"{"type":"create","providers":"*"}"#, None),
+        (
+            r#"{"user_id":"owner","type":"create","providers":"*","x":1}"#,
+            None,
+        ),
+        (r#"{"user_id":"owner","type":"create"}"#, None),
+    ] {
+        let response = hosted_link::handler(&link, service_request("POST", path, body))
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(path, "POST", body, status, refused_for);
+    }
+    let response = hosted_link::handler(
+        &link,
+        request(
+            "POST",
+            path,
+            Some("owner"),
+            r#"{"user_id":"owner","type":"create","providers":"*"}"#,
+        ),
+    )
+    .await
+    .expect("handled");
+    answers.record(path, "POST", &response);
+
     answers.finish(&[
         ("POST /accounts/link", 200),
         ("POST /accounts/link", 400),
@@ -842,6 +1012,19 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         ("DELETE /accounts/{id}", 401),
         ("DELETE /accounts/{id}", 404),
         ("DELETE /accounts/{id}", 504),
+        ("GET /accounts", 403),
+        ("GET /service/accounts", 200),
+        ("GET /service/accounts", 400),
+        ("GET /service/accounts", 403),
+        ("GET /service/accounts", 405),
+        ("GET /service/accounts/{account_id}", 200),
+        ("GET /service/accounts/{account_id}", 404),
+        ("DELETE /service/accounts/{account_id}", 204),
+        ("DELETE /service/accounts/{account_id}", 404),
+        ("POST /service/links", 200),
+        ("POST /service/links", 400),
+        ("POST /service/links", 403),
+        ("POST /service/links", 404),
         ("POST /extension/cookies", 200),
         ("POST /extension/cookies", 201),
         ("POST /extension/cookies", 202),

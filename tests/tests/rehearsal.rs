@@ -36,6 +36,8 @@ struct Walk {
     stack: Rehearsal,
     http: reqwest::Client,
     schedule_group: String,
+    /// A queue subscribed to the stack's event bus, as a team's backend would be.
+    events: harness::event_bus::EventBusTap,
 }
 
 impl Walk {
@@ -358,6 +360,68 @@ impl Walk {
         .expect("a follow-up is recorded");
     }
 
+    /// The writer's grace for a waiting outbox is over (the table is moto's, as above): the
+    /// sweeper may publish it. A disconnected account's outbox waits on its `GONE` item.
+    async fn outbox_falls_due(&self, account_id: &str) {
+        let table = self.stack.stack.refs["AccountsTable"]
+            .as_str()
+            .expect("table")
+            .to_owned();
+        aws_json(
+            &self.stack.moto,
+            "dynamodb",
+            "DynamoDB_20120810.UpdateItem",
+            json!({
+                "TableName": table,
+                "Key": {"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": "GONE"}},
+                "UpdateExpression": "SET GSI3SK = :due",
+                "ConditionExpression": "attribute_exists(GSI3SK)",
+                "ExpressionAttributeValues": {":due": {"N": "1"}},
+            }),
+        )
+        .await
+        .expect("an outbox waits");
+    }
+
+    /// Every event is valid against its schema and ours to publish: each kind the walk
+    /// caused is there, no id carries two bodies, and nothing secret or personal is in any.
+    fn events_are_the_walks(&self, events: &[Value], email: &str) {
+        let mut seen = BTreeSet::new();
+        let mut bodies: BTreeMap<String, &Value> = BTreeMap::new();
+        for event in events {
+            let kind = event["type"].as_str().expect("type");
+            let problems = harness::event_bus::schema_problems(event);
+            assert!(problems.is_empty(), "{problems:?}\n{event}");
+            let id = event["id"].as_str().expect("id").to_owned();
+            if let Some(earlier) = bodies.insert(id.clone(), event) {
+                assert_eq!(earlier, event, "{id} delivered with two bodies");
+            }
+            let text = event.to_string();
+            for secret in [API_KEY, STATE_KEY, WEBHOOK_SECRET, COOKIE_MARK, email] {
+                assert!(!text.contains(secret), "an event carries {secret}: {text}");
+            }
+            seen.insert(kind.to_owned());
+        }
+        let expected: BTreeSet<String> = [
+            "account.connected",
+            "account.reconnected",
+            "account.status_changed",
+            "account.credentials_needed",
+            "account.reconnect_exhausted",
+            "account.disconnected",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_eq!(
+            seen.intersection(&expected)
+                .cloned()
+                .collect::<BTreeSet<_>>(),
+            expected,
+            "{events:?}"
+        );
+    }
+
     /// The sweeper's schedule fires (its event is EventBridge Scheduler's input, unused).
     async fn sweep(&self) -> Value {
         let outcome = self
@@ -575,6 +639,12 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         .as_str()
         .expect("group")
         .to_owned();
+    let bus = stack.stack.refs["EventBus"]
+        .as_str()
+        .expect("bus")
+        .to_owned();
+    let aws = unipile_connect::config::aws_sdk_config(&harness::world::aws_env(&moto, "-")).await;
+    let events = harness::event_bus::EventBusTap::on(&aws, &bus).await;
     let walk = Walk {
         stack,
         http: reqwest::Client::builder()
@@ -582,6 +652,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             .build()
             .expect("client"),
         schedule_group,
+        events,
     };
 
     // Stack created: the custom resource registered exactly one account_status webhook,
@@ -955,9 +1026,12 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     );
     assert!(walk.schedules().await.is_empty(), "no attempt left");
 
-    // 8. Jane disconnects the LinkedIn account her extension connected: its identity is
+    // 8. Jane disconnects the LinkedIn account her extension connected, while EventBridge
+    //    refuses every event: the disconnection is done and its fact waits in the table, until
+    //    the sweeper publishes it once the writer's grace is over. Then her identity is
     //    paused with its cookie gone, her next sync stores and connects nothing; she turns
     //    syncing back on, then deletes every cookie stored for her.
+    walk.stack.recorder.break_action("events:PutEvents");
     let (status, _) = walk
         .api(
             "DELETE",
@@ -966,7 +1040,37 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             None,
         )
         .await;
+    walk.stack.recorder.mend_action("events:PutEvents");
     assert_eq!(status, 204);
+    let before_sweep = walk.events.events().await;
+    assert!(
+        !before_sweep
+            .iter()
+            .any(|e| e["type"] == "account.disconnected"
+                && e["data"]["account_id"] == janes_linkedin.as_str()),
+        "EventBridge refused it: {before_sweep:?}"
+    );
+    walk.outbox_falls_due(&janes_linkedin).await;
+    let swept = walk.sweep().await;
+    assert_eq!(
+        (
+            swept["events"]["outboxes"].as_u64(),
+            swept["events"]["failed"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{swept}"
+    );
+    let mut published = before_sweep;
+    published.extend(walk.events.events().await);
+    let disconnected: Vec<&Value> = published
+        .iter()
+        .filter(|e| {
+            e["type"] == "account.disconnected"
+                && e["data"]["account_id"] == janes_linkedin.as_str()
+        })
+        .collect();
+    assert_eq!(disconnected.len(), 1, "{published:?}");
+    assert_eq!(disconnected[0]["data"]["by"], "user");
     let (status, paused) = walk.cookie_sync(&jane, "9002", "jane-after").await;
     assert_eq!(
         (status, paused["status"].as_str()),
@@ -1001,6 +1105,68 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         "{deleted}"
     );
 
+    // 9. The team's backend, with a client-credentials token granting the service scope:
+    //    it reads any user's accounts (the status listing is the Scan its policy grants),
+    //    mints a link for Sam; the HTTP API refuses Jane's token on those routes before any
+    //    function runs, and the function refuses the service token on a user's route.
+    let backend = jwt(
+        &json!({"sub": "rehearsal-backend", "client_id": "rehearsal-backend",
+                              "token_use": "access", "scope": "unipile-connect/service"}),
+    );
+    let (status, credentials) = walk
+        .api(
+            "GET",
+            "/service/accounts?status=OK&limit=100",
+            &backend,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{credentials}");
+    assert!(
+        credentials["accounts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["account_id"] == orphan.as_str())),
+        "{credentials}"
+    );
+    let (status, sams) = walk
+        .api(
+            "GET",
+            &format!("/service/accounts/{linkedin}"),
+            &backend,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, sams["user_id"].as_str()),
+        (200, Some("sam-rehearsal")),
+        "{sams}"
+    );
+    let (status, link) = walk
+        .api(
+            "POST",
+            "/service/links",
+            &backend,
+            Some(json!({"user_id": "sam-rehearsal", "type": "reconnect", "reconnect_account": linkedin})),
+        )
+        .await;
+    assert_eq!(status, 200, "{link}");
+    let (status, refused) = walk
+        .api("GET", "/service/accounts?status=OK", &jane, None)
+        .await;
+    assert_eq!(
+        (status, refused["message"].as_str()),
+        (403, Some("Forbidden")),
+        "{refused}"
+    );
+    let (status, refused) = walk.api("GET", "/accounts", &backend, None).await;
+    assert_eq!(status, 403, "{refused}");
+
+    // What the team's backend heard through its rule on the stack's bus: every kind of
+    // change the walk made, each event valid against its published schema, none carrying
+    // anything secret or an email address.
+    published.extend(walk.events.events().await);
+    walk.events_are_the_walks(&published, &jane_email);
+
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.
     let calls = walk.stack.calls();
@@ -1031,6 +1197,17 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
             problems.push(format!(
                 "{id} reads secrets {read:?}, its policy allows {allowed:?}"
             ));
+        }
+        for (action, bus) in used.iter().filter(|(a, _)| a == "events:PutEvents") {
+            let allowed = walk.stack.granted_resources(id, action).expect("policy");
+            if !allowed
+                .iter()
+                .any(|arn| arn.ends_with(&format!(":event-bus/{bus}")))
+            {
+                problems.push(format!(
+                    "{id} puts events on {bus}, its policy allows {allowed:?}"
+                ));
+            }
         }
         for (action, key) in used.iter().filter(|(a, _)| a.starts_with("kms:")) {
             let allowed = walk.stack.granted_resources(id, action).expect("policy");

@@ -1,11 +1,16 @@
-//! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user.
+//! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user; `GET
+//! /service/accounts[/{account_id}]` and `DELETE /service/accounts/{account_id}` for the
+//! team's backend.
 
 use lambda_http::{Body, Error, Request, Response};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::AccountId;
 use unipile_connect::flows::accounts::{disconnect_account, list_accounts};
-use unipile_connect::http::{ClaimNames, Problem, caller, json_response, no_content, path_param};
+use unipile_connect::flows::service_accounts::{self, AccountQuery};
+use unipile_connect::http::{
+    ClaimNames, Problem, caller, json_response, no_content, path_param, query_param, service_caller,
+};
 
 pub struct Accounts {
     pub deps: Deps,
@@ -29,7 +34,10 @@ pub async fn handler(app: &Accounts, request: Request) -> Result<Response<Body>,
 }
 
 async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Problem> {
-    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
+    if request.uri().path().contains("/service/accounts") {
+        return service(app, request).await;
+    }
+    let caller = caller(&request, &app.claims)?;
     let account_id = path_param(&request, "id", "/accounts/");
     match (request.method().as_str(), account_id) {
         ("GET", None) => {
@@ -51,6 +59,46 @@ async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Prob
         }
         _ => Err(Problem::method_not_allowed(
             "use GET /accounts or DELETE /accounts/{id}",
+        )),
+    }
+}
+
+/// The team's backend's routes: any account, no owner check, a service token only.
+async fn service(app: &Accounts, request: Request) -> Result<Response<Body>, Problem> {
+    let service = service_caller(&request, &app.claims)?;
+    let account_id = path_param(&request, "account_id", "/service/accounts/")
+        .map(|raw| AccountId::parse(raw).map_err(|e| Problem::bad_request(e.to_string())))
+        .transpose()?;
+    let store = app.deps.store.as_ref();
+    match (request.method().as_str(), account_id) {
+        ("GET", None) => {
+            let param = |name| query_param(&request, name);
+            let query = AccountQuery::parse(
+                param("user_id").as_deref(),
+                param("status").as_deref(),
+                param("cursor").as_deref(),
+                param("limit").as_deref(),
+            )?;
+            let page = service_accounts::list(store, &query).await?;
+            Ok(json_response(200, &page))
+        }
+        ("GET", Some(account_id)) => {
+            let account = service_accounts::get(store, &account_id).await?;
+            Ok(json_response(200, &account))
+        }
+        ("DELETE", Some(account_id)) => {
+            tracing::info!(account_id = %account_id, client = service.client.as_deref().unwrap_or("-"), "the service disconnects an account");
+            service_accounts::disconnect(
+                store,
+                app.deps.unipile.as_ref(),
+                &account_id,
+                app.deps.clock.now(),
+            )
+            .await?;
+            Ok(no_content())
+        }
+        _ => Err(Problem::method_not_allowed(
+            "use GET /service/accounts, GET or DELETE /service/accounts/{account_id}",
         )),
     }
 }
@@ -251,6 +299,167 @@ mod tests {
         let identities = world.store.identities_of(&user).await.expect("read");
         assert!(identities.is_paused(&member));
         assert!(identities.syncing.is_empty());
+    }
+
+    fn service_request(method: &str, uri: &str) -> Request {
+        let request: Request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::Empty)
+            .expect("request");
+        with_jwt_claims(
+            request,
+            HashMap::from([
+                ("sub".to_owned(), "backend-client".to_owned()),
+                ("client_id".to_owned(), "backend-client".to_owned()),
+                ("scope".to_owned(), "unipile-connect/service".to_owned()),
+            ]),
+        )
+    }
+
+    fn body(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).expect("json")
+    }
+
+    #[tokio::test]
+    async fn the_service_sees_any_users_accounts_and_users_and_services_keep_to_their_routes() {
+        let world = world();
+        connect(&world, "u1", "older", Provider::Linkedin).await;
+        connect(&world, "u2", "not_u1s", Provider::Mail).await;
+        connect(&world, "u1", "newer", Provider::Whatsapp).await;
+        let app = app(&world);
+
+        let listed = handler(&app, service_request("GET", "/service/accounts?user_id=u1"))
+            .await
+            .expect("handled");
+        assert_eq!(listed.status(), 200);
+        let listed = body(&listed);
+        assert_eq!(listed["accounts"][0]["account_id"], "newer");
+        assert_eq!(listed["accounts"][0]["user_id"], "u1");
+        assert_eq!(listed["accounts"][0]["provider"], "WHATSAPP");
+        assert_eq!(listed["accounts"].as_array().map(Vec::len), Some(2));
+        assert!(listed.get("next").is_none(), "{listed}");
+
+        let one = handler(&app, service_request("GET", "/service/accounts/not_u1s"))
+            .await
+            .expect("handled");
+        assert_eq!(one.status(), 200);
+        assert_eq!(body(&one)["user_id"], "u2");
+        let missing = handler(&app, service_request("GET", "/service/accounts/nobody"))
+            .await
+            .expect("handled");
+        assert_eq!(missing.status(), 404);
+
+        // A user's token on a service route, and a service token on a user's: 403 both.
+        let user_there = handler(&app, request("GET", "/service/accounts?user_id=u1", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(user_there.status(), 403);
+        let service_here = handler(&app, service_request("GET", "/accounts"))
+            .await
+            .expect("handled");
+        assert_eq!(service_here.status(), 403);
+        assert_eq!(
+            body(&service_here)["type"],
+            "urn:unipile-connect:problem:wrong-token-kind"
+        );
+    }
+
+    #[tokio::test]
+    async fn accounts_in_one_status_come_page_by_page_and_a_bad_query_is_refused() {
+        let world = world();
+        for id in ["a1", "a2", "a3", "a4"] {
+            connect(&world, "u1", id, Provider::Linkedin).await;
+        }
+        let status = |id: &str, status| {
+            let (store, clock) = (world.store.clone(), world.clock.clone());
+            let id = AccountId::parse(id).expect("id");
+            async move {
+                store
+                    .record_status(
+                        &id,
+                        &unipile_connect::domain::transitions::plan(
+                            &status,
+                            &unipile_connect::domain::transitions::TransitionPolicy::default(),
+                        ),
+                        &unipile_connect::domain::Outage::begin(clock.now()).expect("outage"),
+                        unipile_connect::domain::events::How::Unipile,
+                        clock.now(),
+                    )
+                    .await
+                    .expect("recorded");
+            }
+        };
+        for id in ["a1", "a3", "a4"] {
+            status(id, AccountStatus::Credentials).await;
+        }
+        let app = app(&world);
+        let mut seen = Vec::new();
+        let mut uri = "/service/accounts?status=credentials&limit=2".to_owned();
+        for _ in 0..5 {
+            let page = handler(&app, service_request("GET", &uri))
+                .await
+                .expect("handled");
+            assert_eq!(page.status(), 200);
+            let page = body(&page);
+            for account in page["accounts"].as_array().expect("list") {
+                assert_eq!(account["status"], "CREDENTIALS");
+                assert!(account["outage"]["since"].is_string(), "{account}");
+                seen.push(account["account_id"].as_str().expect("id").to_owned());
+            }
+            match page["next"].as_str() {
+                Some(next) => {
+                    uri = format!("/service/accounts?status=CREDENTIALS&limit=2&cursor={next}")
+                }
+                None => break,
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, vec!["a1", "a3", "a4"]);
+
+        for bad in [
+            "/service/accounts",
+            "/service/accounts?user_id=u1&status=OK",
+            "/service/accounts?status=OK&limit=0",
+            "/service/accounts?status=OK&limit=101",
+            "/service/accounts?status=not%20a%20status",
+            "/service/accounts?user_id=u1&cursor=a1",
+            "/service/accounts?status=OK&cursor=no%20such%20cursor",
+        ] {
+            let refused = handler(&app, service_request("GET", bad))
+                .await
+                .expect("handled");
+            assert_eq!(refused.status(), 400, "{bad}: {}", body(&refused));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_service_disconnects_any_account_and_its_event_says_so() {
+        let world = world();
+        connect(&world, "u1", "acc_1", Provider::Linkedin).await;
+        let app = app(&world);
+        let done = handler(&app, service_request("DELETE", "/service/accounts/acc_1"))
+            .await
+            .expect("handled");
+        assert_eq!(done.status(), 204);
+        assert_eq!(
+            world.unipile.deleted(),
+            vec![AccountId::parse("acc_1").expect("id")]
+        );
+        let events = world.events.distinct();
+        let disconnected = events
+            .iter()
+            .find(|e| e.kind == unipile_connect::domain::events::EventType::Disconnected)
+            .expect("an event");
+        assert_eq!(
+            disconnected.data.by,
+            Some(unipile_connect::domain::events::Disconnector::Service)
+        );
+        assert_eq!(disconnected.data.user_id.as_str(), "u1");
+        let again = handler(&app, service_request("DELETE", "/service/accounts/acc_1"))
+            .await
+            .expect("handled");
+        assert_eq!(again.status(), 404);
     }
 
     #[tokio::test]

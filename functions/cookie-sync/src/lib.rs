@@ -92,7 +92,7 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
     let Some(route) = route(&request) else {
         return Err(Problem::not_found("no such route"));
     };
-    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
+    let caller = caller(&request, &app.claims)?;
     let now = app.deps.clock.now();
     let store = app.deps.store.as_ref();
     match (method, route) {

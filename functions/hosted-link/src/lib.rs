@@ -1,11 +1,14 @@
-//! `POST /accounts/link`: a hosted-auth link for the signed-in user.
+//! `POST /accounts/link`: a hosted-auth link for the signed-in user; `POST /service/links`:
+//! one the team's backend mints for a user.
 
 use lambda_http::{Body, Error, Request, Response};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
-use unipile_connect::domain::{LinkRequest, LinkRequestBody};
+use unipile_connect::domain::{Caller, LinkRequest, LinkRequestBody, UserId};
 use unipile_connect::flows::hosted_link::{LinkPorts, LinkSettings, issue_link};
-use unipile_connect::http::{ClaimNames, Problem, caller, json_body, json_response};
+use unipile_connect::http::{
+    ClaimNames, Problem, caller, json_body, json_response, service_caller,
+};
 
 pub struct HostedLink {
     pub deps: Deps,
@@ -34,8 +37,14 @@ async fn handle(app: &HostedLink, request: Request) -> Result<Response<Body>, Pr
     if request.method() != http::Method::POST {
         return Err(Problem::method_not_allowed("use POST"));
     }
-    let caller = caller(&request, &app.claims).map_err(|e| Problem::unauthorized(e.to_string()))?;
-    let body: LinkRequestBody = json_body(request.body())?;
+    let (caller, body) = if request.uri().path().ends_with("/service/links") {
+        service_link_body(app, &request)?
+    } else {
+        (
+            caller(&request, &app.claims)?,
+            json_body::<LinkRequestBody>(request.body())?,
+        )
+    };
     let link_request = LinkRequest::parse(body, &app.settings.redirects)
         .map_err(|e| Problem::bad_request(e.to_string()))?;
     let ports = LinkPorts {
@@ -45,6 +54,36 @@ async fn handle(app: &HostedLink, request: Request) -> Result<Response<Body>, Pr
     };
     let link = issue_link(ports, &app.settings, &caller, link_request).await?;
     Ok(json_response(200, &link))
+}
+
+/// The team's backend's body: a user's own body plus `user_id`, the user the link is for.
+/// That user gets no email recorded: only their own token vouches for an address.
+fn service_link_body(
+    app: &HostedLink,
+    request: &Request,
+) -> Result<(Caller, LinkRequestBody), Problem> {
+    service_caller(request, &app.claims)?;
+    let mut body: serde_json::Map<String, serde_json::Value> = json_body(request.body())?;
+    let user = match body.remove("user_id") {
+        Some(serde_json::Value::String(user)) => {
+            UserId::parse(user).map_err(|e| Problem::bad_request(format!("user_id: {e}")))?
+        }
+        Some(_) => return Err(Problem::bad_request("user_id is a string")),
+        None => {
+            return Err(Problem::bad_request(
+                "user_id names the user the link is for",
+            ));
+        }
+    };
+    let link = serde_json::from_value::<LinkRequestBody>(serde_json::Value::Object(body))
+        .map_err(|e| Problem::bad_request(format!("the body is not valid: {e}")))?;
+    Ok((
+        Caller {
+            user_id: user,
+            email: None,
+        },
+        link,
+    ))
 }
 
 #[cfg(test)]
@@ -168,6 +207,98 @@ mod tests {
             .expect("store")
             .expect("profile recorded");
         assert_eq!(profile.email.as_str(), "user_42@example.com");
+    }
+
+    fn service_post(body: &str, scope: &str) -> Request {
+        let request: Request = http::Request::builder()
+            .method("POST")
+            .uri("/service/links")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        with_jwt_claims(
+            request,
+            HashMap::from([
+                ("sub".to_owned(), "backend-client".to_owned()),
+                ("scope".to_owned(), scope.to_owned()),
+            ]),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_service_mints_a_link_bound_to_the_user_it_names() {
+        let world = world();
+        own_account(&world, "owner", "acc_1").await;
+        let app = app(&world);
+        let service = "unipile-connect/service";
+        let response = handler(
+            &app,
+            service_post(
+                r#"{"user_id":"owner","type":"reconnect","reconnect_account":"acc_1"}"#,
+                service,
+            ),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(response.status(), 200, "{}", json(&response));
+        let sent = world.unipile.links();
+        assert_eq!(sent[0].name.as_str(), "owner");
+        let state = sent[0]
+            .notify_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state");
+        let token = StateKey::new(KEY.to_vec())
+            .expect("key")
+            .verify(&state, world.clock.now())
+            .expect("valid");
+        assert_eq!(token.user_id.as_str(), "owner");
+        assert_eq!(
+            token.purpose,
+            LinkPurpose::Reconnect {
+                account_id: AccountId::parse("acc_1").expect("id")
+            }
+        );
+        // No address vouched for by the user's own token: none recorded.
+        let owner = UserId::parse("owner").expect("user");
+        assert_eq!(world.store.profile_of(&owner).await.expect("store"), None);
+
+        // Someone else's account is no account; a body without user_id, with an unknown
+        // field, or from a user's token is refused.
+        for (body, scope, status) in [
+            (
+                r#"{"user_id":"stranger","type":"reconnect","reconnect_account":"acc_1"}"#,
+                service,
+                404,
+            ),
+            (r#"{"type":"create","providers":"*"}"#, service, 400),
+            (
+                r#"{"user_id":7,"type":"create","providers":"*"}"#,
+                service,
+                400,
+            ),
+            (
+                r#"{"user_id":"u1","type":"create","providers":"*","extra":1}"#,
+                service,
+                400,
+            ),
+            (
+                r#"{"user_id":"u1","type":"create","providers":"*"}"#,
+                "openid",
+                403,
+            ),
+        ] {
+            let refused = handler(&app, service_post(body, scope))
+                .await
+                .expect("handled");
+            assert_eq!(refused.status(), status, "{body}: {}", json(&refused));
+        }
+        assert_eq!(world.unipile.links().len(), 1);
+
+        // A service token is no user: the user route refuses it.
+        let mut own = service_post(r#"{"type":"create","providers":"*"}"#, service);
+        *own.uri_mut() = "/accounts/link".parse().expect("uri");
+        assert_eq!(handler(&app, own).await.expect("handled").status(), 403);
     }
 
     #[tokio::test]

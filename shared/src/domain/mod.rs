@@ -11,6 +11,7 @@ mod cookie_record;
 pub mod cookies;
 mod country;
 pub mod dead_letter;
+mod event_schemas;
 pub mod events;
 mod ids;
 mod link;
@@ -29,7 +30,7 @@ mod unipile_event;
 pub mod webhook;
 
 pub use account::Account;
-pub use claims::{Caller, ClaimNames, IdentityError};
+pub use claims::{Caller, ClaimNames, DEFAULT_SERVICE_SCOPE, IdentityError, ServiceCaller};
 pub use cookie_record::{CookieRecord, LinkedinIdentities, PausedIdentity};
 pub use country::Country;
 pub use ids::{

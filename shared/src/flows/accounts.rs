@@ -66,27 +66,45 @@ pub async fn disconnect_account(
     account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
-    let not_found = || FlowError::NotFound(format!("no account {account_id} for this user"));
     let Some(account) = store
         .get_account(account_id)
         .await?
         .filter(|account| account.is_owned_by(user))
     else {
-        return Err(not_found());
+        return Err(FlowError::NotFound(format!(
+            "no account {account_id} for this user"
+        )));
     };
-    unipile.delete_account(account_id).await?;
-    if let Some(member) = &account.linkedin_member_id {
-        store.pause_identity(user, member, now).await?;
-        tracing::info!(account_id = %account_id, user_id = %user, linkedin_member_id = %member, "the extension's identity paused with its account");
-    }
-    record_disconnection(store, account, Disconnector::User, now)
-        .await
-        .map_err(|error| match error {
-            FlowError::Store(StoreError::OwnedByAnotherUser) => not_found(),
-            other => other,
-        })?;
+    remove_account(store, unipile, account, Disconnector::User, now).await?;
     tracing::info!(account_id = %account_id, user_id = %user, "account disconnected");
     Ok(())
+}
+
+/// The disconnection itself, whoever asked (`by`): deleted at Unipile, the extension's
+/// identity paused, then the account removed here with its fact.
+pub(super) async fn remove_account(
+    store: &dyn AccountStore,
+    unipile: &dyn Unipile,
+    account: Account,
+    by: Disconnector,
+    now: DateTime<Utc>,
+) -> Result<(), FlowError> {
+    let account_id = account.account_id.clone();
+    let owner = account.user_id.clone();
+    unipile.delete_account(&account_id).await?;
+    if let Some(member) = &account.linkedin_member_id {
+        store.pause_identity(&owner, member, now).await?;
+        tracing::info!(account_id = %account_id, user_id = %owner, linkedin_member_id = %member, "the extension's identity paused with its account");
+    }
+    record_disconnection(store, account, by, now)
+        .await
+        .map_err(|error| match error {
+            // Taken by another user meanwhile: not the account that was asked for any more.
+            FlowError::Store(StoreError::OwnedByAnotherUser) => {
+                FlowError::NotFound(format!("no account {account_id} for this user"))
+            }
+            other => other,
+        })
 }
 
 /// Removes the account from the table with the fact of its disconnection (`by`), in one

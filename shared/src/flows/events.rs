@@ -77,6 +77,10 @@ pub async fn sweep(
             }
         }
     }
+    if report.failed > 0 {
+        // Alarmed when it lasts: the team's backend has not heard of these changes yet.
+        crate::metrics::value("EventsWaiting", report.failed as u64);
+    }
     if report.published > 0 {
         crate::metrics::value("EventsSwept", report.published as u64);
         tracing::warn!(

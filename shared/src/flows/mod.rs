@@ -18,6 +18,7 @@ pub mod hosted_link;
 pub mod publishing_store;
 mod reconciliation_ledger;
 pub mod reconnect_retry;
+pub mod service_accounts;
 mod settle;
 pub mod status_webhook;
 pub mod webhook_registration;

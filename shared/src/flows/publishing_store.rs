@@ -11,13 +11,13 @@ use super::events::relay;
 use crate::domain::events::{EventSubject, How, Outbox, RecordedFact};
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, CookieRecord, LinkedinIdentities, LinkedinMemberId, LinkedinProfileId,
-    Outage, PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId,
+    LinkedinProfileId, Outage, PendingAction, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, Disconnection,
     EventPublisher, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis, Settled,
-    StateUse, StatusRecord, StoreError, UserProfile,
+    StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -213,6 +213,7 @@ publishing_store! {
     fn tie_linkedin_identity(&self, account_id: &AccountId, owner: &UserId, member: &LinkedinMemberId, profile: Option<&LinkedinProfileId>,) -> Result<bool, StoreError>;
     fn mark_connect_started(&self, user: &UserId, member: &LinkedinMemberId, at: DateTime<Utc>,) -> Result<(), StoreError>;
     fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
+    fn accounts_in_status(&self, status: &AccountStatus, cursor: Option<&str>, limit: usize,) -> Result<StoredAccountPage, StoreError>;
     fn waiting_outboxes(&self, before: DateTime<Utc>, limit: usize,) -> Result<Vec<OutboxKey>, StoreError>;
     fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError>;
     fn clear_outbox(&self, key: &OutboxKey, published: &Outbox) -> Result<bool, StoreError>;

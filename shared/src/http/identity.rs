@@ -1,4 +1,4 @@
-use crate::domain::{Caller, ClaimNames, IdentityError};
+use crate::domain::{Caller, ClaimNames, IdentityError, ServiceCaller};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use std::collections::HashMap;
@@ -9,6 +9,16 @@ use std::collections::HashMap;
 pub fn caller(request: &Request, names: &ClaimNames) -> Result<Caller, IdentityError> {
     let claims = claims(request).ok_or(IdentityError::NoClaims)?;
     Caller::from_claims(&claims, names)
+}
+
+/// Reads the team's backend from the authorizer's claims: a token granting the service
+/// scope, whatever API Gateway's route already required.
+pub fn service_caller(
+    request: &Request,
+    names: &ClaimNames,
+) -> Result<ServiceCaller, IdentityError> {
+    let claims = claims(request).ok_or(IdentityError::NoClaims)?;
+    ServiceCaller::from_claims(&claims, names)
 }
 
 fn claims(request: &Request) -> Option<HashMap<String, String>> {
@@ -63,6 +73,7 @@ mod tests {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
             email_verified: None,
+            ..ClaimNames::default()
         };
         let caller = caller(&request, &names).expect("claims");
         assert_eq!(caller.user_id.as_str(), "u1");

@@ -8,9 +8,9 @@ mod response;
 mod webhook_secret;
 
 pub use crate::domain::state_token::{StateKey, StateToken, StateTokenError};
-pub use crate::domain::{Caller, ClaimNames, IdentityError};
+pub use crate::domain::{Caller, ClaimNames, IdentityError, ServiceCaller};
 pub use authorizer::with_jwt_claims;
-pub use identity::caller;
+pub use identity::{caller, service_caller};
 pub use problem::Problem;
 pub use request::{json_body, path_param, query_param};
 pub use response::{json_response, no_content};

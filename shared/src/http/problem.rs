@@ -1,6 +1,7 @@
 //! RFC 9457 problem+json: every error a handler returns takes this shape, built here only.
 
 use super::response::build;
+use crate::domain::IdentityError;
 use crate::flows::FlowError;
 use crate::ports::{StoreError, UnipileError, UnipileErrorType};
 use lambda_http::{Body, Response};
@@ -76,6 +77,23 @@ impl Problem {
             );
         }
         response
+    }
+}
+
+impl From<IdentityError> for Problem {
+    /// A token of the wrong kind for the route is 403: it was verified, and trying again
+    /// with it will not help; anything else about it is 401.
+    fn from(error: IdentityError) -> Self {
+        if error.is_wrong_kind() {
+            Self::new(
+                403,
+                "wrong-token-kind",
+                "Not for this kind of token",
+                error.to_string(),
+            )
+        } else {
+            Self::unauthorized(error.to_string())
+        }
     }
 }
 
@@ -166,6 +184,9 @@ impl From<&FlowError> for Problem {
                 detail.clone(),
             ),
             FlowError::Unipile(error) => Self::from(error),
+            FlowError::Store(StoreError::BadCursor(detail)) => {
+                Self::bad_request(format!("cursor: {detail}"))
+            }
             FlowError::Store(StoreError::Unavailable(_)) => Self::new(
                 503,
                 "store-unavailable",
@@ -200,13 +221,16 @@ impl From<&FlowError> for Problem {
 impl From<FlowError> for Problem {
     fn from(error: FlowError) -> Self {
         // Internal details go to the log, not to the caller.
-        if matches!(
-            error,
-            FlowError::Store(_)
-                | FlowError::Internal(_)
-                | FlowError::Mail(_)
-                | FlowError::Directory(_)
-        ) {
+        let refused = matches!(error, FlowError::Store(StoreError::BadCursor(_)));
+        if !refused
+            && matches!(
+                error,
+                FlowError::Store(_)
+                    | FlowError::Internal(_)
+                    | FlowError::Mail(_)
+                    | FlowError::Directory(_)
+            )
+        {
             tracing::error!(error = %error, "request failed");
         } else {
             tracing::info!(error = %error, "request refused");

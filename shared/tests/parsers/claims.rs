@@ -1,7 +1,8 @@
 //! The caller, from the claims the authorizer vouched for: only the configured user claim
 //! names the user, taken as given when it is a valid id and refused otherwise; an email comes
 //! only from the configured email claim, only when it is usable and when the configured
-//! verified claim, if the token has it, says `true`.
+//! verified claim, if the token has it, says `true`; a token granting the service scope is
+//! no user's.
 
 use crate::{hostile_text, is_id};
 use lambda_http::Request;
@@ -18,6 +19,7 @@ fn claim_name() -> impl Strategy<Value = String> {
         Just("mail".to_owned()),
         Just("email_verified".to_owned()),
         Just("mail_ok".to_owned()),
+        Just("scope".to_owned()),
         hostile_text(),
     ]
 }
@@ -26,6 +28,8 @@ fn claim_value() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("true".to_owned()),
         Just("false".to_owned()),
+        Just("unipile-connect/service".to_owned()),
+        Just("openid unipile-connect/service".to_owned()),
         "[A-Za-z0-9_@.|:-]{1,40}",
         "[a-z]{1,8}@[a-z]{1,8}\\.[a-z]{2,3}",
         hostile_text(),
@@ -40,11 +44,13 @@ fn names() -> impl Strategy<Value = ClaimNames> {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
             email_verified: Some("mail_ok".into()),
+            ..ClaimNames::default()
         }),
         Just(ClaimNames {
             user_id: "sub".into(),
             email: None,
             email_verified: None,
+            ..ClaimNames::default()
         }),
     ]
 }
@@ -89,7 +95,14 @@ proptest! {
                 prop_assert!(!is_id(user.expect("a claim to be bad"), 256));
                 prop_assert_eq!(claim, names.user_id);
             }
+            Err(IdentityError::ServiceToken { scope }) => {
+                prop_assert_eq!(&scope, &names.service_scope);
+                prop_assert!(claims
+                    .get("scope")
+                    .is_some_and(|s| s.split_whitespace().any(|s| s == scope)));
+            }
             Err(IdentityError::NoClaims) => prop_assert!(false, "the request carries claims"),
+            Err(IdentityError::NotAService { .. }) => prop_assert!(false, "a user's route"),
         }
     }
 
@@ -104,7 +117,7 @@ proptest! {
             ("sub".to_owned(), other),
             ("custom:uid".to_owned(), user.clone()),
         ]);
-        let names = ClaimNames { user_id: "custom:uid".into(), email: None, email_verified: None };
+        let names = ClaimNames { user_id: "custom:uid".into(), email: None, email_verified: None, ..ClaimNames::default() };
         let request = with_jwt_claims(Request::default(), claims);
         let caller = caller(&request, &names).expect("a valid user claim");
         prop_assert_eq!(caller.user_id.as_str(), user.as_str());

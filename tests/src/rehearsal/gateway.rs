@@ -28,6 +28,11 @@ pub struct Route {
     /// Whether a JWT authorizer guards it: the event names one, or its API has a default
     /// one and the event does not opt out with `Authorizer: NONE`.
     pub jwt: bool,
+    /// The JWT authorizer's name (the event's, else the API's default), when `jwt`.
+    pub authorizer: Option<String>,
+    /// The scopes the route requires of the token (`Auth.AuthorizationScopes`): API Gateway
+    /// answers 403 to a token granting none of them.
+    pub scopes: Vec<String>,
     /// The event's properties, resolved (`Auth`, `TimeoutInMillis`, `RouteSettings`, ...).
     pub properties: Value,
 }
@@ -153,6 +158,16 @@ async fn handle(
                     return (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#)
                         .into_response();
                 };
+                if !route.scopes.is_empty() {
+                    let granted = claims["scope"].as_str().unwrap_or_default();
+                    if !granted
+                        .split_whitespace()
+                        .any(|s| route.scopes.iter().any(|r| r == s))
+                    {
+                        return (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#)
+                            .into_response();
+                    }
+                }
                 event["requestContext"]["authorizer"] =
                     json!({"jwt": {"claims": claims, "scopes": null}});
             }
@@ -400,6 +415,8 @@ mod tests {
             path: path.into(),
             function: "F".into(),
             jwt: true,
+            authorizer: Some("UserJwt".into()),
+            scopes: vec![],
             properties: Value::Null,
         }
     }

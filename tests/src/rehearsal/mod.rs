@@ -769,11 +769,18 @@ pub fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, Stri
             let properties = stack.resolve(&event["Properties"])?;
             let default_authorizer =
                 stack.resolve(&resources[api]["Properties"]["Auth"]["DefaultAuthorizer"])?;
-            let jwt = match properties["Auth"]["Authorizer"].as_str() {
-                Some("NONE") => false,
-                Some(_) => true,
-                None => default_authorizer.is_string(),
+            let authorizer = match properties["Auth"]["Authorizer"].as_str() {
+                Some("NONE") => None,
+                Some(named) => Some(named.to_owned()),
+                None => default_authorizer.as_str().map(str::to_owned),
             };
+            let jwt = authorizer.is_some();
+            let scopes = properties["Auth"]["AuthorizationScopes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
             routes.push(Route {
                 api: api.to_owned(),
                 method: properties["Method"]
@@ -786,6 +793,8 @@ pub fn api_routes(template: &Template, stack: &Stack) -> Result<Vec<Route>, Stri
                     .to_owned(),
                 function: id.to_owned(),
                 jwt,
+                authorizer,
+                scopes,
                 properties,
             });
         }

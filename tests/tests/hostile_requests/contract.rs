@@ -9,6 +9,9 @@ use std::path::Path;
 pub enum Guard {
     /// The user's JWT (`Authorization: Bearer`), checked by the gateway.
     Bearer,
+    /// The team's backend's JWT (a bearer granting the service scope): the gateway checks
+    /// it, and refuses a user's.
+    ServiceBearer,
     /// The signed `state` of a hosted-auth link, in the query.
     State,
     /// The webhook's shared-secret header.
@@ -55,6 +58,8 @@ impl Contract {
                     Guard::WebhookSecret
                 } else if security.contains("userJwt") {
                     Guard::Bearer
+                } else if security.contains("serviceJwt") {
+                    Guard::ServiceBearer
                 } else {
                     Guard::Public
                 };

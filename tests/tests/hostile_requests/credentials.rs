@@ -37,6 +37,10 @@ pub type Header = (String, Vec<u8>);
 pub struct Credentials {
     /// `Authorization` header values (`None`: no header).
     pub bearers: Vec<Shown<Option<Vec<u8>>>>,
+    /// `Authorization` header values for the service routes: the service's tokens are
+    /// genuine there, and a user's (refused, 403) is not; on a user's route, a service
+    /// token is one of the forged `bearers`.
+    pub service_bearers: Vec<Shown<Option<Vec<u8>>>>,
     /// `state` query values that are not genuine (`None`: no state).
     pub forged_states: Vec<Shown<Option<String>>>,
     /// The links a genuine state is signed for (user, purpose): each request gets a fresh
@@ -123,6 +127,15 @@ impl Credentials {
             bearers.push(forged(header.map(String::into_bytes)));
         }
         bearers.push(forged(Some(b"Bearer \xff\xfe".to_vec())));
+        let service = mint(base_url, "service=1&client=hostile-backend").await;
+        let expired_service = mint(base_url, "service=1&expires_in=-3600").await;
+        let mut service_bearers: Vec<Shown<Option<Vec<u8>>>> =
+            vec![genuine(Some(format!("Bearer {service}").into_bytes()))];
+        service_bearers.extend(bearers.iter().map(|s| forged(s.value.clone())));
+        service_bearers.push(forged(Some(
+            format!("Bearer {expired_service}").into_bytes(),
+        )));
+        bearers.push(forged(Some(format!("Bearer {service}").into_bytes())));
 
         let now = Utc::now();
         let sign = |key: &StateKey, user: &str, purpose: &LinkPurpose, at| {
@@ -189,6 +202,7 @@ impl Credentials {
         secrets.extend(users.iter().map(|(_, token)| token.clone()));
         Self {
             bearers,
+            service_bearers,
             forged_states,
             links,
             state_key: state_key.clone(),

@@ -411,6 +411,8 @@ async fn a_body_over_what_lambda_hands_a_function_is_refused_with_413_and_writes
         DEFAULT_LOCAL_WEBHOOK_SECRET.as_bytes(),
     );
     let auth: &[(&str, &[u8])] = &[("authorization", bearer.as_bytes())];
+    let service = format!("Bearer {}", mint(&stack.base_url, "service=1").await);
+    let service: &[(&str, &[u8])] = &[("authorization", service.as_bytes())];
     let webhook: &[(&str, &[u8])] = &[webhook];
     // Seven megabytes: under the HTTP API's 10 MB, over Lambda's 6 MB.
     let seven_mb = format!(
@@ -419,6 +421,12 @@ async fn a_body_over_what_lambda_hands_a_function_is_refused_with_413_and_writes
     );
     for (method, documented, target, guard) in [
         ("POST", "/accounts/link", "/accounts/link".to_owned(), auth),
+        (
+            "POST",
+            "/service/links",
+            "/service/links".to_owned(),
+            service,
+        ),
         (
             "POST",
             "/extension/cookies",

@@ -251,15 +251,18 @@ fn guard(credentials: &Credentials, guard: Guard, aimed: bool) -> BoxedStrategy<
         .boxed()
     };
     match guard {
-        Guard::Bearer => {
+        Guard::Bearer | Guard::ServiceBearer => {
             let as_header = |s: &Shown<Option<Vec<u8>>>| {
                 Credential::Header(Shown {
                     value: s.value.clone().map(|v| ("authorization".to_owned(), v)),
                     genuine: s.genuine,
                 })
             };
-            let (genuine, forged): (Vec<_>, Vec<_>) =
-                credentials.bearers.iter().partition(|s| s.genuine);
+            let shown = match guard {
+                Guard::Bearer => &credentials.bearers,
+                _ => &credentials.service_bearers,
+            };
+            let (genuine, forged): (Vec<_>, Vec<_>) = shown.iter().partition(|s| s.genuine);
             split(
                 genuine.into_iter().map(as_header).collect(),
                 forged.into_iter().map(as_header).collect(),

@@ -3,32 +3,14 @@
 //! receive them, and each held to its JSON Schema in `infra/events/`.
 
 use crate::status_webhook::{deliver, deliver_only};
+use harness::event_bus::schema_problems;
 use harness::requests::{api, json, notify};
 use harness::world::{World, unique};
-use serde_json::Value;
 use std::sync::Arc;
 use unipile_connect::adapters::eventbridge::EventBridgePublisher;
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::AccountId;
 use unipile_connect::ports::{AccountStore, Clock};
-
-/// What in `event` its type's schema (`infra/events/<type>.json`) refuses.
-pub(crate) fn schema_problems(event: &Value) -> Vec<String> {
-    let kind = event["type"].as_str().unwrap_or("(no type)");
-    let path = format!("{}/../infra/events/{kind}.json", env!("CARGO_MANIFEST_DIR"));
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return vec![format!("no schema for {kind} ({path})")];
-    };
-    let schema: Value = serde_json::from_str(&text).expect("a JSON schema");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the schema compiles");
-    validator
-        .iter_errors(event)
-        .map(|e| format!("{kind} {}: {e}", e.instance_path()))
-        .collect()
-}
 
 /// A user connects through a hosted link: the notify as Unipile sends it, twice.
 async fn connect(world: &World, user: &str) -> AccountId {

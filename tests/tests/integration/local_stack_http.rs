@@ -540,3 +540,78 @@ async fn the_local_stacks_webhook_secret_is_one_webhook_setup_would_register() {
     assert!(error.contains("shorter than 32 characters"), "{error}");
     assert!(!error.contains(weak), "{error}");
 }
+
+/// The team's backend on the local stack: a service token from `/_local/token?service=1`
+/// reads any user's account; a user's token on its routes gets 403 (the gateway's part), a
+/// service token on a user's route too (the function's); and `/_local/events` lists what was published,
+/// schema-valid.
+#[tokio::test]
+async fn given_the_local_stack_a_service_token_asks_about_any_account_and_events_are_listed() {
+    let stack = start_stack().await;
+    let base = &stack.base_url;
+    let http = client();
+    let (user_bearer, account_id) = a_connected_account(&stack, &http).await;
+    let service: Value = get_json(&http, format!("{base}/_local/token?service=1")).await;
+    let service = format!("Bearer {}", service["token"].as_str().expect("token"));
+
+    let one = http
+        .get(format!("{base}/service/accounts/{account_id}"))
+        .header("authorization", &service)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.expect("json");
+    assert!(
+        one["user_id"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("reconciled")),
+        "{one}"
+    );
+    let user = one["user_id"].as_str().expect("user").to_owned();
+    let listed: Value = http
+        .get(format!("{base}/service/accounts?user_id={user}"))
+        .header("authorization", &service)
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["accounts"][0]["account_id"], account_id.as_str());
+
+    let refused = http
+        .get(format!("{base}/service/accounts?user_id={user}"))
+        .header("authorization", &user_bearer)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 403);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(
+        refused["type"],
+        "urn:unipile-connect:problem:wrong-token-kind"
+    );
+    let refused = http
+        .get(format!("{base}/accounts"))
+        .header("authorization", &service)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 403);
+
+    let events: Value = get_json(&http, format!("{base}/_local/events")).await;
+    let events = events.as_array().expect("a list");
+    let connected: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["type"] == "account.connected" && e["data"]["account_id"] == account_id.as_str()
+        })
+        .collect();
+    assert_eq!(connected.len(), 1, "{events:?}");
+    assert_eq!(connected[0]["data"]["how"], "hosted");
+    for event in events {
+        let problems = harness::event_bus::schema_problems(event);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}

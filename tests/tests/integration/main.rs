@@ -11,6 +11,7 @@ mod owner_email;
 mod reconciliation;
 mod secrets;
 mod secrets_manager;
+mod service_api;
 mod ses_retries;
 mod status_webhook;
 mod webhook_setup;

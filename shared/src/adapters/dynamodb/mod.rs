@@ -1,6 +1,7 @@
 //! The account store on one DynamoDB table, keyed as DESIGN.md says: the status webhook knows
 //! only the account id, so an account is `ACCOUNT#<id>` / `ACCOUNT`, and GSI1 lists a user's.
 
+mod by_status;
 mod expression;
 mod identities;
 mod items;
@@ -19,7 +20,7 @@ use crate::domain::{
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate,
     Disconnection, Inventory, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis,
-    Settled, StateUse, StatusRecord, StoreError, UserProfile,
+    Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -1190,6 +1191,15 @@ impl AccountStore for DynamoStore {
     /// 25 MB) cost some 3,000 read units a run, 75,000 a day at one run an hour: about $0.02
     /// a day on demand. Cheaper than keeping an index of claims by account id up to date on
     /// every write, and it needs no migration of the items written before it.
+    async fn accounts_in_status(
+        &self,
+        status: &AccountStatus,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<StoredAccountPage, StoreError> {
+        self.scan_status(status, cursor, limit).await
+    }
+
     async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError> {
         let mut inventory = Inventory::default();
         // The cursor is the scan's LastEvaluatedKey (PK and SK, both text), as JSON.

@@ -11,16 +11,16 @@ use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
-    Account, AccountId, CookieRecord, LinkedinIdentities, LinkedinMemberId, LinkedinProfileId,
-    Outage, PendingAction, UserId,
+    Account, AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId,
+    LinkedinProfileId, Outage, PendingAction, UserId,
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
     CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, Disconnection, EventPublisher,
     HostedLinkRequest, InventoryPage, MailError, Mailer, OutboxKey, PublishError, ReconnectStep,
     ReportRecord, RestartOutcome, RetryScheduler, SchedulerError, SealedCookies, SettleBasis,
-    Settled, StateUse, StatusRecord, StoreError, Unipile, UnipileAccount, UnipileError,
-    UserProfile,
+    Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, Unipile, UnipileAccount,
+    UnipileError, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -363,6 +363,12 @@ faulty! {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError>;
+    fn accounts_in_status(
+        &self,
+        status: &AccountStatus,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<StoredAccountPage, StoreError>;
     fn waiting_outboxes(
         &self,
         before: DateTime<Utc>,

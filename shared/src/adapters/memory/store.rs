@@ -9,7 +9,7 @@ use crate::domain::{
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate,
     Disconnection, Inventory, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis,
-    Settled, StateUse, StatusRecord, StoreError, UserProfile,
+    Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -812,6 +812,33 @@ impl AccountStore for MemoryStore {
             }
             None => Err(StoreError::Corrupt("no cookie record to mark".into())),
         }
+    }
+
+    async fn accounts_in_status(
+        &self,
+        status: &AccountStatus,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<StoredAccountPage, StoreError> {
+        let tables = self.lock();
+        // The cursor is the last account id given: ids order the accounts, as a scan's
+        // order is its own.
+        let after = cursor
+            .map(|c| {
+                AccountId::parse(c).map_err(|_| StoreError::BadCursor(format!("{c:?} is not one")))
+            })
+            .transpose()?;
+        let mut accounts: Vec<Account> = tables
+            .accounts
+            .values()
+            .filter(|a| &a.status == status)
+            .filter(|a| after.as_ref().is_none_or(|after| &a.account_id > after))
+            .cloned()
+            .collect();
+        accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        let next = (accounts.len() > limit).then(|| accounts[limit - 1].account_id.to_string());
+        accounts.truncate(limit);
+        Ok(StoredAccountPage { accounts, next })
     }
 
     async fn inventory_page(&self, cursor: Option<&str>) -> Result<InventoryPage, StoreError> {

@@ -312,6 +312,38 @@ impl World {
             .expect("handled")
     }
 
+    /// `user` asks for a create link to any provider and picks `provider` on the hosted
+    /// page: what Unipile then sends to `notify_url`, not yet handled.
+    pub async fn hosted_connect(
+        &self,
+        user: &str,
+        provider: &str,
+    ) -> local_stack::simulator::NotifyDelivery {
+        let response = self
+            .request_link(user, r#"{"type":"create","providers":"*"}"#)
+            .await;
+        assert_eq!(response.status(), 200);
+        let url = crate::requests::json(&response)["url"]
+            .as_str()
+            .expect("url")
+            .to_owned();
+        let submitted = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("provider={provider}&outcome=connect"))
+            .send()
+            .await
+            .expect("hosted page answers");
+        assert!(submitted.status().is_success() || submitted.status().is_redirection());
+        self.simulator
+            .notifications()
+            .pop()
+            .expect("Unipile called notify_url")
+    }
+
     /// An account connected by `user` (whose email is `<user>@example.com`), known to both
     /// the simulator and the table, in status OK.
     pub async fn connected_account(&self, user: &str, provider: &str) -> AccountId {

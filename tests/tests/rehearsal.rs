@@ -339,48 +339,50 @@ impl Walk {
     /// Five minutes pass for the account's recorded follow-up: its back-off is over. (The
     /// rehearsal runs on the real clock; the table is moto's, so the time is written there.)
     async fn follow_up_falls_due(&self, account_id: &str) {
-        let table = self.stack.stack.refs["AccountsTable"]
-            .as_str()
-            .expect("table")
-            .to_owned();
-        aws_json(
-            &self.stack.moto,
-            "dynamodb",
-            "DynamoDB_20120810.UpdateItem",
+        self.write_in_table(
+            account_id,
+            "ACCOUNT",
             json!({
-                "TableName": table,
-                "Key": {"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": "ACCOUNT"}},
                 "UpdateExpression": "SET pending.claimed_until = :due, GSI2SK = :due REMOVE pending.#claim",
                 "ConditionExpression": "attribute_exists(pending)",
                 "ExpressionAttributeNames": {"#claim": "claim"},
-                "ExpressionAttributeValues": {":due": {"N": "1"}},
             }),
         )
-        .await
-        .expect("a follow-up is recorded");
+        .await;
     }
 
     /// The writer's grace for a waiting outbox is over (the table is moto's, as above): the
     /// sweeper may publish it. A disconnected account's outbox waits on its `GONE` item.
     async fn outbox_falls_due(&self, account_id: &str) {
+        self.write_in_table(
+            account_id,
+            "GONE",
+            json!({
+                "UpdateExpression": "SET GSI3SK = :due",
+                "ConditionExpression": "attribute_exists(GSI3SK)",
+            }),
+        )
+        .await;
+    }
+
+    /// One conditional UpdateItem (`update`, with `:due` the epoch's first millisecond) of
+    /// the account's item `sk`, straight in moto's table.
+    async fn write_in_table(&self, account_id: &str, sk: &str, mut update: Value) {
         let table = self.stack.stack.refs["AccountsTable"]
             .as_str()
             .expect("table")
             .to_owned();
+        update["TableName"] = json!(table);
+        update["Key"] = json!({"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": sk}});
+        update["ExpressionAttributeValues"] = json!({":due": {"N": "1"}});
         aws_json(
             &self.stack.moto,
             "dynamodb",
             "DynamoDB_20120810.UpdateItem",
-            json!({
-                "TableName": table,
-                "Key": {"PK": {"S": format!("ACCOUNT#{account_id}")}, "SK": {"S": "GONE"}},
-                "UpdateExpression": "SET GSI3SK = :due",
-                "ConditionExpression": "attribute_exists(GSI3SK)",
-                "ExpressionAttributeValues": {":due": {"N": "1"}},
-            }),
+            update,
         )
         .await
-        .expect("an outbox waits");
+        .unwrap_or_else(|e| panic!("{sk} of {account_id} is in the table: {e}"));
     }
 
     /// Every event is valid against its schema and ours to publish: each kind the walk

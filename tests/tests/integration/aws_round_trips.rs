@@ -143,24 +143,9 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
 async fn a_replayed_callback_is_its_one_idempotent_write() {
     let mut world = World::new().await;
     world.hosted_link.settings.public_base_url = "http://127.0.0.1:9/".parse().expect("URL");
-    let response = world
-        .request_link(
-            "round-trips-callback",
-            r#"{"type":"create","providers":"*"}"#,
-        )
+    let delivery = world
+        .hosted_connect("round-trips-callback", "WHATSAPP")
         .await;
-    let url = json(&response)["url"].as_str().expect("url").to_owned();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("provider=WHATSAPP&outcome=connect")
-        .send()
-        .await
-        .expect("hosted page answers");
-    let delivery = world.simulator.notifications().pop().expect("notify_url");
     let body = delivery.body.to_string();
     let first = connect_callback::handler(&world.connect_callback, notify(&delivery.url, &body))
         .await

@@ -4,7 +4,7 @@
 
 use crate::status_webhook::{deliver, deliver_only};
 use harness::event_bus::schema_problems;
-use harness::requests::{api, json, notify};
+use harness::requests::{api, notify};
 use harness::world::{World, unique};
 use std::sync::Arc;
 use unipile_connect::adapters::eventbridge::EventBridgePublisher;
@@ -14,21 +14,7 @@ use unipile_connect::ports::{AccountStore, Clock};
 
 /// A user connects through a hosted link: the notify as Unipile sends it, twice.
 async fn connect(world: &World, user: &str) -> AccountId {
-    let response = world
-        .request_link(user, r#"{"type":"create","providers":"*"}"#)
-        .await;
-    let url = json(&response)["url"].as_str().expect("url").to_owned();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("provider=WHATSAPP&outcome=connect")
-        .send()
-        .await
-        .expect("hosted page answers");
-    let delivery = world.simulator.notifications().pop().expect("notify_url");
+    let delivery = world.hosted_connect(user, "WHATSAPP").await;
     let body = delivery.body.to_string();
     for _ in 0..2 {
         let answered =

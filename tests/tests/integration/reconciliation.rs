@@ -17,27 +17,7 @@ const CLOSED_CALLBACK: &str = "http://127.0.0.1:9/";
 /// A hosted-auth connect for `user` whose callback fails: the simulator made the account, and
 /// `GET /api/v1/accounts/{id}` fails every time connect-callback asks.
 async fn connect_with_a_failing_callback(world: &World, user: &str) -> String {
-    let response = world
-        .request_link(user, r#"{"type":"create","providers":["WHATSAPP"]}"#)
-        .await;
-    assert_eq!(response.status(), 200);
-    let url = json(&response)["url"].as_str().expect("url").to_owned();
-    let submitted = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("provider=WHATSAPP&outcome=connect")
-        .send()
-        .await
-        .expect("hosted page answers");
-    assert!(submitted.status().is_success() || submitted.status().is_redirection());
-    let delivery = world
-        .simulator
-        .notifications()
-        .pop()
-        .expect("Unipile called notify_url");
+    let delivery = world.hosted_connect(user, "WHATSAPP").await;
     // One call and its two retries.
     world.simulator.add_fault(Fault {
         route: "get_account".into(),

@@ -67,6 +67,48 @@ impl DynamoStore {
         self
     }
 
+    /// The table keys (`PK`, `SK`) of at most `limit` entries of a sparse index whose
+    /// partition is `key` and whose time sort key meets `condition` against `bound` (epoch
+    /// ms), oldest first: the due follow-ups (GSI2) and the waiting outboxes (GSI3).
+    async fn sparse_index_keys(
+        &self,
+        index: &str,
+        condition: &str,
+        key: &str,
+        bound: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(condition)
+            .expression_attribute_values(":key", text(key))
+            .expression_attribute_values(":bound", millis(bound))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(unavailable)?;
+            for item in page.items.unwrap_or_default() {
+                let part = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!("a {index} entry without {name}"))
+                        })
+                };
+                keys.push((part("PK")?, part("SK")?));
+                if keys.len() >= limit {
+                    return Ok(keys);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     fn account_key(id: &AccountId) -> HashMap<String, AttributeValue> {
         HashMap::from([
             ("PK".to_owned(), AttributeValue::S(account_pk(id))),
@@ -714,31 +756,16 @@ impl AccountStore for DynamoStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<AccountId>, StoreError> {
-        let mut due = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :pending AND GSI2SK <= :now")
-            .expression_attribute_values(":pending", text(PENDING))
-            .expression_attribute_values(":now", millis(now))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let pk = item
-                    .get("PK")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| StoreError::Corrupt("a GSI2 entry without PK".into()))?;
-                due.push(account_of_pk(pk)?);
-                if due.len() >= limit {
-                    return Ok(due);
-                }
-            }
-        }
-        Ok(due)
+        let keys = self
+            .sparse_index_keys(
+                GSI2,
+                "GSI2PK = :key AND GSI2SK <= :bound",
+                PENDING,
+                now,
+                limit,
+            )
+            .await?;
+        keys.iter().map(|(pk, _)| account_of_pk(pk)).collect()
     }
 
     async fn advance_reconnect(
@@ -1300,35 +1327,23 @@ impl AccountStore for DynamoStore {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<OutboxKey>, StoreError> {
-        let mut waiting = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI3)
-            .key_condition_expression("GSI3PK = :outbox AND GSI3SK < :before")
-            .expression_attribute_values(":outbox", text(OUTBOX))
-            .expression_attribute_values(":before", millis(before))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(unavailable)?;
-            for item in page.items.unwrap_or_default() {
-                let key = |name: &str| {
-                    item.get(name)
-                        .and_then(|v| v.as_s().ok())
-                        .ok_or_else(|| StoreError::Corrupt(format!("a GSI3 entry without {name}")))
-                };
-                waiting.push(OutboxKey {
-                    account_id: account_of_pk(key("PK")?)?,
-                    disconnected: key("SK")? == GONE_SK,
-                });
-                if waiting.len() >= limit {
-                    return Ok(waiting);
-                }
-            }
-        }
-        Ok(waiting)
+        let keys = self
+            .sparse_index_keys(
+                GSI3,
+                "GSI3PK = :key AND GSI3SK < :bound",
+                OUTBOX,
+                before,
+                limit,
+            )
+            .await?;
+        keys.iter()
+            .map(|(pk, sk)| {
+                Ok(OutboxKey {
+                    account_id: account_of_pk(pk)?,
+                    disconnected: sk == GONE_SK,
+                })
+            })
+            .collect()
     }
 
     async fn outbox(&self, key: &OutboxKey) -> Result<Option<(EventSubject, Outbox)>, StoreError> {

@@ -566,6 +566,52 @@ async fn disconnect(fault: Option<(usize, Fault)>) -> Run {
     finish(&t, problems, from)
 }
 
+/// The team's backend disconnects an account the extension connected, asking again while it
+/// fails: gone at Unipile and here, the identity paused with its cookie, one event saying
+/// the service did it.
+async fn service_disconnect(fault: Option<(usize, Fault)>) -> Run {
+    use crate::domain::LinkedinMemberId;
+    use crate::domain::events::Disconnector;
+    let t = TestWorld::new();
+    let id = t.given_a_cookie_account("acc-service-gone").await;
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    for _ in 0..3 {
+        let now = t.world.clock.now();
+        let asked = super::service_accounts::disconnect(t.store_port(), t.unipile_port(), &id, now);
+        match invoke(&t, timeout::HTTP, asked).await {
+            Some(Ok(()) | Err(FlowError::NotFound(_))) => break,
+            _ => t.world.clock.advance(Duration::seconds(10)),
+        }
+    }
+    let mut problems = check(&t, &id, None, 0, fault).await;
+    problems.extend(check_events(&t, &[E::Connected, E::Disconnected], fault).await);
+    if t.world.unipile.status_of(&id).is_some() {
+        problems.push("still connected at Unipile".into());
+    }
+    let member = LinkedinMemberId::parse(super::test_world::MEMBER).expect("member");
+    let identities = t
+        .world
+        .store
+        .identities_of(&UserId::parse(OWNER).expect("user"))
+        .await
+        .expect("memory");
+    if !identities.is_paused(&member) {
+        problems.push("the extension's identity is not paused".into());
+    }
+    let by: Vec<_> = t
+        .world
+        .events
+        .distinct()
+        .into_iter()
+        .filter_map(|e| e.data.by)
+        .collect();
+    if by != [Disconnector::Service] {
+        problems.push(format!("disconnected by {by:?}, not the service"));
+    }
+    finish(&t, problems, from)
+}
+
 /// The extension's first sync for a LinkedIn identity with no account yet, then its syncs
 /// every ten minutes for two hours, the reconciliation running every hour: one account at
 /// Unipile (never a second, billed one), recorded once, for its user, with its member id.
@@ -773,6 +819,7 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         matrix("connect callback", connect_callback).await,
         matrix("link, then its callback", link_and_callback).await,
         matrix("disconnect", disconnect).await,
+        matrix("service disconnect", service_disconnect).await,
         matrix("CREDENTIALS no webhook delivered", missed_credentials).await,
         matrix("cookie reconnect left hanging", reconnect_left_hanging).await,
         matrix("cookie connect", cookie_connect).await,

@@ -1,8 +1,10 @@
 //! `GET /_local/mail`: the emails the in-memory mailer sent, newest first, as their reader
-//! would see them: the HTML body rendered, the text body with its links clickable.
+//! would see them: the HTML body rendered, the text body with its links clickable; and
+//! beside them the account events the team's backend would have received.
 
 use chrono::SecondsFormat;
 use unipile_connect::adapters::memory::SentEmail;
+use unipile_connect::domain::events::LifecycleEvent;
 
 use unipile_connect::domain::notification::escape_html as escape;
 
@@ -42,7 +44,58 @@ fn framed_html(html: &str) -> String {
     }
 }
 
-pub fn render(sent: &[SentEmail]) -> String {
+/// A value as the event's JSON writes it (`emailed`, `service`...).
+fn word(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The events, newest first, one row each: when, type, account, status and what it adds.
+fn events_table(events: &[LifecycleEvent]) -> String {
+    if events.is_empty() {
+        return "<p class=\"empty\">No event published yet.</p>".to_owned();
+    }
+    let mut rows = String::new();
+    for event in events.iter().rev() {
+        let at = event.timestamp.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let data = &event.data;
+        let mut more = Vec::new();
+        if let Some(previous) = &data.previous_status {
+            more.push(format!("from {}", previous.as_str()));
+        }
+        if let Some(how) = data.how {
+            more.push(format!("how: {}", how.as_str()));
+        }
+        if let Some(action) = data.action {
+            more.push(format!("action: {}", word(&action)));
+        }
+        if let Some(by) = data.by {
+            more.push(format!("by: {}", word(&by)));
+        }
+        rows.push_str(&format!(
+            "<tr><td><time datetime=\"{at}\">{at}</time></td><td><code>{kind}</code></td>\
+             <td>{account} ({provider}) of {user}</td><td>{status}</td><td>{more}</td>\
+             <td>{sequence}</td></tr>",
+            kind = event.kind.as_str(),
+            account = escape(data.account_id.as_str()),
+            provider = escape(data.provider.as_str()),
+            user = escape(data.user_id.as_str()),
+            status = escape(data.status.as_str()),
+            more = escape(&more.join(", ")),
+            sequence = data.sequence,
+        ));
+    }
+    format!(
+        "<table><caption>Newest first</caption><thead><tr><th scope=\"col\">Recorded</th>\
+         <th scope=\"col\">Type</th><th scope=\"col\">Account</th><th scope=\"col\">Status</th>\
+         <th scope=\"col\">Also</th><th scope=\"col\">Sequence</th></tr></thead>\
+         <tbody>{rows}</tbody></table>"
+    )
+}
+
+pub fn render(sent: &[SentEmail], events: &[LifecycleEvent]) -> String {
     let mut emails = sent.to_vec();
     emails.sort_by_key(|email| std::cmp::Reverse(email.sent_at));
     let mut body = String::new();
@@ -74,8 +127,13 @@ pub fn render(sent: &[SentEmail]) -> String {
          <h1>Emails sent</h1>\
          <p>What the local stack's mailer sent, newest first ({count}). \
          <a href=\"/\">Back to your accounts</a> · as JSON: <a href=\"/_local/emails\">/_local/emails</a></p>\
-         {body}</main></body></html>",
+         {body}\
+         <h1>Account events</h1>\
+         <p>What the team's backend would receive on the event bus ({events_count}). \
+         As JSON: <a href=\"/_local/events\">/_local/events</a></p>{events}</main></body></html>",
         count = emails.len(),
+        events_count = events.len(),
+        events = events_table(events),
     )
 }
 
@@ -85,7 +143,9 @@ a{color:#0b57d0}a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}\
 .email h2{font-size:1.15rem;margin:0 0 .5rem}.email h3{font-size:.95rem;color:#5c5f63;margin:1rem 0 .25rem}\
 dl{margin:0;display:flex;flex-wrap:wrap;gap:.25rem 1.5rem}dl div{display:flex;gap:.35rem}dt{color:#5c5f63}dd{margin:0;overflow-wrap:anywhere}\
 iframe{width:100%;height:22rem;border:1px solid #c4c7cc;border-radius:4px;resize:vertical}\
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9;padding:.75rem;border-radius:4px;margin:0}";
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9;padding:.75rem;border-radius:4px;margin:0}\
+table{border-collapse:collapse;width:100%;font-size:.9rem}caption{text-align:left;color:#5c5f63}\
+th,td{border-bottom:1px solid #c4c7cc;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}";
 
 #[cfg(test)]
 mod tests {
@@ -107,7 +167,7 @@ mod tests {
 
     #[test]
     fn emails_are_listed_newest_first_with_links_that_leave_the_frame() {
-        let page = render(&[email("older", 1), email("newer <b>", 2)]);
+        let page = render(&[email("older", 1), email("newer <b>", 2)], &[]);
         let newer = page.find("newer &lt;b&gt;").expect("escaped subject");
         let older = page.find(">older<").expect("older subject");
         assert!(newer < older);
@@ -122,6 +182,46 @@ mod tests {
 
     #[test]
     fn no_email_says_so() {
-        assert!(render(&[]).contains("No email sent yet."));
+        let empty = render(&[], &[]);
+        assert!(empty.contains("No email sent yet.") && empty.contains("No event published yet."));
+    }
+
+    #[test]
+    fn the_events_are_listed_newest_first_with_what_they_add_escaped() {
+        use unipile_connect::domain::events::{
+            Disconnector, EventSubject, Fact, How, RecordedFact,
+        };
+        use unipile_connect::domain::{AccountId, AccountStatus, Provider, UserId};
+        let subject = EventSubject {
+            user_id: UserId::parse("u<1>").expect("user"),
+            account_id: AccountId::parse("acc_1").expect("account"),
+            provider: Provider::Whatsapp,
+        };
+        let at = |minute| {
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, minute, 0)
+                .single()
+                .expect("date")
+        };
+        let connected = RecordedFact::new(Fact::Status { how: How::Hosted }, at(1))
+            .expect("fact")
+            .written(None, &AccountStatus::Ok, None)
+            .event(&subject, 1)
+            .expect("an event");
+        let gone = RecordedFact::new(
+            Fact::Disconnected {
+                by: Disconnector::Service,
+            },
+            at(2),
+        )
+        .expect("fact")
+        .written(Some(AccountStatus::Ok), &AccountStatus::Ok, None)
+        .event(&subject, 2)
+        .expect("an event");
+        let page = render(&[], &[connected, gone]);
+        let newest = page.find("account.disconnected").expect("listed");
+        let oldest = page.find("account.connected").expect("listed");
+        assert!(newest < oldest);
+        assert!(page.contains("by: service") && page.contains("how: hosted"));
+        assert!(page.contains("of u&lt;1&gt;"));
     }
 }

@@ -659,7 +659,7 @@ async fn published_events(State(app): State<App>) -> Response {
 /// `GET /_local/mail`: the same emails as their reader sees them, newest first.
 async fn mail(State(app): State<App>) -> Response {
     let sent = app.mailbox.as_ref().map(|m| m.sent()).unwrap_or_default();
-    Html(crate::mail_page::render(&sent)).into_response()
+    Html(crate::mail_page::render(&sent, &app.events.distinct())).into_response()
 }
 
 fn respond(

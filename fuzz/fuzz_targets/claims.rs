@@ -1,7 +1,7 @@
 //! The caller, from the claims an authorizer vouched for: whatever the claims, the user is
 //! exactly the configured user claim when it is a valid id, and refused otherwise; the email
 //! is the configured email claim when it is usable and the verified claim, if present, says
-//! `true`, and none otherwise.
+//! `true`, and none otherwise; a token granting the service scope is no user's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +17,7 @@ fuzz_target!(|input: (Vec<(String, String)>, bool)| {
             user_id: "custom:uid".into(),
             email: Some("mail".into()),
             email_verified: Some("mail_ok".into()),
+            ..ClaimNames::default()
         }
     } else {
         ClaimNames::default()
@@ -50,6 +51,16 @@ fuzz_target!(|input: (Vec<(String, String)>, bool)| {
             assert!(!is_id(user.expect("a bad claim is there"), 256));
             assert_eq!(claim, names.user_id);
         }
+        Err(IdentityError::ServiceToken { scope }) => {
+            assert_eq!(scope, names.service_scope);
+            assert!(
+                ["scope", "scp"]
+                    .iter()
+                    .filter_map(|c| claims.get(*c))
+                    .any(|granted| granted.contains(&scope))
+            );
+        }
         Err(IdentityError::NoClaims) => panic!("claims were given"),
+        Err(IdentityError::NotAService { .. }) => panic!("a user's route"),
     }
 });

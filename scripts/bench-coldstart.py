@@ -65,11 +65,13 @@ SECRET_ARNS = {
 def template_globals(port):
     return {
         "TABLE_NAME": "unipile-connect-accounts",
+        "EVENT_BUS_NAME": "unipile-connect-account-events",
         # The Unipile stub on the emulator's port (the DSN accepts an http URL).
         "UNIPILE_DSN": f"http://127.0.0.1:{port}",
         "USER_ID_CLAIM": "sub",
         "EMAIL_CLAIM": "email",
         "EMAIL_VERIFIED_CLAIM": "email_verified",
+        "SERVICE_SCOPE": "unipile-connect/service",
         "RUST_LOG": "info",
         "SCHEDULE_GROUP": "unipile-connect-reconnects",
         "RECONNECT_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:unipile-connect-reconnect-retry",
@@ -249,6 +251,10 @@ class Emulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # A reply is two writes (headers, then body): with Nagle's algorithm on, the second
+            # waits for the client's delayed ACK (40 ms) whenever a function makes a second
+            # call on the same connection, which is the stub's delay, not the function's.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass

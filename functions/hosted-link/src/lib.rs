@@ -4,7 +4,7 @@
 use lambda_http::{Body, Error, Request, Response};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
-use unipile_connect::domain::{Caller, LinkRequest, LinkRequestBody, UserId};
+use unipile_connect::domain::{Caller, LinkRequest, LinkRequestBody, ServiceLinkBody};
 use unipile_connect::flows::hosted_link::{LinkPorts, LinkSettings, issue_link};
 use unipile_connect::http::{
     ClaimNames, Problem, caller, json_body, json_response, service_caller,
@@ -56,33 +56,20 @@ async fn handle(app: &HostedLink, request: Request) -> Result<Response<Body>, Pr
     Ok(json_response(200, &link))
 }
 
-/// The team's backend's body: a user's own body plus `user_id`, the user the link is for.
-/// That user gets no email recorded: only their own token vouches for an address.
+/// The team's backend's link: for the user its body names, with no email recorded (only the
+/// user's own token vouches for an address).
 fn service_link_body(
     app: &HostedLink,
     request: &Request,
 ) -> Result<(Caller, LinkRequestBody), Problem> {
     service_caller(request, &app.claims)?;
-    let mut body: serde_json::Map<String, serde_json::Value> = json_body(request.body())?;
-    let user = match body.remove("user_id") {
-        Some(serde_json::Value::String(user)) => {
-            UserId::parse(user).map_err(|e| Problem::bad_request(format!("user_id: {e}")))?
-        }
-        Some(_) => return Err(Problem::bad_request("user_id is a string")),
-        None => {
-            return Err(Problem::bad_request(
-                "user_id names the user the link is for",
-            ));
-        }
-    };
-    let link = serde_json::from_value::<LinkRequestBody>(serde_json::Value::Object(body))
-        .map_err(|e| Problem::bad_request(format!("the body is not valid: {e}")))?;
+    let body = ServiceLinkBody::parse(json_body(request.body())?).map_err(Problem::bad_request)?;
     Ok((
         Caller {
-            user_id: user,
+            user_id: body.user_id,
             email: None,
         },
-        link,
+        body.link,
     ))
 }
 

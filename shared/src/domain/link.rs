@@ -18,6 +18,34 @@ pub struct LinkRequestBody {
     pub failure_redirect_url: Option<String>,
 }
 
+/// What the team's backend sends to `POST /service/links`: a user's own body plus
+/// `user_id`, the user the link is for. Unknown fields are refused, as in the user's.
+#[derive(Debug, Clone)]
+pub struct ServiceLinkBody {
+    pub user_id: super::UserId,
+    pub link: LinkRequestBody,
+}
+
+impl ServiceLinkBody {
+    /// `serde(flatten)` cannot refuse unknown fields, so `user_id` is taken out of the
+    /// object and the rest is read as the user's body.
+    pub fn parse(body: serde_json::Value) -> Result<Self, String> {
+        let serde_json::Value::Object(mut fields) = body else {
+            return Err("the body is a JSON object".into());
+        };
+        let user_id = match fields.remove("user_id") {
+            Some(serde_json::Value::String(user)) => {
+                super::UserId::parse(user).map_err(|e| format!("user_id: {e}"))?
+            }
+            Some(_) => return Err("user_id is a string".into()),
+            None => return Err("user_id names the user the link is for".into()),
+        };
+        let link = serde_json::from_value(serde_json::Value::Object(fields))
+            .map_err(|e| format!("the body is not valid: {e}"))?;
+        Ok(Self { user_id, link })
+    }
+}
+
 /// `"*"`-style wildcard or a list of provider names, as the body gives it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -504,5 +532,27 @@ mod tests {
         let parsed: Result<LinkRequestBody, _> =
             serde_json::from_str(r#"{"type":"create","providers":"*","user_id":"someone-else"}"#);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn a_service_link_body_is_a_users_body_plus_the_user_it_is_for() {
+        let parsed = ServiceLinkBody::parse(serde_json::json!(
+            {"user_id": "u1", "type": "reconnect", "reconnect_account": "acc_1"}
+        ))
+        .expect("valid");
+        assert_eq!(parsed.user_id.as_str(), "u1");
+        assert_eq!(parsed.link.reconnect_account.as_deref(), Some("acc_1"));
+        for refused in [
+            serde_json::json!({"type": "create", "providers": "*"}),
+            serde_json::json!({"user_id": 7, "type": "create", "providers": "*"}),
+            serde_json::json!({"user_id": "", "type": "create", "providers": "*"}),
+            serde_json::json!({"user_id": "u1", "type": "create", "providers": "*", "x": 1}),
+            serde_json::json!(["u1"]),
+        ] {
+            assert!(
+                ServiceLinkBody::parse(refused.clone()).is_err(),
+                "{refused}"
+            );
+        }
     }
 }

@@ -38,7 +38,7 @@ pub use ids::{
 };
 pub use link::{
     CallbackMismatch, LinkKind, LinkPurpose, LinkRequest, LinkRequestBody, LinkRequestError,
-    ProviderSelection, ProvidersField, RedirectPolicy,
+    ProviderSelection, ProvidersField, RedirectPolicy, ServiceLinkBody,
 };
 pub use outage::Outage;
 pub use pending::{CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, PendingAction, PendingKind, retry_at};

@@ -585,18 +585,14 @@ mod tests {
             .await
             .expect("read")
             .expect("stored");
-        let fact = unipile_connect::domain::events::RecordedFact::new(
-            unipile_connect::domain::events::Fact::Disconnected {
-                by: unipile_connect::domain::events::Disconnector::Service,
-            },
-            chrono::Utc::now(),
+        unipile_connect::flows::accounts::record_disconnection(
+            world.store.as_ref(),
+            row,
+            unipile_connect::domain::events::Disconnector::Service,
+            world.clock.now(),
         )
-        .expect("fact");
-        world
-            .store
-            .disconnect(&row, &fact)
-            .await
-            .expect("row removed");
+        .await
+        .expect("row removed");
         world
             .unipile
             .script_cookie_outcomes([CookieOutcome::CreatedThenLost(UnipileError::Transport(

@@ -86,18 +86,14 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
         .await
         .expect("read")
         .expect("stored");
-    let fact = unipile_connect::domain::events::RecordedFact::new(
-        unipile_connect::domain::events::Fact::Disconnected {
-            by: unipile_connect::domain::events::Disconnector::Service,
-        },
+    unipile_connect::flows::accounts::record_disconnection(
+        world.store.as_ref(),
+        row,
+        unipile_connect::domain::events::Disconnector::Service,
         chrono::Utc::now(),
     )
-    .expect("fact");
-    world
-        .store
-        .disconnect(&row, &fact)
-        .await
-        .expect("row removed");
+    .await
+    .expect("row removed");
 
     // 3. An account the table holds and Unipile no longer has.
     let ghost = AccountId::parse("ghost_1").expect("id");

@@ -1689,3 +1689,54 @@ fn the_templates_parameter_bounds_are_the_codes() {
         assert!(range.contains(&default), "{name} default {default}");
     }
 }
+
+/// API Gateway refuses a JWT authorizer without an audience, which moto never sees: the
+/// backend's authorizer takes `ServiceAudience` when it is given and `JwtAudience` when it is
+/// left empty, never nothing; and every service route requires the configured scope.
+#[test]
+fn the_service_authorizer_always_has_an_audience_and_its_routes_require_the_scope() {
+    let template = the_template();
+    let audience = |given: &[(&str, &str)]| {
+        let stack = template
+            .symbolic_stack(given)
+            .expect("the template evaluates");
+        let api = &template.section("Resources")["Api"]["Properties"]["Auth"]["Authorizers"];
+        stack
+            .resolve(&api["ServiceJwt"]["JwtConfiguration"]["audience"])
+            .expect("resolves")
+    };
+    assert_eq!(
+        audience(&[("JwtAudience", "app-client")]),
+        json!(["app-client"])
+    );
+    assert_eq!(
+        audience(&[
+            ("JwtAudience", "app-client"),
+            ("ServiceAudience", "backend-a,backend-b")
+        ]),
+        json!(["backend-a", "backend-b"])
+    );
+    let stack = template
+        .symbolic_stack(&[("ServiceScope", "api://backend/connect")])
+        .expect("the template evaluates");
+    let service: Vec<_> = rehearsal::api_routes(&template, &stack)
+        .expect("routes")
+        .into_iter()
+        .filter(|r| r.path.starts_with("/service/"))
+        .collect();
+    assert_eq!(service.len(), 4, "{service:?}");
+    for route in service {
+        assert_eq!(
+            route.authorizer.as_deref(),
+            Some("ServiceJwt"),
+            "{}",
+            route.key()
+        );
+        assert_eq!(
+            route.scopes,
+            vec!["api://backend/connect".to_owned()],
+            "{}",
+            route.key()
+        );
+    }
+}

@@ -52,7 +52,8 @@ fn word(value: &impl serde::Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// The events, newest first, one row each: when, type, account, status and what it adds.
+/// The events, newest first, one item each: type, status and sequence, then when, whose
+/// account, and what the event adds.
 fn events_table(events: &[LifecycleEvent]) -> String {
     if events.is_empty() {
         return "<p class=\"empty\">No event published yet.</p>".to_owned();
@@ -60,6 +61,7 @@ fn events_table(events: &[LifecycleEvent]) -> String {
     let mut rows = String::new();
     for event in events.iter().rev() {
         let at = event.timestamp.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let shown = event.timestamp.format("%Y-%m-%d %H:%M:%S");
         let data = &event.data;
         let mut more = Vec::new();
         if let Some(previous) = &data.previous_status {
@@ -75,24 +77,24 @@ fn events_table(events: &[LifecycleEvent]) -> String {
             more.push(format!("by: {}", word(&by)));
         }
         rows.push_str(&format!(
-            "<tr><td><time datetime=\"{at}\">{at}</time></td><td><code>{kind}</code></td>\
-             <td>{account} ({provider}) of {user}</td><td>{status}</td><td>{more}</td>\
-             <td>{sequence}</td></tr>",
+            "<li><p class=\"what\"><code>{kind}</code> <span class=\"status\">{status}</span> \
+             <span class=\"seq\">#{sequence}</span></p>\
+             <p class=\"about\"><time datetime=\"{at}\">{shown}</time> · {account} ({provider}) \
+             of {user}{more}</p></li>",
             kind = event.kind.as_str(),
             account = escape(data.account_id.as_str()),
             provider = escape(data.provider.as_str()),
             user = escape(data.user_id.as_str()),
             status = escape(data.status.as_str()),
-            more = escape(&more.join(", ")),
+            more = if more.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", escape(&more.join(", ")))
+            },
             sequence = data.sequence,
         ));
     }
-    format!(
-        "<table><caption>Newest first</caption><thead><tr><th scope=\"col\">Recorded</th>\
-         <th scope=\"col\">Type</th><th scope=\"col\">Account</th><th scope=\"col\">Status</th>\
-         <th scope=\"col\">Also</th><th scope=\"col\">Sequence</th></tr></thead>\
-         <tbody>{rows}</tbody></table>"
-    )
+    format!("<ol class=\"events\" aria-label=\"Account events, newest first (UTC)\">{rows}</ol>")
 }
 
 pub fn render(sent: &[SentEmail], events: &[LifecycleEvent]) -> String {
@@ -144,8 +146,9 @@ a{color:#0b57d0}a:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}\
 dl{margin:0;display:flex;flex-wrap:wrap;gap:.25rem 1.5rem}dl div{display:flex;gap:.35rem}dt{color:#5c5f63}dd{margin:0;overflow-wrap:anywhere}\
 iframe{width:100%;height:22rem;border:1px solid #c4c7cc;border-radius:4px;resize:vertical}\
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f7f9;padding:.75rem;border-radius:4px;margin:0}\
-table{border-collapse:collapse;width:100%;font-size:.9rem}caption{text-align:left;color:#5c5f63}\
-th,td{border-bottom:1px solid #c4c7cc;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}";
+.events{list-style:none;padding:0;margin:0}.events li{border-bottom:1px solid #c4c7cc;padding:.5rem 0}\
+.events p{margin:0}.events .about{color:#5c5f63;font-size:.9rem;overflow-wrap:anywhere}\
+.events .status{font-weight:600}.events .seq{color:#5c5f63}";
 
 #[cfg(test)]
 mod tests {

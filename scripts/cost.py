@@ -36,6 +36,12 @@ LOG_INGEST_GB = 0.50
 LOG_STORE_GB = 0.03
 XRAY_TRACE = 5.00 / 1e6
 EVENTBRIDGE_EVENT = 1.00 / 1e6  # a custom event put on a bus (64 KB chunks; ours are < 1 KB)
+SQS_REQUEST = 0.40 / 1e6
+
+# --- the signed webhooks, only with EventsWebhookUrl ---
+WEBHOOK_ENDPOINT_MS = 200  # the team's endpoint answering one try (assumed)
+# Lambda's SQS event source polls with about 5 long polls of 20 s at a time, all month.
+SQS_POLLS = 5 * 3 * 60 * 24 * 30
 
 # --- what the stack has ---
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
@@ -60,9 +66,12 @@ def resources_of(kind, template=TEMPLATE):
 # nothing of its own: HTTP APIs bill per request, and Unipile's requests only moved to it;
 # its 5xx alarm is counted with the others.
 ALARMS = sum(1 for _, conditional in resources_of("AWS::CloudWatch::Alarm") if not conditional)
-FUNCTIONS = len(resources_of("AWS::Serverless::Function"))
+FUNCTIONS = sum(1 for _, conditional in resources_of("AWS::Serverless::Function") if not conditional)
 CUSTOM_METRICS = 30  # metrics x dimension values seen (StatusChanged by status, ...)
 SECRETS = 3
+WEBHOOK_ALARMS = sum(
+    1 for name, conditional in resources_of("AWS::CloudWatch::Alarm") if conditional and name.startswith("EventsWebhook")
+)
 
 # --- network time added to the measured durations in AWS ---
 NETWORK_MS = 8  # one DynamoDB, KMS, SES or Scheduler call from Lambda
@@ -146,6 +155,28 @@ def lambda_cost(ms, invocations):
     return invocations * (LAMBDA_REQUEST + MEMORY_GB * ms / 1000 * LAMBDA_GB_SECOND_ARM)
 
 
+def events_of(accounts):
+    """Facts per month: each status change, each email's credentials_needed, each hosted
+    connect or reconnect."""
+    return accounts * (A["status changes per account (one outage: CREDENTIALS, then OK)"]
+                       + A["owner emails per account (one per outage, none when a cookie mends it)"]
+                       + A["hosted links per account (create or reconnect)"])
+
+
+def webhooks(accounts, durations):
+    """What EventsWebhookUrl adds: the queue's requests (EventBridge's send, the poller's
+    receive and delete for each event, and its long polls), one invocation per event (they
+    seldom share a batch) waiting for the endpoint, the webhook secret and its three alarms."""
+    events = events_of(accounts)
+    ms = durations.get("EventsWebhookFunction", 0.0) + NETWORK_MS + WEBHOOK_ENDPOINT_MS
+    requests = 3 * events + SQS_POLLS
+    cost = (lambda_cost(ms, events) + requests * SQS_REQUEST + SECRET_MONTH
+            + 30 * 24 * 4 * SECRETS_REQUEST + WEBHOOK_ALARMS * ALARM_MONTH)
+    arithmetic = (f"{events:,.0f} events x ({ms:,.0f} ms + 3 SQS requests) + {SQS_POLLS:,} long polls"
+                  f" + 1 secret + {WEBHOOK_ALARMS} alarms")
+    return arithmetic, cost
+
+
 def month(accounts, durations):
     lines = []
     total = 0.0
@@ -176,9 +207,7 @@ def month(accounts, durations):
     # Each fact: one more write (the outbox cleared once published) and one PutEvents entry,
     # with its network time on the function that made the change. Facts per account: each
     # status change, each email's credentials_needed, each hosted connect or reconnect.
-    facts = accounts * (A["status changes per account (one outage: CREDENTIALS, then OK)"]
-                        + A["owner emails per account (one per outage, none when a cookie mends it)"]
-                        + A["hosted links per account (create or reconnect)"])
+    facts = events_of(accounts)
     add("account events", f"{facts:,.0f} events x (EventBridge ${EVENTBRIDGE_EVENT * 1e6:.2f}/million"
         f" + 1 WRU + {2 * NETWORK_MS} ms)",
         facts * (EVENTBRIDGE_EVENT + DDB_WRITE_UNIT + lambda_cost(2 * NETWORK_MS, 1) - LAMBDA_REQUEST))
@@ -235,6 +264,8 @@ def main():
         print("| item | arithmetic | per month |")
         print("|---|---|---|")
         print("\n".join(lines))
+        arithmetic, cost = webhooks(accounts, durations)
+        print(f"\nWith signed webhooks (EventsWebhookUrl), add ${cost:,.2f}: {arithmetic}.")
 
 
 if __name__ == "__main__":

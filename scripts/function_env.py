@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints what an operator command needs to run a deployed function's binary from a
 terminal, one KEY=VALUE a line: the function's own environment as Lambda has it, and the
-stack outputs the command reads (DEAD_LETTER_QUEUE_URL).
+stack output the command reads (DEAD_LETTER_QUEUE_URL, the function's own dead-letter queue).
 
   function_env.py CONFIG LOGICAL_ID
 
@@ -29,8 +29,13 @@ def main(config_path, logical_id):
     variables = (
         boto3.client("lambda").get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
     )
-    if "ReconnectDeadLetterQueueUrl" in outputs:
-        variables["DEAD_LETTER_QUEUE_URL"] = outputs["ReconnectDeadLetterQueueUrl"]
+    # Each function's operator command reads its own dead-letter queue.
+    queue_output = {
+        "ReconnectRetryFunction": "ReconnectDeadLetterQueueUrl",
+        "EventsWebhookFunction": "EventsWebhookDeadLetterQueueUrl",
+    }.get(logical_id)
+    if queue_output in outputs:
+        variables["DEAD_LETTER_QUEUE_URL"] = outputs[queue_output]
     for key, value in sorted(variables.items()):
         if "\n" in value:
             sys.exit(f"{logical_id}: {key} holds a newline; set it by hand")

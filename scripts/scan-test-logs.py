@@ -9,7 +9,7 @@
 
 A secret is any of the test run's own keys and secrets (their values are in the test code),
 and anything shaped like one whatever its value: a LinkedIn session cookie, a signed state
-token, a JWT, a bearer credential.
+token, a JWT, a bearer credential, a webhook signing secret.
 
 Usage: scan-test-logs.py [--require-lines] LOG_DIR [REHEARSAL_DIR --newer MARKER]
 
@@ -40,6 +40,8 @@ SHAPES = {
     "a signed state token": re.compile(r"\bv2\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),
     "a JWT": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
     "a bearer credential": re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]{16,}"),
+    # The team's webhook signing secrets (Standard Webhooks), whatever key they hold.
+    "a webhook signing secret": re.compile(r"whsec_[A-Za-z0-9+/]{16,}"),
 }
 
 

@@ -9,6 +9,9 @@
 #   scripts/stack.sh dead-letters list|replay|drain [--limit N]
 #                               the reconnect attempts that failed every try (see README,
 #                               "Dead letters"), run with reconnect-retry's own environment
+#   scripts/stack.sh event-dead-letters list|replay|drain [--limit N]
+#                               the lifecycle events your webhook endpoint refused on every
+#                               try (README, "Your backend"), with events-webhook's environment
 #
 # Parameters live in infra/samconfig.toml; build and deploy both read them from there.
 # ARCHITECTURE=arm64|x86_64 overrides the Architecture parameter for both.
@@ -85,8 +88,15 @@ case "$cmd" in
     cargo build --release --quiet -p reconnect-retry
     env "${FUNCTION_ENV[@]}" "${CARGO_TARGET_DIR:-target}/release/reconnect-retry" "$@"
     ;;
+  event-dead-letters)
+    tools
+    mapfile -t FUNCTION_ENV < <("$TOOLS/bin/python" scripts/function_env.py "$CONFIG" EventsWebhookFunction)
+    [ "${#FUNCTION_ENV[@]}" -gt 0 ] || { echo "could not read the stack (is EventsWebhookUrl set?)" >&2; exit 1; }
+    cargo build --release --quiet -p events-webhook
+    env "${FUNCTION_ENV[@]}" "${CARGO_TARGET_DIR:-target}/release/events-webhook" dead-letters "${@:2}"
+    ;;
   *)
-    sed -n '2,15p' "$0" >&2
+    sed -n '2,18p' "$0" >&2
     exit 2
     ;;
 esac

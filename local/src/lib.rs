@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod bridge;
+pub mod event_webhooks;
 mod host_guard;
 pub mod jwt;
 pub mod landing_page;

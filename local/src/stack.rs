@@ -3,6 +3,7 @@
 
 use crate::backend::Backend;
 use crate::bridge::{from_lambda, to_lambda};
+use crate::event_webhooks::LocalWebhooks;
 use crate::jwt::{DEFAULT_LOCAL_JWT_SECRET, LocalAuthorizer};
 use crate::simulator::{DEFAULT_API_KEY, Simulator};
 use account_reconciler::AccountReconciler;
@@ -87,6 +88,8 @@ struct App {
     clock: Arc<OffsetClock>,
     mailbox: Option<Arc<MemoryMailer>>,
     events: Arc<MemoryEvents>,
+    /// The team's signed webhooks, when `EVENTS_WEBHOOK_URL` is set.
+    webhooks: Option<Arc<LocalWebhooks>>,
     authorizer: LocalAuthorizer,
 }
 
@@ -165,6 +168,9 @@ impl LocalStack {
                 .await
                 .map_err(|e| e.to_string())?;
         let (mailer, mailbox) = local_mailer(&env).await.map_err(|e| e.to_string())?;
+        let webhooks = LocalWebhooks::from_env(&env, events.clone(), clock.clone())
+            .map_err(|e| e.to_string())?
+            .map(Arc::new);
         let webhook_secret = config::webhook_secret(&env).map_err(|e| e.to_string())?;
         if let (Some(simulator), Some(secret)) = (&simulator, env.var("UNIPILE_WEBHOOK_SECRET")) {
             // What webhook set-up does against a real tenant: point account_status at us,
@@ -236,6 +242,7 @@ impl LocalStack {
             clock,
             mailbox: mailbox.clone(),
             events: events.clone(),
+            webhooks,
             authorizer: authorizer.clone(),
         };
         let jobs = app.clone();
@@ -258,6 +265,11 @@ impl LocalStack {
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
             .route("/_local/events", get(published_events))
+            .route("/_local/webhooks", get(webhooks_status))
+            .route(
+                "/_local/webhooks/dead-letters/{action}",
+                post(webhook_dead_letters),
+            )
             .route("/_local/mail", get(mail))
             .route("/extension/cookies", any(extension_route))
             .route("/extension/checkpoint", any(extension_route))
@@ -285,6 +297,17 @@ impl LocalStack {
         // The sweeper's 5-minute schedule and the hourly reconciliation, in real time (the
         // virtual clock's advance runs them too): recorded follow-ups are finished without
         // waiting for a later delivery, and a status Unipile stopped delivering is found.
+        // Webhooks go out within a second of their event, as the queue hands them over on
+        // AWS; retries wait for their time on the virtual clock.
+        let webhook_runs = jobs.webhooks.clone().map(|webhooks| {
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    every.tick().await;
+                    webhooks.run().await;
+                }
+            })
+        });
         let task = tokio::spawn(async move {
             let sweeps = tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -303,6 +326,9 @@ impl LocalStack {
                 tracing::error!(%error, "local stack stopped");
             }
             sweeps.abort();
+            if let Some(runs) = webhook_runs {
+                runs.abort();
+            }
         });
         Ok(Self {
             base_url,
@@ -613,7 +639,12 @@ async fn advance_clock(
             Ok(report) => report,
             Err(error) => serde_json::json!({"failed": error.to_string()}),
         };
-    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran, "reconciled": reconciled, "swept": swept}))
+    // And the webhooks whose retry fell due meanwhile.
+    let webhooks = match &app.webhooks {
+        Some(webhooks) => webhooks.run().await,
+        None => serde_json::Value::Null,
+    };
+    axum::Json(serde_json::json!({"now": app.clock.now(), "ran": ran, "reconciled": reconciled, "swept": swept, "webhooks": webhooks}))
         .into_response()
 }
 
@@ -654,6 +685,48 @@ async fn emails(State(app): State<App>) -> Response {
 /// of an id, as a consumer drops it, is left out).
 async fn published_events(State(app): State<App>) -> Response {
     axum::Json(app.events.distinct()).into_response()
+}
+
+/// `GET /_local/webhooks`: the events between two tries, and the dead letters' count.
+async fn webhooks_status(State(app): State<App>) -> Response {
+    match &app.webhooks {
+        Some(webhooks) => axum::Json(webhooks.status()).into_response(),
+        None => not_configured(),
+    }
+}
+
+fn not_configured() -> Response {
+    from_lambda(Problem::not_found("no webhooks: EVENTS_WEBHOOK_URL is not set").into_response())
+}
+
+/// `POST /_local/webhooks/dead-letters/{list|replay|drain}[?limit=N]`: what
+/// `events-webhook dead-letters` does on AWS, with its report as text (502 when an event
+/// failed again).
+async fn webhook_dead_letters(
+    State(app): State<App>,
+    Path(action): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(webhooks) = &app.webhooks else {
+        return not_configured();
+    };
+    let mut args = vec!["dead-letters".to_owned(), action];
+    if let Some(limit) = query.get("limit") {
+        args.extend(["--limit".to_owned(), limit.clone()]);
+    }
+    let (action, limit) = match unipile_connect::flows::dead_letters::parse_command(&args) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) | Err(_) => {
+            return from_lambda(
+                Problem::bad_request("use list, replay or drain, and a positive limit")
+                    .into_response(),
+            );
+        }
+    };
+    match webhooks.dead_letters(action, limit).await {
+        Ok(report) => report.into_response(),
+        Err(report) => (axum::http::StatusCode::BAD_GATEWAY, report).into_response(),
+    }
 }
 
 /// `GET /_local/mail`: the same emails as their reader sees them, newest first.

@@ -6,6 +6,7 @@ use crate::adapters::scheduler::SchedulerSettings;
 use crate::adapters::unipile::{UnipileDsn, UnipileSettings};
 use crate::domain::ClaimNames;
 use crate::domain::RedirectPolicy;
+use crate::domain::event_webhook::SigningSecrets;
 use crate::domain::notification::ReconnectLink;
 use crate::domain::state_token::StateKey;
 use crate::domain::transitions::TransitionPolicy;
@@ -355,6 +356,42 @@ pub fn status_webhook_url(env: &dyn EnvSource) -> Result<WebhookUrl, ConfigError
     })
 }
 
+/// The team's endpoint for signed event webhooks: `EVENTS_WEBHOOK_URL` (https, or http to a
+/// loopback address) and `EVENTS_WEBHOOK_SECRET` (one `whsec_` secret, or two separated by a
+/// space during a rotation). `None` without a URL: webhooks are not sent.
+pub fn events_webhook(
+    env: &dyn EnvSource,
+) -> Result<
+    Option<(
+        crate::adapters::webhook_endpoint::HttpWebhookEndpoint,
+        SigningSecrets,
+    )>,
+    ConfigError,
+> {
+    let Some(url) = optional(env, "EVENTS_WEBHOOK_URL") else {
+        return Ok(None);
+    };
+    // Neither reason quotes the value: the URL may carry a token, the secret is one.
+    let url = Url::parse(&url).map_err(|_| ConfigError::Invalid {
+        var: "EVENTS_WEBHOOK_URL",
+        reason: "not a URL".into(),
+    })?;
+    let endpoint =
+        crate::adapters::webhook_endpoint::HttpWebhookEndpoint::new(url).map_err(|reason| {
+            ConfigError::Invalid {
+                var: "EVENTS_WEBHOOK_URL",
+                reason,
+            }
+        })?;
+    let secrets = SigningSecrets::parse(&required(env, "EVENTS_WEBHOOK_SECRET")?).map_err(|e| {
+        ConfigError::Invalid {
+            var: "EVENTS_WEBHOOK_SECRET",
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(Some((endpoint, secrets)))
+}
+
 fn boolean(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<bool, ConfigError> {
     match optional(env, var)
         .map(|v| v.to_ascii_lowercase())
@@ -438,6 +475,12 @@ pub fn cookie_digest_key_id(env: &dyn EnvSource) -> Option<String> {
 /// `DEAD_LETTER_QUEUE_URL`: the operator's `dead-letters` command reads it; no function does.
 pub fn dead_letter_queue_url(env: &dyn EnvSource) -> Result<String, ConfigError> {
     required(env, "DEAD_LETTER_QUEUE_URL")
+}
+
+/// `EVENTS_WEBHOOK_QUEUE_URL`: the queue `events-webhook` receives events from, where it holds
+/// a failed try back for its back-off.
+pub fn events_webhook_queue_url(env: &dyn EnvSource) -> Result<String, ConfigError> {
+    required(env, "EVENTS_WEBHOOK_QUEUE_URL")
 }
 
 /// `CONNECT_THROTTLE_SECONDS` (default 300), `MAX_LINKEDIN_IDENTITIES` (default 3, 1 to 20).

@@ -127,6 +127,17 @@ pub fn dead_letter_queue(
     ))
 }
 
+/// The event webhooks' delivery queue `EVENTS_WEBHOOK_QUEUE_URL`.
+pub fn delivery_queue(
+    env: &dyn EnvSource,
+    aws: &SdkConfig,
+) -> Result<crate::adapters::sqs::SqsDeliveryQueue, ConfigError> {
+    Ok(crate::adapters::sqs::SqsDeliveryQueue::new(
+        aws_sdk_sqs::Client::new(aws),
+        config::events_webhook_queue_url(env)?,
+    ))
+}
+
 /// Where owners' emails are looked up when none was recorded from their token: the Cognito
 /// user pool `COGNITO_USER_POOL_ID` (called in the pool's own region), or none. Warns, once per
 /// cold start, when as configured owners may never be emailed (see

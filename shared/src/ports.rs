@@ -621,6 +621,37 @@ pub enum PublishError {
     },
 }
 
+/// The team's endpoint for signed event webhooks (`EVENTS_WEBHOOK_URL`).
+#[async_trait]
+pub trait WebhookEndpoint: Send + Sync {
+    /// One try: POSTs `body` (JSON) with `headers`, waiting at most
+    /// [`crate::domain::event_webhook::DELIVERY_TIMEOUT`]. `Ok` only for a 2xx answer.
+    async fn post(
+        &self,
+        headers: &[(&'static str, String)],
+        body: &str,
+    ) -> Result<(), DeliveryError>;
+}
+
+/// Why a try failed. The words never quote the endpoint's URL (it may carry a token).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("the endpoint answered {0}")]
+    Status(u16),
+    #[error("the endpoint did not answer within 10 s")]
+    Timeout,
+    #[error("the endpoint could not be reached: {0}")]
+    Unreachable(String),
+}
+
+/// The queue the webhook deliveries wait in: a failed try is held back there for its
+/// back-off before the next.
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    /// Keeps the message taken with `receipt` hidden for `delay` from now.
+    async fn postpone(&self, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError>;
+}
+
 /// What we ask Unipile for when a user wants to connect or reconnect an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostedLinkRequest {
@@ -919,8 +950,9 @@ pub struct QueuedMessage {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-/// Where failed reconnect attempts wait (`reconnect-retry`'s OnFailure destination and the
-/// schedules' dead-letter queue).
+/// A dead-letter queue: where failed reconnect attempts wait (`reconnect-retry`'s OnFailure
+/// destination and the schedules' dead-letter queue), and the event webhooks that failed
+/// every try.
 #[async_trait]
 pub trait DeadLetterQueue: Send + Sync {
     /// Takes up to 10 waiting messages, hidden from other readers for `hold`.

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod moto;
 pub mod raw_http;
 pub mod requests;
+pub mod webhook_receiver;
 pub mod world;
 
 pub use world::World;

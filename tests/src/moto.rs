@@ -44,6 +44,20 @@ fn find_moto() -> Result<PathBuf, String> {
         })
 }
 
+/// The Python of moto's virtualenv (the test tools' one, where `standardwebhooks` is too).
+pub fn venv_python() -> Result<PathBuf, String> {
+    let moto = find_moto()?;
+    let python = moto.with_file_name("python");
+    if python.is_file() {
+        Ok(python)
+    } else {
+        Err(format!(
+            "no python beside {}: run ./scripts/test.sh (it installs the test tools into .venv)",
+            moto.display()
+        ))
+    }
+}
+
 fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener

@@ -20,6 +20,9 @@ const MAIL_FROM: &str = "accounts@rehearsal.example.com";
 const APP: &str = "https://app.rehearsal.example.com";
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
 const COOKIE_MARK: &str = "rehearsal-cookie-never-logged";
+/// The team's two webhook secrets, as during a rotation: every delivery is signed with both.
+const EVENTS_SECRET: &str = "whsec_cmVoZWFyc2FsLW5ldmVyLWxvZ2dlZC1ldmVudHMta2V5";
+const EVENTS_SECRET_NEXT: &str = "whsec_cmVoZWFyc2FsLW5ldmVyLWxvZ2dlZC1uZXh0LWtleS0w";
 
 /// A token as the HTTP API's JWT authorizer would have accepted it (the rehearsal's API
 /// trusts the signature, as API Gateway would have checked it).
@@ -134,6 +137,112 @@ impl Walk {
             let head = self.http.head(&url).send().await.expect("the API answers");
             assert_eq!(head.status().as_u16(), 200, "HEAD {name}");
             assert!(head.bytes().await.expect("body").is_empty(), "HEAD {name}");
+        }
+    }
+
+    /// What Lambda's SQS poller does for `events-webhook` until its queue is empty: takes
+    /// the visible messages, invokes the function with them, deletes the delivered ones; a
+    /// failed one comes back once its back-off is over (here at once: nobody waits hours).
+    /// Then checks what the receiver got against the events the walk published.
+    async fn webhook_deliveries_are_the_walks(
+        &self,
+        published: &[Value],
+        receiver: &harness::webhook_receiver::WebhookReceiver,
+    ) {
+        let moto = &self.stack.moto;
+        let queue = self.stack.stack.refs["EventsWebhookQueue"]
+            .as_str()
+            .expect("the webhook queue")
+            .to_owned();
+        let function = self.stack.function("EventsWebhookFunction");
+        let mut rounds = 0;
+        loop {
+            let answer = aws_json(
+                moto,
+                "sqs",
+                "AmazonSQS.ReceiveMessage",
+                json!({"QueueUrl": queue, "MaxNumberOfMessages": 10,
+                       "MessageSystemAttributeNames": ["ApproximateReceiveCount"]}),
+            )
+            .await
+            .expect("received");
+            let messages = answer["Messages"].as_array().cloned().unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            rounds += 1;
+            assert!(rounds < 20, "the webhook queue never emptied");
+            let records: Vec<Value> = messages
+                .iter()
+                .map(|m| {
+                    json!({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                           "body": m["Body"], "eventSource": "aws:sqs",
+                           "attributes": {"ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"]}})
+                })
+                .collect();
+            let outcome = function
+                .invoke(json!({"Records": records}))
+                .await
+                .unwrap_or_else(|e| panic!("events-webhook failed: {e}"));
+            let failed: BTreeSet<&str> = outcome["batchItemFailures"]
+                .as_array()
+                .expect("batch item failures")
+                .iter()
+                .filter_map(|f| f["itemIdentifier"].as_str())
+                .collect();
+            for message in &messages {
+                let receipt = message["ReceiptHandle"].clone();
+                if failed.contains(message["MessageId"].as_str().unwrap_or_default()) {
+                    // Held back by the function; its back-off is over at once here.
+                    aws_json(
+                        moto,
+                        "sqs",
+                        "AmazonSQS.ChangeMessageVisibility",
+                        json!({"QueueUrl": queue, "ReceiptHandle": receipt, "VisibilityTimeout": 0}),
+                    )
+                    .await
+                    .expect("visible again");
+                } else {
+                    aws_json(
+                        moto,
+                        "sqs",
+                        "AmazonSQS.DeleteMessage",
+                        json!({"QueueUrl": queue, "ReceiptHandle": receipt}),
+                    )
+                    .await
+                    .expect("deleted");
+                }
+            }
+        }
+        let received = receiver.received().await;
+        assert!(
+            received.iter().all(|r| r.verified && r.signatures == 2),
+            "{received:#?}"
+        );
+        let ids = |answered: u16| -> BTreeSet<String> {
+            received
+                .iter()
+                .filter(|r| r.answered == answered)
+                .filter_map(|r| r.id.clone())
+                .collect()
+        };
+        let walk_ids: BTreeSet<String> = published
+            .iter()
+            .filter_map(|e| e["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(ids(200), walk_ids, "every event of the walk was delivered");
+        assert_eq!(
+            ids(503),
+            walk_ids,
+            "each after a refused try, with the same id"
+        );
+        for event in published {
+            assert!(
+                received
+                    .iter()
+                    .any(|r| r.answered == 200 && &r.event == event),
+                "delivered as published: {event}"
+            );
         }
     }
 
@@ -559,6 +668,21 @@ fn granted_for_the_platform(stack: &Rehearsal, function: &str) -> BTreeSet<Strin
     if properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Type"] == "SQS" {
         platform.insert("sqs:SendMessage".to_owned());
     }
+    // Lambda's SQS poller reads the function's queue with its role.
+    if properties["Events"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, event)| event["Type"] == "SQS")
+    {
+        for action in [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+        ] {
+            platform.insert(action.to_owned());
+        }
+    }
     // Lambda writes the function's logs and traces with its role.
     for action in [
         "logs:CreateLogStream",
@@ -634,7 +758,23 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     }
     let moto = harness::moto::endpoint();
     let (pool_id, jane_sub, jane_email) = cognito_user(&moto).await;
-    let stack = Rehearsal::deploy(&dir, deployment(&pool_id))
+    // The team's endpoint for signed webhooks, refusing the first try of each event.
+    let receiver = harness::webhook_receiver::WebhookReceiver::start(&format!(
+        "{EVENTS_SECRET} {EVENTS_SECRET_NEXT}"
+    ));
+    receiver.control(json!({"refuse_first": 1})).await;
+    let mut deployment = deployment(&pool_id);
+    deployment
+        .parameters
+        .insert("EventsWebhookUrl".into(), receiver.url.clone());
+    deployment.secrets.insert(
+        "EventsWebhookSecretArn".into(),
+        BTreeMap::from([(
+            "EVENTS_WEBHOOK_SECRET".to_owned(),
+            format!("{EVENTS_SECRET} {EVENTS_SECRET_NEXT}"),
+        )]),
+    );
+    let stack = Rehearsal::deploy(&dir, deployment)
         .await
         .unwrap_or_else(|e| panic!("the stack did not deploy: {e}"));
     let schedule_group = stack.stack.refs["ReconnectScheduleGroup"]
@@ -1169,6 +1309,13 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     published.extend(walk.events.events().await);
     walk.events_are_the_walks(&published, &jane_email);
 
+    // The same events reached the team's endpoint through the stack's own rule, queue and
+    // events-webhook, as Lambda's SQS poller hands them over: each refused once, held back,
+    // then delivered with the same id, every try verified by the Standard Webhooks reference
+    // implementation against both secrets.
+    walk.webhook_deliveries_are_the_walks(&published, &receiver)
+        .await;
+
     // Every AWS action each function called is granted by its policy, and each grant is
     // either called or used by AWS on the function's behalf.
     let calls = walk.stack.calls();
@@ -1232,7 +1379,14 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
 
     // Nothing secret in any function's log.
     let output = walk.stack.all_output();
-    for secret in [API_KEY, STATE_KEY, WEBHOOK_SECRET, COOKIE_MARK] {
+    for secret in [
+        API_KEY,
+        STATE_KEY,
+        WEBHOOK_SECRET,
+        COOKIE_MARK,
+        EVENTS_SECRET,
+        EVENTS_SECRET_NEXT,
+    ] {
         assert!(
             !output.contains(secret),
             "a function logged a secret ({secret})"

@@ -40,14 +40,7 @@ Environment:
 
 Without arguments the binary serves Lambda invocations (the reconnect schedules).";
 
-const DEFAULT_LIMIT: usize = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    List,
-    Replay,
-    Drain,
-}
+pub use dead_letters::{Action, DEFAULT_LIMIT};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -77,35 +70,10 @@ fn usage(message: impl Into<String>) -> CliError {
 }
 
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
-    if args
-        .iter()
-        .any(|a| matches!(a.as_str(), "-h" | "--help" | "help"))
-        || args.is_empty()
-    {
-        return Ok(Command::Help);
-    }
-    let [group, action, rest @ ..] = args else {
-        return Err(usage("dead-letters needs list, replay or drain"));
-    };
-    if group != "dead-letters" {
-        return Err(usage(format!("unknown command {group:?}")));
-    }
-    let action = match action.as_str() {
-        "list" => Action::List,
-        "replay" => Action::Replay,
-        "drain" => Action::Drain,
-        other => return Err(usage(format!("unknown dead-letters action {other:?}"))),
-    };
-    let limit = match rest {
-        [] => DEFAULT_LIMIT,
-        [flag, value] if flag == "--limit" => value
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| usage(format!("--limit {value:?} is not a positive number")))?,
-        _ => return Err(usage(format!("unexpected arguments {rest:?}"))),
-    };
-    Ok(Command::DeadLetters { action, limit })
+    Ok(match dead_letters::parse_command(args).map_err(usage)? {
+        Some((action, limit)) => Command::DeadLetters { action, limit },
+        None => Command::Help,
+    })
 }
 
 /// What a run printed: one line per message, then a summary. Fails when any message failed
@@ -113,25 +81,11 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
 pub fn report(action: Action, handled: &[Handled]) -> Result<String, CliError> {
     let mut lines: Vec<String> = handled.iter().map(dead_letters::describe).collect();
     let failed = handled.iter().filter(|h| h.result.is_err()).count();
-    let verb = match action {
-        Action::List => "waiting",
-        Action::Replay => "replayed",
-        Action::Drain => "drained",
-    };
-    if handled.is_empty() {
-        lines.push("the dead-letter queue is empty".to_owned());
-    } else if action == Action::List {
-        lines.push(format!("{} dead letters waiting", handled.len()));
-    } else {
-        let kept = handled
-            .iter()
-            .filter(|h| matches!(h.result, Ok(dead_letters::Done::Kept)))
-            .count();
-        lines.push(format!(
-            "{} {verb}, {failed} failed again, {kept} unreadable and kept",
-            handled.len() - failed - kept
-        ));
-    }
+    let kept = handled
+        .iter()
+        .filter(|h| matches!(h.result, Ok(dead_letters::Done::Kept)))
+        .count();
+    lines.push(dead_letters::summary(action, handled.len(), failed, kept));
     let text = lines.join("\n");
     if failed > 0 {
         return Err(CliError::SomeFailed {

@@ -14,3 +14,4 @@ pub mod ses;
 pub mod sqs;
 pub mod tls;
 pub mod unipile;
+pub mod webhook_endpoint;

@@ -1,6 +1,7 @@
-//! The reconnect dead-letter queue on Amazon SQS, and in memory for tests.
+//! The dead-letter queues (reconnect attempts, event webhooks) and the event webhooks' delivery
+//! queue on Amazon SQS; a dead-letter queue in memory for tests and the local stack.
 
-use crate::ports::{DeadLetterQueue, QueueError, QueuedMessage};
+use crate::ports::{DeadLetterQueue, DeliveryQueue, QueueError, QueuedMessage};
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
@@ -153,5 +154,37 @@ impl DeadLetterQueue for MemoryDeadLetters {
             *taken = false;
         }
         Ok(())
+    }
+}
+
+/// The queue of event webhook deliveries on Amazon SQS: `events-webhook` holds a failed
+/// try's message back for its back-off.
+pub struct SqsDeliveryQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsDeliveryQueue {
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for SqsDeliveryQueue {
+    async fn postpone(&self, receipt: &str, delay: Duration) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            // SQS holds a message back 12 hours at most; the back-off never asks for more.
+            .visibility_timeout(i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(aws_sdk_sqs::error::DisplayErrorContext(e)))
     }
 }

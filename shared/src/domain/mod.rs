@@ -12,6 +12,7 @@ pub mod cookies;
 mod country;
 pub mod dead_letter;
 mod event_schemas;
+pub mod event_webhook;
 pub mod events;
 mod ids;
 mod link;

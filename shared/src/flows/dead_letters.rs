@@ -1,4 +1,5 @@
-//! The reconnect dead-letter queue, handled: every failed attempt waiting there is listed, run
+//! The reconnect dead-letter queue, handled (and the walk over a dead-letter queue that the
+//! event webhooks' one shares): every failed attempt waiting there is listed, run
 //! again, or ended with a word to the owner. A message leaves the queue only once what it
 //! asked for is done; one that fails again, or that carries no attempt, goes back for the next
 //! run and keeps the queue's alarm on.
@@ -16,6 +17,68 @@ use std::time::Duration;
 /// leaves its messages to the next one soon.
 pub const HOLD: Duration = Duration::from_secs(15 * 60);
 
+/// What an operator asks of a dead-letter queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    List,
+    Replay,
+    Drain,
+}
+
+/// How many messages a command handles unless told.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// `dead-letters list|replay|drain [--limit N]`, as every function's operator command reads
+/// it; `None` when help was asked for (or nothing at all). The error is the usage problem.
+pub fn parse_command(args: &[String]) -> Result<Option<(Action, usize)>, String> {
+    if args
+        .iter()
+        .any(|a| matches!(a.as_str(), "-h" | "--help" | "help"))
+        || args.is_empty()
+    {
+        return Ok(None);
+    }
+    let [group, action, rest @ ..] = args else {
+        return Err("dead-letters needs list, replay or drain".into());
+    };
+    if group != "dead-letters" {
+        return Err(format!("unknown command {group:?}"));
+    }
+    let action = match action.as_str() {
+        "list" => Action::List,
+        "replay" => Action::Replay,
+        "drain" => Action::Drain,
+        other => return Err(format!("unknown dead-letters action {other:?}")),
+    };
+    let limit = match rest {
+        [] => DEFAULT_LIMIT,
+        [flag, value] if flag == "--limit" => value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("--limit {value:?} is not a positive number"))?,
+        _ => return Err(format!("unexpected arguments {rest:?}")),
+    };
+    Ok(Some((action, limit)))
+}
+
+/// The closing line of a run over `handled` messages, `failed` of which failed again and
+/// `kept` of which were left as they were.
+pub fn summary(action: Action, handled: usize, failed: usize, kept: usize) -> String {
+    if handled == 0 {
+        return "the dead-letter queue is empty".to_owned();
+    }
+    let verb = match action {
+        Action::List => return format!("{handled} dead letters waiting"),
+        Action::Replay => "replayed",
+        Action::Drain => "drained",
+    };
+    format!(
+        "{} {verb}, {failed} failed again, {kept} unreadable and kept",
+        handled - failed - kept
+    )
+}
+
 /// What to do with each dead letter, and what doing it needs.
 #[derive(Clone, Copy)]
 pub enum Handling<'a> {
@@ -27,13 +90,16 @@ pub enum Handling<'a> {
     Drain(ReconnectPorts<'a>, &'a FollowUpSettings),
 }
 
-/// What became of one message.
+/// One message of a dead-letter queue, handled: what it holds, and what became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handled {
+pub struct Walked<L, D> {
     pub message: QueuedMessage,
-    pub letter: DeadLetter,
-    pub result: Result<Done, String>,
+    pub letter: L,
+    pub result: Result<D, String>,
 }
+
+/// What became of one reconnect attempt's message.
+pub type Handled = Walked<DeadLetter, Done>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Done {
@@ -52,6 +118,40 @@ pub async fn handle(
     handling: Handling<'_>,
     limit: usize,
 ) -> Result<Vec<Handled>, QueueError> {
+    walk(queue, limit, move |message: QueuedMessage| async move {
+        let letter = dead_letter::read(&message.body);
+        let result = match handle_one(handling, &letter).await {
+            Ok(Done::Kept) => Ok(Disposition::Keep(Done::Kept)),
+            Ok(done) => Ok(Disposition::Remove(done)),
+            Err(error) => Err(error.to_string()),
+        };
+        (letter, result)
+    })
+    .await
+}
+
+/// Whether a handled message leaves the queue.
+pub enum Disposition<D> {
+    Keep(D),
+    /// Done: deleted from the queue.
+    Remove(D),
+}
+
+/// Takes up to `limit` messages from `queue`, each once, and hands each to `each`: what it
+/// says is removed is deleted, everything else (kept, or failed) is put back at the end,
+/// visible again at once. Fails only when the queue itself cannot be read.
+pub async fn walk<L, D, Each, Handling>(
+    queue: &dyn DeadLetterQueue,
+    limit: usize,
+    mut each: Each,
+) -> Result<Vec<Walked<L, D>>, QueueError>
+where
+    // A closure handed the message (a copy) rather than an async closure borrowing it: the
+    // local stack serves this from a handler whose future must be `Send`, which an async
+    // closure's borrow keeps the compiler from proving.
+    Each: FnMut(QueuedMessage) -> Handling,
+    Handling: std::future::Future<Output = (L, Result<Disposition<D>, String>)>,
+{
     let mut handled = Vec::new();
     let mut kept = Vec::new();
     let mut seen = HashSet::new();
@@ -70,28 +170,27 @@ pub async fn handle(
                     continue;
                 }
                 fresh = true;
-                let letter = dead_letter::read(&message.body);
-                let result = handle_one(handling, &letter).await;
-                let done = match result {
-                    Ok(Done::Kept) => {
+                let (letter, result) = each(message.clone()).await;
+                let result = match result {
+                    Ok(Disposition::Keep(done)) => {
                         kept.push(message.clone());
-                        Ok(Done::Kept)
+                        Ok(done)
                     }
-                    Ok(done) => match queue.delete(&message).await {
+                    Ok(Disposition::Remove(done)) => match queue.delete(&message).await {
                         Ok(()) => Ok(done),
-                        // Done but still queued: running it again later is harmless (an
-                        // attempt that moved on is skipped).
+                        // Done but still queued: handling it again later is harmless (an
+                        // attempt that moved on is skipped, an event repeats its id).
                         Err(error) => Err(format!("done, but not deleted from the queue: {error}")),
                     },
                     Err(error) => {
                         kept.push(message.clone());
-                        Err(error.to_string())
+                        Err(error)
                     }
                 };
-                handled.push(Handled {
+                handled.push(Walked {
                     message,
                     letter,
-                    result: done,
+                    result,
                 });
             }
             if !fresh {

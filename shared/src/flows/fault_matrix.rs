@@ -11,21 +11,32 @@
 //! least once, with one id and one body, in sequence per account, and no event reports a
 //! change that did not happen.
 //!
+//! The signed webhooks to the team's endpoint are a story of their own: every try and every
+//! back-off request fails in turn, and each event still reaches the endpoint, signed, with its
+//! id, and none is dead-lettered.
+//!
 //! The one loss the design accepts is checked too: an email whose SES answer was lost, or
 //! whose function ended between its "sending" mark and SES's answer, is never sent twice
 //! (README, "Reliability guarantees"), so there it is exactly one or none.
 
 use super::FlowError;
 use super::accounts::disconnect_account;
+use super::event_webhooks::{QueuedTry, WebhookSender, deliver_batch};
 use super::reconnect_retry::run_attempt;
 use super::test_world::{OWNER, TestWorld};
 use crate::adapters::memory::CookieOutcome;
 use crate::adapters::memory::faults::Fault;
+use crate::adapters::memory::faults::Faulty;
+use crate::domain::event_webhook::{ATTEMPTS, SigningSecrets};
 use crate::domain::events::EventType as E;
 use crate::domain::{AccountId, AccountStatus as S, Provider, UserId};
-use crate::ports::{AccountStore, Clock, UnipileError, UnipileErrorType};
+use crate::ports::{
+    AccountStore, Clock, DeliveryError, DeliveryQueue, QueueError, UnipileError, UnipileErrorType,
+    WebhookEndpoint,
+};
 use chrono::Duration;
 use std::future::Future;
+use std::sync::Arc;
 use std::task::Poll;
 
 /// How long each function runs before Lambda ends it (`Timeout` in infra/template.yaml).
@@ -37,6 +48,8 @@ mod timeout {
     /// The reconnect attempts and the follow-up sweeper.
     pub const SCHEDULED: Duration = Duration::seconds(60);
     pub const RECONCILER: Duration = Duration::seconds(300);
+    /// events-webhook.
+    pub const WEBHOOK: Duration = Duration::seconds(30);
 }
 
 /// One invocation of a function that Lambda ends at `timeout`: its flow's outcome, or `None`
@@ -769,6 +782,219 @@ async fn extension_connects(
     finish(&t, problems, from)
 }
 
+/// One try as the endpoint got it: its headers and body.
+type Sent = (Vec<(&'static str, String)>, String);
+
+/// The team's endpoint, being redeployed: it refuses each event's first try, then takes
+/// every try, keeping what it took (so every story also holds failed tries back).
+#[derive(Default)]
+struct Endpoint {
+    got: std::sync::Mutex<Vec<Sent>>,
+    refused: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+#[async_trait::async_trait]
+impl WebhookEndpoint for Endpoint {
+    async fn post(
+        &self,
+        headers: &[(&'static str, String)],
+        body: &str,
+    ) -> Result<(), DeliveryError> {
+        let id = headers
+            .iter()
+            .find(|(name, _)| *name == "webhook-id")
+            .map(|(_, id)| id.clone())
+            .unwrap_or_default();
+        if self.refused.lock().expect("lock").insert(id) {
+            return Err(DeliveryError::Status(503));
+        }
+        self.got
+            .lock()
+            .expect("lock")
+            .push((headers.to_vec(), body.to_owned()));
+        Ok(())
+    }
+}
+
+/// The delivery queue as SQS keeps it: a taken message is hidden for the queue's visibility
+/// timeout (or the back-off the function asked for), and one taken `ATTEMPTS` times moves to
+/// the dead-letter queue on its next receive.
+struct DeliveryQueueModel {
+    messages: std::sync::Mutex<Vec<Queued>>,
+    dead: std::sync::Mutex<Vec<String>>,
+}
+
+struct Queued {
+    id: String,
+    body: String,
+    receive_count: u32,
+    visible_at: chrono::DateTime<chrono::Utc>,
+    taken_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `VisibilityTimeout` of EventsWebhookQueue in infra/template.yaml.
+const QUEUE_VISIBILITY: Duration = Duration::seconds(180);
+
+impl DeliveryQueueModel {
+    fn take(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<QueuedTry> {
+        let mut messages = self.messages.lock().expect("lock");
+        let mut batch = Vec::new();
+        let mut kept = Vec::new();
+        for mut message in messages.drain(..) {
+            if message.visible_at > now || batch.len() == 10 {
+                kept.push(message);
+            } else if message.receive_count >= ATTEMPTS {
+                self.dead.lock().expect("lock").push(message.id);
+            } else {
+                message.receive_count += 1;
+                message.taken_at = now;
+                message.visible_at = now + QUEUE_VISIBILITY;
+                batch.push(QueuedTry {
+                    message_id: message.id.clone(),
+                    receipt: message.id.clone(),
+                    body: message.body.clone(),
+                    receive_count: message.receive_count,
+                });
+                kept.push(message);
+            }
+        }
+        *messages = kept;
+        batch
+    }
+
+    fn next_visible(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.messages
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|m| m.visible_at)
+            .min()
+    }
+
+    fn delete_except(&self, batch: &[QueuedTry], failed: &[String]) {
+        self.messages
+            .lock()
+            .expect("lock")
+            .retain(|m| !batch.iter().any(|b| b.message_id == m.id) || failed.contains(&m.id));
+    }
+}
+
+#[async_trait::async_trait]
+impl DeliveryQueue for DeliveryQueueModel {
+    async fn postpone(&self, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError> {
+        let mut messages = self.messages.lock().expect("lock");
+        let message = messages
+            .iter_mut()
+            .find(|m| m.id == receipt)
+            .ok_or_else(|| QueueError("no such receipt".into()))?;
+        message.visible_at = message.taken_at + Duration::from_std(delay).expect("a wait");
+        Ok(())
+    }
+}
+
+/// Every event of a CREDENTIALS story to the team's endpoint, signed, through the delivery
+/// queue as Lambda's SQS poller runs `events-webhook`: each reaches the endpoint at least
+/// once, always with its id, body and a valid signature, and one failure never sends an
+/// event to the dead-letter queue.
+async fn signed_webhooks(fault: Option<(usize, Fault)>) -> Run {
+    const SECRET: &str = "whsec_ZmF1bHQtbWF0cml4LW5ldmVyLWxvZ2dlZC1rZXk=";
+    let t = TestWorld::new();
+    let id = t.given_an_account("acc-hook", Provider::Whatsapp).await;
+    t.unipile_says(&id, S::Credentials);
+    t.deliver(&id, S::Credentials).await.expect("delivered");
+    let published = t.world.events.distinct();
+    let now = t.world.clock.now();
+    let queue = Arc::new(DeliveryQueueModel {
+        messages: std::sync::Mutex::new(
+            published
+                .iter()
+                .enumerate()
+                .map(|(i, event)| Queued {
+                    id: format!("m{i}"),
+                    body: serde_json::to_string(event).expect("json"),
+                    receive_count: 0,
+                    visible_at: now,
+                    taken_at: now,
+                })
+                .collect(),
+        ),
+        dead: std::sync::Mutex::default(),
+    });
+    let endpoint = Arc::new(Endpoint::default());
+    let faulty_endpoint = Faulty::new(
+        endpoint.clone() as Arc<dyn WebhookEndpoint>,
+        t.faults.clone(),
+    );
+    let faulty_queue = Faulty::new(queue.clone() as Arc<dyn DeliveryQueue>, t.faults.clone());
+    let secrets = SigningSecrets::parse(SECRET).expect("secret");
+    let sender = WebhookSender {
+        endpoint: &faulty_endpoint,
+        secrets: &secrets,
+    };
+    let from = t.faults.calls().len();
+    arm(&t, fault);
+    for _ in 0..100 {
+        let batch = queue.take(t.world.clock.now());
+        if batch.is_empty() {
+            match queue.next_visible() {
+                Some(at) => t.world.clock.advance(at - t.world.clock.now()),
+                None => break,
+            }
+            continue;
+        }
+        let delivering =
+            async { Ok::<_, FlowError>(deliver_batch(sender, &faulty_queue, &batch).await) };
+        // A function that ended answers nothing: its whole batch comes back after the
+        // queue's visibility timeout.
+        if let Some(Ok(failed)) = invoke(&t, timeout::WEBHOOK, delivering).await {
+            queue.delete_except(&batch, &failed);
+        }
+    }
+    let mut problems = Vec::new();
+    let dead = queue.dead.lock().expect("lock").clone();
+    if !dead.is_empty() {
+        problems.push(format!("dead-lettered after one failure: {dead:?}"));
+    }
+    if queue.next_visible().is_some() {
+        problems.push("events left in the queue".into());
+    }
+    let got = endpoint.got.lock().expect("lock").clone();
+    for (headers, body) in &got {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("header"));
+        }
+        let sent: serde_json::Value = serde_json::from_str(body).expect("json");
+        if map.get("webhook-id").and_then(|v| v.to_str().ok()) != sent["id"].as_str() {
+            problems.push(format!("webhook-id is not the event's id: {body}"));
+        }
+        if standardwebhooks::Webhook::new(SECRET)
+            .expect("key")
+            .verify(body.as_bytes(), &map)
+            .is_err()
+        {
+            problems.push(format!(
+                "a try the reference implementation refuses: {body}"
+            ));
+        }
+    }
+    for event in &published {
+        let want = serde_json::to_value(event).expect("json");
+        let delivered = got
+            .iter()
+            .filter_map(|(_, body)| serde_json::from_str::<serde_json::Value>(body).ok())
+            .filter(|sent| sent["id"] == want["id"])
+            .collect::<Vec<_>>();
+        if delivered.is_empty() {
+            problems.push(format!("{} never reached the endpoint", event.id.as_str()));
+        }
+        if delivered.iter().any(|sent| sent != &want) {
+            problems.push(format!("{} sent with another body", event.id.as_str()));
+        }
+    }
+    finish(&t, problems, from)
+}
+
 const FAULTS: [Fault; 3] = [Fault::Refused, Fault::Lost, Fault::Hung];
 
 /// One scenario's matrix: a clean run counts its calls; then each call fails in turn, each
@@ -833,6 +1059,7 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
             cookie_connect_through_a_checkpoint,
         )
         .await,
+        matrix("signed webhooks", signed_webhooks).await,
     ] {
         runs += r;
         failures.extend(f);

@@ -327,6 +327,11 @@ impl Rehearsal {
             .join(&stack.name);
         let mut functions = BTreeMap::new();
         for (id, _) in template.resources_of("AWS::Serverless::Function") {
+            // A function whose condition is false is not deployed (the events webhook
+            // without EventsWebhookUrl).
+            if !template.is_created(&stack, id)? {
+                continue;
+            }
             let function =
                 start_function(&template, &stack, id, build_dir, &recorder, &log_dir).await?;
             let function = Arc::new(function);
@@ -838,6 +843,14 @@ async fn create_resources(
     Ok(())
 }
 
+/// A scalar property as the text an AWS query API takes.
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
 async fn create_resource(
     stack: &mut Stack,
     moto: &str,
@@ -930,11 +943,33 @@ async fn create_resource(
             let name = p["QueueName"]
                 .as_str()
                 .map_or_else(|| format!("{}-{id}", stack.name), str::to_owned);
+            // The attributes that change how messages come and go, as the template sets them
+            // (a redrive policy's JSON as SQS takes it: a string).
+            let mut attributes = serde_json::Map::new();
+            for key in [
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "RedrivePolicy",
+            ] {
+                match p.get(key) {
+                    Some(Value::String(text)) => {
+                        attributes.insert(key.into(), json!(text));
+                    }
+                    Some(Value::Object(policy)) => {
+                        attributes
+                            .insert(key.into(), json!(Value::Object(policy.clone()).to_string()));
+                    }
+                    Some(other) if !other.is_null() => {
+                        attributes.insert(key.into(), json!(scalar(other)));
+                    }
+                    _ => {}
+                }
+            }
             let created = aws_json(
                 moto,
                 "sqs",
                 "AmazonSQS.CreateQueue",
-                json!({"QueueName": name}),
+                json!({"QueueName": name, "Attributes": attributes}),
             )
             .await?;
             stack
@@ -962,6 +997,39 @@ async fn create_resource(
             stack.refs.insert(id.to_owned(), json!(name));
             attr(stack, "Arn", created["EventBusArn"].clone());
             attr(stack, "Name", json!(name));
+        }
+        // A rule on a bus of the stack, with its targets, as EventBridge runs it (moto
+        // delivers to SQS targets as events are put).
+        "AWS::Events::Rule" => {
+            let p = stack.resolve(&resource["Properties"])?;
+            let name = p["Name"]
+                .as_str()
+                .map_or_else(|| format!("{}-{id}", stack.name), str::to_owned);
+            let bus = p["EventBusName"].as_str().unwrap_or("default").to_owned();
+            let created = aws_json(
+                moto,
+                "events",
+                "AWSEvents.PutRule",
+                json!({"Name": name, "EventBusName": bus,
+                       "EventPattern": p["EventPattern"].to_string(),
+                       "State": "ENABLED"}),
+            )
+            .await?;
+            let targets: Vec<Value> = p["Targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| json!({"Id": t["Id"], "Arn": t["Arn"]}))
+                .collect();
+            aws_json(
+                moto,
+                "events",
+                "AWSEvents.PutTargets",
+                json!({"Rule": name, "EventBusName": bus, "Targets": targets}),
+            )
+            .await?;
+            stack.refs.insert(id.to_owned(), json!(name));
+            attr(stack, "Arn", created["RuleArn"].clone());
         }
         "AWS::Scheduler::ScheduleGroup" => {
             let p = stack.resolve(&resource["Properties"])?;

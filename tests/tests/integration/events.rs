@@ -13,7 +13,7 @@ use unipile_connect::domain::AccountId;
 use unipile_connect::ports::{AccountStore, Clock};
 
 /// A user connects through a hosted link: the notify as Unipile sends it, twice.
-async fn connect(world: &World, user: &str) -> AccountId {
+pub(crate) async fn connect(world: &World, user: &str) -> AccountId {
     let delivery = world.hosted_connect(user, "WHATSAPP").await;
     let body = delivery.body.to_string();
     for _ in 0..2 {

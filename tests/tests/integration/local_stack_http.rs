@@ -615,3 +615,179 @@ async fn given_the_local_stack_a_service_token_asks_about_any_account_and_events
         assert!(problems.is_empty(), "{problems:?}");
     }
 }
+
+/// The local stack sends the team's signed webhooks: a whole story (connect, CREDENTIALS, the
+/// cookie reconnect, disconnect) reaches an endpoint that verifies each delivery with the
+/// Standard Webhooks reference implementation, each event refused once and delivered again
+/// with its id once the virtual clock passed its back-off, signed at the real time; an event
+/// refused on every try waits in the dead-letter queue until it is replayed.
+#[tokio::test]
+async fn given_a_webhook_url_the_local_stack_signs_retries_on_its_clock_and_keeps_dead_letters() {
+    const SECRETS: &str = "whsec_bG9jYWwtbmV2ZXItbG9nZ2VkLXNpZ25pbmcta2V5LTA= whsec_bG9jYWwtbmV2ZXItbG9nZ2VkLW5leHQtc2lnbmluZy1rZXk=";
+    let receiver = harness::webhook_receiver::WebhookReceiver::start(SECRETS);
+    receiver
+        .control(serde_json::json!({"refuse_first": 1}))
+        .await;
+    let stack = LocalStack::start(
+        0,
+        HashMap::from([
+            ("EVENTS_WEBHOOK_URL".to_owned(), receiver.url.clone()),
+            ("EVENTS_WEBHOOK_SECRET".to_owned(), SECRETS.to_owned()),
+        ]),
+    )
+    .await
+    .expect("local stack starts");
+    let base = &stack.base_url;
+    let http = client();
+    let token: Value = get_json(
+        &http,
+        format!("{base}/_local/token?sub=hooked-user&email=hooked-user@example.com"),
+    )
+    .await;
+    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
+    let cookies = r#"{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"778"}"#;
+    let (status, connected) = post_json(
+        &http,
+        format!("{base}/extension/cookies"),
+        Some(&bearer),
+        cookies,
+    )
+    .await;
+    assert_eq!(status, 201, "{connected}");
+    let account_id = connected["account_id"].as_str().expect("id").to_owned();
+    let (status, _) = post_json(
+        &http,
+        format!("{base}/_sim/accounts/{account_id}/status"),
+        None,
+        r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The hourly cookie reconnect runs and succeeds.
+    advance(&http, base, 3600).await;
+    let deleted = http
+        .delete(format!("{base}/accounts/{account_id}"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .expect("deleted");
+    assert_eq!(deleted.status(), 204);
+    // First tries (refused), then the back-off passes on the virtual clock.
+    advance(&http, base, 0).await;
+    advance(&http, base, 10).await;
+
+    let events: Value = get_json(&http, format!("{base}/_local/events")).await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "account.connected",
+            "account.status_changed",
+            "account.credentials_needed",
+            "account.reconnected",
+            "account.disconnected",
+        ]
+    );
+    let ids: std::collections::BTreeSet<String> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect();
+    let received = receiver.received().await;
+    let answered = |code: u16| -> std::collections::BTreeSet<String> {
+        received
+            .iter()
+            .filter(|r| r.answered == code)
+            .filter_map(|r| r.id.clone())
+            .collect()
+    };
+    assert_eq!(answered(503), ids, "{received:#?}");
+    assert_eq!(
+        answered(200),
+        ids,
+        "each delivered with its id after its back-off"
+    );
+    assert!(received.iter().all(|r| r.verified && r.signatures == 2));
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        received.iter().all(|r| {
+            r.timestamp
+                .as_deref()
+                .and_then(|t| t.parse::<i64>().ok())
+                .is_some_and(|t| (now - t).abs() < 120)
+        }),
+        "webhook-timestamp is the real time, not the virtual clock's"
+    );
+    for event in events.as_array().expect("events") {
+        assert!(
+            received
+                .iter()
+                .any(|r| r.answered == 200 && &r.event == event)
+        );
+    }
+
+    // Refused on every try: more than a day of virtual time later, a dead letter.
+    receiver
+        .control(serde_json::json!({"refuse_all": true}))
+        .await;
+    let again = cookies.replace("\"778\"", "\"779\"");
+    let (status, _) = post_json(
+        &http,
+        format!("{base}/extension/cookies"),
+        Some(&bearer),
+        &again,
+    )
+    .await;
+    assert_eq!(status, 201);
+    for _ in 0..9 {
+        advance(&http, base, 36_000).await;
+    }
+    let status_now: Value = get_json(&http, format!("{base}/_local/webhooks")).await;
+    assert!(
+        status_now["dead_letters"].as_u64().is_some_and(|n| n >= 1),
+        "{status_now}"
+    );
+    let listed = http
+        .post(format!("{base}/_local/webhooks/dead-letters/list"))
+        .send()
+        .await
+        .expect("listed");
+    assert_eq!(listed.status(), 200);
+    assert!(
+        listed
+            .text()
+            .await
+            .expect("text")
+            .contains("account.connected")
+    );
+    receiver
+        .control(serde_json::json!({"refuse_all": false}))
+        .await;
+    let replayed = http
+        .post(format!("{base}/_local/webhooks/dead-letters/replay"))
+        .send()
+        .await
+        .expect("replayed");
+    assert_eq!(replayed.status(), 200);
+    assert!(
+        replayed
+            .text()
+            .await
+            .expect("text")
+            .contains("-> delivered")
+    );
+    let status_now: Value = get_json(&http, format!("{base}/_local/webhooks")).await;
+    assert_eq!(status_now["dead_letters"], 0, "{status_now}");
+    let refused = http
+        .post(format!("{base}/_local/webhooks/dead-letters/purge"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 400);
+}

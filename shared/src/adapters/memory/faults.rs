@@ -16,11 +16,11 @@ use crate::domain::{
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
-    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, Disconnection, EventPublisher,
-    HostedLinkRequest, InventoryPage, MailError, Mailer, OutboxKey, PublishError, ReconnectStep,
-    ReportRecord, RestartOutcome, RetryScheduler, SchedulerError, SealedCookies, SettleBasis,
-    Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, Unipile, UnipileAccount,
-    UnipileError, UserProfile,
+    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, DeliveryError, DeliveryQueue,
+    Disconnection, EventPublisher, HostedLinkRequest, InventoryPage, MailError, Mailer, OutboxKey,
+    PublishError, QueueError, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler,
+    SchedulerError, SealedCookies, SettleBasis, Settled, StateUse, StatusRecord, StoreError,
+    StoredAccountPage, Unipile, UnipileAccount, UnipileError, UserProfile, WebhookEndpoint,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -162,6 +162,22 @@ impl Injected for SchedulerError {
 impl Injected for PublishError {
     fn injected(fault: Fault) -> Self {
         PublishError::Unavailable(format!("injected: {fault:?}"))
+    }
+}
+
+impl Injected for DeliveryError {
+    fn injected(fault: Fault) -> Self {
+        match fault {
+            Fault::Refused => DeliveryError::Status(503),
+            // The endpoint took it; its answer never came back within the timeout.
+            Fault::Lost | Fault::Hung => DeliveryError::Timeout,
+        }
+    }
+}
+
+impl Injected for QueueError {
+    fn injected(fault: Fault) -> Self {
+        QueueError(format!("injected: {fault:?}"))
     }
 }
 
@@ -382,6 +398,18 @@ faulty! {
     EventPublisher,
     "events",
     fn publish(&self, events: &[LifecycleEvent]) -> Result<(), PublishError>;
+}
+
+faulty! {
+    WebhookEndpoint,
+    "webhook",
+    fn post(&self, headers: &[(&'static str, String)], body: &str) -> Result<(), DeliveryError>;
+}
+
+faulty! {
+    DeliveryQueue,
+    "queue",
+    fn postpone(&self, receipt: &str, delay: std::time::Duration) -> Result<(), QueueError>;
 }
 
 faulty! {

@@ -18,8 +18,18 @@ esac
 echo "== building the stack's release bootstraps ($host) for the deploy rehearsal"
 ARCHITECTURE=$host ./scripts/stack.sh build
 export REHEARSAL_REQUIRED=1
-# The browser stories (tests/tests/browser.rs) fail, rather than skip, without chromium and
-# chromedriver: `.ci/run` installs them.
+
+# The browser stories (tests/tests/browser.rs, tests/tests/extension.rs) drive Debian's
+# chromium through chromedriver, and the extension's own unit tests run on node: installed
+# here when missing (as root, or through sudo), so this one command is all a fresh machine
+# needs. The stories fail, rather than skip, without them.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v node >/dev/null; then
+  echo "== installing chromium, chromedriver and node (Debian packages)"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver nodejs
+fi
 export BROWSER_REQUIRED=1
 
 # Every log line of the run, test processes and rehearsed functions alike, is kept for the

@@ -13,6 +13,7 @@ mod country;
 pub mod dead_letter;
 mod event_schemas;
 pub mod events;
+pub mod feed;
 mod ids;
 mod link;
 pub mod notification;

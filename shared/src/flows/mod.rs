@@ -12,6 +12,7 @@ pub mod dead_letters;
 mod error;
 pub mod events;
 pub mod extension_identities;
+pub mod fanout;
 pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;

@@ -254,6 +254,7 @@ impl LocalStack {
                 any(service_accounts_route),
             )
             .route("/service/links", any(service_links_route))
+            .route("/service/events", any(service_accounts_route))
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))

@@ -10,6 +10,7 @@ mod cookie_login;
 pub mod cookie_sync;
 pub mod dead_letters;
 mod error;
+pub mod event_feed;
 pub mod events;
 pub mod extension_identities;
 pub mod fanout;

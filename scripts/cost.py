@@ -37,6 +37,10 @@ LOG_STORE_GB = 0.03
 XRAY_TRACE = 5.00 / 1e6
 EVENTBRIDGE_EVENT = 1.00 / 1e6  # a custom event put on a bus (64 KB chunks; ours are < 1 KB)
 SQS_REQUEST = 0.40 / 1e6
+# The event feed: per event, an entry in the whole feed, one in its account's, and the
+# marker of its first position, in one transaction (2 WRU an item).
+FEED_ITEMS = 3
+FEED_WRU = 2 * FEED_ITEMS
 
 # --- the signed webhooks, only with EventsWebhookUrl ---
 WEBHOOK_ENDPOINT_MS = 200  # the team's endpoint answering one try (assumed)
@@ -204,20 +208,24 @@ def month(accounts, durations):
             f" {api} API, {schedules} schedule)",
             compute + other)
 
-    # Each fact: one more write (the outbox cleared once published) and one PutEvents entry,
-    # with its network time on the function that made the change. Facts per account: each
+    # Each fact: one more write (the outbox cleared once published), the event feed's
+    # transaction (three items, written transactionally: 6 WRU) and one PutEvents entry,
+    # with their network time on the function that made the change. Facts per account: each
     # status change, each email's credentials_needed, each hosted connect or reconnect.
     facts = events_of(accounts)
     add("account events", f"{facts:,.0f} events x (EventBridge ${EVENTBRIDGE_EVENT * 1e6:.2f}/million"
-        f" + 1 WRU + {2 * NETWORK_MS} ms)",
-        facts * (EVENTBRIDGE_EVENT + DDB_WRITE_UNIT + lambda_cost(2 * NETWORK_MS, 1) - LAMBDA_REQUEST))
+        f" + 1 + {FEED_WRU} WRU + {3 * NETWORK_MS} ms)",
+        facts * (EVENTBRIDGE_EVENT + (1 + FEED_WRU) * DDB_WRITE_UNIT
+                 + lambda_cost(3 * NETWORK_MS, 1) - LAMBDA_REQUEST))
     sweeps = 30 * 24 * 12
     add("follow-up sweeper", f"{sweeps:,} runs x ({durations['FollowUpSweeperFunction'] + NETWORK_MS:.0f} ms"
         " + 1 GSI2 query + 1 GSI3 query + 1 schedule)",
         lambda_cost(durations["FollowUpSweeperFunction"] + NETWORK_MS, sweeps)
         + sweeps * (2 * 0.5 * DDB_READ_UNIT + SCHEDULER_INVOCATION))
     runs = 30 * 24
-    items = A["table items per account (account, cookie, profile, spent states), 1 KB each"] * accounts
+    # The feed keeps three items per event for 30 days: the Scans read them too.
+    items = (A["table items per account (account, cookie, profile, spent states), 1 KB each"] * accounts
+             + FEED_ITEMS * events_of(accounts))
     scan_units = max(1.0, items * 1 / 4 * 0.5)
     # Unipile's list, 250 a page, at most ReconcileMaxPages (40) pages a run.
     pages = min(40, max(1, accounts // 250))

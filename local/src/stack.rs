@@ -25,8 +25,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use unipile_connect::adapters::cipher::LocalCipher;
 use unipile_connect::adapters::clock::OffsetClock;
-use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
-use unipile_connect::adapters::memory::{MemoryEvents, MemoryMailer, MemoryStore};
+use unipile_connect::adapters::dynamodb::{DynamoFeed, DynamoStore, create_table};
+use unipile_connect::adapters::memory::{MemoryEvents, MemoryFeed, MemoryMailer, MemoryStore};
 use unipile_connect::adapters::scheduler::MemoryScheduler;
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::HttpUnipile;
@@ -34,7 +34,7 @@ use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::{Deps, FollowUpDeps};
 use unipile_connect::domain::webhook::{WebhookRegistration, WebhookUrl};
 use unipile_connect::http::{Problem, with_jwt_claims};
-use unipile_connect::ports::{AccountStore, Clock, Mailer};
+use unipile_connect::ports::{AccountStore, Clock, EventFeed, Mailer};
 
 /// The webhook secret the local stack expects unless `UNIPILE_WEBHOOK_SECRET` is set: as long
 /// as `webhook-setup` asks of any secret it registers (32 characters or more).
@@ -261,6 +261,7 @@ impl LocalStack {
                 any(service_accounts_route),
             )
             .route("/service/links", any(service_links_route))
+            .route("/service/events", any(service_accounts_route))
             .route("/unipile/notify", any(notify_route))
             .route("/unipile/webhook", any(webhook_route))
             .route("/_local/emails", get(emails))
@@ -375,7 +376,8 @@ impl LocalStack {
 }
 
 /// DynamoDB when `TABLE_NAME` is set (creating the table only on an emulator, named by
-/// `AWS_ENDPOINT_URL`); memory otherwise, handed back too so that tests can count its items.
+/// `AWS_ENDPOINT_URL`), for the store and the event feed; memory otherwise, the store handed
+/// back too so that tests can count its items.
 /// Unipile over HTTP either way: the built-in simulator's address or the configured DSN.
 async fn local_deps(
     env: &LocalEnv,
@@ -388,31 +390,33 @@ async fn local_deps(
             reason: e.to_string(),
         })?;
     let mut memory = None;
-    let (store, description): (Arc<dyn AccountStore>, String) = match env.var("TABLE_NAME") {
-        Some(table) => {
-            let aws = config::aws_sdk_config(env).await;
-            let client = aws_sdk_dynamodb::Client::new(&aws);
-            if env.var("AWS_ENDPOINT_URL").is_some() {
-                create_table(&client, &table)
-                    .await
-                    .map_err(|e| ConfigError::Invalid {
-                        var: "TABLE_NAME",
-                        reason: e.to_string(),
-                    })?;
+    let (store, feed, description): (Arc<dyn AccountStore>, Arc<dyn EventFeed>, String) =
+        match env.var("TABLE_NAME") {
+            Some(table) => {
+                let aws = config::aws_sdk_config(env).await;
+                let client = aws_sdk_dynamodb::Client::new(&aws);
+                if env.var("AWS_ENDPOINT_URL").is_some() {
+                    create_table(&client, &table)
+                        .await
+                        .map_err(|e| ConfigError::Invalid {
+                            var: "TABLE_NAME",
+                            reason: e.to_string(),
+                        })?;
+                }
+                (
+                    Arc::new(DynamoStore::new(client.clone(), table.clone())),
+                    Arc::new(DynamoFeed::new(client, table.clone())),
+                    format!("DynamoDB table {table}"),
+                )
             }
-            (
-                Arc::new(DynamoStore::new(client, table.clone())),
-                format!("DynamoDB table {table}"),
-            )
-        }
-        None => {
-            let store = Arc::new(MemoryStore::new());
-            memory = Some(store.clone());
-            (store, "in memory".to_owned())
-        }
-    };
+            None => {
+                let store = Arc::new(MemoryStore::new());
+                memory = Some(store.clone());
+                (store, Arc::new(MemoryFeed::new()), "in memory".to_owned())
+            }
+        };
     Ok((
-        Deps::publishing(store, events, Arc::new(unipile), clock),
+        Deps::publishing(store, feed, events, Arc::new(unipile), clock),
         description,
         memory,
     ))

@@ -4,16 +4,18 @@
 use crate::adapters::cipher::KmsCipher;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::cognito::CognitoDirectory;
-use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::dynamodb::{DynamoFeed, DynamoStore};
 use crate::adapters::lazy_client::LazyClient;
 use crate::adapters::scheduler::EventBridgeScheduler;
 use crate::adapters::ses::SesMailer;
 use crate::adapters::unipile::HttpUnipile;
 use crate::config::{self, ConfigError, EnvSource};
+use crate::flows::fanout::FanOut;
 use crate::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
 use crate::flows::publishing_store::PublishingStore;
 use crate::ports::{
-    AccountStore, Cipher, Clock, EventPublisher, Mailer, RetryScheduler, Unipile, UserDirectory,
+    AccountStore, Cipher, Clock, EventFeed, EventPublisher, Mailer, RetryScheduler, Unipile,
+    UserDirectory,
 };
 use aws_config::SdkConfig;
 use std::sync::Arc;
@@ -24,37 +26,47 @@ pub struct Deps {
     pub store: Arc<dyn AccountStore>,
     pub unipile: Arc<dyn Unipile>,
     pub clock: Arc<dyn Clock>,
-    /// Where lifecycle events go (the sweeper publishes what writers left).
+    /// Where lifecycle events go: the feed, then the bus (the sweeper publishes what writers
+    /// left).
     pub events: Arc<dyn EventPublisher>,
+    /// The feed of published events, read by the team's backend (`GET /service/events`).
+    pub feed: Arc<dyn EventFeed>,
 }
 
 impl Deps {
-    /// The AWS wiring: DynamoDB table `TABLE_NAME` publishing to the EventBridge bus
-    /// `EVENT_BUS_NAME`, Unipile at `UNIPILE_DSN`, the system clock. `aws` is loaded once per
-    /// cold start and shared by every client.
+    /// The AWS wiring: DynamoDB table `TABLE_NAME` (the store and the event feed) publishing
+    /// to the EventBridge bus `EVENT_BUS_NAME`, Unipile at `UNIPILE_DSN`, the system clock.
+    /// `aws` is loaded once per cold start and shared by every client.
     pub fn from_env(env: &dyn EnvSource, aws: &SdkConfig) -> Result<Self, ConfigError> {
         let table = config::table_name(env)?;
-        let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), table));
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let feed = Arc::new(DynamoFeed::new(dynamodb.clone(), table.clone()));
+        let store = Arc::new(DynamoStore::new(dynamodb, table));
         Ok(Self::publishing(
             store,
+            feed,
             event_bus(env, aws)?,
             Arc::new(http_unipile(env)?),
             Arc::new(SystemClock),
         ))
     }
 
-    /// `store` wrapped so that its writes publish their facts to `events`.
+    /// `store` wrapped so that its writes publish their facts: to `feed`, then to `bus`.
     pub fn publishing(
         store: Arc<dyn AccountStore>,
-        events: Arc<dyn EventPublisher>,
+        feed: Arc<dyn EventFeed>,
+        bus: Arc<dyn EventPublisher>,
         unipile: Arc<dyn Unipile>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let events: Arc<dyn EventPublisher> =
+            Arc::new(FanOut::new(feed.clone(), bus, clock.clone()));
         Self {
             store: Arc::new(PublishingStore::new(store, events.clone())),
             unipile,
             clock,
             events,
+            feed,
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies, Sealed};
-use crate::domain::events::{EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
+use crate::domain::events::{EventId, EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
+use crate::domain::feed::{FeedBounds, FeedEntry, FeedPosition, FeedScope};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
@@ -619,6 +620,39 @@ pub enum PublishError {
         total: usize,
         reason: String,
     },
+}
+
+/// The feed of published events the team's backend catches up from (`GET /service/events`).
+/// Kept apart from [`AccountStore`]: only publishing writes it and only that route reads it.
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// Writes each entry at its position, in the whole feed and in its account's, and records
+    /// its position as its event's first unless the event has one already (a repeated
+    /// publication adds an entry, and keeps the first position).
+    async fn append(&self, entries: &[FeedEntry]) -> Result<(), StoreError>;
+
+    /// The first position of each of `ids` the feed holds; an id never written (or whose
+    /// record expired) is left out.
+    async fn first_positions(
+        &self,
+        ids: &[EventId],
+    ) -> Result<std::collections::HashMap<EventId, FeedPosition>, StoreError>;
+
+    /// The first position of `id`, if the feed holds one.
+    async fn position_of(&self, id: &EventId) -> Result<Option<FeedPosition>, StoreError> {
+        Ok(self
+            .first_positions(std::slice::from_ref(id))
+            .await?
+            .remove(id))
+    }
+
+    /// At most `limit` entries of `scope` whose positions lie within `bounds`, in order.
+    async fn page(
+        &self,
+        scope: &FeedScope,
+        bounds: &FeedBounds,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
 }
 
 /// The team's endpoint for signed event webhooks (`EVENTS_WEBHOOK_URL`).

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use unipile_connect::adapters::cipher::KmsCipher;
 use unipile_connect::adapters::clock::ManualClock;
-use unipile_connect::adapters::dynamodb::{DynamoStore, create_table};
+use unipile_connect::adapters::dynamodb::{DynamoFeed, DynamoStore, create_table};
 use unipile_connect::adapters::scheduler::{EventBridgeScheduler, SchedulerSettings};
 use unipile_connect::adapters::ses::SesMailer;
 use unipile_connect::adapters::unipile::{HttpUnipile, UnipileDsn, UnipileSettings};
@@ -53,6 +53,8 @@ pub struct World {
     pub scheduler: aws_sdk_scheduler::Client,
     pub schedule_group: String,
     pub store: Arc<DynamoStore>,
+    /// The event feed every publication writes first, on the same table.
+    pub feed: Arc<DynamoFeed>,
     /// The bus the functions publish to, with a queue subscribed to it.
     pub events: crate::event_bus::EventBusTap,
     pub clock: Arc<ManualClock>,
@@ -191,8 +193,10 @@ impl World {
             Arc::new(DynamoStore::new(dynamodb.clone(), table.clone()).with_scan_page_items(5));
         let clock = Arc::new(ManualClock::at(chrono::Utc::now()));
         let events = crate::event_bus::EventBusTap::create(&aws, &aws_calls).await;
+        let feed = Arc::new(DynamoFeed::new(dynamodb.clone(), table.clone()));
         let deps = Deps::publishing(
             store.clone(),
+            feed.clone(),
             events.publisher(),
             Arc::new(unipile),
             clock.clone(),
@@ -283,6 +287,7 @@ impl World {
             scheduler,
             schedule_group,
             store,
+            feed,
             events,
             clock,
             simulator,

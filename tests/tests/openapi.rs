@@ -74,12 +74,14 @@ impl Spec {
         }
     }
 
-    /// A validator for `schema`, with the document's schemas as `$defs`.
+    /// A validator for `schema`, with the document's schemas as `$defs`, and the event
+    /// schemas it refers to by file (`events/<type>.json`) too.
     fn validator(&self, schema: &Value) -> jsonschema::Validator {
         let rewrite = |value: &Value| -> Value {
             let text = value
                 .to_string()
-                .replace("#/components/schemas/", "#/$defs/");
+                .replace("#/components/schemas/", "#/$defs/")
+                .replace("\"$ref\":\"events/", "\"$ref\":\"#/$defs/events:");
             serde_json::from_str(&text).expect("still JSON")
         };
         let mut wrapped = match rewrite(schema) {
@@ -88,6 +90,16 @@ impl Spec {
         };
         wrapped["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
         wrapped["$defs"] = rewrite(&self.doc["components"]["schemas"]);
+        for reference in self.event_schema_references() {
+            let text =
+                std::fs::read_to_string(root().join("infra").join(&reference)).expect("schema");
+            let mut event: Value = serde_json::from_str(&text).expect("a JSON schema");
+            if let Some(event) = event.as_object_mut() {
+                event.remove("$schema");
+            }
+            let name = reference.strip_prefix("events/").expect("under events/");
+            wrapped["$defs"][format!("events:{name}")] = event;
+        }
         jsonschema::options()
             .should_validate_formats(true)
             .build(&wrapped)
@@ -956,6 +968,47 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
             .expect("handled");
         answers.record("/service/accounts/{account_id}", method, &response);
     }
+    // GET /service/events: what the handlers above published, once it has settled.
+    world.clock.advance(Duration::minutes(1));
+    let path = "/service/events";
+    let first = accounts::handler(&accounts, service_request("GET", path, ""))
+        .await
+        .expect("handled");
+    assert_eq!(answers.record(path, "GET", &first), 200);
+    let page: Value = serde_json::from_slice(first.body().as_ref()).expect("json");
+    assert!(
+        page["events"]
+            .as_array()
+            .is_some_and(|events| events.len() > 1),
+        "{page}"
+    );
+    let after = page["next"].as_str().expect("an id").to_owned();
+    for (method, uri, service) in [
+        (
+            "GET",
+            format!("{path}?after={after}&account_id=acc_3&limit=500"),
+            true,
+        ),
+        (
+            "GET",
+            format!("{path}?after=evt_0000000001000_abcdef012345"),
+            true,
+        ),
+        ("GET", format!("{path}?after=acc_3"), true),
+        ("GET", format!("{path}?limit=501"), true),
+        ("GET", path.to_owned(), false),
+        ("POST", path.to_owned(), true),
+    ] {
+        let request = if service {
+            service_request(method, &uri, "")
+        } else {
+            request(method, &uri, Some("owner"), "")
+        };
+        let response = accounts::handler(&accounts, request)
+            .await
+            .expect("handled");
+        answers.record(path, "GET", &response);
+    }
     let path = "/service/links";
     for (body, refused_for) in [
         (
@@ -1021,6 +1074,11 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         ("GET /service/accounts/{account_id}", 404),
         ("DELETE /service/accounts/{account_id}", 204),
         ("DELETE /service/accounts/{account_id}", 404),
+        ("GET /service/events", 200),
+        ("GET /service/events", 400),
+        ("GET /service/events", 403),
+        ("GET /service/events", 404),
+        ("GET /service/events", 405),
         ("POST /service/links", 200),
         ("POST /service/links", 400),
         ("POST /service/links", 403),

@@ -1292,6 +1292,29 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
         )
         .await;
     assert_eq!(status, 200, "{link}");
+    // The feed the backend catches up from: what settled so far, and from an event it heard
+    // (its first position looked up; nothing after it has settled yet, or some has).
+    let (status, feed) = walk.api("GET", "/service/events", &backend, None).await;
+    assert_eq!(status, 200, "{feed}");
+    let heard = published
+        .last()
+        .and_then(|event| event["id"].as_str())
+        .expect("an event heard");
+    let (status, feed) = walk
+        .api(
+            "GET",
+            &format!("/service/events?after={heard}"),
+            &backend,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{feed}");
+    let (status, refused) = walk.api("GET", "/service/events", &jane, None).await;
+    assert_eq!(
+        (status, refused["message"].as_str()),
+        (403, Some("Forbidden")),
+        "{refused}"
+    );
     let (status, refused) = walk
         .api("GET", "/service/accounts?status=OK", &jane, None)
         .await;
@@ -1878,7 +1901,21 @@ fn the_service_authorizer_always_has_an_audience_and_its_routes_require_the_scop
         .into_iter()
         .filter(|r| r.path.starts_with("/service/"))
         .collect();
-    assert_eq!(service.len(), 4, "{service:?}");
+    let keys: BTreeSet<String> = service.iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(
+            [
+                "GET /service/accounts",
+                "GET /service/accounts/{account_id}",
+                "DELETE /service/accounts/{account_id}",
+                "POST /service/links",
+                "GET /service/events",
+            ]
+            .map(str::to_owned)
+        ),
+        "{service:?}"
+    );
     for route in service {
         assert_eq!(
             route.authorizer.as_deref(),

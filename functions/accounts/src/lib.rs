@@ -1,12 +1,13 @@
 //! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user; `GET
-//! /service/accounts[/{account_id}]` and `DELETE /service/accounts/{account_id}` for the
-//! team's backend.
+//! /service/accounts[/{account_id}]`, `DELETE /service/accounts/{account_id}` and `GET
+//! /service/events` for the team's backend.
 
 use lambda_http::{Body, Error, Request, Response};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
 use unipile_connect::domain::AccountId;
 use unipile_connect::flows::accounts::{disconnect_account, list_accounts};
+use unipile_connect::flows::event_feed::{self, FeedQuery};
 use unipile_connect::flows::service_accounts::{self, AccountQuery};
 use unipile_connect::http::{
     ClaimNames, Problem, caller, json_response, no_content, path_param, query_param, service_caller,
@@ -34,6 +35,9 @@ pub async fn handler(app: &Accounts, request: Request) -> Result<Response<Body>,
 }
 
 async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Problem> {
+    if request.uri().path().contains("/service/events") {
+        return service_events(app, request).await;
+    }
     if request.uri().path().contains("/service/accounts") {
         return service(app, request).await;
     }
@@ -101,6 +105,22 @@ async fn service(app: &Accounts, request: Request) -> Result<Response<Body>, Pro
             "use GET /service/accounts, GET or DELETE /service/accounts/{account_id}",
         )),
     }
+}
+
+/// The team's backend catching up on the events of the last 30 days: a service token only.
+async fn service_events(app: &Accounts, request: Request) -> Result<Response<Body>, Problem> {
+    service_caller(&request, &app.claims)?;
+    if request.method().as_str() != "GET" {
+        return Err(Problem::method_not_allowed("use GET /service/events"));
+    }
+    let param = |name| query_param(&request, name);
+    let query = FeedQuery::parse(
+        param("after").as_deref(),
+        param("account_id").as_deref(),
+        param("limit").as_deref(),
+    )?;
+    let page = event_feed::page(app.deps.feed.as_ref(), app.deps.clock.as_ref(), &query).await?;
+    Ok(json_response(200, &page))
 }
 
 #[cfg(test)]
@@ -363,6 +383,101 @@ mod tests {
             body(&service_here)["type"],
             "urn:unipile-connect:problem:wrong-token-kind"
         );
+    }
+
+    #[tokio::test]
+    async fn the_service_catches_up_on_settled_events_and_a_users_token_is_refused() {
+        let world = world();
+        let app = app(&world);
+        let connection = ConnectedAccount {
+            account_id: AccountId::parse("acc_1").expect("id"),
+            user_id: UserId::parse("u1").expect("user"),
+            account_type: Provider::Linkedin,
+            display_name: None,
+            linkedin_member_id: None,
+            linkedin_profile_id: None,
+            status: AccountStatus::Ok,
+        };
+        app.deps
+            .store
+            .record_connection(
+                &connection,
+                unipile_connect::domain::events::How::Hosted,
+                world.clock.now(),
+            )
+            .await
+            .expect("stored and published");
+        let fresh = handler(&app, service_request("GET", "/service/events"))
+            .await
+            .expect("handled");
+        assert_eq!(fresh.status(), 200);
+        assert_eq!(
+            body(&fresh),
+            serde_json::json!({"events": [], "next": null, "more": false})
+        );
+
+        world.clock.advance(Duration::minutes(1));
+        let settled = handler(&app, service_request("GET", "/service/events?limit=1"))
+            .await
+            .expect("handled");
+        assert_eq!(settled.status(), 200);
+        let page = body(&settled);
+        assert_eq!(page["events"][0]["type"], "account.connected");
+        assert_eq!(page["events"][0]["data"]["account_id"], "acc_1");
+        assert_eq!(page["next"], page["events"][0]["id"]);
+        assert_eq!(page["more"], true);
+        assert_eq!(
+            page["events"][0],
+            serde_json::to_value(&world.events.published()[0]).expect("json"),
+            "each event as the bus carried it"
+        );
+        let next = page["next"].as_str().expect("an id").to_owned();
+        let caught_up = handler(
+            &app,
+            service_request(
+                "GET",
+                &format!("/service/events?after={next}&account_id=acc_1"),
+            ),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(
+            body(&caught_up),
+            serde_json::json!({"events": [], "next": next, "more": false})
+        );
+
+        let user_there = handler(&app, request("GET", "/service/events", "u1"))
+            .await
+            .expect("handled");
+        assert_eq!(user_there.status(), 403);
+        assert_eq!(
+            body(&user_there)["type"],
+            "urn:unipile-connect:problem:wrong-token-kind"
+        );
+        let unknown = handler(
+            &app,
+            service_request(
+                "GET",
+                "/service/events?after=evt_0000000001000_abcdef012345",
+            ),
+        )
+        .await
+        .expect("handled");
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(
+            body(&unknown)["type"],
+            "urn:unipile-connect:problem:unknown-event"
+        );
+        for bad in ["/service/events?limit=501", "/service/events?after=acc_1"] {
+            let refused = handler(&app, service_request("GET", bad))
+                .await
+                .expect("handled");
+            assert_eq!(refused.status(), 400, "{bad}");
+        }
+        let posted = handler(&app, service_request("POST", "/service/events"))
+            .await
+            .expect("handled");
+        assert_eq!(posted.status(), 405);
     }
 
     #[tokio::test]

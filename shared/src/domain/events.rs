@@ -338,7 +338,7 @@ impl EventType {
 
 /// An event as the team's backend receives it (EventBridge `Detail`, webhook body, feed
 /// entry). It names the user and the account, never a secret nor an email address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleEvent {
     pub id: EventId,
     #[serde(rename = "type")]
@@ -347,7 +347,7 @@ pub struct LifecycleEvent {
     pub data: EventData,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventData {
     pub user_id: UserId,
     pub account_id: AccountId,

@@ -14,6 +14,7 @@ pub mod dead_letter;
 mod event_schemas;
 pub mod event_webhook;
 pub mod events;
+pub mod feed;
 mod ids;
 mod link;
 pub mod notification;

@@ -12,6 +12,10 @@ pub enum FlowError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The event a feed reader's cursor names is not in the feed (never published, or older
+    /// than the feed keeps): the reader starts again from the oldest event kept.
+    #[error("{0}")]
+    UnknownEvent(String),
     #[error(transparent)]
     Unipile(#[from] UnipileError),
     #[error(transparent)]

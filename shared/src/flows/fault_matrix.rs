@@ -204,12 +204,13 @@ async fn check_events(t: &TestWorld, expected: &[E], fault: Option<(usize, Fault
     let mut problems = Vec::new();
     t.world.clock.advance(Duration::minutes(5));
     let world = &t.world;
-    if let Err(error) = super::events::sweep(
-        world.store.as_ref(),
-        world.events.as_ref(),
-        world.clock.as_ref(),
-    )
-    .await
+    let publisher = super::fanout::FanOut::new(
+        world.feed.clone(),
+        world.events.clone(),
+        world.clock.clone(),
+    );
+    if let Err(error) =
+        super::events::sweep(world.store.as_ref(), &publisher, world.clock.as_ref()).await
     {
         problems.push(format!("the sweeper could not publish: {error}"));
     }
@@ -228,6 +229,19 @@ async fn check_events(t: &TestWorld, expected: &[E], fault: Option<(usize, Fault
         }
     }
     let distinct = world.events.distinct();
+    // The feed holds what the bus carried, and nothing it did not.
+    let in_feed: std::collections::BTreeSet<_> = world
+        .feed
+        .entries()
+        .into_iter()
+        .map(|e| e.event.id)
+        .collect();
+    let on_bus: std::collections::BTreeSet<_> = distinct.iter().map(|e| e.id.clone()).collect();
+    if in_feed != on_bus {
+        problems.push(format!(
+            "the feed holds {in_feed:?}, the bus carried {on_bus:?}"
+        ));
+    }
     let mut last = std::collections::HashMap::new();
     for event in &distinct {
         problems.extend(super::event_schemas::problems(event));

@@ -4,6 +4,7 @@
 
 use super::FlowError;
 use super::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
+use super::fanout::FanOut;
 use super::follow_up_sweeper::{SweepReport, sweep};
 use super::follow_ups::{FollowUpPorts, FollowUpSettings};
 use super::hosted_link::{LinkPorts, LinkSettings};
@@ -21,7 +22,7 @@ use crate::domain::{
     UnipileEvent, UserId,
 };
 use crate::ports::{
-    AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, EventPublisher, Mailer,
+    AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, EventFeed, EventPublisher, Mailer,
     RetryScheduler, Unipile, UserProfile,
 };
 use chrono::{Duration, TimeZone, Utc};
@@ -43,7 +44,8 @@ pub struct TestWorld {
     store: PublishingStore,
     /// The store through the plan, without publishing (as the sweeper's relay uses it).
     faulty_store: Arc<Faulty<dyn AccountStore>>,
-    events: Arc<Faulty<dyn EventPublisher>>,
+    /// The feed, then the bus, each through the plan.
+    events: Arc<dyn EventPublisher>,
     unipile: Faulty<dyn Unipile>,
     mailer: Faulty<dyn Mailer>,
     scheduler: Faulty<dyn RetryScheduler>,
@@ -65,9 +67,16 @@ impl TestWorld {
             world.store.clone() as Arc<dyn AccountStore>,
             faults.clone(),
         ));
-        let events = Arc::new(Faulty::new(
-            world.events.clone() as Arc<dyn EventPublisher>,
-            faults.clone(),
+        let events: Arc<dyn EventPublisher> = Arc::new(FanOut::new(
+            Arc::new(Faulty::new(
+                world.feed.clone() as Arc<dyn EventFeed>,
+                faults.clone(),
+            )),
+            Arc::new(Faulty::new(
+                world.events.clone() as Arc<dyn EventPublisher>,
+                faults.clone(),
+            )),
+            world.clock.clone(),
         ));
         Self {
             store: PublishingStore::new(faulty_store.clone(), events.clone()),

@@ -163,6 +163,12 @@ impl From<&FlowError> for Problem {
             FlowError::Unauthenticated(detail) => Self::unauthorized(detail.clone()),
             FlowError::NotFound(detail) => Self::not_found(detail.clone()),
             FlowError::Conflict(detail) => Self::new(409, "conflict", "Conflict", detail.clone()),
+            FlowError::UnknownEvent(detail) => Self::new(
+                404,
+                "unknown-event",
+                "Unknown event: start again without `after`",
+                detail.clone(),
+            ),
             // 409, not 422: the body is fine; what refuses it is the state of the user's
             // identities, and it passes again if that changes.
             FlowError::LimitReached(detail) => Self::new(

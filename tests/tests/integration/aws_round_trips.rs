@@ -109,12 +109,13 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
             ("DynamoDB:GetItem", 2),
             ("DynamoDB:UpdateItem", 3),
             ("SESv2:SendEmail", 1),
+            ("DynamoDB:TransactWriteItems", 1),
             ("EventBridge:PutEvents", 1),
         ]),
         "a change that owes an email: the account and the owner's address read, then one \
          write (the status Unipile confirmed, with the email's mark and its fact), the email, \
          the completion (with what was done, a fact too), and both facts published in one \
-         call, then taken out of the outbox"
+         call (the feed's one transaction, then the bus), then taken out of the outbox"
     );
 
     let before = world.aws_calls.snapshot();
@@ -132,10 +133,11 @@ async fn a_status_webhook_that_changes_nothing_is_one_read_and_a_change_one_writ
         calls(&[
             ("DynamoDB:GetItem", 1),
             ("DynamoDB:UpdateItem", 2),
+            ("DynamoDB:TransactWriteItems", 1),
             ("EventBridge:PutEvents", 1),
         ]),
         "healthy again: one read, one write that ends the outage (with its fact), no email, \
-         the fact published, then taken out of the outbox"
+         the fact published (to the feed, then the bus), then taken out of the outbox"
     );
 }
 

@@ -103,6 +103,7 @@ async fn events_a_writer_could_not_publish_wait_in_the_table_and_the_sweeper_pub
     ));
     let deps = Deps::publishing(
         world.store.clone(),
+        world.feed.clone(),
         unreachable,
         world.status_webhook.follow_ups.deps.unipile.clone(),
         world.clock.clone(),

@@ -543,8 +543,8 @@ async fn the_local_stacks_webhook_secret_is_one_webhook_setup_would_register() {
 
 /// The team's backend on the local stack: a service token from `/_local/token?service=1`
 /// reads any user's account; a user's token on its routes gets 403 (the gateway's part), a
-/// service token on a user's route too (the function's); and `/_local/events` lists what was published,
-/// schema-valid.
+/// service token on a user's route too (the function's); `/_local/events` lists what was
+/// published, schema-valid, and `/service/events` answers the same once settled.
 #[tokio::test]
 async fn given_the_local_stack_a_service_token_asks_about_any_account_and_events_are_listed() {
     let stack = start_stack().await;
@@ -614,6 +614,25 @@ async fn given_the_local_stack_a_service_token_asks_about_any_account_and_events
         let problems = harness::event_bus::schema_problems(event);
         assert!(problems.is_empty(), "{problems:?}");
     }
+
+    // The feed the backend catches up from: the same events once settled, a user refused.
+    advance(&http, base, 60).await;
+    let feed = http
+        .get(format!("{base}/service/events?account_id={account_id}"))
+        .header("authorization", &service)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(feed.status(), 200);
+    let feed: Value = feed.json().await.expect("json");
+    assert_eq!(feed["events"][0], *connected[0], "{feed}");
+    let refused = http
+        .get(format!("{base}/service/events"))
+        .header("authorization", &user_bearer)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(refused.status(), 403);
 }
 
 /// The local stack sends the team's signed webhooks: a whole story (connect, CREDENTIALS, the

@@ -3,6 +3,7 @@
 mod aws_round_trips;
 mod connect_flow;
 mod cookie_reconnect;
+mod event_feed;
 mod event_webhooks;
 mod events;
 mod extension_identities;

@@ -3,11 +3,13 @@
 
 mod by_status;
 mod expression;
+mod feed;
 mod identities;
 mod items;
 mod outbox;
 mod table;
 
+pub use feed::DynamoFeed;
 pub use items::{GSI1, GSI2, GSI3, TTL_ATTRIBUTE};
 pub use table::create_table;
 

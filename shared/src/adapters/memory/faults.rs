@@ -6,7 +6,8 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies};
-use crate::domain::events::{EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
+use crate::domain::events::{EventId, EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
+use crate::domain::feed::{FeedBounds, FeedEntry, FeedPosition, FeedScope};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::transitions::StatusPlan;
@@ -17,10 +18,11 @@ use crate::domain::{
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
     CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, DeliveryError, DeliveryQueue,
-    Disconnection, EventPublisher, HostedLinkRequest, InventoryPage, MailError, Mailer, OutboxKey,
-    PublishError, QueueError, ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler,
-    SchedulerError, SealedCookies, SettleBasis, Settled, StateUse, StatusRecord, StoreError,
-    StoredAccountPage, Unipile, UnipileAccount, UnipileError, UserProfile, WebhookEndpoint,
+    Disconnection, EventFeed, EventPublisher, HostedLinkRequest, InventoryPage, MailError, Mailer,
+    OutboxKey, PublishError, QueueError, ReconnectStep, ReportRecord, RestartOutcome,
+    RetryScheduler, SchedulerError, SealedCookies, SettleBasis, Settled, StateUse, StatusRecord,
+    StoreError, StoredAccountPage, Unipile, UnipileAccount, UnipileError, UserProfile,
+    WebhookEndpoint,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -398,6 +400,22 @@ faulty! {
     EventPublisher,
     "events",
     fn publish(&self, events: &[LifecycleEvent]) -> Result<(), PublishError>;
+}
+
+faulty! {
+    EventFeed,
+    "feed",
+    fn append(&self, entries: &[FeedEntry]) -> Result<(), StoreError>;
+    fn first_positions(
+        &self,
+        ids: &[EventId],
+    ) -> Result<std::collections::HashMap<EventId, FeedPosition>, StoreError>;
+    fn page(
+        &self,
+        scope: &FeedScope,
+        bounds: &FeedBounds,
+        limit: usize,
+    ) -> Result<Vec<FeedEntry>, StoreError>;
 }
 
 faulty! {

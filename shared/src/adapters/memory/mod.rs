@@ -3,6 +3,7 @@
 mod directory;
 mod events;
 pub mod faults;
+mod feed;
 mod mailer;
 mod store;
 mod unipile;
@@ -10,6 +11,7 @@ mod webhooks;
 
 pub use directory::MemoryDirectory;
 pub use events::MemoryEvents;
+pub use feed::MemoryFeed;
 pub use mailer::{MemoryMailer, SentEmail};
 pub use store::MemoryStore;
 pub use unipile::{CookieOutcome, MemoryUnipile};
@@ -30,8 +32,10 @@ pub struct MemoryWorld {
     pub directory: Arc<MemoryDirectory>,
     pub scheduler: Arc<MemoryScheduler>,
     pub clock: Arc<ManualClock>,
-    /// Where the stores [`Self::deps`] hands out publish their facts.
+    /// Where the stores [`Self::deps`] hands out publish their facts (after the feed).
     pub events: Arc<MemoryEvents>,
+    /// The feed every publication is written to first.
+    pub feed: Arc<MemoryFeed>,
 }
 
 impl MemoryWorld {
@@ -46,6 +50,7 @@ impl MemoryWorld {
             scheduler: Arc::new(MemoryScheduler::new()),
             clock,
             events: Arc::new(MemoryEvents::new()),
+            feed: Arc::new(MemoryFeed::new()),
         }
     }
 
@@ -75,11 +80,13 @@ impl MemoryWorld {
         }
     }
 
-    /// The shared ports over this world: its store publishing to [`Self::events`] (the store
-    /// itself, `self.store`, arranges and inspects without publishing).
+    /// The shared ports over this world: its store publishing to [`Self::feed`], then to
+    /// [`Self::events`] (the store itself, `self.store`, arranges and inspects without
+    /// publishing).
     pub fn deps(&self) -> crate::deps::Deps {
         crate::deps::Deps::publishing(
             self.store.clone(),
+            self.feed.clone(),
             self.events.clone(),
             self.unipile.clone(),
             self.clock.clone(),

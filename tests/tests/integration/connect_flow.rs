@@ -154,8 +154,10 @@ async fn given_a_recorded_account_when_the_callback_is_replayed_then_there_is_st
     let replayed = world.account(&id).await;
     assert_eq!(replayed.created_on, first.created_on);
     assert!(replayed.last_update > first.last_update);
-    // One account item, one profile item and the link's spent state: nothing duplicated.
-    assert_eq!(world.item_count().await, 3);
+    // One account item, one profile item, the link's spent state, and the event feed's three
+    // items for the one account.connected (its entry in the whole feed and in the account's,
+    // and its first position): nothing duplicated, no second event.
+    assert_eq!(world.item_count().await, 3 + 3);
 }
 
 #[tokio::test]

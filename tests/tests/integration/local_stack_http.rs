@@ -216,6 +216,51 @@ async fn post_json(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// A bearer token the local stack mints for `user` (its email `<user>@example.com`).
+async fn bearer_for(http: &reqwest::Client, base: &str, user: &str) -> String {
+    let token: Value = get_json(
+        http,
+        format!("{base}/_local/token?sub={user}&email={user}@example.com"),
+    )
+    .await;
+    format!("Bearer {}", token["token"].as_str().expect("token"))
+}
+
+/// The extension's cookies for LinkedIn member `member`.
+fn extension_cookies(member: &str) -> String {
+    format!(
+        r#"{{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"{member}"}}"#
+    )
+}
+
+/// The extension's first sync for `member`: the account it connects.
+async fn cookie_account(http: &reqwest::Client, base: &str, bearer: &str, member: &str) -> String {
+    let (status, connected) = post_json(
+        http,
+        format!("{base}/extension/cookies"),
+        Some(bearer),
+        &extension_cookies(member),
+    )
+    .await;
+    assert_eq!(status, 201, "{connected}");
+    connected["account_id"]
+        .as_str()
+        .expect("account id")
+        .to_owned()
+}
+
+/// Unipile reports CREDENTIALS for `account_id` (the simulator's own webhook delivery).
+async fn credentials_reported(http: &reqwest::Client, base: &str, account_id: &str) {
+    let (status, _) = post_json(
+        http,
+        format!("{base}/_sim/accounts/{account_id}/status"),
+        None,
+        r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
 #[tokio::test]
 async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on_the_virtual_clock()
 {
@@ -225,38 +270,13 @@ async fn given_the_local_stack_the_four_hour_reconnect_story_plays_in_seconds_on
         .expect("local stack starts");
     let base = &stack.base_url;
     let http = client();
-    let token: Value = get_json(
-        &http,
-        format!("{base}/_local/token?sub=extension-user&email=extension-user@example.com"),
-    )
-    .await;
-    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
-
-    let cookies = r#"{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"777"}"#;
-    let (status, connected) = post_json(
-        &http,
-        format!("{base}/extension/cookies"),
-        Some(&bearer),
-        cookies,
-    )
-    .await;
-    assert_eq!(status, 201, "{connected}");
-    let account_id = connected["account_id"]
-        .as_str()
-        .expect("account id")
-        .to_owned();
+    let bearer = bearer_for(&http, base, "extension-user").await;
+    let account_id = cookie_account(&http, base, &bearer, "777").await;
 
     let fail = r#"{"outcomes":["provider_error","provider_error","provider_error","provider_error","provider_error"]}"#;
     let (status, _) = post_json(&http, format!("{base}/_sim/cookie-outcomes"), None, fail).await;
     assert_eq!(status, 204);
-    let (status, _) = post_json(
-        &http,
-        format!("{base}/_sim/accounts/{account_id}/status"),
-        None,
-        r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#,
-    )
-    .await;
-    assert_eq!(status, 200);
+    credentials_reported(&http, base, &account_id).await;
     let schedules: Value = get_json(&http, format!("{base}/_local/schedules")).await;
     assert_eq!(schedules["schedules"].as_array().map(Vec::len), Some(1));
     assert_eq!(schedules["schedules"][0]["input"]["attempt"], 0);
@@ -658,30 +678,9 @@ async fn given_a_webhook_url_the_local_stack_signs_retries_on_its_clock_and_keep
     .expect("local stack starts");
     let base = &stack.base_url;
     let http = client();
-    let token: Value = get_json(
-        &http,
-        format!("{base}/_local/token?sub=hooked-user&email=hooked-user@example.com"),
-    )
-    .await;
-    let bearer = format!("Bearer {}", token["token"].as_str().expect("token"));
-    let cookies = r#"{"li_at":"local-li-at","li_a":"local-li-a","user_agent":"Mozilla/5.0 Test","country":"de","linkedin_member_id":"778"}"#;
-    let (status, connected) = post_json(
-        &http,
-        format!("{base}/extension/cookies"),
-        Some(&bearer),
-        cookies,
-    )
-    .await;
-    assert_eq!(status, 201, "{connected}");
-    let account_id = connected["account_id"].as_str().expect("id").to_owned();
-    let (status, _) = post_json(
-        &http,
-        format!("{base}/_sim/accounts/{account_id}/status"),
-        None,
-        r#"{"message":"CREDENTIALS","retry_delay_ms":1}"#,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let bearer = bearer_for(&http, base, "hooked-user").await;
+    let account_id = cookie_account(&http, base, &bearer, "778").await;
+    credentials_reported(&http, base, &account_id).await;
     // The hourly cookie reconnect runs and succeeds.
     advance(&http, base, 3600).await;
     let deleted = http
@@ -755,15 +754,7 @@ async fn given_a_webhook_url_the_local_stack_signs_retries_on_its_clock_and_keep
     receiver
         .control(serde_json::json!({"refuse_all": true}))
         .await;
-    let again = cookies.replace("\"778\"", "\"779\"");
-    let (status, _) = post_json(
-        &http,
-        format!("{base}/extension/cookies"),
-        Some(&bearer),
-        &again,
-    )
-    .await;
-    assert_eq!(status, 201);
+    cookie_account(&http, base, &bearer, "779").await;
     for _ in 0..9 {
         advance(&http, base, 36_000).await;
     }

@@ -53,6 +53,8 @@ SECRETS = {
     "UNIPILE_API_KEY": "bench-unipile-api-key",
     "STATE_SIGNING_KEY": "bench-state-signing-key-0123456789abcdef",
     "UNIPILE_WEBHOOK_SECRET": "bench-webhook-secret-0123456789abcdef",
+    # base64 of "bench-events-webhook-signing-key" (32 bytes), as the team's secret is given.
+    "EVENTS_WEBHOOK_SECRET": "whsec_YmVuY2gtZXZlbnRzLXdlYmhvb2stc2lnbmluZy1rZXk=",
 }
 # With --secrets-manager: the production path instead, SECRETS_ARN naming one secret per
 # purpose (each a JSON object of name to value), served by the stub.
@@ -115,6 +117,12 @@ FUNCTION_ENV = {
     },
     "account-reconciler": {"secrets": ["UNIPILE_API_KEY"], "RECONCILE_MAX_PAGES": "40"},
     "web-assets": {"secrets": []},
+    "events-webhook": {
+        "secrets": ["EVENTS_WEBHOOK_SECRET"],
+        # The team's endpoint is the stub ({port} is filled in).
+        "EVENTS_WEBHOOK_URL": "http://127.0.0.1:{port}/team-webhook",
+        "EVENTS_WEBHOOK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/unipile-connect-events-webhook",
+    },
 }
 
 # ---------------------------------------------------------------------------------------
@@ -212,6 +220,18 @@ def events(port):
         "web-assets": (
             http_event("GET", "/web/v3/unipile-accounts.js", route="GET /web/{proxy+}"),
             "HTTP API, no authorizer: GET /web/v3/unipile-accounts.js -> 200 with the embedded file",
+        ),
+        "events-webhook": (
+            {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "eventSource": "aws:sqs",
+                          "attributes": {"ApproximateReceiveCount": "1"},
+                          "body": json.dumps({"version": "0", "id": "eb-1", "detail-type": "account.connected",
+                                              "source": "unipile-connect", "detail": {
+                                                  "id": "evt_1796642059206_3f9c0a1b2c4d", "type": "account.connected",
+                                                  "timestamp": "2026-12-07T11:14:19.206Z",
+                                                  "data": {"user_id": "u-42", "account_id": "acc_7",
+                                                           "provider": "LINKEDIN", "status": "OK", "sequence": 1,
+                                                           "how": "hosted"}}})}]},
+            "SQS batch of one event -> signed POST to the team's endpoint (stub: 200) -> no item failure",
         ),
         "floor": (
             http_event("POST", "/unipile/webhook", headers={"unipile-auth": "wrong-secret"}, body=ACCOUNT_STATUS),
@@ -352,6 +372,8 @@ class Emulator:
             return h.reply(200, b'{"object":"AccountList","items":[],"cursor":null}', [("content-type", "application/json")])
         if method == "PUT" and path.startswith("/cloudformation-response/"):
             return h.reply(200)
+        if method == "POST" and path == "/team-webhook":
+            return h.reply(200)
         return h.reply(400, b'{"__type":"ValidationException","message":"not served by the benchmark stub"}',
                        [("content-type", "application/x-amz-json-1.0")])
 
@@ -443,7 +465,7 @@ def our_env(name, port, secrets_manager=False):
     else:
         for secret in secrets:
             env[secret] = SECRETS[secret]
-    env.update(own)
+    env.update({key: value.replace("{port}", str(port)) for key, value in own.items()})
     return env
 
 

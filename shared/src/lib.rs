@@ -15,4 +15,6 @@ pub mod metrics;
 pub mod ports;
 pub mod runtime;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;
 pub mod web;

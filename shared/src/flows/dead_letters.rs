@@ -278,7 +278,7 @@ fn replayed(outcome: &AttemptOutcome) -> String {
 mod tests {
     use super::*;
     use crate::adapters::memory::MemoryDeadLetters;
-    use crate::flows::test_world::TestWorld;
+    use crate::testing::test_world::TestWorld;
     use serde_json::json;
 
     fn record(account: &str, outage: Option<&str>, attempt: u32) -> String {

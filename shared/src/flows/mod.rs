@@ -27,14 +27,3 @@ pub mod status_webhook;
 pub mod webhook_registration;
 
 pub use error::FlowError;
-
-#[cfg(test)]
-mod event_schemas;
-#[cfg(test)]
-mod fault_matrix;
-#[cfg(test)]
-mod order_independence;
-#[cfg(test)]
-mod reliability_tests;
-#[cfg(test)]
-mod test_world;

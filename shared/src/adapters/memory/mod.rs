@@ -2,7 +2,6 @@
 
 mod directory;
 mod events;
-pub mod faults;
 mod feed;
 mod mailer;
 mod store;

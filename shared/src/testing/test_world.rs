@@ -2,18 +2,9 @@
 //! truth a test sets, and the outside events (a webhook delivery, a notify, a schedule firing,
 //! the sweeper's run) one call each.
 
-use super::FlowError;
-use super::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
-use super::fanout::FanOut;
-use super::follow_up_sweeper::{SweepReport, sweep};
-use super::follow_ups::{FollowUpPorts, FollowUpSettings};
-use super::hosted_link::{LinkPorts, LinkSettings};
-use super::publishing_store::PublishingStore;
-use super::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
-use super::status_webhook::{WebhookOutcome, handle_status_event};
+use super::faults::{FaultPlan, Faulty};
 use crate::adapters::cipher::LocalCipher;
 use crate::adapters::memory::MemoryWorld;
-use crate::adapters::memory::faults::{FaultPlan, Faulty};
 use crate::adapters::scheduler::PendingSchedule;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::state_token::StateKey;
@@ -21,6 +12,15 @@ use crate::domain::{
     Account, AccountId, AccountStatus, Email, LinkedinMemberId, Provider, RedirectPolicy,
     UnipileEvent, UserId,
 };
+use crate::flows::FlowError;
+use crate::flows::connect_callback::{CallbackOutcome, CallbackPorts, record_callback};
+use crate::flows::fanout::FanOut;
+use crate::flows::follow_up_sweeper::{SweepReport, sweep};
+use crate::flows::follow_ups::{FollowUpPorts, FollowUpSettings};
+use crate::flows::hosted_link::{LinkPorts, LinkSettings};
+use crate::flows::publishing_store::PublishingStore;
+use crate::flows::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
+use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::ports::{
     AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, EventFeed, EventPublisher, Mailer,
     RetryScheduler, Unipile, UserProfile,
@@ -216,7 +216,7 @@ impl TestWorld {
     /// writers left unpublished.
     pub async fn sweeper_run(&self) -> Result<(), FlowError> {
         let swept = sweep(self.ports(), &self.settings).await;
-        let published = super::events::sweep(
+        let published = crate::flows::events::sweep(
             self.faulty_store.as_ref(),
             self.events.as_ref(),
             self.world.clock.as_ref(),
@@ -308,8 +308,8 @@ impl TestWorld {
     }
 
     /// The extension's sync as cookie-sync runs it, through the fault plan.
-    pub fn cookie_sync_ports(&self) -> super::cookie_sync::CookieSyncPorts<'_> {
-        super::cookie_sync::CookieSyncPorts {
+    pub fn cookie_sync_ports(&self) -> crate::flows::cookie_sync::CookieSyncPorts<'_> {
+        crate::flows::cookie_sync::CookieSyncPorts {
             store: &self.store,
             unipile: &self.unipile,
             scheduler: &self.scheduler,
@@ -319,8 +319,8 @@ impl TestWorld {
     }
 
     /// The hourly reconciliation's view, through the fault plan.
-    pub fn reconcile_ports(&self) -> super::account_reconciliation::ReconcilePorts<'_> {
-        super::account_reconciliation::ReconcilePorts {
+    pub fn reconcile_ports(&self) -> crate::flows::account_reconciliation::ReconcilePorts<'_> {
+        crate::flows::account_reconciliation::ReconcilePorts {
             store: &self.store,
             unipile: &self.unipile,
             clock: self.world.clock.as_ref(),

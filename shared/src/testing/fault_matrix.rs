@@ -19,17 +19,17 @@
 //! whose function ended between its "sending" mark and SES's answer, is never sent twice
 //! (README, "Reliability guarantees"), so there it is exactly one or none.
 
-use super::FlowError;
-use super::accounts::disconnect_account;
-use super::event_webhooks::{QueuedTry, WebhookSender, deliver_batch};
-use super::reconnect_retry::run_attempt;
+use super::faults::Fault;
+use super::faults::Faulty;
 use super::test_world::{OWNER, TestWorld};
 use crate::adapters::memory::CookieOutcome;
-use crate::adapters::memory::faults::Fault;
-use crate::adapters::memory::faults::Faulty;
 use crate::domain::event_webhook::{ATTEMPTS, SigningSecrets};
 use crate::domain::events::EventType as E;
 use crate::domain::{AccountId, AccountStatus as S, Provider, UserId};
+use crate::flows::FlowError;
+use crate::flows::accounts::disconnect_account;
+use crate::flows::event_webhooks::{QueuedTry, WebhookSender, deliver_batch};
+use crate::flows::reconnect_retry::run_attempt;
 use crate::ports::{
     AccountStore, Clock, DeliveryError, DeliveryQueue, QueueError, UnipileError, UnipileErrorType,
     WebhookEndpoint,
@@ -204,13 +204,13 @@ async fn check_events(t: &TestWorld, expected: &[E], fault: Option<(usize, Fault
     let mut problems = Vec::new();
     t.world.clock.advance(Duration::minutes(5));
     let world = &t.world;
-    let publisher = super::fanout::FanOut::new(
+    let publisher = crate::flows::fanout::FanOut::new(
         world.feed.clone(),
         world.events.clone(),
         world.clock.clone(),
     );
     if let Err(error) =
-        super::events::sweep(world.store.as_ref(), &publisher, world.clock.as_ref()).await
+        crate::flows::events::sweep(world.store.as_ref(), &publisher, world.clock.as_ref()).await
     {
         problems.push(format!("the sweeper could not publish: {error}"));
     }
@@ -414,7 +414,7 @@ async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
 /// The hourly reconciliation's runs for `hours`, the sweeper every five minutes between: a
 /// failed run is the next hour's work.
 async fn hourly_runs(t: &TestWorld, hours: i64) {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
     let settings = ReconcileSettings::default();
     for _ in 0..hours {
         let run = reconcile(t.reconcile_ports(), &settings);
@@ -503,9 +503,9 @@ async fn connect_callback(fault: Option<(usize, Fault)>) -> Run {
 /// Unipile calls the link's `notify_url`: the account is recorded once, for its user, and
 /// the user's email is known for the day it needs one.
 async fn link_and_callback(fault: Option<(usize, Fault)>) -> Run {
-    use super::hosted_link::issue_link;
     use crate::domain::Caller;
     use crate::domain::{Email, LinkKind, LinkRequest, ProviderSelection};
+    use crate::flows::hosted_link::issue_link;
     let t = TestWorld::new();
     let id = AccountId::parse("acc-linked").expect("id");
     let owner = UserId::parse(OWNER).expect("user");
@@ -605,7 +605,8 @@ async fn service_disconnect(fault: Option<(usize, Fault)>) -> Run {
     arm(&t, fault);
     for _ in 0..3 {
         let now = t.world.clock.now();
-        let asked = super::service_accounts::disconnect(t.store_port(), t.unipile_port(), &id, now);
+        let asked =
+            crate::flows::service_accounts::disconnect(t.store_port(), t.unipile_port(), &id, now);
         match invoke(&t, timeout::HTTP, asked).await {
             Some(Ok(()) | Err(FlowError::NotFound(_))) => break,
             _ => t.world.clock.advance(Duration::seconds(10)),
@@ -664,13 +665,13 @@ async fn extension_connects(
     checkpoint: bool,
     with_profile: bool,
 ) -> Run {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
-    use super::checkpoint::solve_checkpoint;
-    use super::cookie_sync::{CookieSettings, sync_cookies};
     use crate::domain::Caller;
     use crate::domain::LinkedinMemberId;
     use crate::domain::checkpoint::{CheckpointAnswer, CheckpointCode};
     use crate::domain::cookies::{CookieSync, LinkedinCookies};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::checkpoint::solve_checkpoint;
+    use crate::flows::cookie_sync::{CookieSettings, sync_cookies};
     let t = TestWorld::new();
     t.given_the_owner_email().await;
     let owner = UserId::parse(OWNER).expect("user");

@@ -3,11 +3,11 @@
 //! failed on the code before follow-ups confirmed with Unipile, were swept and were scoped to
 //! an outage (see the commit that added them).
 
-use super::reconnect_retry::AttemptOutcome;
-use super::status_webhook::WebhookOutcome;
 use super::test_world::TestWorld;
 use crate::adapters::memory::CookieOutcome;
 use crate::domain::{AccountStatus as S, CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, Provider};
+use crate::flows::reconnect_retry::AttemptOutcome;
+use crate::flows::status_webhook::WebhookOutcome;
 use crate::ports::{Clock, UnipileError, UnipileErrorType};
 use chrono::Duration;
 
@@ -203,8 +203,7 @@ async fn given_a_crash_between_ses_accepting_and_the_clearing_write_then_no_seco
     t.unipile_says(&id, S::Credentials);
     // Unipile does not answer the delivery's first ask, so it goes through the outbox (the
     // path with a clearing write).
-    t.faults
-        .arm(1, crate::adapters::memory::faults::Fault::Refused);
+    t.faults.arm(1, super::faults::Fault::Refused);
     // SES accepts; then the table is gone for the clearing write (its three tries) and the
     // release (a crash).
     let store = t.world.store.clone();
@@ -320,7 +319,7 @@ async fn given_a_cookie_record_past_its_expiry_but_not_yet_swept_then_credential
 #[tokio::test]
 async fn given_a_credentials_status_no_webhook_ever_delivered_then_the_next_reconciliation_gets_the_owner_emailed_once()
  {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
     // Unipile's status changes; every delivery is lost (none arrives at all).
@@ -349,7 +348,7 @@ async fn given_a_credentials_status_no_webhook_ever_delivered_then_the_next_reco
 
 #[tokio::test]
 async fn given_a_missed_ok_then_the_reconciliation_ends_the_outage_without_an_email() {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
     t.unipile_says(&id, S::Connecting);
@@ -419,7 +418,7 @@ async fn given_an_email_sent_by_the_webhook_then_its_acceptance_is_recorded_and_
 
 #[tokio::test]
 async fn given_an_email_ses_refused_that_cannot_be_owed_then_its_loss_is_counted() {
-    use crate::adapters::memory::faults::Fault;
+    use super::faults::Fault;
     // Where the write that owes a refused email comes among the delivery's calls.
     let probe = TestWorld::new();
     let id = probe.given_an_account("acc_1", Provider::Whatsapp).await;
@@ -448,7 +447,7 @@ async fn given_an_email_ses_refused_that_cannot_be_owed_then_its_loss_is_counted
 #[tokio::test]
 async fn given_a_reconnect_attempt_that_failed_for_good_then_the_next_reconciliation_ends_it_and_the_owner_is_emailed_once()
  {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let (id, _) = t.linkedin_reconnect_waiting_at(2).await;
     // Attempt 2's invocation failed three times and went to the dead-letter queue: its
@@ -489,7 +488,7 @@ async fn given_a_reconnect_attempt_that_failed_for_good_then_the_next_reconcilia
 
 #[tokio::test]
 async fn given_a_reconnect_on_time_then_the_reconciliation_leaves_it_alone() {
-    use super::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let (id, _) = t.linkedin_reconnect_waiting_at(1).await;
     t.world.clock.advance(Duration::minutes(30));

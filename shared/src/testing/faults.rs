@@ -75,10 +75,6 @@ impl FaultPlan {
         state.fired = None;
     }
 
-    pub fn disarm(&self) {
-        self.lock().armed = None;
-    }
-
     /// Every call so far, by port and operation (`store.get_account`, `unipile.account`...).
     pub fn calls(&self) -> Vec<&'static str> {
         self.lock().calls.clone()

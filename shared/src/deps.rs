@@ -215,11 +215,13 @@ impl FollowUpDeps {
     }
 
     pub fn ports(&self) -> FollowUpPorts<'_> {
-        FollowUpPorts::new(
-            &self.deps,
-            self.mailer.as_ref(),
-            self.scheduler.as_ref(),
-            self.directory.as_deref(),
-        )
+        FollowUpPorts {
+            store: self.deps.store.as_ref(),
+            unipile: self.deps.unipile.as_ref(),
+            mailer: self.mailer.as_ref(),
+            scheduler: self.scheduler.as_ref(),
+            clock: self.deps.clock.as_ref(),
+            directory: self.directory.as_deref(),
+        }
     }
 }

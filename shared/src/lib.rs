@@ -11,6 +11,8 @@ pub mod deps;
 pub use unipile_domain as domain;
 pub mod flows;
 pub mod http;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_world;
 pub mod metrics;
 pub mod ports;
 pub mod runtime;

@@ -20,7 +20,7 @@ use secrecy::SecretString;
 use std::net::IpAddr;
 use url::Url;
 
-pub use crate::adapters::unipile::error::{UnipileError, UnipileErrorType};
+pub use crate::domain::unipile_error::{UnipileError, UnipileErrorType};
 
 /// A connection Unipile confirmed, ready to be recorded for its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 use chrono::{TimeZone, Utc};
 use lambda_http::{Body, Request};
 use std::collections::HashMap;
-use unipile_connect::adapters::memory::MemoryWorld;
 use unipile_connect::domain::{AccountId, AccountStatus, Provider, UserId};
 use unipile_connect::http::with_jwt_claims;
+use unipile_connect::memory_world::MemoryWorld;
 use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount};
 
 pub fn world() -> MemoryWorld {

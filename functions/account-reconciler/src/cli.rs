@@ -257,8 +257,8 @@ impl runtime::CommandError for CliError {
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::Provider;
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::AccountStore;
 
     fn args(list: &[&str]) -> Vec<String> {

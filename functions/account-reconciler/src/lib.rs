@@ -70,8 +70,8 @@ pub async fn handler(app: &AccountReconciler, _event: Value) -> Result<Value, Er
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{AccountId, Provider};
+    use unipile_connect::memory_world::MemoryWorld;
 
     #[tokio::test]
     async fn a_scheduled_run_answers_what_it_did() {

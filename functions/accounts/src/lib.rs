@@ -128,9 +128,9 @@ mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
     use std::collections::HashMap;
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{AccountStatus, Provider, UserId};
     use unipile_connect::http::with_jwt_claims;
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UnipileError};
 
     fn world() -> MemoryWorld {

@@ -66,8 +66,8 @@ async fn handle(app: &ConnectCallback, request: Request) -> Result<Response<Body
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{AccountId, AccountStatus, LinkPurpose, Provider, UserId};
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{AccountStore, Clock};
 
     const KEY: &[u8] = b"test-state-key-0123456789abcdef-0123";

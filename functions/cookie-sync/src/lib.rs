@@ -209,7 +209,7 @@ mod tests {
     use chrono::{Duration, TimeZone, Utc};
     use std::collections::HashMap;
     use unipile_connect::adapters::cipher::LocalCipher;
-    use unipile_connect::adapters::memory::{CookieOutcome, MemoryWorld};
+    use unipile_connect::adapters::memory::CookieOutcome;
     use unipile_connect::domain::{
         AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Provider, UserId,
     };
@@ -217,6 +217,7 @@ mod tests {
         ReconcilePorts, ReconcileSettings, adopt, survey,
     };
     use unipile_connect::http::with_jwt_claims;
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{
         AccountStore, Clock, ConnectedAccount, Unipile, UnipileError, UnipileErrorType,
     };

@@ -43,11 +43,11 @@ pub async fn handler(app: &FollowUpSweeper, _event: Value) -> Result<Value, Erro
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{
         AccountId, AccountStatus, Email, Provider, UnipileEvent, UserId,
     };
     use unipile_connect::flows::status_webhook::{WebhookOutcome, handle_status_event};
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
     fn app(world: &MemoryWorld) -> FollowUpSweeper {

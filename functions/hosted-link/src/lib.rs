@@ -78,11 +78,11 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use std::collections::HashMap;
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{
         AccountId, AccountStatus, LinkKind, LinkPurpose, Provider, RedirectPolicy, UserId,
     };
     use unipile_connect::http::{StateKey, with_jwt_claims};
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{
         AccountStore, Clock, ConnectedAccount, UnipileError, UnipileErrorType,
     };

@@ -66,7 +66,7 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use unipile_connect::adapters::cipher::LocalCipher;
-    use unipile_connect::adapters::memory::MemoryWorld;
+    use unipile_connect::memory_world::MemoryWorld;
 
     fn app(world: &MemoryWorld) -> ReconnectRetry {
         ReconnectRetry {

@@ -73,10 +73,10 @@ async fn handle(app: &StatusWebhook, request: Request) -> Result<Response<Body>,
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
-    use unipile_connect::adapters::memory::MemoryWorld;
     use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, UserId};
     use unipile_connect::flows::follow_ups::CLAIM_LEASE;
     use unipile_connect::http::{DEFAULT_WEBHOOK_HEADER, WebhookSecret};
+    use unipile_connect::memory_world::MemoryWorld;
     use unipile_connect::ports::{AccountStore, Clock, ConnectedAccount, UserProfile};
 
     const SECRET: &str = "webhook-secret-for-tests";

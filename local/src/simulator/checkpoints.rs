@@ -3,46 +3,18 @@
 //! as Unipile does. An approval in the LinkedIn app is the user's, outside any API: the
 //! simulator's `POST /_sim/checkpoints/{account_id}/approve` stands for it.
 
-use super::api::{envelope, post_json};
+use super::answers::{envelope, post_json};
+use super::records::SimCheckpoint;
 use super::state::Simulator;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
-
-/// The code a scripted checkpoint takes when the script names none.
-pub const DEFAULT_CODE: &str = "123456";
-
-/// How long a login waits at a checkpoint (contract §4c: about 5 minutes).
-const WINDOW: Duration = Duration::minutes(5);
 
 const SOLVE_FIELDS: &[&str] = &["provider", "account_id", "code"];
 const SOLVE_PROVIDERS: &[&str] = &["LINKEDIN", "INSTAGRAM", "TWITTER", "MESSENGER"];
-
-/// A login waiting at a checkpoint.
-#[derive(Debug, Clone)]
-pub(super) struct SimCheckpoint {
-    pub kind: String,
-    pub code: String,
-    /// The login was a reconnect: success answers `AccountReconnected`.
-    pub reconnect: bool,
-    pub expires_at: DateTime<Utc>,
-}
-
-impl SimCheckpoint {
-    /// From a script's `<TYPE>` or `<TYPE>:<CODE>`.
-    pub(super) fn scripted(spec: &str, reconnect: bool) -> Self {
-        let (kind, code) = spec.split_once(':').unwrap_or((spec, DEFAULT_CODE));
-        Self {
-            kind: kind.to_owned(),
-            code: code.to_owned(),
-            reconnect,
-            expires_at: Utc::now() + WINDOW,
-        }
-    }
-}
 
 fn check_body(body: &Value) -> Result<(String, String), String> {
     let object = body.as_object().ok_or("body must be a JSON object")?;
@@ -172,6 +144,7 @@ pub(super) async fn approve(State(sim): State<Simulator>, Path(id): Path<String>
 
 #[cfg(test)]
 mod tests {
+    use super::super::records::DEFAULT_CODE;
     use super::*;
 
     #[test]

@@ -2,8 +2,8 @@
 //! `POST /api/v1/accounts/{id}` reconnects. Answers follow a script set through
 //! `POST /_sim/cookie-outcomes`; with none scripted, logins succeed.
 
-use super::api::{envelope, post_json};
-use super::checkpoints::SimCheckpoint;
+use super::answers::{envelope, post_json};
+use super::records::SimCheckpoint;
 use super::state::{SimAccount, Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};

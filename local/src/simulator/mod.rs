@@ -3,16 +3,18 @@
 //! It is strict where Unipile is (required fields, the `expiresOn` format, unknown fields)
 //! so that a request it accepts is one the real API accepts.
 
+mod answers;
 mod api;
 mod checkpoints;
 mod cookie_auth;
 mod hosted_page;
+mod records;
 mod state;
 mod webhooks;
 
 pub use cookie_auth::OUTCOMES as COOKIE_OUTCOMES;
+pub use records::{DeliveryAttempt, SimWebhook};
 pub use state::{Fault, NotifyDelivery, RecordedRequest, SimAccount, Simulator};
-pub use webhooks::{DeliveryAttempt, SimWebhook};
 
 use axum::Router;
 use axum::routing::{delete, get, post};

@@ -69,10 +69,10 @@ pub(super) struct SimState {
     pub requests: Vec<RecordedRequest>,
     pub faults: Vec<Fault>,
     pub notifications: Vec<NotifyDelivery>,
-    pub webhooks: Vec<super::webhooks::SimWebhook>,
+    pub webhooks: Vec<super::records::SimWebhook>,
     pub cookie_outcomes: std::collections::VecDeque<String>,
     /// Logins waiting at a checkpoint, by account id.
-    pub checkpoints: HashMap<String, super::checkpoints::SimCheckpoint>,
+    pub checkpoints: HashMap<String, super::records::SimCheckpoint>,
     /// Where hosted-auth links point instead of this simulator's own page (a test of what
     /// we accept from Unipile).
     pub hosted_link_base: Option<String>,

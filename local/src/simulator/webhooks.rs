@@ -1,33 +1,16 @@
 //! Webhooks as Unipile keeps them (contract §5a) and the delivery of account-status events
 //! (§5b, §5c): JSON body, the registered headers, up to five retries on anything but 200.
 
-use super::api::{admit, admitted, envelope, post_json};
+use super::answers::{admit, admitted, envelope, post_json};
+use super::records::{DeliveryAttempt, SimWebhook};
 use super::state::{Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SimWebhook {
-    pub id: String,
-    pub source: String,
-    pub request_url: String,
-    pub name: Option<String>,
-    pub enabled: bool,
-    pub headers: Vec<(String, String)>,
-}
-
-/// One attempt to deliver an event to a webhook.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DeliveryAttempt {
-    pub webhook_id: String,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-}
 
 const WEBHOOK_FIELDS: &[&str] = &[
     "source",

@@ -28,6 +28,7 @@ mod status;
 mod string_enum;
 pub mod transitions;
 pub mod truth;
+pub mod unipile_error;
 mod unipile_event;
 pub mod webhook;
 

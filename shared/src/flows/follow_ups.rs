@@ -6,7 +6,6 @@
 
 use super::FlowError;
 use super::settle::{Holder, Unsettled, release, settle};
-use crate::deps::Deps;
 use crate::domain::events::{CredentialsAction, Fact, RecordedFact};
 use crate::domain::notification::{Detail, OutgoingEmail, ReconnectLink, credentials_needed};
 use crate::domain::pending::random_id;
@@ -43,25 +42,6 @@ pub struct FollowUpPorts<'a> {
     /// Where an owner's email is looked up when none was recorded from their token, if
     /// configured (a Cognito user pool).
     pub directory: Option<&'a dyn UserDirectory>,
-}
-
-impl<'a> FollowUpPorts<'a> {
-    /// The shared ports plus those only follow-ups need.
-    pub fn new(
-        deps: &'a Deps,
-        mailer: &'a dyn Mailer,
-        scheduler: &'a dyn RetryScheduler,
-        directory: Option<&'a dyn UserDirectory>,
-    ) -> Self {
-        Self {
-            store: deps.store.as_ref(),
-            unipile: deps.unipile.as_ref(),
-            mailer,
-            scheduler,
-            clock: deps.clock.as_ref(),
-            directory,
-        }
-    }
 }
 
 /// A new follow-up, held by the caller that records it.
@@ -595,9 +575,9 @@ mod tests {
     //! Who gets the "please reconnect" email: the recorded token email first, then the user
     //! directory; told by a CREDENTIALS webhook on a non-LinkedIn account (emailed at once).
     use super::*;
-    use crate::adapters::memory::MemoryWorld;
     use crate::domain::{AccountId, AccountStatus, UnipileEvent, UserId};
     use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
+    use crate::memory_world::MemoryWorld;
     use crate::ports::{ConnectedAccount, UserProfile};
     use chrono::TimeZone;
 
@@ -663,12 +643,14 @@ mod tests {
         directory: Option<&dyn UserDirectory>,
     ) -> Result<WebhookOutcome, FlowError> {
         let deps = world.deps();
-        let ports = FollowUpPorts::new(
-            &deps,
-            world.mailer.as_ref(),
-            world.scheduler.as_ref(),
+        let ports = FollowUpPorts {
+            store: deps.store.as_ref(),
+            unipile: deps.unipile.as_ref(),
+            mailer: world.mailer.as_ref(),
+            scheduler: world.scheduler.as_ref(),
+            clock: deps.clock.as_ref(),
             directory,
-        );
+        };
         // Unipile sets the status, then delivers it.
         world
             .unipile

@@ -19,6 +19,7 @@ pub mod follow_up_sweeper;
 pub mod follow_ups;
 pub mod hosted_link;
 pub mod publishing_store;
+mod reconciliation_findings;
 mod reconciliation_ledger;
 pub mod reconnect_retry;
 pub mod service_accounts;

@@ -5,7 +5,7 @@
 //! reconnect left hanging) is decided as its page goes by. So a run holds Unipile's list and
 //! its findings, never the whole table.
 
-use super::account_reconciliation::{
+use super::reconciliation_findings::{
     Evidence, OverdueReconnect, PossibleConnect, ReconcileSettings, Settlement, StatusDrift,
     Survey, Unattributed,
 };

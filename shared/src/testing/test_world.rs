@@ -4,7 +4,6 @@
 
 use super::faults::{FaultPlan, Faulty};
 use crate::adapters::cipher::LocalCipher;
-use crate::adapters::memory::MemoryWorld;
 use crate::adapters::scheduler::PendingSchedule;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::state_token::StateKey;
@@ -21,6 +20,7 @@ use crate::flows::hosted_link::{LinkPorts, LinkSettings};
 use crate::flows::publishing_store::PublishingStore;
 use crate::flows::reconnect_retry::{AttemptOutcome, ReconnectPorts, run_attempt};
 use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
+use crate::memory_world::MemoryWorld;
 use crate::ports::{
     AccountStore, Cipher, Clock, ConnectedAccount, CookieUpdate, EventFeed, EventPublisher, Mailer,
     RetryScheduler, Unipile, UserProfile,

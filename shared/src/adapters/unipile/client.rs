@@ -1,11 +1,11 @@
 use super::dsn::UnipileDsn;
-use super::error::{UnipileError, UnipileErrorType};
 use super::wire::{
     AccountListResponse, AccountResponse, CheckpointSolutionBody, CookieAuthResponse,
     ErrorEnvelope, HostedLinkBody, HostedLinkResponse, LinkedinCookieBody, ObjectOnly,
 };
 use crate::deadline;
 use crate::domain::checkpoint::CheckpointCode;
+use crate::domain::unipile_error::{UnipileError, UnipileErrorType};
 use crate::domain::{AccountId, AccountStatus, LinkKind, LinkedinProfileId, Provider};
 use crate::ports::{
     AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest,

@@ -2,7 +2,6 @@
 
 mod client;
 mod dsn;
-pub mod error;
 mod webhooks;
 mod wire;
 

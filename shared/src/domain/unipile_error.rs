@@ -1,4 +1,7 @@
-use crate::domain::open_string_enum;
+//! What a call to Unipile can fail with: the port's error, and the `type` vocabulary of
+//! Unipile's error envelope it carries. Pure, so that the ports and every adapter can name it.
+
+use crate::open_string_enum;
 
 open_string_enum!(
     /// The `type` of Unipile's error envelope (contract §4d, §7). Branch on this, never on

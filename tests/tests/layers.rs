@@ -31,12 +31,6 @@ fn layer_of(top: &str) -> Option<usize> {
     LAYERS.iter().position(|layer| layer.contains(&top))
 }
 
-/// Circles that remain to be taken apart, each named once: none may be added.
-const KNOWN_CIRCLES: &[&[&str]] = &[
-    // Follow-ups carry out what a settled change owes, and settling uses their steps.
-    &["flows::follow_ups", "flows::settle"],
-];
-
 /// Every `.rs` file under `dir`, as (module path, source without its test modules).
 fn modules(dir: &Path) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
@@ -204,14 +198,10 @@ fn circles(graph: &Graph) -> Vec<BTreeSet<String>> {
     walk.found
 }
 
-fn unknown_circles(graph: &Graph) -> Vec<String> {
+/// Each circle, its modules joined.
+fn named_circles(graph: &Graph) -> Vec<String> {
     circles(graph)
         .into_iter()
-        .filter(|group| {
-            !KNOWN_CIRCLES
-                .iter()
-                .any(|known| known.len() == group.len() && known.iter().all(|m| group.contains(*m)))
-        })
         .map(|group| group.into_iter().collect::<Vec<_>>().join(" <-> "))
         .collect()
 }
@@ -239,20 +229,10 @@ fn the_shared_crates_imports_point_down_its_layers() {
 }
 
 #[test]
-fn neither_the_shared_crate_nor_the_local_stack_has_a_new_circle_of_modules() {
+fn neither_the_shared_crate_nor_the_local_stack_has_a_circle_of_modules() {
     for dir in ["shared/src", "local/src"] {
-        let circles = unknown_circles(&graph(&root().join(dir)));
+        let circles = named_circles(&graph(&root().join(dir)));
         assert!(circles.is_empty(), "{dir}: {}", circles.join("\n"));
-    }
-    // A circle taken apart leaves the list, so that it cannot come back unseen.
-    let found = circles(&graph(&root().join("shared/src")));
-    for known in KNOWN_CIRCLES {
-        assert!(
-            found
-                .iter()
-                .any(|group| known.iter().all(|m| group.contains(*m))),
-            "{known:?} is no circle any more: take it out of KNOWN_CIRCLES"
-        );
     }
 }
 
@@ -283,5 +263,5 @@ fn the_check_sees_an_upward_import_and_a_circle() {
         ("c".to_owned(), BTreeSet::from(["a".to_owned()])),
     ]
     .into();
-    assert_eq!(unknown_circles(&graph), vec!["a <-> b".to_owned()]);
+    assert_eq!(named_circles(&graph), vec!["a <-> b".to_owned()]);
 }

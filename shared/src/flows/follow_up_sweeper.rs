@@ -7,7 +7,8 @@
 //! [`MAX_FOLLOW_UP_ATTEMPTS`]: crate::domain::MAX_FOLLOW_UP_ATTEMPTS
 
 use super::FlowError;
-use super::follow_ups::{FollowUpPorts, FollowUpSettings, Resumed, resume};
+use super::follow_ups::{FollowUpPorts, FollowUpSettings};
+use super::settle::{Resumed, resume};
 use std::time::Duration;
 
 /// Follow-ups taken per run: each may take a Unipile read, an email and a few writes, and

@@ -5,16 +5,14 @@
 //! back-off; the sweeper finishes it.
 
 use super::FlowError;
-use super::settle::{Holder, Unsettled, release, settle};
 use crate::domain::events::{CredentialsAction, Fact, RecordedFact};
 use crate::domain::notification::{Detail, OutgoingEmail, ReconnectLink, credentials_needed};
-use crate::domain::pending::random_id;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState, cookie_is_stale};
 use crate::domain::transitions::TransitionPolicy;
 use crate::domain::truth::Truth;
 use crate::domain::{
-    Account, AccountId, AccountStatus, Email, LinkedinMemberId, MAX_FOLLOW_UP_ATTEMPTS,
-    PendingAction, PendingKind, Provider, retry_at,
+    Account, AccountId, AccountStatus, Email, LinkedinMemberId, PendingAction, PendingKind,
+    Provider, retry_at,
 };
 use crate::ports::{
     AccountStore, Clock, Completion, DirectoryEmail, MailError, Mailer, RetryScheduler, Unipile,
@@ -47,80 +45,6 @@ pub struct FollowUpPorts<'a> {
 /// A new follow-up, held by the caller that records it.
 pub fn new_action(kind: PendingKind, now: DateTime<Utc>) -> Result<PendingAction, FlowError> {
     PendingAction::claimed(kind, now, now + CLAIM_LEASE).map_err(FlowError::Internal)
-}
-
-/// What [`resume`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resumed {
-    /// No live follow-up on the account.
-    NothingDue,
-    /// Another caller holds it (its lease is running).
-    Held,
-    /// Done and cleared.
-    Done,
-    /// Too many attempts: given up, marked abandoned, and an alarm metric counted.
-    Abandoned,
-}
-
-/// Finishes a follow-up an earlier caller left, unless someone holds it. An error means it
-/// failed again: it is let go, due again after a back-off.
-pub async fn resume(
-    ports: FollowUpPorts<'_>,
-    settings: &FollowUpSettings,
-    account: &Account,
-) -> Result<Resumed, FlowError> {
-    let Some(action) = account.pending.as_ref().filter(|p| !p.is_abandoned()) else {
-        return Ok(Resumed::NothingDue);
-    };
-    let id = &account.account_id;
-    let now = ports.clock.now();
-    if action.is_held_at(now) {
-        return Ok(Resumed::Held);
-    }
-    if action.attempts >= MAX_FOLLOW_UP_ATTEMPTS {
-        if ports.store.abandon_pending(id, &action.id, now).await? {
-            crate::metrics::count("FollowUpAbandoned");
-            tracing::error!(account_id = %id, user_id = %account.user_id, follow_up = action.kind.as_str(), attempts = action.attempts, "follow-up abandoned: it stays on the account item, marked abandoned");
-            return Ok(Resumed::Abandoned);
-        }
-        return Ok(Resumed::Held);
-    }
-    let claim = random_id().map_err(FlowError::Internal)?;
-    let Some(held) = ports
-        .store
-        .claim_pending(id, &action.id, &claim, now, now + CLAIM_LEASE)
-        .await?
-    else {
-        return Ok(Resumed::Held);
-    };
-    tracing::info!(account_id = %id, follow_up = held.kind.as_str(), attempt = held.attempts, "finishing a recorded follow-up");
-    carry_out(ports, settings, account, &held).await?;
-    Ok(Resumed::Done)
-}
-
-/// Does the follow-up `action`, held by the caller (its `claim`), then clears it: the one
-/// settle path ([`settle`]). On failure the claim is let go, the follow-up due again after a
-/// back-off, and the error returned.
-pub async fn carry_out(
-    ports: FollowUpPorts<'_>,
-    settings: &FollowUpSettings,
-    account: &Account,
-    action: &PendingAction,
-) -> Result<(), FlowError> {
-    if action.claim.is_none() {
-        return Err(FlowError::Internal(
-            "a follow-up was carried out without its claim".into(),
-        ));
-    }
-    let told = action.reported.as_ref().unwrap_or(&account.status);
-    match settle(ports, settings, account, Holder::FollowUp(action), told).await {
-        Ok(_) => Ok(()),
-        Err(Unsettled::Unconfirmed(error)) => {
-            release(ports, account, action).await;
-            Err(error)
-        }
-        Err(Unsettled::Unfinished(error)) => Err(error),
-    }
 }
 
 /// What Unipile says of the account; `told` stands in when its answer shows no status (no

@@ -6,10 +6,8 @@
 
 use super::FlowError;
 use super::cookie_login::{record_login_result, stored_login};
-use super::follow_ups::{
-    FollowUpPorts, FollowUpSettings, Resumed, cancel_schedules, carry_out, confirm, new_action,
-    resume,
-};
+use super::follow_ups::{FollowUpPorts, FollowUpSettings, cancel_schedules, confirm, new_action};
+use super::settle::{Resumed, carry_out, resume};
 use crate::domain::events::{Fact, How, RecordedFact};
 use crate::domain::reconnect::{AfterFailure, ReconnectAttempt, after_failure};
 use crate::domain::transitions::plan;

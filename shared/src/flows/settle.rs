@@ -4,7 +4,8 @@
 //! ask Unipile for the account, record what it says in one conditional write (with the
 //! follow-up it calls for, held by the writer, and the email's "sending" mark when that can
 //! go in the same write), do the follow-up, complete it. Every change of an account's status
-//! that Unipile confirmed is written here.
+//! that Unipile confirmed is written here, and a recorded follow-up is finished
+//! ([`resume`], [`carry_out`]) the same way.
 
 use super::FlowError;
 use super::follow_ups::{
@@ -12,9 +13,87 @@ use super::follow_ups::{
     confirm, new_action, owner_email, perform,
 };
 use crate::domain::events::{Fact, How, RecordedFact};
+use crate::domain::pending::random_id;
 use crate::domain::truth;
-use crate::domain::{Account, AccountStatus, Outage, PendingAction, PendingKind, retry_at};
+use crate::domain::{
+    Account, AccountStatus, CLAIM_LEASE, MAX_FOLLOW_UP_ATTEMPTS, Outage, PendingAction,
+    PendingKind, retry_at,
+};
 use crate::ports::{SettleBasis, Settled};
+
+/// What [`resume`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// No live follow-up on the account.
+    NothingDue,
+    /// Another caller holds it (its lease is running).
+    Held,
+    /// Done and cleared.
+    Done,
+    /// Too many attempts: given up, marked abandoned, and an alarm metric counted.
+    Abandoned,
+}
+
+/// Finishes a follow-up an earlier caller left, unless someone holds it. An error means it
+/// failed again: it is let go, due again after a back-off.
+pub async fn resume(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    account: &Account,
+) -> Result<Resumed, FlowError> {
+    let Some(action) = account.pending.as_ref().filter(|p| !p.is_abandoned()) else {
+        return Ok(Resumed::NothingDue);
+    };
+    let id = &account.account_id;
+    let now = ports.clock.now();
+    if action.is_held_at(now) {
+        return Ok(Resumed::Held);
+    }
+    if action.attempts >= MAX_FOLLOW_UP_ATTEMPTS {
+        if ports.store.abandon_pending(id, &action.id, now).await? {
+            crate::metrics::count("FollowUpAbandoned");
+            tracing::error!(account_id = %id, user_id = %account.user_id, follow_up = action.kind.as_str(), attempts = action.attempts, "follow-up abandoned: it stays on the account item, marked abandoned");
+            return Ok(Resumed::Abandoned);
+        }
+        return Ok(Resumed::Held);
+    }
+    let claim = random_id().map_err(FlowError::Internal)?;
+    let Some(held) = ports
+        .store
+        .claim_pending(id, &action.id, &claim, now, now + CLAIM_LEASE)
+        .await?
+    else {
+        return Ok(Resumed::Held);
+    };
+    tracing::info!(account_id = %id, follow_up = held.kind.as_str(), attempt = held.attempts, "finishing a recorded follow-up");
+    carry_out(ports, settings, account, &held).await?;
+    Ok(Resumed::Done)
+}
+
+/// Does the follow-up `action`, held by the caller (its `claim`), then clears it: the one
+/// settle path ([`settle`]). On failure the claim is let go, the follow-up due again after a
+/// back-off, and the error returned.
+pub async fn carry_out(
+    ports: FollowUpPorts<'_>,
+    settings: &FollowUpSettings,
+    account: &Account,
+    action: &PendingAction,
+) -> Result<(), FlowError> {
+    if action.claim.is_none() {
+        return Err(FlowError::Internal(
+            "a follow-up was carried out without its claim".into(),
+        ));
+    }
+    let told = action.reported.as_ref().unwrap_or(&account.status);
+    match settle(ports, settings, account, Holder::FollowUp(action), told).await {
+        Ok(_) => Ok(()),
+        Err(Unsettled::Unconfirmed(error)) => {
+            release(ports, account, action).await;
+            Err(error)
+        }
+        Err(Unsettled::Unfinished(error)) => Err(error),
+    }
+}
 
 /// Who settles: what the write is conditioned on, and who holds the follow-up it records.
 #[derive(Debug, Clone, Copy)]

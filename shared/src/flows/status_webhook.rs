@@ -13,8 +13,9 @@
 //! path; if that fails, the sweeper finishes it.
 
 use super::FlowError;
-use super::follow_ups::{FollowUpPorts, FollowUpSettings, Resumed, carry_out, new_action, resume};
+use super::follow_ups::{FollowUpPorts, FollowUpSettings, new_action};
 use super::settle::{Holder, Settling, Unsettled, settle};
+use super::settle::{Resumed, carry_out, resume};
 use crate::domain::transitions::{StatusPlan, plan};
 use crate::domain::{AccountStatus, PendingKind, UnipileEvent};
 use crate::ports::ReportRecord;

@@ -1931,3 +1931,80 @@ fn the_service_authorizer_always_has_an_audience_and_its_routes_require_the_scop
         );
     }
 }
+
+/// What AWS enforces on the webhook queue and moto does not: EventBridge may put events in
+/// both queues only for the stack's rule (the queue policy), Lambda's poller wants a
+/// visibility timeout of six times the function's, and the code's back-off must fit the
+/// queue (as many receives as the code tries, kept longer than all its waits).
+#[test]
+fn the_webhook_queue_takes_the_rules_events_only_and_fits_the_codes_back_off() {
+    use unipile_connect::domain::event_webhook::{ATTEMPTS, RETRY_DELAYS};
+    let template = the_template();
+    let resources = template.section("Resources");
+    let number = |value: &Value| {
+        value
+            .as_u64()
+            .or_else(|| value.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("{value} is not a number"))
+    };
+    let queue = &resources["EventsWebhookQueue"]["Properties"];
+    let function = &resources["EventsWebhookFunction"]["Properties"];
+    assert_eq!(
+        number(&queue["RedrivePolicy"]["maxReceiveCount"]),
+        u64::from(ATTEMPTS),
+        "one receive per try of the code's back-off"
+    );
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["EventsWebhookDeadLetterQueue", "Arn"]})
+    );
+    assert!(number(&queue["VisibilityTimeout"]) >= 6 * number(&function["Timeout"]));
+    let waits: u64 = RETRY_DELAYS.iter().map(|d| d.as_secs()).sum();
+    assert!(number(&queue["MessageRetentionPeriod"]) > waits);
+    let rule = &resources["EventsWebhookRule"]["Properties"];
+    assert_eq!(rule["EventBusName"], json!({"Ref": "EventBus"}));
+    assert_eq!(
+        rule["Targets"][0]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["EventsWebhookDeadLetterQueue", "Arn"]})
+    );
+    let policy = &resources["EventsWebhookQueuePolicy"]["Properties"];
+    assert_eq!(
+        policy["Queues"],
+        json!([{"Ref": "EventsWebhookQueue"}, {"Ref": "EventsWebhookDeadLetterQueue"}])
+    );
+    let statements = policy["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements");
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    let statement = &statements[0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(
+        statement["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(statement["Action"], "sqs:SendMessage");
+    assert_eq!(
+        statement["Resource"],
+        json!([
+            {"Fn::GetAtt": ["EventsWebhookQueue", "Arn"]},
+            {"Fn::GetAtt": ["EventsWebhookDeadLetterQueue", "Arn"]}
+        ])
+    );
+    assert_eq!(
+        statement["Condition"],
+        json!({"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["EventsWebhookRule", "Arn"]}}})
+    );
+    // Every webhook resource exists only with a URL and its secret.
+    for id in [
+        "EventsWebhookRule",
+        "EventsWebhookQueue",
+        "EventsWebhookDeadLetterQueue",
+        "EventsWebhookQueuePolicy",
+        "EventsWebhookFunctionRole",
+        "EventsWebhookFunction",
+        "EventsWebhookLogs",
+        "EventsWebhookDeadLettersAlarm",
+    ] {
+        assert_eq!(resources[id]["Condition"], "HasEventsWebhook", "{id}");
+    }
+}

@@ -212,6 +212,8 @@ impl LocalStack {
             accounts: Arc::new(Accounts {
                 deps: deps.clone(),
                 claims: config::claim_names(&env),
+                scheduler: scheduler.clone(),
+                attempt_limit: config::connect_attempt_limit(&env).map_err(|e| e.to_string())?,
             }),
             status_webhook: Arc::new(StatusWebhook {
                 follow_ups: follow_up_deps.clone(),
@@ -255,6 +257,7 @@ impl LocalStack {
             .route("/accounts/link", any(hosted_link_route))
             .route("/accounts", any(accounts_route))
             .route("/accounts/{id}", any(accounts_route))
+            .route("/accounts/connect/{step}", any(accounts_route))
             .route("/service/accounts", any(service_accounts_route))
             .route(
                 "/service/accounts/{account_id}",

@@ -483,6 +483,22 @@ pub fn events_webhook_queue_url(env: &dyn EnvSource) -> Result<String, ConfigErr
     required(env, "EVENTS_WEBHOOK_QUEUE_URL")
 }
 
+/// `CONNECT_ATTEMPT_LIMIT`: custom sign-ins a user may start with one provider in a window,
+/// written `<starts>/<window>` (default `5/15m`).
+pub fn connect_attempt_limit(
+    env: &dyn EnvSource,
+) -> Result<crate::domain::login_attempt::AttemptLimit, ConfigError> {
+    match optional(env, "CONNECT_ATTEMPT_LIMIT") {
+        None => Ok(crate::domain::login_attempt::AttemptLimit::default()),
+        Some(raw) => crate::domain::login_attempt::AttemptLimit::parse(&raw).map_err(|reason| {
+            ConfigError::Invalid {
+                var: "CONNECT_ATTEMPT_LIMIT",
+                reason,
+            }
+        }),
+    }
+}
+
 /// `CONNECT_THROTTLE_SECONDS` (default 300), `MAX_LINKEDIN_IDENTITIES` (default 3, 1 to 20).
 pub fn cookie_settings(env: &dyn EnvSource) -> Result<CookieSettings, ConfigError> {
     let seconds = number(env, "CONNECT_THROTTLE_SECONDS", 300i64, |s| {

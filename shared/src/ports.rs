@@ -3,8 +3,10 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies, Sealed};
+use crate::domain::custom_login::{LoginHints, LoginMethod, LoginTarget};
 use crate::domain::events::{EventId, EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
 use crate::domain::feed::{FeedBounds, FeedEntry, FeedPosition, FeedScope};
+use crate::domain::login_attempt::{LoginAttempt, LoginCheckpoint, LoginSlot};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::{ReconnectAttempt, ReconnectState};
 use crate::domain::transitions::StatusPlan;
@@ -135,6 +137,8 @@ pub struct Inventory {
     pub accounts: Vec<Account>,
     pub cookie_claims: Vec<CookieClaim>,
     pub spent_states: Vec<StateUse>,
+    /// Custom-auth attempts that got an account id.
+    pub login_attempts: Vec<LoginAttempt>,
     /// Items that could not be read (logged by the store); the run goes on without them.
     pub unreadable: usize,
 }
@@ -291,8 +295,11 @@ pub enum SettleBasis<'a> {
     Holding(&'a str),
 }
 
+/// The store of accounts and everything tied to them. Custom-auth attempts are a port of
+/// their own ([`LoginAttempts`]) that every store also is: the status webhook and the
+/// reconciliation find an attempt's user through the store they hold.
 #[async_trait]
-pub trait AccountStore: Send + Sync {
+pub trait AccountStore: LoginAttempts + Send + Sync {
     async fn get_account(&self, account_id: &AccountId) -> Result<Option<Account>, StoreError>;
 
     /// Upserts the account for its owner in one write: `created_on` is kept when the account
@@ -779,6 +786,74 @@ pub trait Unipile: Send + Sync {
         account_id: &AccountId,
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError>;
+
+    /// Custom authentication (custom-auth contract §1): `POST /api/v1/accounts` for a new
+    /// account, `POST /api/v1/accounts/{id}` to reconnect one, with what the provider needs.
+    /// Sent once, like a cookie login: a second try could make a second account.
+    async fn start_login(
+        &self,
+        target: &LoginTarget,
+        login: &CustomLogin,
+    ) -> Result<LoginOutcome, UnipileError>;
+
+    /// `POST /api/v1/accounts/checkpoint` for a custom-auth login of `provider`.
+    async fn solve_login_checkpoint(
+        &self,
+        provider: &Provider,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<LoginOutcome, UnipileError>;
+
+    /// `POST /api/v1/accounts/checkpoint/resend`: the provider sends the code again.
+    async fn resend_login_checkpoint(
+        &self,
+        provider: &Provider,
+        account_id: &AccountId,
+    ) -> Result<(), UnipileError>;
+}
+
+/// A custom-auth login as Unipile's body takes it.
+#[derive(Debug, Clone)]
+pub struct CustomLogin {
+    pub provider: Provider,
+    pub method: LoginMethod,
+    pub hints: LoginHints,
+}
+
+/// What Unipile made of a custom-auth login or its checkpoint's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// `AccountCreated` / `AccountReconnected`.
+    Connected(AccountId),
+    /// `Checkpoint`: the login waits for the user.
+    Checkpoint {
+        account_id: AccountId,
+        checkpoint: LoginCheckpoint,
+    },
+}
+
+/// Custom-auth attempts: the per-user, per-provider slot that admits starts, and each
+/// attempt Unipile gave an account id, keyed by it.
+#[async_trait]
+pub trait LoginAttempts: Send + Sync {
+    async fn login_slot(
+        &self,
+        user: &UserId,
+        provider: &Provider,
+    ) -> Result<Option<LoginSlot>, StoreError>;
+
+    /// Writes `slot` if the stored one is still at `slot.version` (absent counts as 0), with
+    /// the version moved on; `false` when another write came first.
+    async fn put_login_slot(&self, slot: &LoginSlot) -> Result<bool, StoreError>;
+
+    /// Records the attempt, or rewrites it; [`StoreError::OwnedByAnotherUser`] when the
+    /// account id is another user's attempt.
+    async fn put_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StoreError>;
+
+    async fn login_attempt(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<Option<LoginAttempt>, StoreError>;
 }
 
 /// What deleting a webhook found.

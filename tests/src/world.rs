@@ -251,6 +251,8 @@ impl World {
             accounts: Accounts {
                 deps: deps.clone(),
                 claims: ClaimNames::default(),
+                scheduler: retry_scheduler.clone(),
+                attempt_limit: Default::default(),
             },
             status_webhook: StatusWebhook {
                 follow_ups: follow_up_deps.clone(),

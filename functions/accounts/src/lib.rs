@@ -1,21 +1,31 @@
-//! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user; `GET
+//! `GET /accounts` and `DELETE /accounts/{id}` for the signed-in user, and custom
+//! authentication (`/accounts/connect...`, see `connect.rs`); `GET
 //! /service/accounts[/{account_id}]`, `DELETE /service/accounts/{account_id}` and `GET
 //! /service/events` for the team's backend.
 
+mod connect;
+
 use lambda_http::{Body, Error, Request, Response};
+use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::Deps;
+use unipile_connect::deps::{self, Deps};
 use unipile_connect::domain::AccountId;
+use unipile_connect::domain::login_attempt::AttemptLimit;
 use unipile_connect::flows::accounts::{disconnect_account, list_accounts};
 use unipile_connect::flows::event_feed::{self, FeedQuery};
 use unipile_connect::flows::service_accounts::{self, AccountQuery};
 use unipile_connect::http::{
     ClaimNames, Problem, caller, json_response, no_content, path_param, query_param, service_caller,
 };
+use unipile_connect::ports::RetryScheduler;
 
 pub struct Accounts {
     pub deps: Deps,
     pub claims: ClaimNames,
+    /// Ends a cookie reconnect's schedules when a custom sign-in reconnects its account.
+    pub scheduler: Arc<dyn RetryScheduler>,
+    /// `CONNECT_ATTEMPT_LIMIT`.
+    pub attempt_limit: AttemptLimit,
 }
 
 impl Accounts {
@@ -23,6 +33,8 @@ impl Accounts {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             claims: config::claim_names(&env),
+            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
+            attempt_limit: config::connect_attempt_limit(&env)?,
             deps: Deps::from_env(&env, &aws)?,
         })
     }
@@ -42,6 +54,9 @@ async fn handle(app: &Accounts, request: Request) -> Result<Response<Body>, Prob
         return service(app, request).await;
     }
     let caller = caller(&request, &app.claims)?;
+    if request.uri().path().contains("/accounts/connect") {
+        return connect::handle(app, &caller, request).await;
+    }
     let account_id = path_param(&request, "id", "/accounts/");
     match (request.method().as_str(), account_id) {
         ("GET", None) => {
@@ -145,6 +160,8 @@ mod tests {
         Accounts {
             deps: world.deps(),
             claims: ClaimNames::default(),
+            scheduler: world.scheduler.clone(),
+            attempt_limit: AttemptLimit::default(),
         }
     }
 

@@ -34,6 +34,15 @@ open_string_enum!(
         NetworkDown => "errors/network_down",
         ServiceUnavailable => "errors/service_unavailable",
         RequestTimeout => "errors/request_timeout",
+        CaptchaNotSupported => "errors/captcha_not_supported",
+        MultipleSessions => "errors/multiple_sessions",
+        WrongAccount => "errors/wrong_account",
+        InvalidImapConfiguration => "errors/invalid_imap_configuration",
+        InvalidSmtpConfiguration => "errors/invalid_smtp_configuration",
+        InvalidCredentialsButValidAccountImap => "errors/invalid_credentials_but_valid_account_imap",
+        InvalidProxyCredentials => "errors/invalid_proxy_credentials",
+        CannotResendYet => "errors/cannot_resend_yet",
+        FeatureNotImplemented => "errors/feature_not_implemented",
     }
 );
 

@@ -26,7 +26,7 @@
 
 use super::FlowError;
 pub use super::reconciliation_findings::{
-    DEFAULT_RECONCILE_MAX_PAGES, Evidence, OverdueReconnect, PossibleConnect,
+    AbandonedLogin, DEFAULT_RECONCILE_MAX_PAGES, Evidence, OverdueReconnect, PossibleConnect,
     RECONCILE_MAX_PAGES_RANGE, ReconcileSettings, Settlement, StatusDrift, Survey, Unattributed,
 };
 use super::reconciliation_ledger::Ledger;
@@ -63,6 +63,8 @@ pub struct Reconciliation {
     /// email is recorded for the sweeper).
     pub reconnects_ended: Vec<AccountId>,
     pub marked_deleted: Vec<AccountId>,
+    /// Accounts of custom sign-ins that expired unfinished, deleted at Unipile.
+    pub abandoned_deleted: Vec<AccountId>,
     pub unattributed: Vec<Unattributed>,
     pub listing_complete: bool,
     /// Writes or confirmations that failed; the next run tries them again.
@@ -211,6 +213,16 @@ pub async fn reconcile(
             "could not check an account Unipile no longer lists",
         );
     }
+    for abandoned in &survey.abandoned_logins {
+        let outcome = delete_abandoned(ports, abandoned, now).await;
+        let id = &abandoned.account_id;
+        run.tally(
+            outcome,
+            id,
+            |run| &mut run.abandoned_deleted,
+            "could not delete an abandoned sign-in's account",
+        );
+    }
     for unattributed in &survey.unattributed {
         let account = &unattributed.account;
         tracing::warn!(
@@ -245,6 +257,10 @@ pub async fn reconcile(
     crate::metrics::value("StatusesMissed", run.to_confirm.len() as u64);
     crate::metrics::value("ReconnectsOverdue", run.reconnects_ended.len() as u64);
     crate::metrics::value("AccountsGoneAtUnipile", run.marked_deleted.len() as u64);
+    crate::metrics::value(
+        "AbandonedSignInsDeleted",
+        run.abandoned_deleted.len() as u64,
+    );
     crate::metrics::value(
         "ReconciliationIncomplete",
         u64::from(!run.listing_complete || run.failures > 0 || survey.unreadable_items > 0),
@@ -302,6 +318,33 @@ async fn end_overdue_reconnect(
         tracing::warn!(account_id = %overdue.account_id, attempt = overdue.attempt, due_at = %overdue.due_at, "cookie reconnect ended: its attempt never ran through (see the dead-letter queue); the owner's email is recorded");
     }
     Ok(ended)
+}
+
+/// Deletes at Unipile the account of a custom sign-in that expired unfinished, and marks the
+/// sign-in finished; unless it connected meanwhile (then it is the user's, and the next run
+/// records it).
+async fn delete_abandoned(
+    ports: ReconcilePorts<'_>,
+    abandoned: &AbandonedLogin,
+    now: DateTime<Utc>,
+) -> Result<bool, FlowError> {
+    let id = &abandoned.account_id;
+    match ports.unipile.account(id).await {
+        Ok(found) if found.status() == AccountStatus::Ok => return Ok(false),
+        Ok(_) => {}
+        Err(error) if error.is_not_found() => {}
+        Err(error) => return Err(error.into()),
+    }
+    ports.unipile.delete_account(id).await?;
+    if let Some(attempt) = ports.store.login_attempt(id).await? {
+        let finished = crate::domain::login_attempt::LoginAttempt {
+            finished_at: Some(now),
+            ..attempt
+        };
+        ports.store.put_login_attempt(&finished).await?;
+    }
+    tracing::info!(account_id = %id, user_id = %abandoned.user_id, expired_at = %abandoned.expired_at, "abandoned sign-in's account deleted at Unipile");
+    Ok(true)
 }
 
 /// Records a settled account for its user, unless the table got it meanwhile (then the

@@ -8,6 +8,7 @@ pub mod confirmed_connection;
 pub mod connect_callback;
 mod cookie_login;
 pub mod cookie_sync;
+pub mod custom_login;
 pub mod dead_letters;
 mod error;
 pub mod event_feed;
@@ -27,4 +28,4 @@ mod settle;
 pub mod status_webhook;
 pub mod webhook_registration;
 
-pub use error::FlowError;
+pub use error::{FlowError, LoginRefusal};

@@ -9,15 +9,16 @@
 
 use super::events::relay;
 use crate::domain::events::{EventSubject, How, Outbox, RecordedFact};
+use crate::domain::login_attempt::{LoginAttempt, LoginSlot};
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId,
-    LinkedinProfileId, Outage, PendingAction, UserId,
+    LinkedinProfileId, Outage, PendingAction, Provider, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieResult, CookieUpdate, Disconnection,
-    EventPublisher, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis, Settled,
-    StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
+    EventPublisher, InventoryPage, LoginAttempts, OutboxKey, ReconnectStep, ReportRecord,
+    SettleBasis, Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,6 +75,33 @@ impl PublishingStore {
                 tracing::warn!(account_id = %account_id, %error, "events recorded but their outbox could not be read: the sweeper publishes them");
             }
         }
+    }
+}
+
+/// Attempts record no fact: every call goes to the inner store as it is.
+#[async_trait]
+impl LoginAttempts for PublishingStore {
+    async fn login_slot(
+        &self,
+        user: &UserId,
+        provider: &Provider,
+    ) -> Result<Option<LoginSlot>, StoreError> {
+        self.inner.login_slot(user, provider).await
+    }
+
+    async fn put_login_slot(&self, slot: &LoginSlot) -> Result<bool, StoreError> {
+        self.inner.put_login_slot(slot).await
+    }
+
+    async fn put_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
+        self.inner.put_login_attempt(attempt).await
+    }
+
+    async fn login_attempt(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        self.inner.login_attempt(account_id).await
     }
 }
 

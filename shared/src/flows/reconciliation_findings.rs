@@ -54,6 +54,8 @@ pub enum Evidence {
         /// whose answer was lost): tied to the account when it is recorded.
         unanswered_record: Option<LinkedinMemberId>,
     },
+    /// The user's custom sign-in got this account id from Unipile.
+    LoginAttempt,
 }
 
 impl Evidence {
@@ -62,6 +64,8 @@ impl Evidence {
     pub fn how_of(evidence: &[Self]) -> How {
         if evidence.contains(&Self::SpentLink) {
             How::Hosted
+        } else if evidence.contains(&Self::LoginAttempt) {
+            How::Custom
         } else {
             How::Cookie
         }
@@ -164,6 +168,14 @@ pub struct OverdueReconnect {
     pub due_at: DateTime<Utc>,
 }
 
+/// A custom sign-in that expired before its account connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbandonedLogin {
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub expired_at: DateTime<Utc>,
+}
+
 /// What a run finds, before it writes anything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Survey {
@@ -174,6 +186,9 @@ pub struct Survey {
     /// Cookie reconnects left hanging (their attempt failed for good).
     pub overdue_reconnects: Vec<OverdueReconnect>,
     pub unattributed: Vec<Unattributed>,
+    /// Accounts of custom sign-ins that expired unfinished: deleted at Unipile, since nobody
+    /// can finish them and each is billed.
+    pub abandoned_logins: Vec<AbandonedLogin>,
     /// Accounts the table holds (not DELETED) that a complete list of Unipile's lacks.
     pub gone_candidates: Vec<AccountId>,
     /// Every page of Unipile's list was read.

@@ -6,9 +6,10 @@
 //! its findings, never the whole table.
 
 use super::reconciliation_findings::{
-    Evidence, OverdueReconnect, PossibleConnect, ReconcileSettings, Settlement, StatusDrift,
-    Survey, Unattributed,
+    AbandonedLogin, Evidence, OverdueReconnect, PossibleConnect, ReconcileSettings, Settlement,
+    StatusDrift, Survey, Unattributed,
 };
+use crate::domain::login_attempt::LoginAttempt;
 use crate::domain::transitions::{TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, LinkedinMemberId, LinkedinProfileId, Provider, UserId,
@@ -30,6 +31,8 @@ pub(super) struct Ledger<'s> {
     /// its connect's answer (if any).
     profiles: HashMap<LinkedinProfileId, BTreeMap<UserId, Option<LinkedinMemberId>>>,
     in_flight: Vec<PossibleConnect>,
+    /// Unfinished custom sign-ins of listed accounts, by account.
+    logins: HashMap<AccountId, LoginAttempt>,
     survey: Survey,
 }
 
@@ -64,6 +67,7 @@ impl<'s> Ledger<'s> {
             claims: HashMap::new(),
             profiles: HashMap::new(),
             in_flight: Vec::new(),
+            logins: HashMap::new(),
         }
     }
 
@@ -102,6 +106,15 @@ impl<'s> Ledger<'s> {
                     linkedin_member_id: claim.member_id,
                     started_at,
                 });
+            }
+        }
+        for attempt in page.login_attempts {
+            if self.index.contains_key(&attempt.account_id) {
+                self.claim(attempt.account_id.clone(), attempt.user_id.clone())
+                    .push(Evidence::LoginAttempt);
+                if attempt.finished_at.is_none() && !attempt.reconnect {
+                    self.logins.insert(attempt.account_id.clone(), attempt);
+                }
             }
         }
         for state in page.spent_states {
@@ -183,6 +196,23 @@ impl<'s> Ledger<'s> {
                         unanswered_record: unanswered_record.clone(),
                     });
             }
+        }
+        // A custom sign-in's account that never connected: gone once the sign-in expired
+        // (nobody can finish it), left alone while it may still.
+        if let Some(attempt) = self.logins.get(&account.account_id)
+            && owners.len() == 1
+            && account.status() != AccountStatus::Ok
+        {
+            if attempt.is_expired(self.now) {
+                self.survey.abandoned_logins.push(AbandonedLogin {
+                    account_id: account.account_id.clone(),
+                    user_id: attempt.user_id.clone(),
+                    expired_at: attempt.expires_at,
+                });
+            } else {
+                self.survey.too_recent += 1;
+            }
+            return;
         }
         if owners.len() == 1 {
             if let Some((user_id, evidence)) = owners.into_iter().next() {

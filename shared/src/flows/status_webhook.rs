@@ -13,6 +13,7 @@
 //! path; if that fails, the sweeper finishes it.
 
 use super::FlowError;
+use super::custom_login::{LoginPorts, settle_from_webhook};
 use super::follow_ups::{FollowUpPorts, FollowUpSettings, new_action};
 use super::settle::{Holder, Settling, Unsettled, settle};
 use super::settle::{Resumed, carry_out, resume};
@@ -43,7 +44,7 @@ pub async fn handle_status_event(
     let now = ports.clock.now();
     let reported = plan(&event.status, &settings.policy);
     let Some(seen) = ports.store.get_account(&event.account_id).await? else {
-        return unknown_account(event);
+        return new_account(ports, event).await;
     };
     if seen.pending.is_none() {
         let blocked = seen.status == AccountStatus::Deleted && !reported.revives_deleted;
@@ -75,6 +76,25 @@ pub async fn handle_status_event(
         }
     }
     through_the_outbox(ports, settings, event, &reported, now).await
+}
+
+/// An account the table does not hold: one a custom sign-in is making is recorded for its user
+/// when Unipile confirms it connected; anything else is not ours (yet).
+async fn new_account(
+    ports: FollowUpPorts<'_>,
+    event: &UnipileEvent,
+) -> Result<WebhookOutcome, FlowError> {
+    let login = LoginPorts {
+        store: ports.store,
+        unipile: ports.unipile,
+        scheduler: ports.scheduler,
+        clock: ports.clock,
+    };
+    if event.status.is_connection_success() && settle_from_webhook(login, &event.account_id).await?
+    {
+        return Ok(WebhookOutcome::Recorded);
+    }
+    unknown_account(event)
 }
 
 fn unknown_account(event: &UnipileEvent) -> Result<WebhookOutcome, FlowError> {

@@ -2,6 +2,7 @@
 
 mod authorizer;
 mod identity;
+mod login_views;
 mod problem;
 mod request;
 mod response;
@@ -11,6 +12,7 @@ pub use crate::domain::state_token::{StateKey, StateToken, StateTokenError};
 pub use crate::domain::{Caller, ClaimNames, IdentityError, ServiceCaller};
 pub use authorizer::with_jwt_claims;
 pub use identity::{caller, service_caller};
+pub use login_views::{CodeSentView, LoginStepView, LoginWaitView, qr_data_url, step_status};
 pub use problem::Problem;
 pub use request::{json_body, path_param, query_param};
 pub use response::{json_response, no_content};

@@ -2,7 +2,7 @@
 
 use super::response::build;
 use crate::domain::IdentityError;
-use crate::flows::FlowError;
+use crate::flows::{FlowError, LoginRefusal};
 use crate::ports::{StoreError, UnipileError, UnipileErrorType};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -19,7 +19,14 @@ pub struct Problem {
     pub detail: String,
     /// Unipile's error `type`, when the problem is Unipile's answer.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unipile_type: Option<String>,
+    pub unipile_type: Option<Box<str>>,
+    /// The account the problem is about, when the caller can act on it (the sign-in that
+    /// waits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Box<str>>,
+    /// Seconds to wait before trying again: the `Retry-After` header, not the body.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -30,6 +37,8 @@ impl Problem {
             status,
             detail: detail.into(),
             unipile_type: None,
+            account_id: None,
+            retry_after: None,
         }
     }
 
@@ -70,7 +79,11 @@ impl Problem {
         });
         let mut response = build(self.status, "application/problem+json", Body::Text(body));
         // Every 503 is "try again shortly": say when, for callers that honour it.
-        if self.status == 503 {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        } else if self.status == 503 {
             response.headers_mut().insert(
                 http::header::RETRY_AFTER,
                 http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
@@ -150,7 +163,9 @@ impl From<&UnipileError> for Problem {
             ),
         };
         if let UnipileError::Api { error_type, .. } = error {
-            problem.unipile_type = Some(error_type.to_string()).filter(|t| !t.is_empty());
+            problem.unipile_type = Some(error_type.as_str())
+                .filter(|t| !t.is_empty())
+                .map(Into::into);
         }
         problem
     }
@@ -219,6 +234,59 @@ impl From<&FlowError> for Problem {
             ),
             FlowError::Store(_) | FlowError::Internal(_) => {
                 Self::internal("an internal error occurred")
+            }
+            FlowError::TooManyAttempts {
+                detail,
+                retry_after,
+            } => Self {
+                retry_after: Some(u32::try_from(*retry_after).unwrap_or(u32::MAX)),
+                ..Self::new(
+                    429,
+                    "too-many-attempts",
+                    "Too many attempts",
+                    detail.clone(),
+                )
+            },
+            FlowError::LoginWaiting { account_id, detail } => Self {
+                account_id: Some(account_id.as_str().into()),
+                ..Self::new(
+                    409,
+                    "attempt-in-progress",
+                    "Another sign-in is waiting",
+                    detail.clone(),
+                )
+            },
+            FlowError::LoginRefused { refusal, detail } => {
+                let (slug, title) = match refusal {
+                    LoginRefusal::Credentials => (
+                        "credentials-refused",
+                        "The provider did not accept these credentials",
+                    ),
+                    LoginRefusal::MailSettings => (
+                        "imap-settings-refused",
+                        "The mail server settings did not work",
+                    ),
+                    LoginRefusal::AppPassword => {
+                        ("app-password-needed", "The mailbox refused this password")
+                    }
+                    LoginRefusal::Captcha => {
+                        ("captcha-required", "The provider asks for a captcha")
+                    }
+                    LoginRefusal::MethodNotAvailable => (
+                        "method-not-available",
+                        "The provider refused this way of signing in",
+                    ),
+                    LoginRefusal::AccountRestricted => {
+                        ("account-restricted", "The provider restricted the account")
+                    }
+                    LoginRefusal::WrongAccount => {
+                        ("wrong-account", "Signed in with another account")
+                    }
+                    LoginRefusal::MultipleSessions => {
+                        ("multiple-sessions", "The provider allows one session only")
+                    }
+                };
+                Self::new(422, slug, title, detail.clone())
             }
         }
     }

@@ -19,6 +19,9 @@
 //! whose function ended between its "sending" mark and SES's answer, is never sent twice
 //! (README, "Reliability guarantees"), so there it is exactly one or none.
 
+#[path = "fault_matrix_custom_logins.rs"]
+mod custom_logins;
+
 use super::faults::Fault;
 use super::faults::Faulty;
 use super::test_world::{OWNER, TestWorld};
@@ -1075,6 +1078,16 @@ async fn every_outside_call_of_every_flow_failing_in_turn_leaves_the_right_end_s
         )
         .await,
         matrix("signed webhooks", signed_webhooks).await,
+        matrix(
+            "custom sign-in by QR code",
+            custom_logins::custom_sign_in_by_qr_code,
+        )
+        .await,
+        matrix(
+            "custom sign-in with a code",
+            custom_logins::custom_sign_in_with_a_code,
+        )
+        .await,
     ] {
         runs += r;
         failures.extend(f);

@@ -6,23 +6,25 @@
 
 use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::cookies::{CookieDigest, LinkedinCookies};
+use crate::domain::custom_login::LoginTarget;
 use crate::domain::events::{EventId, EventSubject, How, LifecycleEvent, Outbox, RecordedFact};
 use crate::domain::feed::{FeedBounds, FeedEntry, FeedPosition, FeedScope};
+use crate::domain::login_attempt::{LoginAttempt, LoginSlot};
 use crate::domain::notification::OutgoingEmail;
 use crate::domain::reconnect::ReconnectAttempt;
 use crate::domain::transitions::StatusPlan;
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkedinIdentities, LinkedinMemberId,
-    LinkedinProfileId, Outage, PendingAction, UserId,
+    LinkedinProfileId, Outage, PendingAction, Provider, UserId,
 };
 use crate::ports::{
     AccountPage, AccountStore, Cipher, CipherError, Completion, ConnectedAccount,
-    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, DeliveryError, DeliveryQueue,
-    Disconnection, EventFeed, EventPublisher, HostedLinkRequest, InventoryPage, MailError, Mailer,
-    OutboxKey, PublishError, QueueError, ReconnectStep, ReportRecord, RestartOutcome,
-    RetryScheduler, SchedulerError, SealedCookies, SettleBasis, Settled, StateUse, StatusRecord,
-    StoreError, StoredAccountPage, Unipile, UnipileAccount, UnipileError, UserProfile,
-    WebhookEndpoint,
+    CookieAuthOutcome, CookieLogin, CookieResult, CookieUpdate, CustomLogin, DeliveryError,
+    DeliveryQueue, Disconnection, EventFeed, EventPublisher, HostedLinkRequest, InventoryPage,
+    LoginAttempts, LoginOutcome, MailError, Mailer, OutboxKey, PublishError, QueueError,
+    ReconnectStep, ReportRecord, RestartOutcome, RetryScheduler, SchedulerError, SealedCookies,
+    SettleBasis, Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, Unipile,
+    UnipileAccount, UnipileError, UserProfile, WebhookEndpoint,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -224,6 +226,60 @@ macro_rules! faulty {
             )*
         }
     };
+}
+
+/// The attempts' calls of a faulty store ask the same plan, as `store.<call>`.
+#[async_trait]
+impl LoginAttempts for Faulty<dyn AccountStore> {
+    async fn login_slot(
+        &self,
+        user: &UserId,
+        provider: &Provider,
+    ) -> Result<Option<LoginSlot>, StoreError> {
+        let call = || self.inner.login_slot(user, provider);
+        self.through("store.login_slot", call).await
+    }
+
+    async fn put_login_slot(&self, slot: &LoginSlot) -> Result<bool, StoreError> {
+        self.through("store.put_login_slot", || self.inner.put_login_slot(slot))
+            .await
+    }
+
+    async fn put_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
+        let call = || self.inner.put_login_attempt(attempt);
+        self.through("store.put_login_attempt", call).await
+    }
+
+    async fn login_attempt(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        let call = || self.inner.login_attempt(account_id);
+        self.through("store.login_attempt", call).await
+    }
+}
+
+impl<P: ?Sized> Faulty<P> {
+    /// One call through the plan, as [`faulty!`] makes them, for impls written by hand.
+    async fn through<T, E: Injected, F: std::future::Future<Output = Result<T, E>>>(
+        &self,
+        name: &'static str,
+        call: impl Fn() -> F,
+    ) -> Result<T, E> {
+        match self.plan.call(name) {
+            Verdict::Pass => call().await,
+            Verdict::Fail(Fault::Refused) => Err(E::injected(Fault::Refused)),
+            Verdict::Fail(Fault::Lost) => {
+                let _ = call().await;
+                Err(E::injected(Fault::Lost))
+            }
+            Verdict::Fail(Fault::Hung) => {
+                let _ = call().await;
+                self.plan.hang();
+                std::future::pending().await
+            }
+        }
+    }
 }
 
 faulty! {
@@ -445,6 +501,14 @@ faulty! {
         account_id: &AccountId,
         login: &CookieLogin,
     ) -> Result<CookieAuthOutcome, UnipileError>;
+    fn start_login(&self, target: &LoginTarget, login: &CustomLogin) -> Result<LoginOutcome, UnipileError>;
+    fn solve_login_checkpoint(
+        &self,
+        provider: &Provider,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<LoginOutcome, UnipileError>;
+    fn resend_login_checkpoint(&self, provider: &Provider, account_id: &AccountId) -> Result<(), UnipileError>;
 }
 
 faulty! {

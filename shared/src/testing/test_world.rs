@@ -318,6 +318,16 @@ impl TestWorld {
         }
     }
 
+    /// What the custom sign-in routes hold, through the fault plan.
+    pub fn login_ports(&self) -> crate::flows::custom_login::LoginPorts<'_> {
+        crate::flows::custom_login::LoginPorts {
+            store: &self.store,
+            unipile: &self.unipile,
+            scheduler: &self.scheduler,
+            clock: self.world.clock.as_ref(),
+        }
+    }
+
     /// The hourly reconciliation's view, through the fault plan.
     pub fn reconcile_ports(&self) -> crate::flows::account_reconciliation::ReconcilePorts<'_> {
         crate::flows::account_reconciliation::ReconcilePorts {

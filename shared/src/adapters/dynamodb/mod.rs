@@ -6,6 +6,7 @@ mod expression;
 mod feed;
 mod identities;
 mod items;
+mod login_attempts;
 mod outbox;
 mod table;
 
@@ -1252,7 +1253,8 @@ impl AccountStore for DynamoStore {
                 "PK, SK, GSI1PK, account_id, user_id, account_type, #status, last_update, \
                  created_on, display_name, linkedin_member_id, linkedin_profile_id, member_id, \
                  profile_id, unipile_account_id, connect_started_at, expires_at, pending, \
-                 cookie_reconnect",
+                 cookie_reconnect, login_provider, login_reconnect, login_started_at, \
+                 login_expires_at, login_finished_at",
             )
             .expression_attribute_names("#status", "status")
             .set_limit(self.scan_page_items)
@@ -1295,6 +1297,10 @@ impl AccountStore for DynamoStore {
                             });
                             Ok(())
                         })
+                } else if sk == login_attempts::ATTEMPT_SK {
+                    serde_dynamo::from_item::<_, login_attempts::AttemptItem>(item)
+                        .map(|a| inventory.login_attempts.push(a.attempt()))
+                        .map_err(|e| e.to_string())
                 } else if sk.starts_with(COOKIE_SK_PREFIX) {
                     serde_dynamo::from_item::<_, CookieClaimItem>(item)
                         .map(|c| {

@@ -1,15 +1,16 @@
 //! The [`AccountStore`] in memory.
 
 use crate::domain::events::{EventSubject, Fact, How, Outbox, RecordedFact};
+use crate::domain::login_attempt::{LoginAttempt, LoginSlot};
 use crate::domain::transitions::{StatusPlan, TransitionPolicy, plan};
 use crate::domain::{
     Account, AccountId, AccountStatus, CookieRecord, LinkNonce, LinkedinIdentities,
-    LinkedinMemberId, LinkedinProfileId, Outage, PausedIdentity, PendingAction, UserId,
+    LinkedinMemberId, LinkedinProfileId, Outage, PausedIdentity, PendingAction, Provider, UserId,
 };
 use crate::ports::{
     AccountStore, Completion, ConnectedAccount, CookieClaim, CookieResult, CookieUpdate,
-    Disconnection, Inventory, InventoryPage, OutboxKey, ReconnectStep, ReportRecord, SettleBasis,
-    Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
+    Disconnection, Inventory, InventoryPage, LoginAttempts, OutboxKey, ReconnectStep, ReportRecord,
+    SettleBasis, Settled, StateUse, StatusRecord, StoreError, StoredAccountPage, UserProfile,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -31,6 +32,10 @@ struct Tables {
     identities: HashMap<UserId, BTreeSet<LinkedinMemberId>>,
     /// The outboxes of disconnected accounts, until their facts are published.
     disconnected: HashMap<AccountId, (EventSubject, Outbox)>,
+    /// Custom-auth slots, per user and provider.
+    login_slots: HashMap<(UserId, Provider), LoginSlot>,
+    /// Custom-auth attempts, by the account id Unipile gave them.
+    login_attempts: HashMap<AccountId, LoginAttempt>,
 }
 
 /// An [`AccountStore`] in a mutex: each call is atomic, as each DynamoDB write is.
@@ -77,6 +82,8 @@ impl MemoryStore {
             + tables.states.len()
             + tables.identities.len()
             + tables.disconnected.len()
+            + tables.login_slots.len()
+            + tables.login_attempts.len()
     }
 
     /// Every item it holds, one line each, sorted: what a test compares to prove that a
@@ -93,6 +100,8 @@ impl MemoryStore {
             .chain(tables.states.values().map(|v| format!("{v:?}")))
             .chain(tables.identities.iter().map(|v| format!("{v:?}")))
             .chain(tables.disconnected.iter().map(|v| format!("{v:?}")))
+            .chain(tables.login_slots.values().map(|v| format!("{v:?}")))
+            .chain(tables.login_attempts.values().map(|v| format!("{v:?}")))
             .collect();
         lines.sort();
         lines
@@ -123,6 +132,60 @@ impl MemoryStore {
         self.tables
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl LoginAttempts for MemoryStore {
+    async fn login_slot(
+        &self,
+        user: &UserId,
+        provider: &Provider,
+    ) -> Result<Option<LoginSlot>, StoreError> {
+        Ok(self
+            .lock()
+            .login_slots
+            .get(&(user.clone(), provider.clone()))
+            .cloned())
+    }
+
+    async fn put_login_slot(&self, slot: &LoginSlot) -> Result<bool, StoreError> {
+        self.check_write()?;
+        let mut tables = self.lock();
+        let key = (slot.user_id.clone(), slot.provider.clone());
+        let stored = tables.login_slots.get(&key).map_or(0, |s| s.version);
+        if stored != slot.version {
+            return Ok(false);
+        }
+        let written = LoginSlot {
+            version: slot.version + 1,
+            ..slot.clone()
+        };
+        tables.login_slots.insert(key, written);
+        Ok(true)
+    }
+
+    async fn put_login_attempt(&self, attempt: &LoginAttempt) -> Result<(), StoreError> {
+        self.check_write()?;
+        let mut tables = self.lock();
+        if tables
+            .login_attempts
+            .get(&attempt.account_id)
+            .is_some_and(|a| a.user_id != attempt.user_id)
+        {
+            return Err(StoreError::OwnedByAnotherUser);
+        }
+        tables
+            .login_attempts
+            .insert(attempt.account_id.clone(), attempt.clone());
+        Ok(())
+    }
+
+    async fn login_attempt(
+        &self,
+        account_id: &AccountId,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        Ok(self.lock().login_attempts.get(account_id).cloned())
     }
 }
 
@@ -867,7 +930,9 @@ impl AccountStore for MemoryStore {
         claims.sort_by(|a, b| (&a.user_id, &a.member_id).cmp(&(&b.user_id, &b.member_id)));
         let mut states: Vec<_> = tables.states.values().cloned().collect();
         states.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        let total = accounts.len() + claims.len() + states.len();
+        let mut attempts: Vec<_> = tables.login_attempts.values().cloned().collect();
+        attempts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        let total = accounts.len() + claims.len() + states.len() + attempts.len();
         let end = (start + INVENTORY_PAGE).min(total);
         let mut items = Inventory::default();
         for at in start..end {
@@ -877,10 +942,14 @@ impl AccountStore for MemoryStore {
                 items
                     .cookie_claims
                     .push(claims[at - accounts.len()].clone());
-            } else {
+            } else if at < accounts.len() + claims.len() + states.len() {
                 items
                     .spent_states
                     .push(states[at - accounts.len() - claims.len()].clone());
+            } else {
+                items
+                    .login_attempts
+                    .push(attempts[at - accounts.len() - claims.len() - states.len()].clone());
             }
         }
         Ok(InventoryPage {

@@ -1,10 +1,12 @@
 //! The [`Unipile`] port in memory.
 
 use crate::domain::checkpoint::CheckpointCode;
+use crate::domain::custom_login::{LoginMethod, LoginTarget};
+use crate::domain::login_attempt::LoginCheckpoint;
 use crate::domain::{AccountId, AccountStatus, LinkedinProfileId, Provider};
 use crate::ports::{
-    AccountPage, Clock, CookieAuthOutcome, CookieLogin, HostedLinkRequest, RestartOutcome, Unipile,
-    UnipileAccount, UnipileError, UnipileErrorType,
+    AccountPage, Clock, CookieAuthOutcome, CookieLogin, CustomLogin, HostedLinkRequest,
+    LoginOutcome, RestartOutcome, Unipile, UnipileAccount, UnipileError, UnipileErrorType,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -59,6 +61,12 @@ struct MemoryUnipileState {
     /// Whose LinkedIn session each `li_at` is: the profile id the accounts logged in with it
     /// show (none: Unipile shows no `im.id`).
     members: BTreeMap<String, LinkedinProfileId>,
+    /// What the next custom-auth logins answer (a QR or pairing code for the methods shown on
+    /// a phone, else success, when none is scripted).
+    login_outcomes: std::collections::VecDeque<CookieOutcome>,
+    /// Every custom-auth login received: its target and provider (never its credentials).
+    logins: Vec<(LoginTarget, Provider)>,
+    resends: Vec<AccountId>,
 }
 
 /// What the next cookie connect or reconnect answers (success when none is scripted).
@@ -326,6 +334,90 @@ impl MemoryUnipile {
         }
     }
 
+    /// Queues the answers of the next custom-auth logins, in order
+    /// ([`CookieOutcome::Checkpoint`] names the checkpoint's type).
+    pub fn script_login_outcomes(&self, outcomes: impl IntoIterator<Item = CookieOutcome>) {
+        self.lock().login_outcomes.extend(outcomes);
+    }
+
+    /// Every custom-auth login received: its target and provider.
+    pub fn logins(&self) -> Vec<(LoginTarget, Provider)> {
+        self.lock().logins.clone()
+    }
+
+    /// The accounts whose checkpoint code was sent again.
+    pub fn resends(&self) -> Vec<AccountId> {
+        self.lock().resends.clone()
+    }
+
+    fn start(
+        &self,
+        target: &LoginTarget,
+        login: &CustomLogin,
+    ) -> Result<LoginOutcome, UnipileError> {
+        self.check()?;
+        let created_at = self.now();
+        let mut state = self.lock();
+        state.logins.push((target.clone(), login.provider.clone()));
+        let shown_on_phone = match &login.method {
+            LoginMethod::QrCode => Some("QRCODE"),
+            LoginMethod::PairingCode(_) => Some("PAIRING_CODE"),
+            _ => None,
+        };
+        let outcome = state.login_outcomes.pop_front().unwrap_or_else(|| {
+            shown_on_phone.map_or(CookieOutcome::Success, |kind| {
+                CookieOutcome::Checkpoint(kind.to_owned())
+            })
+        });
+        let id = match target {
+            LoginTarget::Reconnect(id) if !state.accounts.contains_key(id) => {
+                return Err(not_found(id));
+            }
+            LoginTarget::Reconnect(id) => id.clone(),
+            LoginTarget::Create => AccountId::parse(format!("cu_{}", state.logins.len()))
+                .map_err(|e| UnipileError::UnexpectedResponse(e.to_string()))?,
+        };
+        let serial = state.logins.len();
+        let mut hold = |status: AccountStatus| {
+            let account = state
+                .accounts
+                .entry(id.clone())
+                .or_insert_with(|| HeldAccount {
+                    provider: login.provider.clone(),
+                    sources: vec![status.clone()],
+                    created_at,
+                    profile: None,
+                });
+            account.sources = vec![status];
+        };
+        match outcome {
+            CookieOutcome::Success => {
+                hold(AccountStatus::Ok);
+                Ok(LoginOutcome::Connected(id))
+            }
+            CookieOutcome::Checkpoint(kind) => {
+                hold(AccountStatus::Connecting);
+                state.checkpoints.insert(id.clone(), kind.clone());
+                let checkpoint = LoginCheckpoint {
+                    qrcode: (kind == "QRCODE").then(|| format!("2@memory-{id}-{serial}")),
+                    pairing_code: (kind == "PAIRING_CODE").then(|| format!("MEMO-{serial:04}")),
+                    kind: Some(kind.into()),
+                    ..LoginCheckpoint::default()
+                };
+                Ok(LoginOutcome::Checkpoint {
+                    account_id: id,
+                    checkpoint,
+                })
+            }
+            CookieOutcome::Fail(error) => Err(error),
+            CookieOutcome::CreatedThenLost(error) => {
+                hold(AccountStatus::Ok);
+                Err(error)
+            }
+            CookieOutcome::ConnectedTo(existing) => Ok(LoginOutcome::Connected(existing)),
+        }
+    }
+
     fn check(&self) -> Result<(), UnipileError> {
         self.lock().failure.clone().map_or(Ok(()), Err)
     }
@@ -446,5 +538,48 @@ impl Unipile for MemoryUnipile {
         code: &CheckpointCode,
     ) -> Result<CookieAuthOutcome, UnipileError> {
         self.solve(account_id, code.expose())
+    }
+
+    async fn start_login(
+        &self,
+        target: &LoginTarget,
+        login: &CustomLogin,
+    ) -> Result<LoginOutcome, UnipileError> {
+        self.start(target, login)
+    }
+
+    async fn solve_login_checkpoint(
+        &self,
+        _provider: &Provider,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<LoginOutcome, UnipileError> {
+        match self.solve(account_id, code.expose())? {
+            CookieAuthOutcome::Connected(id) => Ok(LoginOutcome::Connected(id)),
+            CookieAuthOutcome::Checkpoint {
+                account_id: next,
+                checkpoint_type,
+            } => Ok(LoginOutcome::Checkpoint {
+                account_id: next.unwrap_or_else(|| account_id.clone()),
+                checkpoint: LoginCheckpoint {
+                    kind: Some(checkpoint_type.into()),
+                    ..LoginCheckpoint::default()
+                },
+            }),
+        }
+    }
+
+    async fn resend_login_checkpoint(
+        &self,
+        _provider: &Provider,
+        account_id: &AccountId,
+    ) -> Result<(), UnipileError> {
+        self.check()?;
+        let mut state = self.lock();
+        if !state.checkpoints.contains_key(account_id) {
+            return Err(not_found(account_id));
+        }
+        state.resends.push(account_id.clone());
+        Ok(())
     }
 }

@@ -5,11 +5,12 @@ use super::wire::{
 };
 use crate::deadline;
 use crate::domain::checkpoint::CheckpointCode;
+use crate::domain::custom_login::LoginTarget;
 use crate::domain::unipile_error::{UnipileError, UnipileErrorType};
 use crate::domain::{AccountId, AccountStatus, LinkKind, LinkedinProfileId, Provider};
 use crate::ports::{
-    AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, HostedLinkRequest,
-    MAX_ACCOUNT_PAGE, RestartOutcome, Unipile, UnipileAccount,
+    AccountPage, COOKIE_LOGIN_TIME, CookieAuthOutcome, CookieLogin, CustomLogin, HostedLinkRequest,
+    LoginOutcome, MAX_ACCOUNT_PAGE, RestartOutcome, Unipile, UnipileAccount,
 };
 use async_trait::async_trait;
 use chrono::SecondsFormat;
@@ -52,6 +53,11 @@ impl HttpUnipile {
             .build()
             .map_err(|e| UnipileError::Transport(format!("HTTP client: {e}")))?;
         Ok(Self { http, settings })
+    }
+
+    /// Per attempt, connection and answer included.
+    pub(super) fn timeout(&self) -> Duration {
+        self.settings.timeout
     }
 
     pub(super) fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
@@ -334,6 +340,31 @@ impl Unipile for HttpUnipile {
     ) -> Result<CookieAuthOutcome, UnipileError> {
         self.cookie_auth(&["accounts", account_id.as_str()], login)
             .await
+    }
+
+    async fn start_login(
+        &self,
+        target: &LoginTarget,
+        login: &CustomLogin,
+    ) -> Result<LoginOutcome, UnipileError> {
+        self.custom_start(target, login).await
+    }
+
+    async fn solve_login_checkpoint(
+        &self,
+        provider: &Provider,
+        account_id: &AccountId,
+        code: &CheckpointCode,
+    ) -> Result<LoginOutcome, UnipileError> {
+        self.custom_solve(provider, account_id, code).await
+    }
+
+    async fn resend_login_checkpoint(
+        &self,
+        provider: &Provider,
+        account_id: &AccountId,
+    ) -> Result<(), UnipileError> {
+        self.custom_resend(provider, account_id).await
     }
 
     /// Sent once, like a login: a one-time code spent by a first try that timed out would be

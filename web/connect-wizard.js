@@ -395,6 +395,8 @@ export class ConnectWizard {
     const step = this.#show("refused", "Not connected", refusal.slug);
     step.dataset.reason = refusal.slug;
     step.append(element("p", { class: "refusal" }, refusal.text));
+    // The heading takes the focus; the status region reads out why.
+    this.#say(refusal.text);
     const actions = element("div", { class: "step-actions" });
     const words = {
       hosted: "Use the secure page instead",

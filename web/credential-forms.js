@@ -158,7 +158,9 @@ function field(prefix, spec) {
       { type: "button", class: "reveal", "aria-pressed": "false", "aria-controls": id },
       "Show",
     );
-    toggle.setAttribute("aria-label", `Show ${spec.label.toLowerCase()}`);
+    // "Show password", "Show LinkedIn password": brand names keep their capitals.
+    const named = spec.label.replace(/^(Password|Email)\b/, (word) => word.toLowerCase());
+    toggle.setAttribute("aria-label", `Show ${named}`);
     toggle.addEventListener("click", () => {
       const shown = input.type === "password";
       input.type = shown ? "text" : "password";

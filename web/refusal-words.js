@@ -90,7 +90,8 @@ export function refusalOf(error, { provider, reconnect = false, during = "start"
       return {
         slug,
         go: "stay",
-        retryAfter: wait,
+        // Without Retry-After (not exposed to a cross-origin page), a minute.
+        retryAfter: wait ?? 60,
         text: `Too many attempts. ${name} can be tried again ${whenAgain(wait ?? 60, { locale })}.`,
       };
     case "attempt-in-progress":
@@ -119,7 +120,7 @@ export function refusalOf(error, { provider, reconnect = false, during = "start"
       return {
         slug,
         go: "refused",
-        text: "This sign-in has expired: codes are valid for a few minutes. Start again.",
+        text: "This sign-in has expired: it has to be completed within a few minutes. Start again.",
         actions: ["restart", "close"],
       };
     case "not-found":

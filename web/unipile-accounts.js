@@ -254,6 +254,7 @@ export class UnipileAccounts extends HTMLElement {
     const current = () => generation === this.#generation;
     const list = this.#q("ul.accounts");
     if (!this.#getToken) {
+      this.#closeWizard();
       this.#showProblem("list", new ApiError("signed-out"));
       this.#setState("");
       list.replaceChildren();
@@ -272,6 +273,8 @@ export class UnipileAccounts extends HTMLElement {
       this.#answerReconnectRequest();
     } catch (error) {
       if (!current()) return;
+      // Signed out meanwhile: a sign-in under way is no longer the user's to finish.
+      if (error instanceof ApiError && error.kind === "signed-out") this.#closeWizard();
       this.#accounts = [];
       this.#loaded = false;
       list.replaceChildren();

@@ -1,5 +1,7 @@
-// The accounts API as the component calls it: GET /accounts, POST /accounts/link and
-// DELETE /accounts/{id}, each with the user's token from the host page's getToken().
+// The accounts API as the component calls it: GET /accounts, POST /accounts/link,
+// DELETE /accounts/{id}, and the connect-here routes (POST /accounts/connect, its checkpoint
+// and resend, GET /accounts/connect/{id}), each with the user's token from the host page's
+// getToken().
 //
 // Every failure becomes an ApiError whose `kind` says what the user can do about it, so the
 // element chooses its message from the kind and never from a raw status.
@@ -14,18 +16,39 @@
  * - "server": anything else (500...).
  */
 export class ApiError extends Error {
-  constructor(kind, { status = 0, problem = null, cause } = {}) {
+  constructor(kind, { status = 0, problem = null, retryAfter = null, cause } = {}) {
     super(problem?.detail || problem?.title || kind, { cause });
     this.name = "ApiError";
     this.kind = kind;
     this.status = status;
     this.problem = problem;
+    /** Seconds to wait before trying again (a 429's `Retry-After`), or null. */
+    this.retryAfter = retryAfter;
+  }
+
+  /** The API's own name for the problem (`urn:unipile-connect:problem:<slug>`), or null. */
+  get slug() {
+    const type = this.problem?.type;
+    return typeof type === "string" && type.startsWith(PROBLEM_PREFIX)
+      ? type.slice(PROBLEM_PREFIX.length)
+      : null;
   }
 
   /** True when the problem is Unipile's (problem types name it), not the API's own. */
   get isUnipile() {
     return typeof this.problem?.type === "string" && this.problem.type.includes("unipile");
   }
+}
+
+const PROBLEM_PREFIX = "urn:unipile-connect:problem:";
+
+/** `Retry-After` as seconds from now (it may be seconds or an HTTP date), or null. */
+export function retryAfterSeconds(header, now = Date.now()) {
+  if (header === null || header === undefined || String(header).trim() === "") return null;
+  const text = String(header).trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function kindOf(status) {
@@ -57,7 +80,7 @@ export class AccountsApi {
     this.fetch = fetchImpl;
   }
 
-  async #call(method, path, body) {
+  async #call(method, path, body, { signal } = {}) {
     let token;
     try {
       token = typeof this.getToken === "function" ? await this.getToken() : null;
@@ -76,15 +99,24 @@ export class AccountsApi {
         // The token travels in the header only: no cookies, no referrer with it.
         credentials: "omit",
         cache: "no-store",
+        signal,
       });
     } catch (cause) {
+      if (cause?.name === "AbortError") throw cause;
       throw new ApiError("network", { cause });
     }
     if (response.status === 204) return null;
     if (!response.ok) {
+      // A cross-origin page reads Retry-After only when the API exposes it; the problem's own
+      // `retry_after` (when the API adds one) is the fallback.
+      const problem = await problemOf(response);
+      const retryAfter =
+        retryAfterSeconds(response.headers?.get?.("retry-after")) ??
+        (Number.isFinite(problem?.retry_after) ? problem.retry_after : null);
       throw new ApiError(kindOf(response.status), {
         status: response.status,
-        problem: await problemOf(response),
+        problem,
+        retryAfter,
       });
     }
     try {
@@ -115,6 +147,37 @@ export class AccountsApi {
       type: "reconnect",
       reconnect_account: accountId,
       ...redirects(successUrl, failureUrl),
+    });
+  }
+
+  /**
+   * Starts connecting (or reconnecting) an account here, in the page: `body` is
+   * `{provider, reconnect_account?, renew?, ...the provider's fields}`. Answers
+   * `{status: "connected", account_id, provider}` or `{status: "checkpoint", account_id,
+   * provider, checkpoint}`.
+   */
+  startConnect(body) {
+    return this.#call("POST", "/accounts/connect", body);
+  }
+
+  /** Answers a checkpoint with the user's code: the same answers as `startConnect`. */
+  solveCheckpoint({ accountId, code }) {
+    return this.#call("POST", "/accounts/connect/checkpoint", { account_id: accountId, code });
+  }
+
+  /** Asks the provider to send the checkpoint's code again: the current checkpoint. */
+  resendCheckpoint(accountId) {
+    return this.#call("POST", "/accounts/connect/resend", { account_id: accountId });
+  }
+
+  /**
+   * Where a sign-in that completes elsewhere (QR scan, pairing code, in-app approval)
+   * stands: `{status: "waiting" | "connected" | "expired", account_id}`. The API holds the
+   * request up to ten seconds while nothing changes.
+   */
+  connectStatus(accountId, { signal } = {}) {
+    return this.#call("GET", `/accounts/connect/${encodeURIComponent(accountId)}`, undefined, {
+      signal,
     });
   }
 

@@ -55,3 +55,39 @@ export function parseProviderList(attribute) {
     .filter((name) => CONNECTABLE_PROVIDERS.includes(name));
   return wanted.length > 0 ? [...new Set(wanted)] : [...CONNECTABLE_PROVIDERS];
 }
+
+/**
+ * The providers whose sign-in the element can run here, in the page (the API's
+ * `POST /accounts/connect`); the others (Google and Outlook use OAuth) always go to
+ * Unipile's hosted page.
+ */
+export const CUSTOM_AUTH_PROVIDERS = Object.freeze([
+  "WHATSAPP",
+  "TELEGRAM",
+  "LINKEDIN",
+  "INSTAGRAM",
+  "MESSENGER",
+  "TWITTER",
+  "MAIL",
+]);
+
+export function allowsCustomAuth(type) {
+  return CUSTOM_AUTH_PROVIDERS.includes(type);
+}
+
+/** How the element connects: `hosted` (the default), `custom` (here) or `ask` (offer both). */
+export const CONNECT_MODES = Object.freeze(["hosted", "custom", "ask"]);
+
+export function parseConnectMode(attribute) {
+  const mode = String(attribute ?? "").trim().toLowerCase();
+  return CONNECT_MODES.includes(mode) ? mode : "hosted";
+}
+
+/**
+ * The ways to connect (or reconnect) `type` under `mode`, preferred first: a subset of
+ * `["custom", "hosted"]`, never empty. `"*"` (any provider) can only use the hosted page.
+ */
+export function connectWays(type, mode) {
+  if (!allowsCustomAuth(type) || mode === "hosted") return ["hosted"];
+  return mode === "custom" ? ["custom"] : ["custom", "hosted"];
+}

@@ -144,8 +144,90 @@ dialog::backdrop { background: rgb(0 0 0 / .45); }
 dialog p { margin: .75rem 0 1rem; }
 dialog form { display: flex; flex-wrap: wrap; gap: .5rem; justify-content: flex-end; }
 
+form.connect[hidden] { display: none; }
+form.connect .connect-buttons { display: flex; flex-wrap: wrap; gap: .5rem; }
+li.account.fresh { outline: 3px solid var(--_ok); outline-offset: 2px; }
+
+/* The connect-here wizard (connect-wizard.js). */
+.wizard {
+  border: 1px solid var(--_border);
+  border-radius: var(--_radius);
+  padding: 1rem;
+  margin: 0 0 var(--_gap);
+  display: grid; gap: .75rem;
+  min-width: 0;
+}
+.wizard .step { display: grid; gap: .75rem; min-width: 0; }
+.wizard .step-title { font-size: 1.15rem; }
+.wizard .step-title:focus { outline: 3px solid var(--_focus); outline-offset: 2px; }
+.wizard .step-problem {
+  border: 1px solid var(--_problem); border-left-width: 6px;
+  border-radius: var(--_radius); padding: .6rem .8rem; background: var(--_surface);
+  overflow-wrap: anywhere;
+}
+.wizard .step-problem:empty { display: none; }
+.wizard form { display: grid; gap: .75rem; min-width: 0; }
+.wizard fieldset {
+  border: 1px solid var(--_border); border-radius: var(--_radius);
+  padding: .75rem; margin: 0; display: grid; gap: .75rem; min-width: 0;
+}
+.wizard legend { font-weight: 600; padding: 0 .25rem; }
+.wizard .field { display: flex; flex-direction: column; gap: .25rem; min-width: 0; }
+.wizard .field > label { font-weight: 600; }
+.wizard .field.checkbox { flex-direction: row; align-items: center; gap: .5rem; }
+.wizard .field.checkbox > label { font-weight: normal; }
+.wizard .field.checkbox input { width: 1.25rem; height: 1.25rem; margin: 0; flex: none; }
+.wizard .smtp-own[hidden] { display: none; }
+.wizard .smtp-own { display: grid; gap: .75rem; }
+.wizard .hint, .wizard .countdown, .wizard-status { color: var(--_muted); font-size: .95rem; }
+.wizard .countdown { font-variant-numeric: tabular-nums; }
+.wizard .countdown[data-expired] { color: var(--_problem); font-weight: 600; }
+.wizard .password-row { display: flex; gap: .5rem; min-width: 0; }
+.wizard .password-row input { flex: 1 1 auto; min-width: 0; }
+.wizard .password-row button { flex: none; }
+.wizard .phone-row { display: flex; flex-wrap: wrap; gap: .75rem; }
+.wizard .phone-row .country { flex: 0 1 8rem; }
+.wizard .phone-row .field:not(.country) { flex: 1 1 12rem; }
+.wizard ol.instructions { margin: 0; padding-left: 1.4rem; display: grid; gap: .25rem; }
+.wizard .qr { justify-self: start; max-width: 100%; }
+.wizard .qr img {
+  display: block; width: min(240px, 100%); height: auto; aspect-ratio: 1;
+  image-rendering: pixelated; border: 1px solid var(--_border); border-radius: 4px; background: #ffffff;
+}
+.wizard .qr.expired img { opacity: .2; }
+.wizard .pairing-code {
+  font: 600 1.8rem ui-monospace, "SFMono-Regular", Menlo, monospace;
+  letter-spacing: .15em; overflow-wrap: anywhere;
+}
+.wizard .waiting { font-weight: 600; }
+.wizard .waiting::before {
+  content: ""; display: inline-block; width: .6rem; height: .6rem; margin-right: .5rem;
+  border-radius: 50%; background: var(--_pending);
+}
+.wizard .step-actions, .wizard-foot { display: flex; flex-wrap: wrap; gap: .5rem; }
+.wizard-status:empty { margin: 0; }
+.wizard[aria-busy="true"] { cursor: progress; }
+
+input[type="text"], input[type="email"], input[type="password"], input[type="tel"], input[type="number"] {
+  font: inherit;
+  min-height: 44px;
+  width: 100%;
+  border-radius: var(--_radius);
+  border: 1px solid var(--_muted);
+  padding: .5rem .75rem;
+  color: var(--_text);
+  background: var(--_background);
+  min-width: 0;
+}
+input:focus-visible, input[type="checkbox"]:focus-visible, input[type="radio"]:focus-visible {
+  outline: 3px solid var(--_focus);
+  outline-offset: 2px;
+}
+
 @media (prefers-reduced-motion: no-preference) {
   button { transition: filter .15s; }
+  .wizard .waiting::before { animation: unipile-pulse 1.6s ease-in-out infinite; }
+  @keyframes unipile-pulse { 50% { opacity: .25; } }
 }
 button:hover:not(:disabled) { filter: brightness(.95); }
 `;

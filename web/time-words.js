@@ -42,3 +42,9 @@ export function fullDateTime(value, { locale } = {}) {
     ? new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short" }).format(date)
     : "";
 }
+
+/** A countdown as a clock: "4:05", "0:09". */
+export function countdownClock(seconds) {
+  const whole = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}

@@ -1,8 +1,17 @@
 // <unipile-accounts>: the signed-in user's connected accounts, with Connect, Reconnect and
-// Disconnect, and the outcome of a hosted-auth visit. See README.md for how a page uses it.
+// Disconnect, on Unipile's hosted page or here in the page (connect-wizard.js), and the
+// outcome of a hosted-auth visit. See README.md for how a page uses it.
 
 import { AccountsApi, ApiError } from "./api.js";
-import { CONNECTABLE_PROVIDERS, parseProviderList, providerName } from "./providers.js";
+import { ConnectWizard } from "./connect-wizard.js";
+import { element } from "./dom.js";
+import {
+  CONNECTABLE_PROVIDERS,
+  connectWays,
+  parseConnectMode,
+  parseProviderList,
+  providerName,
+} from "./providers.js";
 import { statusWords } from "./status-words.js";
 import { calendarDate, fullDateTime, relativeTime } from "./time-words.js";
 import {
@@ -24,8 +33,12 @@ TEMPLATE.innerHTML = `
       <label for="provider">Provider</label>
       <select id="provider" name="provider"></select>
     </div>
-    <button type="submit" class="primary">Connect an account</button>
+    <div class="connect-buttons">
+      <button type="submit" class="primary hosted" value="hosted">Connect an account</button>
+      <button type="submit" class="custom" value="custom" hidden>Connect here</button>
+    </div>
   </form>
+  <div class="wizard-slot"></div>
   <p class="state"></p>
   <ul class="accounts" role="list" aria-labelledby="title"></ul>
   <dialog class="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
@@ -61,7 +74,7 @@ const WHAT = {
 const MINUTE = 60_000;
 
 export class UnipileAccounts extends HTMLElement {
-  static observedAttributes = ["api-base", "providers", "heading", "locale"];
+  static observedAttributes = ["api-base", "providers", "heading", "locale", "connect-mode"];
 
   #getToken = null;
   #api = null;
@@ -73,6 +86,7 @@ export class UnipileAccounts extends HTMLElement {
   #started = false;
   #loaded = false;
   #generation = 0;
+  #wizard = null;
   #onVisible = () => {
     if (document.visibilityState === "visible" && !this.#loading) this.refresh();
   };
@@ -86,8 +100,9 @@ export class UnipileAccounts extends HTMLElement {
     root.append(TEMPLATE.content.cloneNode(true));
     this.#q("form.connect").addEventListener("submit", (event) => {
       event.preventDefault();
-      this.#connect();
+      this.#connect(event.submitter);
     });
+    this.#q("select").addEventListener("change", () => this.#renderConnectButtons());
     this.#q("ul.accounts").addEventListener("click", (event) => this.#onAccountAction(event));
     this.#q("dialog.confirm").addEventListener("close", () => this.#onConfirmClosed());
     this.#q(".notice.problem").addEventListener("click", (event) => {
@@ -140,6 +155,7 @@ export class UnipileAccounts extends HTMLElement {
   disconnectedCallback() {
     document.removeEventListener("visibilitychange", this.#onVisible);
     clearInterval(this.#clock);
+    this.#closeWizard();
   }
 
   attributeChangedCallback(name) {
@@ -150,6 +166,10 @@ export class UnipileAccounts extends HTMLElement {
     if (name === "heading") this.#renderHeading();
     if (name === "providers") this.#renderProviders();
     if (name === "locale") this.#renderList();
+    if (name === "connect-mode") {
+      this.#renderConnectButtons();
+      this.#renderList();
+    }
   }
 
   /** Lists the accounts again; the newest listing wins over any still in flight. */
@@ -187,6 +207,25 @@ export class UnipileAccounts extends HTMLElement {
     select.replaceChildren(...options);
     this.#q(".field").hidden = names.length === 1;
     if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+    this.#renderConnectButtons();
+  }
+
+  get #connectMode() {
+    return parseConnectMode(this.getAttribute("connect-mode"));
+  }
+
+  // "Connect here" where the chosen provider can sign in here and the mode allows it; the
+  // hosted page otherwise, or as the second choice when the mode is "ask".
+  #renderConnectButtons() {
+    const choice = this.#q("select").value;
+    const ways = connectWays(choice, this.#connectMode);
+    const hosted = this.#q("form.connect button.hosted");
+    const custom = this.#q("form.connect button.custom");
+    custom.hidden = !ways.includes("custom");
+    hosted.hidden = !ways.includes("hosted");
+    custom.classList.toggle("primary", ways[0] === "custom");
+    hosted.classList.toggle("primary", ways[0] === "hosted");
+    hosted.textContent = ways.length > 1 ? "Use Unipile's secure page" : "Connect an account";
   }
 
   // After a hosted-auth visit: say how it went, once, and move focus there so keyboard and
@@ -215,6 +254,7 @@ export class UnipileAccounts extends HTMLElement {
     const current = () => generation === this.#generation;
     const list = this.#q("ul.accounts");
     if (!this.#getToken) {
+      this.#closeWizard();
       this.#showProblem("list", new ApiError("signed-out"));
       this.#setState("");
       list.replaceChildren();
@@ -233,6 +273,8 @@ export class UnipileAccounts extends HTMLElement {
       this.#answerReconnectRequest();
     } catch (error) {
       if (!current()) return;
+      // Signed out meanwhile: a sign-in under way is no longer the user's to finish.
+      if (error instanceof ApiError && error.kind === "signed-out") this.#closeWizard();
       this.#accounts = [];
       this.#loaded = false;
       list.replaceChildren();
@@ -284,13 +326,34 @@ export class UnipileAccounts extends HTMLElement {
 
     const actions = element("div", { class: "actions" });
     if (words.needsUser) {
-      actions.append(
-        element(
-          "button",
-          { type: "button", class: "primary reconnect", "aria-label": `Reconnect ${provider}${who}` },
-          "Reconnect",
-        ),
-      );
+      const ways = connectWays(account.type, this.#connectMode);
+      const both = ways.length > 1;
+      if (ways.includes("custom")) {
+        actions.append(
+          element(
+            "button",
+            {
+              type: "button",
+              class: "primary reconnect-here",
+              "aria-label": `Reconnect ${provider}${who}${both ? " here" : ""}`,
+            },
+            both ? "Reconnect here" : "Reconnect",
+          ),
+        );
+      }
+      if (ways.includes("hosted")) {
+        actions.append(
+          element(
+            "button",
+            {
+              type: "button",
+              class: `${both ? "" : "primary "}reconnect`,
+              "aria-label": `Reconnect ${provider}${who}${both ? " on Unipile's secure page" : ""}`,
+            },
+            both ? "Use the secure page" : "Reconnect",
+          ),
+        );
+      }
     }
     actions.append(
       element(
@@ -339,7 +402,7 @@ export class UnipileAccounts extends HTMLElement {
     const card = this.#cardOf(id);
     card?.classList.add("requested");
     this.#say("info", `Your ${provider} account needs you. Press Reconnect to sign in again.`);
-    card?.querySelector("button.reconnect")?.focus();
+    card?.querySelector("button.reconnect-here, button.reconnect")?.focus();
   }
 
   #cardOf(id) {
@@ -355,13 +418,27 @@ export class UnipileAccounts extends HTMLElement {
     const account = this.#accounts.find((a) => a.account_id === card.dataset.accountId);
     if (!account) return;
     if (button.classList.contains("reconnect")) this.#reconnect(account, button);
+    if (button.classList.contains("reconnect-here")) {
+      this.#openWizard({ provider: account.type, account, opener: button });
+    }
     if (button.classList.contains("disconnect")) this.#askToDisconnect(account, button);
   }
 
-  async #connect() {
-    const button = this.#q("form.connect button");
+  async #connect(submitter) {
     const choice = this.#q("select").value;
+    const ways = connectWays(choice, this.#connectMode);
+    const asked = submitter?.value;
+    const way = ways.includes(asked) ? asked : ways[0];
+    if (way === "custom") {
+      this.#openWizard({ provider: choice, account: null, opener: this.#q("form.connect button.custom") });
+      return;
+    }
+    const button = this.#q("form.connect button.hosted");
     const providers = choice === "*" ? this.#offered() : [choice];
+    await this.#goToHosted(button, providers);
+  }
+
+  async #goToHosted(button, providers) {
     await this.#goToHostedPage(button, "connect", "connect-started", { providers }, (urls) =>
       this.#client().createLink({ providers: wireProviders(providers), ...urls }),
     );
@@ -401,6 +478,68 @@ export class UnipileAccounts extends HTMLElement {
       button.disabled = false;
       button.removeAttribute("aria-busy");
     }
+  }
+
+  // Connecting (or reconnecting) here: the wizard takes the connect form's place until the
+  // account is connected, the user cancels, or they choose the hosted page instead.
+  #openWizard({ provider, account, opener }) {
+    this.#closeWizard();
+    this.#clearProblem();
+    this.#say("", "");
+    const reconnect = Boolean(account);
+    const detail = (step, reason) => {
+      const about = { provider, step, reconnect };
+      if (account) about.accountId = account.account_id;
+      if (reason) about.reason = reason;
+      return about;
+    };
+    const wizard = new ConnectWizard({
+      api: this.#client(),
+      provider,
+      reconnectId: account?.account_id ?? null,
+      locale: this.#locale,
+      on: {
+        step: (step, reason) => this.#emit("connect-step", detail(step, reason)),
+        connected: ({ accountId }) => this.#wizardConnected({ provider, accountId, reconnect }),
+        cancel: () => {
+          this.#emit("connect-step", detail("cancelled"));
+          this.#closeWizard();
+          (opener?.isConnected ? opener : this.#q("form.connect button:not([hidden])"))?.focus();
+        },
+        hosted: () => {
+          this.#closeWizard();
+          const button = opener?.isConnected ? opener : this.#q("form.connect button.hosted");
+          if (account) this.#reconnect(account, button);
+          else this.#goToHosted(button, [provider]);
+        },
+        signedOut: (error) => {
+          this.#closeWizard();
+          this.#fail(reconnect ? "reconnect" : "connect", error);
+        },
+      },
+    });
+    this.#wizard = wizard;
+    this.#q("form.connect").hidden = true;
+    this.#q(".wizard-slot").append(wizard.root);
+    wizard.open();
+  }
+
+  #closeWizard() {
+    if (!this.#wizard) return;
+    this.#wizard.close();
+    this.#wizard.root.remove();
+    this.#wizard = null;
+    this.#q("form.connect").hidden = false;
+  }
+
+  async #wizardConnected({ provider, accountId, reconnect }) {
+    this.#closeWizard();
+    const outcome = reconnect ? "reconnected" : "connected";
+    const name = providerName(provider);
+    this.#say("ok", `Your ${name} account is ${outcome}.`, { focus: true });
+    this.#emit("connected", { outcome, accountId, provider, via: "here" });
+    await this.refresh();
+    this.#cardOf(accountId)?.classList.add("fresh");
   }
 
   #askToDisconnect(account, button) {
@@ -498,13 +637,6 @@ function wireProviders(providers) {
     providers.length === CONNECTABLE_PROVIDERS.length &&
     CONNECTABLE_PROVIDERS.every((name) => providers.includes(name));
   return all ? "*" : providers;
-}
-
-function element(tag, attributes = {}, text) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function fact(label, value) {

@@ -212,7 +212,6 @@ impl LocalStack {
             accounts: Arc::new(Accounts {
                 deps: deps.clone(),
                 claims: config::claim_names(&env),
-                scheduler: scheduler.clone(),
                 attempt_limit: config::connect_attempt_limit(&env).map_err(|e| e.to_string())?,
             }),
             status_webhook: Arc::new(StatusWebhook {

@@ -59,7 +59,6 @@ async fn cases() -> Vec<(&'static str, u16, Call)> {
     let accounts = Arc::new(accounts::Accounts {
         deps: w.deps(),
         claims: ClaimNames::default(),
-        scheduler: w.scheduler.clone(),
         attempt_limit: Default::default(),
     });
     cases.push((

@@ -251,7 +251,6 @@ impl World {
             accounts: Accounts {
                 deps: deps.clone(),
                 claims: ClaimNames::default(),
-                scheduler: retry_scheduler.clone(),
                 attempt_limit: Default::default(),
             },
             status_webhook: StatusWebhook {

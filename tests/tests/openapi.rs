@@ -669,7 +669,6 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
     let accounts = accounts::Accounts {
         deps: world.deps(),
         claims: ClaimNames::default(),
-        scheduler: world.scheduler.clone(),
         attempt_limit: Default::default(),
     };
     for (method, uri, user) in [

@@ -44,7 +44,7 @@ fn ports(app: &Accounts) -> LoginPorts<'_> {
     LoginPorts {
         store: app.deps.store.as_ref(),
         unipile: app.deps.unipile.as_ref(),
-        scheduler: app.scheduler.as_ref(),
+        scheduler: None,
         clock: app.deps.clock.as_ref(),
     }
 }

@@ -6,9 +6,8 @@
 mod connect;
 
 use lambda_http::{Body, Error, Request, Response};
-use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
-use unipile_connect::deps::{self, Deps};
+use unipile_connect::deps::Deps;
 use unipile_connect::domain::AccountId;
 use unipile_connect::domain::login_attempt::AttemptLimit;
 use unipile_connect::flows::accounts::{disconnect_account, list_accounts};
@@ -17,13 +16,10 @@ use unipile_connect::flows::service_accounts::{self, AccountQuery};
 use unipile_connect::http::{
     ClaimNames, Problem, caller, json_response, no_content, path_param, query_param, service_caller,
 };
-use unipile_connect::ports::RetryScheduler;
 
 pub struct Accounts {
     pub deps: Deps,
     pub claims: ClaimNames,
-    /// Ends a cookie reconnect's schedules when a custom sign-in reconnects its account.
-    pub scheduler: Arc<dyn RetryScheduler>,
     /// `CONNECT_ATTEMPT_LIMIT`.
     pub attempt_limit: AttemptLimit,
 }
@@ -33,7 +29,6 @@ impl Accounts {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
             claims: config::claim_names(&env),
-            scheduler: deps::event_bridge_scheduler(&env, &aws)?,
             attempt_limit: config::connect_attempt_limit(&env)?,
             deps: Deps::from_env(&env, &aws)?,
         })
@@ -160,7 +155,6 @@ mod tests {
         Accounts {
             deps: world.deps(),
             claims: ClaimNames::default(),
-            scheduler: world.scheduler.clone(),
             attempt_limit: AttemptLimit::default(),
         }
     }

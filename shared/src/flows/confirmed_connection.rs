@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 /// ends any outage and its schedules.
 pub async fn record_confirmed(
     store: &dyn AccountStore,
-    scheduler: &dyn RetryScheduler,
+    scheduler: Option<&dyn RetryScheduler>,
     connection: &ConnectedAccount,
     before: Option<&Account>,
     sources: &[AccountStatus],
@@ -62,7 +62,9 @@ pub async fn record_confirmed(
     }
     let ended_reconnect =
         before.filter(|a| confirmed.ends_outage() && a.cookie_reconnect.is_some());
-    if let Some(before) = ended_reconnect {
+    // Without a scheduler here, the schedules end themselves: each attempt finds the
+    // account's reconnect over and stops.
+    if let (Some(before), Some(scheduler)) = (ended_reconnect, scheduler) {
         super::follow_ups::cancel_schedules(scheduler, id, before.outage_id(), 0).await;
     }
     Ok(account)

@@ -147,7 +147,7 @@ pub async fn record_callback(
     };
     let recorded = super::confirmed_connection::record_confirmed(
         ports.store,
-        ports.scheduler,
+        Some(ports.scheduler),
         &connection,
         before.as_ref(),
         &confirmed.source_statuses,

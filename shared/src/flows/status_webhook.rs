@@ -87,7 +87,7 @@ async fn new_account(
     let login = LoginPorts {
         store: ports.store,
         unipile: ports.unipile,
-        scheduler: ports.scheduler,
+        scheduler: Some(ports.scheduler),
         clock: ports.clock,
     };
     if event.status.is_connection_success() && settle_from_webhook(login, &event.account_id).await?

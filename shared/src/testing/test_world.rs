@@ -323,7 +323,7 @@ impl TestWorld {
         crate::flows::custom_login::LoginPorts {
             store: &self.store,
             unipile: &self.unipile,
-            scheduler: &self.scheduler,
+            scheduler: Some(&self.scheduler),
             clock: self.world.clock.as_ref(),
         }
     }

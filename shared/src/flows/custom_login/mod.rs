@@ -36,8 +36,10 @@ use chrono::{DateTime, Duration, Utc};
 pub struct LoginPorts<'a> {
     pub store: &'a dyn AccountStore,
     pub unipile: &'a dyn Unipile,
-    /// Ends the schedules of a cookie reconnect that a custom-auth reconnect made moot.
-    pub scheduler: &'a dyn RetryScheduler,
+    /// Ends the schedules of a cookie reconnect that a custom-auth reconnect made moot, where
+    /// the function holds one (the status webhook); without, each attempt finds the account
+    /// healthy and stops.
+    pub scheduler: Option<&'a dyn RetryScheduler>,
     pub clock: &'a dyn Clock,
 }
 

@@ -23,7 +23,7 @@ fn ports(world: &MemoryWorld) -> LoginPorts<'_> {
     LoginPorts {
         store: world.store.as_ref(),
         unipile: world.unipile.as_ref(),
-        scheduler: world.scheduler.as_ref(),
+        scheduler: Some(world.scheduler.as_ref()),
         clock: world.clock.as_ref(),
     }
 }

@@ -16,3 +16,7 @@ pub mod world;
 
 pub use world::World;
 pub mod rehearsal;
+
+/// The phone number custom sign-ins are tested with: a credential, which the run's log scan
+/// (`scripts/scan-test-logs.py`) looks for in any writing.
+pub const TEST_PHONE: &str = "+33 6 12 34 56 78";

@@ -3,6 +3,7 @@
 mod aws_round_trips;
 mod connect_flow;
 mod cookie_reconnect;
+mod custom_login;
 mod event_feed;
 mod event_webhooks;
 mod events;

@@ -5,6 +5,7 @@
 //! linked into a Lambda binary or the local stack; the in-memory adapters they build on stay in
 //! `adapters::memory` for the local stack.
 
+mod custom_login_stories;
 mod event_schemas;
 mod fault_matrix;
 pub mod faults;

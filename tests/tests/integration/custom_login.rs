@@ -30,7 +30,12 @@ async fn two_writes_of_one_slot_from_the_same_read_cannot_both_land() {
     assert_eq!(stored.version, 1);
     let mut next = stored.clone();
     next.starts.push(Utc::now());
-    assert!(store.put_login_slot(&next).await.expect("at the version read"));
+    assert!(
+        store
+            .put_login_slot(&next)
+            .await
+            .expect("at the version read")
+    );
     assert!(!store.put_login_slot(&stored).await.expect("stale"));
     let other_provider = store
         .login_slot(&user("slot-user"), &Provider::Telegram)
@@ -91,14 +96,24 @@ async fn an_attempt_is_its_user_s_and_the_reconciliation_reads_it() {
         .dynamodb
         .get_item()
         .table_name(&world.table)
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPT#attempt-acc-1".into()))
-        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPT".into()))
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPT#attempt-acc-1".into()),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPT".into()),
+        )
         .send()
         .await
         .expect("get")
         .item
         .expect("item");
-    let ttl: i64 = item["expires_at"].as_n().expect("a number").parse().expect("seconds");
+    let ttl: i64 = item["expires_at"]
+        .as_n()
+        .expect("a number")
+        .parse()
+        .expect("seconds");
     assert_eq!(ttl, (attempt.expires_at + Duration::days(7)).timestamp());
     assert!(
         !item.contains_key("password") && !item.contains_key("code"),

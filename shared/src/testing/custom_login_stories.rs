@@ -1,14 +1,22 @@
-//! Custom sign-in stories over the in-memory world.
+//! Custom sign-in stories over the in-memory world: QR codes scanned or abandoned, codes
+//! wrong then right, the limit, a lost answer, the webhook first, the reconciliation's clean-up.
 
-use super::*;
 use crate::adapters::memory::CookieOutcome;
+use crate::domain::checkpoint::CheckpointCode;
 use crate::domain::custom_login::ConnectBody;
+use crate::domain::custom_login::{LoginHints, LoginRequest, LoginTarget};
+use crate::domain::login_attempt::AttemptLimit;
+use crate::domain::{AccountId, AccountStatus, Caller, Provider, UserId};
 use crate::domain::{Email, UnipileEvent};
 use crate::flows::account_reconciliation::{ReconcilePorts, ReconcileSettings, reconcile};
+use crate::flows::custom_login::*;
 use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
+use crate::flows::{FlowError, LoginRefusal};
 use crate::memory_world::MemoryWorld;
 use crate::ports::LoginAttempts;
+use crate::ports::{AccountStore, Clock, UnipileError, UnipileErrorType};
 use chrono::TimeZone;
+use chrono::{Duration, Utc};
 
 fn world() -> MemoryWorld {
     let at = Utc

@@ -843,6 +843,3 @@ fn login_error(error: UnipileError, provider: &Provider) -> FlowError {
     };
     refusal(kind, provider)
 }
-
-#[cfg(test)]
-mod tests;

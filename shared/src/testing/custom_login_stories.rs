@@ -457,3 +457,85 @@ async fn given_an_abandoned_qr_code_whose_poll_never_came_then_the_reconciliatio
     assert!(again.abandoned_deleted.is_empty(), "once");
     assert_eq!(owner_of(&world, &id).await, None);
 }
+
+#[tokio::test]
+async fn given_a_scanned_code_then_poll_webhook_and_reconciliation_in_any_order_record_it_once() {
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        Poll,
+        Webhook,
+        Reconcile,
+    }
+    let orders = [
+        [Step::Poll, Step::Webhook, Step::Reconcile],
+        [Step::Poll, Step::Reconcile, Step::Webhook],
+        [Step::Webhook, Step::Poll, Step::Reconcile],
+        [Step::Webhook, Step::Reconcile, Step::Poll],
+        [Step::Reconcile, Step::Poll, Step::Webhook],
+        [Step::Reconcile, Step::Webhook, Step::Poll],
+    ];
+    for order in orders {
+        let world = world();
+        // The store as the functions hold it: publishing the facts its writes record.
+        let deps = world.deps();
+        let published = LoginPorts {
+            store: deps.store.as_ref(),
+            unipile: world.unipile.as_ref(),
+            scheduler: None,
+            clock: world.clock.as_ref(),
+        };
+        let step = start_with(&world, "u1", serde_json::json!({"provider": "WHATSAPP"}))
+            .await
+            .expect("started");
+        let id = waiting_id(&step);
+        world.unipile.approve_in_app(&id);
+        // Past the reconciliation's grace for young accounts, within the code's minute.
+        world.clock.advance(Duration::seconds(30));
+        for step in order {
+            match step {
+                Step::Poll => {
+                    let polled = poll(published, &caller("u1"), &id, NO_HOLD).await;
+                    assert_eq!(polled.expect("poll"), LoginWait::Connected, "{order:?}");
+                }
+                Step::Webhook => {
+                    let event = UnipileEvent {
+                        account_id: id.clone(),
+                        status: AccountStatus::CreationSuccess,
+                        account_type: Some(Provider::Whatsapp),
+                        name: None,
+                    };
+                    let deps = world.follow_up_deps();
+                    handle_status_event(deps.ports(), &deps.settings, &event)
+                        .await
+                        .expect("webhook");
+                }
+                Step::Reconcile => {
+                    let reconcile_ports = ReconcilePorts {
+                        store: deps.store.as_ref(),
+                        unipile: world.unipile.as_ref(),
+                        clock: world.clock.as_ref(),
+                    };
+                    let run = reconcile(reconcile_ports, &ReconcileSettings::default())
+                        .await
+                        .expect("run");
+                    assert!(run.abandoned_deleted.is_empty(), "{order:?}");
+                }
+            }
+        }
+        let accounts = world
+            .store
+            .accounts_of(&UserId::parse("u1").expect("user"))
+            .await
+            .expect("store");
+        assert_eq!(accounts.len(), 1, "{order:?}");
+        assert_eq!(accounts[0].status, AccountStatus::Ok, "{order:?}");
+        assert!(world.unipile.deleted().is_empty(), "{order:?}");
+        let connected = world
+            .events
+            .published()
+            .iter()
+            .filter(|e| e.kind == crate::domain::events::EventType::Connected)
+            .count();
+        assert_eq!(connected, 1, "one Connected event, {order:?}");
+    }
+}

@@ -71,6 +71,8 @@ pub(super) struct SimState {
     pub notifications: Vec<NotifyDelivery>,
     pub webhooks: Vec<super::records::SimWebhook>,
     pub cookie_outcomes: std::collections::VecDeque<String>,
+    /// The scripted answers of the next native credential logins.
+    pub login_outcomes: std::collections::VecDeque<String>,
     /// Logins waiting at a checkpoint, by account id.
     pub checkpoints: HashMap<String, super::records::SimCheckpoint>,
     /// Where hosted-auth links point instead of this simulator's own page (a test of what

@@ -177,3 +177,77 @@ pub(super) async fn age(
             .into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::serve;
+    use super::*;
+    use serde_json::Value;
+
+    #[tokio::test]
+    async fn an_expired_qr_cannot_be_scanned() {
+        let served = serve().await;
+        let hook = served.account_status_receiver().await;
+        let (_, answer) = served
+            .post("/api/v1/accounts", json!({"provider": "TELEGRAM"}))
+            .await;
+        let id = answer["account_id"].as_str().expect("id");
+        let view = served.sim.checkpoint(id).expect("waiting");
+        let window = view.expires_at - Utc::now();
+        assert!(window > Duration::seconds(295) && window <= Duration::minutes(5));
+        assert!(served.sim.age_checkpoint(id, Duration::minutes(5)));
+        let (status, _) = served
+            .post(&format!("/_sim/checkpoints/{id}/scan"), Value::Null)
+            .await;
+        assert_eq!(status, 410);
+        assert_eq!(served.sim.scan(id).await, Err(ScanRefusal::Expired));
+        assert!(hook.received().is_empty());
+        assert!(served.sim.checkpoints().is_empty());
+        assert_eq!(served.sim.accounts()[0].status, "CONNECTING");
+    }
+
+    #[tokio::test]
+    async fn a_code_checkpoint_is_not_scanned() {
+        let served = serve().await;
+        let body = json!({"provider": "LINKEDIN", "username": "a@b.c", "password": "pw"});
+        let (_, answer) = served.post("/api/v1/accounts", body).await;
+        let id = answer["account_id"].as_str().expect("id");
+        assert_eq!(served.sim.scan(id).await, Err(ScanRefusal::NoneWaiting));
+        let (status, view) = served.get(&format!("/_sim/checkpoints/{id}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(view["type"], "2FA");
+        assert_eq!(view["code"], "123456");
+        assert_eq!(view["provider"], "LINKEDIN");
+        assert_eq!(view["resends"], 0);
+        assert!(view.get("qrcode").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_phone_page_scans_and_comes_back() {
+        let served = serve().await;
+        let hook = served.account_status_receiver().await;
+        let (_, answer) = served
+            .post("/api/v1/accounts", json!({"provider": "WHATSAPP"}))
+            .await;
+        let id = answer["account_id"].as_str().expect("id");
+        let (status, page) = served.get("/_sim/phone").await;
+        assert_eq!(status, 200);
+        let page = page.as_str().expect("html");
+        assert!(page.contains("The simulated phone"));
+        assert!(page.contains(&format!("/_sim/phone/{id}/scan")));
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let pressed = no_redirects
+            .post(format!("{}/_sim/phone/{id}/scan", served.base))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(pressed.status().as_u16(), 303);
+        assert_eq!(pressed.headers()["location"], "/_sim/phone");
+        assert_eq!(hook.received()[0]["AccountStatus"]["account_id"], id);
+        let (_, page) = served.get("/_sim/phone").await;
+        assert!(!page.as_str().expect("html").contains(id));
+    }
+}

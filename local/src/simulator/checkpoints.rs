@@ -292,4 +292,198 @@ mod tests {
             assert!(!is_registered_phone(wrong), "{wrong}");
         }
     }
+
+    mod over_http {
+        use super::super::super::test_support::{Served, serve};
+        use super::*;
+
+        /// A LinkedIn credential login stopped at the scripted `checkpoint`: its account id.
+        async fn waiting_at(served: &Served, checkpoint: &str) -> String {
+            served
+                .sim
+                .script_login_outcomes([format!("checkpoint:{checkpoint}")]);
+            let body =
+                json!({"provider": "LINKEDIN", "username": "+33 612345678", "password": "pw"});
+            let (status, answer) = served.post("/api/v1/accounts", body).await;
+            assert_eq!(status, 202, "{answer}");
+            answer["account_id"].as_str().expect("id").to_owned()
+        }
+
+        async fn solve(served: &Served, provider: &str, id: &str, code: &str) -> (u16, Value) {
+            let body = json!({"provider": provider, "account_id": id, "code": code});
+            served.post("/api/v1/accounts/checkpoint", body).await
+        }
+
+        #[tokio::test]
+        async fn the_right_code_connects_the_account_and_tells_the_webhook() {
+            let served = serve().await;
+            let hook = served.account_status_receiver().await;
+            let body = json!({"provider": "INSTAGRAM", "username": "ada", "password": "pw"});
+            let (_, answer) = served.post("/api/v1/accounts", body).await;
+            let id = answer["account_id"].as_str().expect("id");
+            let (status, refused) = solve(&served, "LINKEDIN", id, DEFAULT_CODE).await;
+            assert_eq!(
+                (status, refused["type"].as_str()),
+                (400, Some("errors/invalid_parameters"))
+            );
+            let (status, refused) = solve(&served, "INSTAGRAM", id, "000000").await;
+            assert_eq!(
+                (status, refused["type"].as_str()),
+                (401, Some("errors/invalid_checkpoint_solution"))
+            );
+            assert!(hook.received().is_empty());
+            let (status, solved) = solve(&served, "INSTAGRAM", id, DEFAULT_CODE).await;
+            assert_eq!(status, 201);
+            assert_eq!(
+                solved,
+                json!({"object": "AccountCreated", "account_id": id})
+            );
+            assert_eq!(served.sim.accounts()[0].status, "OK");
+            assert_eq!(
+                hook.wait_for(1).await,
+                [
+                    json!({"AccountStatus": {"account_id": id, "account_type": "INSTAGRAM",
+                    "message": "CREATION_SUCCESS"}})
+                ]
+            );
+            let (status, _) = solve(&served, "INSTAGRAM", "unknown", DEFAULT_CODE).await;
+            assert_eq!(status, 404);
+        }
+
+        #[tokio::test]
+        async fn a_native_reconnect_solved_answers_201_reconnected() {
+            let served = serve().await;
+            let hook = served.account_status_receiver().await;
+            let account = served.sim.add_account("MESSENGER", "ada");
+            let body = json!({"provider": "MESSENGER", "username": "ada", "password": "pw"});
+            let (status, answer) = served
+                .post(&format!("/api/v1/accounts/{}", account.id), body)
+                .await;
+            assert_eq!(
+                (status, answer["account_id"].as_str()),
+                (202, Some(account.id.as_str()))
+            );
+            assert_eq!(served.sim.accounts()[0].status, "CONNECTING");
+            let (status, solved) = solve(&served, "MESSENGER", &account.id, DEFAULT_CODE).await;
+            assert_eq!(status, 201);
+            assert_eq!(solved["object"], "AccountReconnected");
+            assert_eq!(
+                hook.wait_for(1).await[0]["AccountStatus"]["message"],
+                "RECONNECTED"
+            );
+        }
+
+        #[tokio::test]
+        async fn a_phone_register_takes_a_bracketed_phone_then_asks_an_sms_code() {
+            let served = serve().await;
+            let id = waiting_at(&served, "PHONE_REGISTER").await;
+            let (status, refused) = solve(&served, "LINKEDIN", &id, "+33612345678").await;
+            assert_eq!(
+                (status, refused["type"].as_str()),
+                (401, Some("errors/invalid_checkpoint_solution"))
+            );
+            let (status, next) = solve(&served, "LINKEDIN", &id, "(+33)0612345678").await;
+            assert_eq!(status, 202);
+            assert_eq!(
+                next,
+                json!({"object": "Checkpoint", "account_id": id,
+                    "checkpoint": {"type": "2FA", "source": "SMS"}})
+            );
+            let (status, solved) = solve(&served, "LINKEDIN", &id, DEFAULT_CODE).await;
+            assert_eq!(
+                (status, solved["object"].as_str()),
+                (201, Some("AccountCreated"))
+            );
+        }
+
+        #[tokio::test]
+        async fn a_captcha_cannot_be_solved_through_the_api() {
+            let served = serve().await;
+            served
+                .sim
+                .script_login_outcomes(["checkpoint:CAPTCHA".to_owned()]);
+            let body = json!({"provider": "LINKEDIN", "username": "a@b.c", "password": "pw"});
+            let (_, answer) = served.post("/api/v1/accounts", body).await;
+            let key = answer["checkpoint"]["public_key"]
+                .as_str()
+                .expect("public_key");
+            assert_eq!(key.len(), 36);
+            let id = answer["account_id"].as_str().expect("id");
+            for code in [DEFAULT_CODE, key] {
+                let (status, refused) = solve(&served, "LINKEDIN", id, code).await;
+                assert_eq!(
+                    (status, refused["type"].as_str()),
+                    (401, Some("errors/captcha_not_supported"))
+                );
+            }
+            assert_eq!(served.sim.accounts()[0].status, "CONNECTING");
+        }
+
+        #[tokio::test]
+        async fn a_contract_chooser_takes_one_of_its_option_ids() {
+            let served = serve().await;
+            served
+                .sim
+                .script_login_outcomes(["checkpoint:CONTRACT_CHOOSER:111".to_owned()]);
+            let body = json!({"provider": "LINKEDIN", "username": "a@b.c", "password": "pw"});
+            let (_, answer) = served.post("/api/v1/accounts", body).await;
+            let options = &answer["checkpoint"]["contract_options"];
+            assert_eq!(
+                options[0],
+                json!({"id": "111", "name": "Recruiter Lite (simulated)"})
+            );
+            let id = answer["account_id"].as_str().expect("id");
+            assert_eq!(solve(&served, "LINKEDIN", id, "222").await.0, 401);
+            let second = options[1]["id"].as_str().expect("second option");
+            assert_eq!(solve(&served, "LINKEDIN", id, second).await.0, 201);
+        }
+
+        #[tokio::test]
+        async fn a_code_after_the_five_minutes_meets_a_dead_intent() {
+            let served = serve().await;
+            let id = waiting_at(&served, "OTP:777777").await;
+            let (status, _) = served
+                .post(
+                    &format!("/_sim/checkpoints/{id}/age"),
+                    json!({"seconds": 301}),
+                )
+                .await;
+            assert_eq!(status, 204);
+            let (status, refused) = solve(&served, "LINKEDIN", &id, "777777").await;
+            assert_eq!(
+                (status, refused["type"].as_str()),
+                (500, Some("errors/authentication_intent_error"))
+            );
+            assert_ne!(served.sim.accounts()[0].status, "OK");
+        }
+
+        #[tokio::test]
+        async fn an_in_app_validation_approved_on_the_phone_tells_the_webhook() {
+            let served = serve().await;
+            let hook = served.account_status_receiver().await;
+            let id = waiting_at(&served, "IN_APP_VALIDATION").await;
+            assert_eq!(solve(&served, "LINKEDIN", &id, DEFAULT_CODE).await.0, 401);
+            let (status, _) = served
+                .post(&format!("/_sim/checkpoints/{id}/approve"), json!({}))
+                .await;
+            assert_eq!(status, 204);
+            assert_eq!(
+                hook.received()[0]["AccountStatus"]["message"],
+                "CREATION_SUCCESS"
+            );
+            assert_eq!(served.sim.accounts()[0].status, "OK");
+        }
+
+        #[tokio::test]
+        async fn try_another_way_turns_an_in_app_validation_into_an_otp() {
+            let served = serve().await;
+            let id = waiting_at(&served, "IN_APP_VALIDATION:555555").await;
+            let (status, next) = solve(&served, "LINKEDIN", &id, "TRY_ANOTHER_WAY").await;
+            assert_eq!(
+                (status, next["checkpoint"].clone()),
+                (202, json!({"type": "OTP"}))
+            );
+            assert_eq!(solve(&served, "LINKEDIN", &id, "555555").await.0, 201);
+        }
+    }
 }

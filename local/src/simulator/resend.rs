@@ -127,4 +127,54 @@ mod tests {
             assert!(check_body(&refused).is_err(), "{refused}");
         }
     }
+
+    mod over_http {
+        use super::super::super::test_support::serve;
+        use super::*;
+
+        #[tokio::test]
+        async fn a_resend_waits_thirty_seconds_after_the_last_code() {
+            let served = serve().await;
+            let body = json!({"provider": "LINKEDIN", "username": "a@b.c", "password": "pw"});
+            let (_, answer) = served.post("/api/v1/accounts", body).await;
+            let id = answer["account_id"].as_str().expect("id");
+            let resend = json!({"account_id": id, "provider": "LINKEDIN"});
+            let path = "/api/v1/accounts/checkpoint/resend";
+            let (status, early) = served.post(path, resend.clone()).await;
+            assert_eq!(
+                (status, early["type"].as_str()),
+                (422, Some("errors/cannot_resend_yet"))
+            );
+            served.sim.age_checkpoint(id, Duration::seconds(31));
+            let (status, sent) = served.post(path, resend.clone()).await;
+            assert_eq!(status, 200);
+            assert_eq!(
+                sent,
+                json!({"object": "CheckpointResend", "account_id": id, "success": true})
+            );
+            assert_eq!(served.sim.checkpoint(id).expect("waiting").resends, 1);
+            // The resend restarted the delay.
+            assert_eq!(served.post(path, resend.clone()).await.0, 422);
+            let (_, view) = served.get(&format!("/_sim/checkpoints/{id}")).await;
+            assert_eq!(view["resends"], 1);
+            let wrong_provider = json!({"account_id": id, "provider": "INSTAGRAM"});
+            assert_eq!(served.post(path, wrong_provider).await.0, 400);
+            let unknown = json!({"account_id": "nope", "provider": "LINKEDIN"});
+            assert_eq!(served.post(path, unknown).await.0, 404);
+        }
+
+        #[tokio::test]
+        async fn nothing_to_resend_without_a_code_checkpoint() {
+            let served = serve().await;
+            let account = served.sim.add_account("INSTAGRAM", "ada");
+            let resend = json!({"account_id": account.id, "provider": "INSTAGRAM"});
+            let (status, refused) = served
+                .post("/api/v1/accounts/checkpoint/resend", resend)
+                .await;
+            assert_eq!(
+                (status, refused["type"].as_str()),
+                (400, Some("errors/invalid_parameters"))
+            );
+        }
+    }
 }

@@ -120,7 +120,8 @@ fn solve(
         );
         return (answer, None);
     }
-    // The next checkpoint of the same intent: the window does not restart, the code is new.
+    // The next checkpoint of the same intent: the window does not restart. A phone just
+    // registered gets the usual SMS code; the OTP fallback keeps the code a script named.
     let mut chain = |kind: &str, source: Option<&str>| {
         let next = SimCheckpoint {
             kind: kind.to_owned(),

@@ -713,4 +713,22 @@ mod tests {
             202
         );
     }
+
+    #[tokio::test]
+    async fn the_served_request_log_blanks_passwords_out() {
+        let served = serve().await;
+        served.post("/api/v1/accounts", linkedin()).await;
+        served.post("/api/v1/accounts", mail()).await;
+        let (status, log) = served.get("/_sim/requests").await;
+        assert_eq!(status, 200);
+        assert_eq!(log[0]["body"]["username"], "ada@example.com");
+        assert_eq!(log[0]["body"]["password"], "[REDACTED]");
+        assert_eq!(log[1]["body"]["imap_password"], "[REDACTED]");
+        assert_eq!(log[1]["body"]["smtp_password"], "[REDACTED]");
+        // In the process, tests still see what was sent.
+        assert_eq!(
+            served.sim.requests()[0].body.as_ref().expect("body")["password"],
+            "secret"
+        );
+    }
 }

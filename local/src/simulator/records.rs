@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 pub const DEFAULT_CODE: &str = "123456";
 
 /// How long a login waits at a checkpoint (contract §4c: about 5 minutes).
-pub(super) const WINDOW: Duration = Duration::minutes(5);
+const WINDOW: Duration = Duration::minutes(5);
 
 /// A login waiting at a checkpoint.
 #[derive(Debug, Clone)]

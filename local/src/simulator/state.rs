@@ -29,7 +29,9 @@ pub struct SimAccount {
 
 /// Makes the next `times` calls to `route` (`hosted_link`, `get_account`, `list_accounts`,
 /// `delete_account`, `restart_account`, `create_webhook`, `list_webhooks`, `delete_webhook`,
-/// or `*`) fail with `status` and Unipile error `type`.
+/// `connect_account` (a cookie login, or a native login or reconnect), `reconnect_account`
+/// (a cookie reconnect), `solve_checkpoint`, `resend_checkpoint`, or `*`) fail with `status`
+/// and Unipile error `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fault {
     pub route: String,

@@ -1,61 +1,22 @@
 //! Native (custom-auth) logins, `unipile-custom-auth.md`: `POST /api/v1/accounts` and
 //! `POST /api/v1/accounts/{id}` without an `access_token` (with one they stay the cookie login
 //! of `cookie_auth`). WhatsApp and Telegram always answer a QR (or pairing-code) checkpoint
-//! that the simulated phone completes; credential logins follow a script set through
-//! `POST /_sim/login-outcomes`, and with none scripted behave as each provider usually does.
+//! that the simulated phone completes; credential logins answer as `login_outcomes` says.
 
 use super::answers::{envelope, post_json};
 use super::completion::{Completion, finish};
 use super::cookie_auth;
 use super::login_bodies::{self, LoginBody};
+use super::login_outcomes::{self, Outcome};
 use super::qr_codes;
-use super::records::{DEFAULT_CODE, SimCheckpoint};
+use super::records::SimCheckpoint;
 use super::state::{SimAccount, SimState, Simulator, new_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// The outcomes a login script may name.
-pub const OUTCOMES: &[&str] = &[
-    "success",
-    "lost",
-    "checkpoint:<TYPE>",
-    "checkpoint:<TYPE>:<CODE>",
-    "checkpoint:2FA:<CODE>:<SMS|APP>",
-    "invalid_credentials",
-    "checkpoint_error",
-    "captcha_not_supported",
-    "account_restricted",
-    "wrong_account",
-    "in_progress",
-    "provider_error",
-    "network_down",
-    "timeout",
-    "invalid_imap_configuration",
-    "invalid_credentials_but_valid_account_imap",
-];
-
-/// The checkpoint types a credential login may stop at (SDK-1.8).
-pub const CHECKPOINT_TYPES: &[&str] = &[
-    "2FA",
-    "OTP",
-    "IN_APP_VALIDATION",
-    "PHONE_REGISTER",
-    "CAPTCHA",
-    "CONTRACT_CHOOSER",
-];
-
-impl Simulator {
-    /// Queues the answers of the next credential logins (LinkedIn, Instagram, Messenger, X,
-    /// mail), see [`OUTCOMES`].
-    pub fn script_login_outcomes(&self, outcomes: impl IntoIterator<Item = String>) {
-        self.lock().login_outcomes.extend(outcomes);
-    }
-}
 
 /// A body carrying `access_token` is LinkedIn's cookie login, and so is anything that is not a
 /// JSON object: that path already answers it as it always has.
@@ -64,59 +25,6 @@ fn is_cookie_login(body: &str) -> bool {
         .ok()
         .and_then(|json| json.as_object().map(|o| o.contains_key("access_token")))
         .unwrap_or(true)
-}
-
-/// What a provider does with no script: a password with `wrong` in it is refused; otherwise
-/// LinkedIn and Messenger send an SMS code, Instagram asks its authenticator app, and X and
-/// mail let the user in.
-fn unscripted(login: &LoginBody) -> String {
-    if login
-        .password
-        .as_deref()
-        .is_some_and(|p| p.contains("wrong"))
-    {
-        return "invalid_credentials".into();
-    }
-    match login.provider.as_str() {
-        "LINKEDIN" | "MESSENGER" => format!("checkpoint:2FA:{DEFAULT_CODE}:SMS"),
-        "INSTAGRAM" => format!("checkpoint:2FA:{DEFAULT_CODE}:APP"),
-        _ => "success".into(),
-    }
-}
-
-/// The checkpoint a script's `<TYPE>[:<CODE>[:<SOURCE>]]` names, or why it cannot be one.
-fn scripted_checkpoint(spec: &str, reconnect: bool) -> Result<SimCheckpoint, String> {
-    let mut parts = spec.splitn(3, ':');
-    let kind = parts.next().unwrap_or_default();
-    if !CHECKPOINT_TYPES.contains(&kind) {
-        return Err(format!("unknown scripted checkpoint {kind}"));
-    }
-    let code = parts.next().unwrap_or(DEFAULT_CODE);
-    let mut checkpoint = SimCheckpoint::new(kind, code, reconnect);
-    checkpoint.custom = true;
-    match (kind, parts.next()) {
-        ("2FA", source) => {
-            let source = source.unwrap_or("SMS");
-            if !["SMS", "APP"].contains(&source) {
-                return Err(format!("unknown 2FA source {source}"));
-            }
-            checkpoint.source = Some(source.to_owned());
-        }
-        (_, Some(extra)) => return Err(format!("{kind} takes no {extra}")),
-        ("CAPTCHA", None) => checkpoint.public_key = Some(qr_codes::captcha_public_key()),
-        // A scripted code names the first contract; either one solves the checkpoint.
-        ("CONTRACT_CHOOSER", None) => {
-            checkpoint.contract_options = vec![
-                (code.to_owned(), "Recruiter Lite (simulated)".to_owned()),
-                (
-                    "900000002".to_owned(),
-                    "Recruiter Corporate (simulated)".to_owned(),
-                ),
-            ];
-        }
-        _ => {}
-    }
-    Ok(checkpoint)
 }
 
 /// The account the login is about, created for a new login (`CONNECTING` until it ends).
@@ -178,89 +86,30 @@ fn open_qr(state: &mut SimState, login: &LoginBody, reconnect: Option<&str>) -> 
     wait_at(state, login, reconnect, checkpoint)
 }
 
-/// A credential login answered as `outcome` says; the completion to announce, if it ended.
+/// A credential login answered as its outcome says; the completion to announce, if it ended.
 fn credential_login(
     state: &mut SimState,
     login: &LoginBody,
     reconnect: Option<&str>,
-    outcome: &str,
 ) -> (Response, Option<Completion>) {
-    match outcome {
-        "success" | "lost" => {
+    match login_outcomes::next(state, login, reconnect.is_some()) {
+        Outcome::Connected { answer_lost } => {
             let account_id = account_for(state, login, reconnect);
             let completion = finish(state, &account_id, reconnect.is_some(), true);
-            let answer = match (outcome, reconnect) {
-                // The account is made, then the answer never arrives: a gateway's 504.
-                ("lost", _) => envelope(504, "errors/request_timeout", "Request timed out"),
-                (_, Some(_)) => created("AccountReconnected", &account_id),
-                (_, None) => created("AccountCreated", &account_id),
+            let answer = match (answer_lost, reconnect) {
+                (true, _) => envelope(504, "errors/request_timeout", "Request timed out"),
+                (false, Some(_)) => created("AccountReconnected", &account_id),
+                (false, None) => created("AccountCreated", &account_id),
             };
             (answer, completion)
         }
-        checkpoint if checkpoint.starts_with("checkpoint:") => {
-            let spec = checkpoint.trim_start_matches("checkpoint:");
-            match scripted_checkpoint(spec, reconnect.is_some()) {
-                Ok(checkpoint) => (wait_at(state, login, reconnect, checkpoint), None),
-                Err(reason) => fail(500, "errors/unexpected_error", &reason),
-            }
-        }
-        "invalid_credentials" => fail(
-            401,
-            "errors/invalid_credentials",
-            "Please check your username and password",
-        ),
-        "checkpoint_error" => fail(
-            401,
-            "errors/checkpoint_error",
-            "The checkpoint does not appear to be resolvable",
-        ),
-        "captcha_not_supported" => fail(
-            401,
-            "errors/captcha_not_supported",
-            "The provider asked for a captcha",
-        ),
-        "account_restricted" => fail(
-            403,
-            "errors/account_restricted",
-            "The account is restricted by the provider",
-        ),
-        "wrong_account" => fail(
-            401,
-            "errors/wrong_account",
-            "The provided credentials do not match the correct account",
-        ),
-        "in_progress" => fail(
-            425,
-            "errors/auth_in_progress",
-            "Authentication in progress: cannot start a new intent while another is still in progress",
-        ),
-        "provider_error" => fail(
-            500,
-            "errors/provider_error",
-            "The provider answered with an error",
-        ),
-        "network_down" => fail(503, "errors/network_down", "Network down"),
-        "timeout" => fail(504, "errors/request_timeout", "Request timed out"),
-        "invalid_imap_configuration" => fail(
-            401,
-            "errors/invalid_imap_configuration",
-            "The IMAP configuration is invalid",
-        ),
-        "invalid_credentials_but_valid_account_imap" => fail(
-            401,
-            "errors/invalid_credentials_but_valid_account_imap",
-            "The IMAP server refused the credentials",
-        ),
-        other => fail(
-            500,
-            "errors/unexpected_error",
-            &format!("unknown scripted outcome {other}"),
-        ),
+        Outcome::Checkpoint(checkpoint) => (wait_at(state, login, reconnect, *checkpoint), None),
+        Outcome::Refused {
+            status,
+            kind,
+            title,
+        } => (envelope(status, kind, &title), None),
     }
-}
-
-fn fail(status: u16, kind: &str, title: &str) -> (Response, Option<Completion>) {
-    (envelope(status, kind, title), None)
 }
 
 fn created(object: &str, account_id: &str) -> Response {
@@ -291,11 +140,7 @@ fn start(sim: &Simulator, login: &LoginBody, reconnect: Option<&str>) -> Respons
         if matches!(login.provider.as_str(), "WHATSAPP" | "TELEGRAM") {
             (open_qr(&mut state, login, reconnect), None)
         } else {
-            let outcome = state
-                .login_outcomes
-                .pop_front()
-                .unwrap_or_else(|| unscripted(login));
-            credential_login(&mut state, login, reconnect, &outcome)
+            credential_login(&mut state, login, reconnect)
         }
     };
     sim.announce_later(completion);
@@ -347,24 +192,9 @@ pub(super) async fn reconnect(
     )
 }
 
-#[derive(Deserialize)]
-pub(super) struct Script {
-    outcomes: Vec<String>,
-}
-
-/// `POST /_sim/login-outcomes {"outcomes":["checkpoint:OTP","success"]}`.
-pub(super) async fn script(State(sim): State<Simulator>, Json(script): Json<Script>) -> Response {
-    sim.script_login_outcomes(script.outcomes);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-pub(super) async fn clear_script(State(sim): State<Simulator>) -> Response {
-    sim.lock().login_outcomes.clear();
-    StatusCode::NO_CONTENT.into_response()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::records::DEFAULT_CODE;
     use super::super::test_support::serve;
     use super::*;
 

@@ -13,6 +13,7 @@ mod cookie_auth;
 mod custom_auth;
 mod hosted_page;
 mod login_bodies;
+mod login_outcomes;
 mod phone;
 mod qr_codes;
 mod records;
@@ -24,7 +25,7 @@ mod webhooks;
 
 pub use checkpoint_control::{CheckpointView, ScanRefusal};
 pub use cookie_auth::OUTCOMES as COOKIE_OUTCOMES;
-pub use custom_auth::{CHECKPOINT_TYPES as LOGIN_CHECKPOINT_TYPES, OUTCOMES as LOGIN_OUTCOMES};
+pub use login_outcomes::{CHECKPOINT_TYPES as LOGIN_CHECKPOINT_TYPES, OUTCOMES as LOGIN_OUTCOMES};
 pub use records::{DeliveryAttempt, SimWebhook};
 pub use state::{Fault, NotifyDelivery, RecordedRequest, SimAccount, Simulator};
 
@@ -66,7 +67,7 @@ impl Simulator {
             .route("/_sim/phone/{id}/approve", post(phone::approve))
             .route(
                 "/_sim/login-outcomes",
-                post(custom_auth::script).delete(custom_auth::clear_script),
+                post(login_outcomes::script).delete(login_outcomes::clear_script),
             )
             .route(
                 "/_sim/cookie-outcomes",

@@ -3,6 +3,7 @@
 //! or approve a LinkedIn sign-in on. Each waiting login gets a button; its form posts to
 //! `/_sim/phone/{id}/scan` or `/approve`, which complete it and come back here (303).
 
+use super::checkpoint_control::CheckpointView;
 use super::state::Simulator;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -10,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use unipile_connect::domain::notification::escape_html as escape;
 
 /// One waiting login as a list item with its button.
-fn item(view: &super::CheckpointView) -> Option<String> {
+fn item(view: &CheckpointView) -> Option<String> {
     let (action, label, what) = match view.kind.as_str() {
         "QRCODE" => ("scan", "Scan the QR code", "QR code".to_owned()),
         "PAIRING_CODE" => (

@@ -13,7 +13,7 @@ pub const DEFAULT_CODE: &str = "123456";
 const WINDOW: Duration = Duration::minutes(5);
 
 /// A login waiting at a checkpoint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct SimCheckpoint {
     pub kind: String,
     /// What solves it: the digits of a code checkpoint, the pairing code WhatsApp shows.

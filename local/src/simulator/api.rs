@@ -261,12 +261,21 @@ pub(super) async fn restart_account(
     )
 }
 
-/// `GET /_sim/requests`: what the simulator received, with LinkedIn cookies blanked out (tests
-/// in the same process read them through [`Simulator::requests`]; nothing serves them).
+/// What `GET /_sim/requests` blanks out: LinkedIn cookies and native-login passwords.
+const SECRET_FIELDS: &[&str] = &[
+    "access_token",
+    "premium_token",
+    "password",
+    "imap_password",
+    "smtp_password",
+];
+
+/// `GET /_sim/requests`: what the simulator received, with cookies and passwords blanked out
+/// (tests in the same process read them through [`Simulator::requests`]; nothing serves them).
 pub(super) async fn recorded_requests(State(sim): State<Simulator>) -> Response {
     let mut requests = sim.requests();
     for body in requests.iter_mut().filter_map(|r| r.body.as_mut()) {
-        for field in ["access_token", "premium_token"] {
+        for field in SECRET_FIELDS {
             if let Some(value) = body.get_mut(field) {
                 *value = Value::String("[REDACTED]".into());
             }

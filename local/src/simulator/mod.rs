@@ -1,18 +1,31 @@
 //! A Unipile v1 tenant in a process, following `unipile-api-v1.md`: hosted-auth links with a
 //! clickable page that fires `notify_url` as Unipile does, accounts, and scripted failures.
 //! It is strict where Unipile is (required fields, the `expiresOn` format, unknown fields)
-//! so that a request it accepts is one the real API accepts.
+//! so that a request it accepts is one the real API accepts. Native (custom-auth) logins
+//! follow `unipile-custom-auth.md`, with a simulated phone that scans their QR codes.
 
 mod answers;
 mod api;
+mod checkpoint_control;
 mod checkpoints;
+mod completion;
 mod cookie_auth;
+mod custom_auth;
 mod hosted_page;
+mod login_bodies;
+mod login_outcomes;
+mod phone;
+mod qr_codes;
 mod records;
+mod resend;
 mod state;
+#[cfg(test)]
+mod test_support;
 mod webhooks;
 
+pub use checkpoint_control::{CheckpointView, ScanRefusal};
 pub use cookie_auth::OUTCOMES as COOKIE_OUTCOMES;
+pub use login_outcomes::{CHECKPOINT_TYPES as LOGIN_CHECKPOINT_TYPES, OUTCOMES as LOGIN_OUTCOMES};
 pub use records::{DeliveryAttempt, SimWebhook};
 pub use state::{Fault, NotifyDelivery, RecordedRequest, SimAccount, Simulator};
 
@@ -32,13 +45,30 @@ impl Simulator {
             )
             .route(
                 "/api/v1/accounts",
-                get(api::list_accounts).post(cookie_auth::connect),
+                get(api::list_accounts).post(custom_auth::connect),
             )
             .route(
                 "/api/v1/accounts/checkpoint",
                 post(checkpoints::solve_checkpoint),
             )
+            .route(
+                "/api/v1/accounts/checkpoint/resend",
+                post(resend::resend_checkpoint),
+            )
+            .route("/_sim/checkpoints/{id}", get(checkpoint_control::show))
             .route("/_sim/checkpoints/{id}/approve", post(checkpoints::approve))
+            .route(
+                "/_sim/checkpoints/{id}/scan",
+                post(checkpoint_control::scan),
+            )
+            .route("/_sim/checkpoints/{id}/age", post(checkpoint_control::age))
+            .route("/_sim/phone", get(phone::show))
+            .route("/_sim/phone/{id}/scan", post(phone::scan))
+            .route("/_sim/phone/{id}/approve", post(phone::approve))
+            .route(
+                "/_sim/login-outcomes",
+                post(login_outcomes::script).delete(login_outcomes::clear_script),
+            )
             .route(
                 "/_sim/cookie-outcomes",
                 post(cookie_auth::script).delete(cookie_auth::clear_script),
@@ -47,7 +77,7 @@ impl Simulator {
                 "/api/v1/accounts/{id}",
                 get(api::get_account)
                     .delete(api::delete_account)
-                    .post(cookie_auth::reconnect),
+                    .post(custom_auth::reconnect),
             )
             .route(
                 "/_sim/hosted/{token}",

@@ -29,7 +29,9 @@ pub struct SimAccount {
 
 /// Makes the next `times` calls to `route` (`hosted_link`, `get_account`, `list_accounts`,
 /// `delete_account`, `restart_account`, `create_webhook`, `list_webhooks`, `delete_webhook`,
-/// or `*`) fail with `status` and Unipile error `type`.
+/// `connect_account` (a cookie login, or a native login or reconnect), `reconnect_account`
+/// (a cookie reconnect), `solve_checkpoint`, `resend_checkpoint`, or `*`) fail with `status`
+/// and Unipile error `type`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fault {
     pub route: String,
@@ -71,6 +73,8 @@ pub(super) struct SimState {
     pub notifications: Vec<NotifyDelivery>,
     pub webhooks: Vec<super::records::SimWebhook>,
     pub cookie_outcomes: std::collections::VecDeque<String>,
+    /// The scripted answers of the next native credential logins.
+    pub login_outcomes: std::collections::VecDeque<String>,
     /// Logins waiting at a checkpoint, by account id.
     pub checkpoints: HashMap<String, super::records::SimCheckpoint>,
     /// Where hosted-auth links point instead of this simulator's own page (a test of what

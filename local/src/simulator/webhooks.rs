@@ -129,19 +129,34 @@ impl Simulator {
         message: &str,
         retry_delay: Duration,
     ) -> Option<Vec<DeliveryAttempt>> {
-        let (account_type, hooks) = {
+        let account_type = {
             let mut state = self.lock();
             let account = state.accounts.get_mut(account_id)?;
             account.status = message.to_owned();
-            let account_type = account.account_type.clone();
-            let hooks: Vec<SimWebhook> = state
-                .webhooks
-                .iter()
-                .filter(|w| w.enabled && w.source == "account_status")
-                .cloned()
-                .collect();
-            (account_type, hooks)
+            account.account_type.clone()
         };
+        Some(
+            self.deliver_account_status(account_id, &account_type, message, retry_delay)
+                .await,
+        )
+    }
+
+    /// Tells every enabled `account_status` webhook `{"AccountStatus":{account_id,
+    /// account_type, message}}`, retrying as Unipile does; the lock is not held while sending.
+    pub(super) async fn deliver_account_status(
+        &self,
+        account_id: &str,
+        account_type: &str,
+        message: &str,
+        retry_delay: Duration,
+    ) -> Vec<DeliveryAttempt> {
+        let hooks: Vec<SimWebhook> = self
+            .lock()
+            .webhooks
+            .iter()
+            .filter(|w| w.enabled && w.source == "account_status")
+            .cloned()
+            .collect();
         let body = json!({"AccountStatus": {"account_id": account_id, "account_type": account_type, "message": message}});
         let mut attempts = Vec::new();
         for hook in hooks {
@@ -165,7 +180,7 @@ impl Simulator {
                 }
             }
         }
-        Some(attempts)
+        attempts
     }
 }
 

@@ -789,6 +789,9 @@ fn refused_start(refusal: StartRefusal, provider: &Provider, now: DateTime<Utc>)
 fn refusal(refusal: LoginRefusal, provider: &Provider) -> FlowError {
     let name = provider.display_name();
     let detail = match refusal {
+        LoginRefusal::Credentials if *provider == Provider::Mail => {
+            "the mail server did not accept this address and password".into()
+        }
         LoginRefusal::Credentials => format!("{name} did not accept this username and password"),
         LoginRefusal::MailSettings => {
             "the mail server did not accept these server settings: check the IMAP and SMTP hosts and ports".into()

@@ -1326,6 +1326,44 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     let (status, refused) = walk.api("GET", "/accounts", &backend, None).await;
     assert_eq!(status, 403, "{refused}");
 
+    // Sam connects Telegram from his own page: the accounts function answers a QR code with
+    // its SVG ready to show, his phone scans it (Unipile's webhook reaches the status webhook,
+    // which records the account for him from his sign-in's attempt), the page's poll sees it
+    // connected, and a second poll answers the same.
+    let (status, started) = walk
+        .api(
+            "POST",
+            "/accounts/connect",
+            &sam,
+            Some(json!({"provider": "TELEGRAM"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    assert!(
+        started["checkpoint"]["qrcode_svg"]
+            .as_str()
+            .is_some_and(|svg| svg.starts_with("data:image/svg+xml;base64,")),
+        "{started}"
+    );
+    let telegram = started["account_id"].as_str().expect("id").to_owned();
+    walk.sim(&format!("/_sim/checkpoints/{telegram}/scan"), json!({}))
+        .await;
+    for _ in 0..2 {
+        let (status, polled) = walk
+            .api("GET", &format!("/accounts/connect/{telegram}"), &sam, None)
+            .await;
+        assert_eq!(
+            (status, polled["status"].as_str()),
+            (200, Some("connected")),
+            "{polled}"
+        );
+    }
+    assert_eq!(
+        walk.account_status(&sam, &telegram).await.as_deref(),
+        Some("OK")
+    );
+    published.extend(walk.events.events().await);
+
     // What the team's backend heard through its rule on the stack's bus: every kind of
     // change the walk made, each event valid against its published schema, none carrying
     // anything secret or an email address.

@@ -1050,6 +1050,275 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
     .expect("handled");
     answers.record(path, "POST", &response);
 
+    // Custom authentication: /accounts/connect, .../checkpoint, .../resend, .../{account_id}.
+    let path = "/accounts/connect";
+    let (status, started) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", path),
+        Some("w1"),
+        r#"{"provider":"WHATSAPP"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    assert!(
+        started["checkpoint"]["qrcode_svg"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("data:image/svg+xml;base64,")),
+        "{started}"
+    );
+    let qr_id = started["account_id"].as_str().expect("an id").to_owned();
+    let poll_uri = format!("{path}/{qr_id}");
+    let (status, waited) = connect(
+        &accounts,
+        &mut answers,
+        ("GET", &poll_uri),
+        Some("w1"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!((status, &waited["status"]), (200, &json!("waiting")));
+    let (status, second) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", path),
+        Some("w1"),
+        r#"{"provider":"whatsapp"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &second["account_id"]),
+        (409, &json!(qr_id)),
+        "{second}"
+    );
+    let (status, _) = connect(
+        &accounts,
+        &mut answers,
+        ("GET", &poll_uri),
+        Some("w2"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "another user's sign-in");
+    world
+        .unipile
+        .approve_in_app(&AccountId::parse(qr_id.as_str()).expect("id"));
+    let (status, done) = connect(
+        &accounts,
+        &mut answers,
+        ("GET", &poll_uri),
+        Some("w1"),
+        "",
+        None,
+    )
+    .await;
+    assert_eq!((status, &done["status"]), (200, &json!("connected")));
+
+    world
+        .unipile
+        .script_login_outcomes([CookieOutcome::Checkpoint("2FA".into())]);
+    let (status, started) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", path),
+        Some("w1"),
+        r#"{"provider":"LINKEDIN","username":"jane@example.com","password":"correct horse"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &started["checkpoint"]["can_resend"]),
+        (202, &json!(true)),
+        "{started}"
+    );
+    let linkedin_id = started["account_id"].as_str().expect("an id").to_owned();
+    world
+        .unipile
+        .script_checkpoint_answers([CookieOutcome::Fail(UnipileError::Api {
+            status: 401,
+            error_type: UnipileErrorType::InvalidCheckpointSolution,
+            title: "wrong code".into(),
+            detail: None,
+        })]);
+    let answer = |code: &str| json!({"account_id": linkedin_id, "code": code}).to_string();
+    let checkpoint = ("POST", "/accounts/connect/checkpoint");
+    let (status, _) = connect(
+        &accounts,
+        &mut answers,
+        checkpoint,
+        Some("w1"),
+        &answer("000000"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let resend = json!({"account_id": linkedin_id}).to_string();
+    let (status, sent) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", "/accounts/connect/resend"),
+        Some("w1"),
+        &resend,
+        None,
+    )
+    .await;
+    assert_eq!((status, &sent["status"]), (202, &json!("code_sent")));
+    let (status, _) = connect(
+        &accounts,
+        &mut answers,
+        checkpoint,
+        Some("w1"),
+        &answer("123456"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    for (body, refused_for) in [
+        (r#"{"account_id":"cu_1"}"#, None),
+        (r#"{"account_id":"cu_1","code":"12;34"}"#, None),
+        (r#"{"account_id":"cu_1","code":"123456","extra":1}"#, None),
+    ] {
+        let (status, _) = connect(
+            &accounts,
+            &mut answers,
+            checkpoint,
+            Some("w1"),
+            body,
+            refused_for,
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (status, _) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", "/accounts/connect/resend"),
+        Some("w1"),
+        r#"{"account_id":"cu_1","code":"1"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    let mailbox = r#"{"provider":"MAIL","imap_user":"jane@example.com","imap_password":"app password","imap_host":"imap.example.com","imap_port":993,"imap_encryption":"ssl","smtp_host":"smtp.example.com","smtp_port":587}"#;
+    for (user, body, refused_for, expected) in [
+        (Some("w1"), mailbox, None, 201),
+        (
+            Some("w3"),
+            r#"{"provider":"WHATSAPP","nickname":"jane"}"#,
+            None,
+            400,
+        ),
+        (Some("w3"), r#"{"provider":"GOOGLE"}"#, None, 400),
+        (
+            Some("w3"),
+            r#"{"provider":"LINKEDIN","username":"jane@example.com"}"#,
+            None,
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"MAIL","imap_user":"jane@example.com","imap_password":"pw","imap_host":"imap.example.com","imap_port":"993","smtp_host":"smtp.example.com","smtp_port":587}"#,
+            None,
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"MAIL","imap_user":"jane@example.com","imap_password":"pw","imap_host":"imap.example.com","smtp_host":"smtp.example.com","smtp_port":587}"#,
+            None,
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"WHATSAPP","phone_number":"06 12 34 56 78"}"#,
+            None,
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"WHATSAPP","phone_number":"+33 6 12 ab"}"#,
+            None,
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"WHATSAPP","password":"correct horse"}"#,
+            Some("a field the provider does not take"),
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"LINKEDIN","username":"jane","password":"pw","email":"jane@example.com"}"#,
+            Some("a field the provider does not take"),
+            400,
+        ),
+        (
+            Some("w3"),
+            r#"{"provider":"LINKEDIN","reconnect_account":"acc_1","username":"jane","password":"pw"}"#,
+            None,
+            404,
+        ),
+        (Some("w3"), "{not json", None, 400),
+        (None, r#"{"provider":"TELEGRAM"}"#, Some("no identity"), 401),
+    ] {
+        let (status, answered) = connect(
+            &accounts,
+            &mut answers,
+            ("POST", path),
+            user,
+            body,
+            refused_for,
+        )
+        .await;
+        assert_eq!(status, expected, "{body}: {answered}");
+    }
+
+    world.unipile.script_login_outcomes(
+        std::iter::repeat_with(|| {
+            CookieOutcome::Fail(UnipileError::Api {
+                status: 401,
+                error_type: UnipileErrorType::InvalidCredentials,
+                title: "bad credentials".into(),
+                detail: None,
+            })
+        })
+        .take(5),
+    );
+    let instagram = r#"{"provider":"INSTAGRAM","username":"jane","password":"not it"}"#;
+    let mut refusals = Vec::new();
+    for _ in 0..6 {
+        let response = accounts::handler(&accounts, request("POST", path, Some("w5"), instagram))
+            .await
+            .expect("handled");
+        let status = answers.record(path, "POST", &response);
+        answers.body(path, "POST", instagram, status, None);
+        refusals.push((status, response.headers().contains_key("retry-after")));
+    }
+    assert_eq!(
+        refusals,
+        [[(422, false); 5].as_slice(), &[(429, true)]].concat(),
+        "five refusals count against the limit, the sixth start is not admitted"
+    );
+
+    world
+        .unipile
+        .fail_with(UnipileError::Transport("connection refused".into()));
+    let (status, _) = connect(
+        &accounts,
+        &mut answers,
+        ("POST", path),
+        Some("w6"),
+        r#"{"provider":"TELEGRAM"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(status, 504);
+    world.unipile.recover();
+
     answers.finish(&[
         ("POST /accounts/link", 200),
         ("POST /accounts/link", 400),
@@ -1103,7 +1372,54 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
         ("PUT /extension/identities/{member_id}", 400),
         ("PUT /extension/identities/{member_id}", 404),
         ("DELETE /extension/cookies", 200),
+        ("POST /accounts/connect", 201),
+        ("POST /accounts/connect", 202),
+        ("POST /accounts/connect", 400),
+        ("POST /accounts/connect", 401),
+        ("POST /accounts/connect", 404),
+        ("POST /accounts/connect", 409),
+        ("POST /accounts/connect", 422),
+        ("POST /accounts/connect", 429),
+        ("POST /accounts/connect", 504),
+        ("POST /accounts/connect/checkpoint", 201),
+        ("POST /accounts/connect/checkpoint", 400),
+        ("POST /accounts/connect/checkpoint", 422),
+        ("POST /accounts/connect/resend", 202),
+        ("POST /accounts/connect/resend", 400),
+        ("GET /accounts/connect/{account_id}", 200),
+        ("GET /accounts/connect/{account_id}", 404),
     ]);
+}
+
+/// One request to the custom-auth routes, recorded under its documented path, with its body
+/// judged by the schema as the handler judged it: the status and the JSON answer.
+async fn connect(
+    accounts: &accounts::Accounts,
+    answers: &mut Answers,
+    (method, uri): (&str, &str),
+    user: Option<&str>,
+    body: &str,
+    refused_for: Option<&str>,
+) -> (u16, Value) {
+    let documented = match uri {
+        "/accounts/connect" | "/accounts/connect/checkpoint" | "/accounts/connect/resend" => uri,
+        _ => "/accounts/connect/{account_id}",
+    };
+    // A poll holds up to 10 s while nothing happens, unless the invocation's deadline is near:
+    // with one close at hand, as Lambda's can be, it looks once and answers.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    let response = unipile_connect::deadline::within(
+        deadline,
+        accounts::handler(accounts, request(method, uri, user, body)),
+    )
+    .await
+    .expect("handled");
+    let status = answers.record(documented, method, &response);
+    if method == "POST" {
+        answers.body(documented, method, body, status, refused_for);
+    }
+    let answer = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (status, answer)
 }
 
 #[tokio::test]

@@ -1905,6 +1905,39 @@ fn the_templates_parameter_bounds_are_the_codes() {
     }
 }
 
+/// CloudFormation checks `ConnectAttemptLimit` against its pattern; the accounts function
+/// checks it again at cold start. Whatever the pattern lets through must start the function,
+/// and what the code refuses must be refused at deploy time, not by a function that never
+/// starts.
+#[test]
+fn the_connect_attempt_limits_pattern_admits_only_what_the_code_reads() {
+    use unipile_connect::domain::login_attempt::AttemptLimit;
+    let template = the_template();
+    let spec = &template.section("Parameters")["ConnectAttemptLimit"];
+    let pattern = regex_lite::Regex::new(spec["AllowedPattern"].as_str().expect("a pattern"))
+        .expect("the pattern compiles");
+    let default = spec["Default"].as_str().expect("a default");
+    assert!(pattern.is_match(default));
+    assert_eq!(AttemptLimit::parse(default), Ok(AttemptLimit::default()));
+    let mut samples = Vec::new();
+    for starts in [0, 1, 5, 99, 100, 101, 250] {
+        for window in [
+            "0s", "1s", "59s", "86400s", "86401s", "99999s", "0m", "15m", "1440m", "1441m", "0h",
+            "1h", "24h", "25h", "999h", "15", "15d",
+        ] {
+            samples.push(format!("{starts}/{window}"));
+        }
+    }
+    for sample in samples {
+        let admitted = pattern.is_match(&sample);
+        let read = AttemptLimit::parse(&sample).is_ok();
+        assert_eq!(
+            admitted, read,
+            "{sample}: the template admits it {admitted}, the code reads it {read}"
+        );
+    }
+}
+
 /// API Gateway refuses a JWT authorizer without an audience, which moto never sees: the
 /// backend's authorizer takes `ServiceAudience` when it is given and `JwtAudience` when it is
 /// left empty, never nothing; and every service route requires the configured scope.

@@ -56,6 +56,25 @@ async fn another_users_account_is_not_found_through_every_route_and_nothing_of_t
         account_id: bobs_id,
     });
     let callback = |name: &str| json!({"status": "CREATION_SUCCESS", "account_id": bobs_account, "name": name});
+    // Bob waits at a custom sign-in's QR code: his attempt is as much his as his accounts.
+    let started = call(
+        &stack,
+        request(
+            "POST",
+            "/accounts/connect",
+            Some(&bob),
+            Some(json!({"provider": "WHATSAPP"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        started.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&started.body)
+    );
+    let started: Value = serde_json::from_slice(&started.body).expect("JSON");
+    let bobs_sign_in = started["account_id"].as_str().expect("id").to_owned();
     let routes: Vec<(&str, RawRequest, u16)> = vec![
         (
             "DELETE /accounts/{id}",
@@ -74,6 +93,59 @@ async fn another_users_account_is_not_found_through_every_route_and_nothing_of_t
                 "/accounts/link",
                 Some(&ann),
                 Some(json!({"type": "reconnect", "reconnect_account": bobs_account})),
+            ),
+            404,
+        ),
+        (
+            "GET /accounts/connect/{account_id} (Bob's sign-in)",
+            request(
+                "GET",
+                &format!("/accounts/connect/{bobs_sign_in}"),
+                Some(&ann),
+                None,
+            ),
+            404,
+        ),
+        (
+            "POST /accounts/connect/checkpoint (Bob's sign-in)",
+            request(
+                "POST",
+                "/accounts/connect/checkpoint",
+                Some(&ann),
+                Some(json!({"account_id": bobs_sign_in, "code": "123456"})),
+            ),
+            404,
+        ),
+        (
+            "POST /accounts/connect/resend (Bob's sign-in)",
+            request(
+                "POST",
+                "/accounts/connect/resend",
+                Some(&ann),
+                Some(json!({"account_id": bobs_sign_in})),
+            ),
+            404,
+        ),
+        (
+            "POST /accounts/connect (renew Bob's QR code)",
+            request(
+                "POST",
+                "/accounts/connect",
+                Some(&ann),
+                Some(json!({"provider": "WHATSAPP", "renew": bobs_sign_in})),
+            ),
+            400,
+        ),
+        (
+            "POST /accounts/connect (reconnect Bob's account here)",
+            request(
+                "POST",
+                "/accounts/connect",
+                Some(&ann),
+                Some(
+                    json!({"provider": "LINKEDIN", "reconnect_account": bobs_account,
+                    "username": "ann@example.com", "password": "never-logged-ann"}),
+                ),
             ),
             404,
         ),
@@ -172,6 +244,6 @@ async fn another_users_account_is_not_found_through_every_route_and_nothing_of_t
     if !still_his {
         failures.push(format!("Bob's list lost his account: {bobs_list}"));
     }
-    println!("another user's account: 6 routes refused, 2 lists, 1 deletion and 1 sync checked");
+    println!("another user's account: 11 routes refused, 2 lists, 1 deletion and 1 sync checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

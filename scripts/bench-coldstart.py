@@ -6,9 +6,10 @@ Runtime API emulator. BENCHMARKS.md explains the method and holds the figures.
   python3 scripts/bench-coldstart.py [--starts N] [--quick]
 
 It needs the release bootstraps (`scripts/stack.sh build`: target/lambda/<function>/bootstrap;
-CARGO_TARGET_DIR is honoured). It builds the floor from ../shared/peers/rust-floor into
-target/peers (shared/ is only read), copies the Node twin to target/peers/node-webhook and
-runs `npm ci` there when Node is available (else the twin is skipped with a note).
+CARGO_TARGET_DIR is honoured). It builds the floor from bench/peers/rust-floor (its own
+project and Cargo.lock, outside the workspace) into target/peers, copies the Node twin from
+bench/peers/node-webhook to target/peers/node-webhook and runs `npm ci` there when Node is
+available (else the twin is skipped with a note); bench/peers/README.md says what both are.
 
 Each start is a fresh process with the configuration infra/template.yaml gives the function
 (secrets as plain variables, so no Secrets Manager read at init; outside calls go to a stub on
@@ -36,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+# The reference programs run beside ours (bench/peers/README.md).
+PEERS = ROOT / "bench" / "peers"
 
 # Targets the table reports against (nothing fails on them).
 MAX_FLOOR_RATIO = 1.3  # median cold start <= 1.3 x the floor's
@@ -469,22 +472,24 @@ def our_env(name, port, secrets_manager=False):
     return env
 
 
-def build_floor(shared):
-    manifest = shared / "peers" / "rust-floor" / "Cargo.toml"
+def build_floor():
+    manifest = PEERS / "rust-floor" / "Cargo.toml"
     print(f"building the floor: cargo build --release --locked --manifest-path {manifest} --target-dir {TARGET / 'peers'}", flush=True)
-    # --locked: shared/ is only read, its Cargo.lock is never rewritten.
+    # --locked: the floor builds the crates its committed Cargo.lock names, never newer ones,
+    # so that its figure moves only when that file does.
     subprocess.run(["cargo", "build", "--release", "--quiet", "--locked", "--manifest-path", str(manifest),
                     "--target-dir", str(TARGET / "peers")], check=True)
     return TARGET / "peers" / "release" / "floor"
 
 
-def prepare_node(shared):
-    """The Node twin's directory with its node_modules, or None (with a note) without Node."""
+def prepare_node():
+    """The Node twin's directory with its node_modules, or None (with a note) without Node.
+    It runs from a copy under target/ so that node_modules never lands in the repository."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         print("note: node/npm not found: the Node.js twin is skipped", flush=True)
         return None, None
-    source, work = shared / "peers" / "node-webhook", TARGET / "peers" / "node-webhook"
+    source, work = PEERS / "node-webhook", TARGET / "peers" / "node-webhook"
     work.mkdir(parents=True, exist_ok=True)
     changed = False
     for name in ("bootstrap.js", "package.json", "package-lock.json"):
@@ -641,8 +646,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--starts", type=int, default=20, help="starts of each program (default 20)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 3 starts of each")
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared",
-                        help="the shared/ folder holding peers/ (default: ../shared beside the repository)")
     parser.add_argument("--no-node", action="store_true", help="leave out the Node.js twin")
     parser.add_argument("--secrets-manager", action="store_true",
                         help="read the secrets through SECRETS_ARN from the stub, as deployed, instead of plain variables")
@@ -678,13 +681,11 @@ def main():
             parser.error(f"--variant {spec}: want LABEL=FUNCTION:PATH with an existing PATH")
         programs.append({"name": label, "kind": "ours", "cmd": [str(Path(path).resolve())], "path": Path(path),
                          "env": our_env(function, port, args.secrets_manager), "event_of": function})
-    if not args.shared.is_dir():
-        sys.exit(f"{args.shared} not found: pass --shared DIR (the folder holding peers/)")
-    floor = build_floor(args.shared)
+    floor = build_floor()
     programs.append({"name": "floor", "kind": "peer", "cmd": [str(floor)], "path": floor,
                      "env": {**lambda_env("floor", port), "TABLE_NAME": "unipile-connect-accounts"}})
     if not args.no_node:
-        node, work = prepare_node(args.shared)
+        node, work = prepare_node()
         if node:
             env = {**lambda_env("node-webhook", port), "TABLE_NAME": "unipile-connect-accounts",
                    "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x", "_HANDLER": "bootstrap.handler",

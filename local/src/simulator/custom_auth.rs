@@ -475,7 +475,7 @@ mod tests {
         let id = answer["account_id"].as_str().expect("id");
         let view = served.sim.checkpoint(id).expect("waiting");
         assert_eq!(view.code.as_deref(), Some(code));
-        assert_eq!(served.sim.accounts()[0].name, "WhatsApp +33612345678");
+        assert_eq!(served.sim.accounts()[0].name, "WhatsApp (simulated)");
         // The user types it in WhatsApp: the phone "scans".
         served.sim.scan(id).await.expect("paired");
         assert_eq!(hook.received()[0]["AccountStatus"]["account_id"], id);

@@ -297,6 +297,11 @@ async fn an_expired_qr_code_says_so_and_new_code_shows_another() {
             vec![],
         )
         .await;
+    // The page's own clock still has a minute to go: the server's word stops it.
+    let clock = story
+        .component_says("section.wizard [data-step=qrcode] .countdown", "Expired")
+        .await;
+    assert_eq!(clock, "Expired");
     story.shot("expired").await;
 
     story
@@ -314,6 +319,9 @@ async fn an_expired_qr_code_says_so_and_new_code_shows_another() {
         .component_says("section.wizard .wizard-status", "Waiting for you to scan")
         .await;
     assert_eq!(status, "Waiting for you to scan the code.");
+    story
+        .component_says("section.wizard [data-step=qrcode] .countdown", "Expires in")
+        .await;
 
     story.scan_with_phone(&renewed.account_id).await;
     story.wizard_connected(&renewed.account_id, "OK").await;

@@ -221,8 +221,8 @@ def events(port):
             "Scheduler event: one reconciliation -> Unipile account list + DynamoDB Scan (stub: both empty) -> report",
         ),
         "web-assets": (
-            http_event("GET", "/web/v4/unipile-accounts.js", route="GET /web/{proxy+}"),
-            "HTTP API, no authorizer: GET /web/v4/unipile-accounts.js -> 200 with the embedded file",
+            http_event("GET", "/web/v5/unipile-accounts.js", route="GET /web/{proxy+}"),
+            "HTTP API, no authorizer: GET /web/v5/unipile-accounts.js -> 200 with the embedded file",
         ),
         "events-webhook": (
             {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "eventSource": "aws:sqs",

@@ -184,17 +184,18 @@ export class ConnectWizard {
     }
     step.append(list, picture, clock, actions);
     this.#say("Waiting for you to scan the code.");
-    this.#countdown(checkpoint.expires_at, clock, () => {
+    const expired = () => {
       picture.classList.add("expired");
       image.alt = "Expired QR code";
       this.#stopPolling();
       this.#say("The code has expired. Press New code to get another.");
       renew.classList.add("primary");
-    });
+    };
+    const stopClock = this.#countdown(checkpoint.expires_at, clock, expired);
+    // The server's word ends the wait even while this device's clock still counts.
     this.#startPolling(() => {
-      picture.classList.add("expired");
-      this.#say("The code has expired. Press New code to get another.");
-      renew.classList.add("primary");
+      stopClock();
+      expired();
     });
   }
 
@@ -221,8 +222,11 @@ export class ConnectWizard {
       this.#say("The code has expired. Press New code to get another.");
       renew.classList.add("primary");
     };
-    this.#countdown(checkpoint.expires_at, clock, expired);
-    this.#startPolling(expired);
+    const stopClock = this.#countdown(checkpoint.expires_at, clock, expired);
+    this.#startPolling(() => {
+      stopClock();
+      expired();
+    });
   }
 
   #codeStep(checkpoint) {
@@ -638,21 +642,27 @@ export class ConnectWizard {
     });
   }
 
-  // A visible clock to `expiresAt`; the status region speaks only at a few marks.
+  // A visible clock to `expiresAt`; the status region speaks only at a few marks. Answers a
+  // function that stops the clock at "Expired" (when the server says so first), without
+  // calling `onExpired`.
   #countdown(expiresAt, clock, onExpired) {
     const end = Date.parse(expiresAt);
     if (Number.isNaN(end)) {
       clock.hidden = true;
-      return;
+      return () => {};
     }
+    const stop = () => {
+      clock.hidden = false;
+      clock.textContent = "Expired";
+      clock.dataset.expired = "true";
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
     const spoken = new Set();
     const tick = () => {
       const left = (end - Date.now()) / 1000;
       if (left <= 0) {
-        clock.textContent = "Expired";
-        clock.dataset.expired = "true";
-        clearInterval(timer);
-        this.#timers.delete(timer);
+        stop();
         onExpired();
         return;
       }
@@ -669,6 +679,7 @@ export class ConnectWizard {
     // Marks already passed when the step opens are not announced late.
     for (const mark of SPOKEN_MARKS) if ((end - Date.now()) / 1000 <= mark) spoken.add(mark);
     tick();
+    return stop;
   }
 
   // ---- the page -------------------------------------------------------------------------

@@ -8,14 +8,14 @@
 /// (`immutable`), so a file changed under the same version would reach nobody who already
 /// has it: any change to them ships under a new version. Pages (`.html`) are revalidated
 /// within minutes ([`HTML_CACHE_CONTROL`]) and may change under the same version.
-pub const ASSET_VERSION: u32 = 4;
+pub const ASSET_VERSION: u32 = 5;
 
 /// What `web/` held when [`ASSET_VERSION`] was set (the digest the `web-assets` build computes
 /// of every name and contents but the pages'): a test fails when those change and the version
 /// does not, naming the digest to set with the next version.
-pub const ASSET_DIGEST: &str = "6c4f4ead4ad439f679bddaf602fabc65";
+pub const ASSET_DIGEST: &str = "f63afb17b7c71aff5a67920cc9b7b813";
 
-/// The path the stack serves `file` at, e.g. `/web/v4/unipile-accounts.js`.
+/// The path the stack serves `file` at, e.g. `/web/v5/unipile-accounts.js`.
 pub fn asset_path(file: &str) -> String {
     format!("/web/v{ASSET_VERSION}/{file}")
 }

@@ -10,6 +10,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use local_stack::simulator::CheckpointView;
 use local_stack::stack::LocalStack;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -247,10 +248,16 @@ impl Story {
     }
 
     pub async fn shot(&self, step: &str) {
+        self.shot_png(step).await;
+    }
+
+    /// [`Story::shot`], answering the PNG it saved.
+    pub async fn shot_png(&self, step: &str) -> Vec<u8> {
         let number = self.step.fetch_add(1, Ordering::SeqCst) + 1;
         let png = self.browser.screenshot().await.expect("screenshot");
         let file = self.shots.join(format!("{number:02}-{step}.png"));
-        std::fs::write(&file, png).expect("screenshot saved");
+        std::fs::write(&file, &png).expect("screenshot saved");
+        png
     }
 
     /// Runs `script` until it returns something truthy; on time-out, a screenshot of the
@@ -450,5 +457,174 @@ impl Story {
             .await
             .expect("simulator answers");
         assert_eq!(answer.status(), 200, "status delivered");
+    }
+
+    // ---- connecting here (the wizard) ---------------------------------------------------
+
+    /// Chooses `provider` (`WHATSAPP`, `LINKEDIN`, …) in the connect form.
+    pub async fn choose_provider(&self, provider: &str) {
+        self.in_component("form.connect select")
+            .await
+            .select_by_value(provider)
+            .await
+            .expect("provider chosen");
+    }
+
+    /// "Connect here": the wizard opens at its sign-in form.
+    pub async fn connect_here(&self) {
+        self.click_in_component("form.connect button.custom").await;
+        self.wizard_at("credentials").await;
+    }
+
+    /// Waits for the wizard to show `step` (`credentials`, `qrcode`, `code`, …): its text.
+    pub async fn wizard_at(&self, step: &str) -> String {
+        let css = format!("section.wizard [data-step={step}]");
+        self.component_says(&css, "").await
+    }
+
+    /// Types `text` into the wizard's input named `name`.
+    pub async fn type_in_wizard(&self, name: &str, text: &str) {
+        let field = self
+            .in_component(&format!("section.wizard input[name={name}]"))
+            .await;
+        field.clear().await.expect("field cleared");
+        field.send_keys(text).await.expect("typed");
+    }
+
+    /// Presses the main button of the wizard's current form (Sign in, Verify, Continue).
+    pub async fn submit_wizard(&self) {
+        self.click_in_component("section.wizard form button[type=submit]")
+            .await;
+    }
+
+    /// The wizard has closed and the account it connected is listed, marked fresh, in
+    /// `status`: its card's text.
+    pub async fn wizard_connected(&self, account_id: &str, status: &str) -> String {
+        let script = "const root = document.querySelector('unipile-accounts')?.shadowRoot; \
+                      if (!root || root.querySelector('section.wizard')) return null; \
+                      const card = root.querySelector(`li.account.fresh[data-account-id='${arguments[0]}']`); \
+                      return card && card.dataset.status === arguments[1] ? card.textContent : null;";
+        self.eventually(
+            &format!("account {account_id} listed as fresh in {status}"),
+            script,
+            vec![json!(account_id), json!(status)],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// How many accounts the list shows.
+    pub async fn accounts_listed(&self) -> u64 {
+        self.browser
+            .execute(
+                "return document.querySelector('unipile-accounts').shadowRoot\
+                 .querySelectorAll('li.account').length;",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|n| n.as_u64())
+            .unwrap_or_default()
+    }
+
+    fn simulator(&self) -> &local_stack::simulator::Simulator {
+        self.stack
+            .simulator
+            .as_ref()
+            .expect("the stack's simulator")
+    }
+
+    /// The login of `provider` waiting at a checkpoint at the simulator (what the user's
+    /// phone or inbox would see), once one does for which `wanted` holds.
+    pub async fn waiting_login(
+        &self,
+        provider: &str,
+        wanted: impl Fn(&CheckpointView) -> bool,
+    ) -> CheckpointView {
+        let started = Instant::now();
+        loop {
+            let found = self
+                .simulator()
+                .checkpoints()
+                .into_iter()
+                .find(|waiting| waiting.provider == provider && wanted(waiting));
+            if let Some(waiting) = found {
+                return waiting;
+            }
+            if started.elapsed() > PATIENCE {
+                self.shot("timed-out").await;
+                panic!("no such {provider} login waits at the simulator");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many logins of `provider` wait at a checkpoint at the simulator.
+    pub fn logins_waiting(&self, provider: &str) -> usize {
+        self.simulator()
+            .checkpoints()
+            .iter()
+            .filter(|waiting| waiting.provider == provider)
+            .count()
+    }
+
+    /// The wizard has closed and the list marks the account it connected as fresh: its id.
+    pub async fn fresh_account(&self) -> String {
+        let script = "const root = document.querySelector('unipile-accounts')?.shadowRoot; \
+                      if (!root || root.querySelector('section.wizard')) return null; \
+                      return root.querySelector('li.account.fresh')?.dataset.accountId;";
+        self.eventually("the wizard closed and a fresh account", script, vec![])
+            .await
+            .as_str()
+            .expect("an account id")
+            .to_owned()
+    }
+
+    /// The user's phone scans the QR code (or types the pairing code) of `account_id`, through
+    /// the simulator's `/_sim` route.
+    pub async fn scan_with_phone(&self, account_id: &str) {
+        let answer = self
+            .http
+            .post(self.url(&format!("/_sim/checkpoints/{account_id}/scan")))
+            .send()
+            .await
+            .expect("simulator answers");
+        assert_eq!(answer.status(), 200, "scanned");
+    }
+
+    /// What the simulator's next native logins do (`checkpoint:2FA:<CODE>:SMS`, `success`, …).
+    pub async fn script_logins(&self, outcomes: &[&str]) {
+        let answer = self
+            .http
+            .post(self.url("/_sim/login-outcomes"))
+            .json(&json!({ "outcomes": outcomes }))
+            .send()
+            .await
+            .expect("simulator answers");
+        assert!(answer.status().is_success(), "outcomes scripted");
+    }
+
+    /// Moves the stack's virtual clock on by `seconds`.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let answer = self
+            .http
+            .post(self.url("/_local/clock/advance"))
+            .json(&json!({ "seconds": seconds }))
+            .send()
+            .await
+            .expect("the stack answers");
+        assert!(answer.status().is_success(), "clock advanced");
+    }
+
+    /// Fails unless the page fits its viewport's width (nothing scrolls sideways).
+    pub async fn fits_the_width(&self, what: &str) {
+        self.eventually(
+            &format!("{what} without sideways scroll"),
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await;
     }
 }

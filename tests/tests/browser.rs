@@ -416,7 +416,7 @@ async fn a_passing_outage_and_a_status_this_page_does_not_know_read_calmly() {
         .browser
         .execute_async(
             "const done = arguments[arguments.length - 1]; \
-             import('/web/v4/time-words.js').then((t) => done([ \
+             import('/web/v5/time-words.js').then((t) => done([ \
                t.relativeTime(new Date(Date.now() - 3 * 60000), {locale: 'en-US'}), \
                t.relativeTime(new Date(Date.now() - 26 * 3600000), {locale: 'en-US'}), \
                t.relativeTime(new Date(Date.now() - 3 * 60000), {locale: 'fr'}), \

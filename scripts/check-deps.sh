@@ -4,7 +4,7 @@
 #
 #   scripts/check-deps.sh               licences, bans and sources (what CI runs)
 #   scripts/check-deps.sh advisories    the RustSec advisories: needs the internet to fetch
-#                                       the database (README, Releasing)
+#                                       the database (docs/deploy.md, Releasing)
 #
 # cargo-deny is built once from crates.io, at a pinned version with its own Cargo.lock
 # (about 3 minutes on 2 cores), and kept in ~/.cargo/bin like cargo-fuzz: later runs find it

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The monthly AWS cost of a deployment, flow by flow, with its arithmetic: the table in
-README.md ("What it costs") is this script's output.
+docs/operations.md ("What it costs") is this script's output.
 
   scripts/cost.py [--durations target/rehearsal/durations.tsv] [ACCOUNTS ...]
 

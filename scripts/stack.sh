@@ -7,11 +7,11 @@
 #   scripts/stack.sh deploy     sam deploy with infra/samconfig.toml's parameters
 #   scripts/stack.sh delete     sam delete (the webhook registration goes with the stack)
 #   scripts/stack.sh dead-letters list|replay|drain [--limit N]
-#                               the reconnect attempts that failed every try (see README,
+#                               the reconnect attempts that failed every try (see docs/operations.md,
 #                               "Dead letters"), run with reconnect-retry's own environment
 #   scripts/stack.sh event-dead-letters list|replay|drain [--limit N]
 #                               the lifecycle events your webhook endpoint refused on every
-#                               try (README, "Your backend"), with events-webhook's environment
+#                               try (docs/events.md, "Your backend"), with events-webhook's environment
 #
 # Parameters live in infra/samconfig.toml; build and deploy both read them from there.
 # ARCHITECTURE=arm64|x86_64 overrides the Architecture parameter for both.

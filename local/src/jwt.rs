@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-/// Used when `LOCAL_JWT_SECRET` is not set. Local only: it is in the README.
+/// Used when `LOCAL_JWT_SECRET` is not set. Local only: it is in docs/configuration.md.
 pub const DEFAULT_LOCAL_JWT_SECRET: &str = "local-stack-jwt-secret-not-for-production";
 
 #[derive(Clone)]

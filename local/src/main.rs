@@ -15,7 +15,7 @@ fn port_from_args() -> Result<u16, String> {
             }
             "--help" | "-h" => {
                 println!(
-                    "usage: local-stack [--port N]   (default {DEFAULT_PORT}; see README for the environment)"
+                    "usage: local-stack [--port N]   (default {DEFAULT_PORT}; see docs/configuration.md for the environment)"
                 );
                 std::process::exit(0);
             }

@@ -1,6 +1,6 @@
 //! Counters as CloudWatch embedded-metric-format lines on stdout: Lambda ships stdout to
 //! CloudWatch Logs, which turns each line into a metric point with no API call on the hot path.
-//! Every name used here is documented in README.md ("Metrics") and shown on the stack's
+//! Every name used here is documented in docs/operations.md ("Metrics") and shown on the stack's
 //! dashboard; a test fails when one is not.
 
 use serde_json::{Value, json};

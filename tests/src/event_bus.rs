@@ -34,7 +34,7 @@ impl EventBusTap {
     }
 
     /// A queue and a rule sending every event of ours on an existing bus (a deployed
-    /// stack's) to it, as the README shows a team's backend doing.
+    /// stack's) to it, as docs/events.md shows a team's backend doing.
     pub async fn on(aws: &SdkConfig, bus: &str) -> Self {
         Self::subscribe(aws, aws_sdk_eventbridge::Client::new(aws), bus.to_owned()).await
     }

@@ -1455,7 +1455,7 @@ async fn the_built_stack_runs_every_flow_on_the_events_aws_sends() {
     }
 
     // What each invocation ran for (the billed duration, less cold starts), for the cost
-    // table in README.md: on this machine, against moto and the simulator on loopback.
+    // table in docs/operations.md: on this machine, against moto and the simulator on loopback.
     let mut table = String::from("function\tinvocations\tmedian ms\tp90 ms\tmax ms\n");
     for (id, function) in &walk.stack.functions {
         let mut durations: Vec<f64> = function

@@ -260,7 +260,7 @@ pub const EMAIL_SEND_TIME: std::time::Duration = std::time::Duration::from_secs(
 /// service's answer is recorded with the follow-up's completion (`email_sent_at`, or
 /// `email_uncertain_at`): a crash between the mark and that write leaves a mark nothing
 /// accounts for, which the next holder of the follow-up (the sweeper, once the lease is over)
-/// counts as `EmailLost` (see README, "Reliability").
+/// counts as `EmailLost` (see docs/reliability.md, "Reliability guarantees").
 async fn email_owner(
     ports: FollowUpPorts<'_>,
     settings: &FollowUpSettings,

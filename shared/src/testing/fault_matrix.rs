@@ -17,7 +17,7 @@
 //!
 //! The one loss the design accepts is checked too: an email whose SES answer was lost, or
 //! whose function ended between its "sending" mark and SES's answer, is never sent twice
-//! (README, "Reliability guarantees"), so there it is exactly one or none.
+//! (docs/reliability.md, "Reliability guarantees"), so there it is exactly one or none.
 
 #[path = "fault_matrix_custom_logins.rs"]
 mod custom_logins;
@@ -770,7 +770,8 @@ async fn extension_connects(
     // Unipile made the account but its answer was lost: nothing at Unipile is confirmed to tie
     // it to this member (contract §6), so it is not given to the user on timing
     // alone; the reconciliation reports it with the user's connect as the hint, for an
-    // operator to adopt, and the sync connects no second one (README, "No account lost").
+    // operator to adopt, and the sync connects no second one (docs/reliability.md, "No
+    // account lost or duplicated").
     let answer_lost = !with_profile
         && t.faults.fired() == Some("unipile.connect_linkedin")
         && matches!(fault.map(|f| f.1), Some(Fault::Lost | Fault::Hung));

@@ -15,6 +15,37 @@ pub(super) fn envelope(status: u16, error_type: &str, title: &str) -> Response {
     (code, Json(body)).into_response()
 }
 
+/// A body of exactly `fields` (an unknown one is refused, as Unipile refuses it) whose
+/// `required` text fields are there and not empty, and whose `provider` is one of `providers`:
+/// those fields' values, in the order asked.
+pub(super) fn strict_fields(
+    body: &Value,
+    fields: &[&str],
+    providers: &[&str],
+    required: &[&str],
+) -> Result<Vec<String>, String> {
+    let object = body.as_object().ok_or("body must be a JSON object")?;
+    if let Some(unknown) = object.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(format!("unknown field {unknown}"));
+    }
+    let values = required
+        .iter()
+        .map(|field| {
+            object
+                .get(*field)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or(format!("{field} is required"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let provider = object.get("provider").and_then(Value::as_str).unwrap_or("");
+    if !providers.contains(&provider) {
+        return Err(format!("provider must be one of {}", providers.join("|")));
+    }
+    Ok(values)
+}
+
 /// Records the call, checks the API key and fires any armed fault: the answer to give
 /// instead of serving the call, if any.
 pub(super) fn admit(

@@ -4,7 +4,7 @@
 //! checkpoint. An approval in the LinkedIn app is the user's, outside any API: the
 //! simulator's `POST /_sim/checkpoints/{account_id}/approve` stands for it.
 
-use super::answers::{envelope, post_json};
+use super::answers::{envelope, post_json, strict_fields};
 use super::completion::{Completion, finish};
 use super::records::{DEFAULT_CODE, SimCheckpoint};
 use super::state::Simulator;
@@ -22,26 +22,15 @@ const SOLVE_PROVIDERS: &[&str] = &["LINKEDIN", "INSTAGRAM", "TWITTER", "MESSENGE
 type Solution = (String, String, String);
 
 fn check_body(body: &Value) -> Result<Solution, String> {
-    let object = body.as_object().ok_or("body must be a JSON object")?;
-    if let Some(unknown) = object.keys().find(|k| !SOLVE_FIELDS.contains(&k.as_str())) {
-        return Err(format!("unknown field {unknown}"));
-    }
-    let text = |field: &str| {
-        object
-            .get(field)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .ok_or(format!("{field} is required"))
-    };
-    let provider = text("provider")?;
-    if !SOLVE_PROVIDERS.contains(&provider.as_str()) {
-        return Err(format!(
-            "provider must be one of {}",
-            SOLVE_PROVIDERS.join("|")
-        ));
-    }
-    Ok((provider, text("account_id")?, text("code")?))
+    let values = strict_fields(
+        body,
+        SOLVE_FIELDS,
+        SOLVE_PROVIDERS,
+        &["provider", "account_id", "code"],
+    )?;
+    let [provider, account_id, code] =
+        <[String; 3]>::try_from(values).map_err(|_| "three fields")?;
+    Ok((provider, account_id, code))
 }
 
 /// R-solve's phone for `PHONE_REGISTER`: the dialling code in brackets, then the national

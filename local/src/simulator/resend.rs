@@ -2,7 +2,7 @@
 //! notification) again. Unipile refuses a resend too soon after the last one with
 //! `422 errors/cannot_resend_yet`; the simulator counts resends so tests can see them.
 
-use super::answers::{envelope, post_json};
+use super::answers::{envelope, post_json, strict_fields};
 use super::state::Simulator;
 use axum::Json;
 use axum::extract::State;
@@ -20,26 +20,14 @@ const RESENDABLE: &[&str] = &["2FA", "OTP", "IN_APP_VALIDATION"];
 pub(super) const RESEND_DELAY: Duration = Duration::seconds(30);
 
 fn check_body(body: &Value) -> Result<(String, String), String> {
-    let object = body.as_object().ok_or("body must be a JSON object")?;
-    if let Some(unknown) = object.keys().find(|k| !RESEND_FIELDS.contains(&k.as_str())) {
-        return Err(format!("unknown field {unknown}"));
-    }
-    let text = |field: &str| {
-        object
-            .get(field)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .ok_or(format!("{field} is required"))
-    };
-    let provider = text("provider")?;
-    if !RESEND_PROVIDERS.contains(&provider.as_str()) {
-        return Err(format!(
-            "provider must be one of {}",
-            RESEND_PROVIDERS.join("|")
-        ));
-    }
-    Ok((provider, text("account_id")?))
+    let values = strict_fields(
+        body,
+        RESEND_FIELDS,
+        RESEND_PROVIDERS,
+        &["provider", "account_id"],
+    )?;
+    let [provider, account_id] = <[String; 2]>::try_from(values).map_err(|_| "two fields")?;
+    Ok((provider, account_id))
 }
 
 fn resend(sim: &Simulator, provider: &str, account_id: &str) -> Response {

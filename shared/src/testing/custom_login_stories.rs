@@ -23,8 +23,7 @@ fn world() -> MemoryWorld {
         .with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
         .single()
         .expect("date");
-    let world = MemoryWorld::at(at);
-    world
+    MemoryWorld::at(at)
 }
 
 fn ports(world: &MemoryWorld) -> LoginPorts<'_> {

@@ -389,3 +389,57 @@ async fn on_a_360_pixel_screen_a_signed_out_mailbox_reconnects_here_with_its_pas
     story.shot("reconnected").await;
     story.end().await;
 }
+
+#[tokio::test]
+async fn telegram_messenger_and_x_each_connect_here_and_are_listed_for_the_user() {
+    let Some(story) = Story::begin("telegram-messenger-x", Screen::Desktop).await else {
+        return;
+    };
+    story
+        .script_logins(&["checkpoint:2FA:never-logged-fb-code:SMS", "success"])
+        .await;
+    story.open("/").await;
+    story.sign_in_as_demo_user().await;
+
+    // Telegram: a QR code, scanned with the phone.
+    story.choose_provider("TELEGRAM").await;
+    story.connect_here().await;
+    story.wizard_at("credentials").await;
+    story.submit_wizard().await;
+    story.wizard_at("qrcode").await;
+    let on_screen = qr_code_on_screen(&story, "telegram-qr-code").await;
+    let telegram = story.waiting_login("TELEGRAM", |_| true).await;
+    assert_eq!(Some(on_screen.as_str()), telegram.qrcode.as_deref());
+    assert!(on_screen.starts_with("tg://login?token="), "{on_screen}");
+    story.scan_with_phone(&telegram.account_id).await;
+    story.wizard_connected(&telegram.account_id, "OK").await;
+    story
+        .component_says(".notice.outcome", "Your Telegram account is connected.")
+        .await;
+    story.shot("telegram-connected").await;
+
+    // Messenger: a password, then the code Facebook sent.
+    sign_in_here(&story, "MESSENGER", "demo.messenger", "never-logged-fb-pw").await;
+    story.wizard_at("code").await;
+    let messenger = story.waiting_login("MESSENGER", |_| true).await;
+    story.type_in_wizard("code", "never-logged-fb-code").await;
+    story.submit_wizard().await;
+    story.wizard_connected(&messenger.account_id, "OK").await;
+    story
+        .component_says(".notice.outcome", "Your Messenger account is connected.")
+        .await;
+    story.shot("messenger-connected").await;
+
+    // X: the password is enough.
+    sign_in_here(&story, "TWITTER", "demo_x", "never-logged-x-pw").await;
+    story
+        .component_says(".notice.outcome", "Your X account is connected.")
+        .await;
+    let x = story.fresh_account().await;
+    let card = story.wizard_connected(&x, "OK").await;
+    assert!(card.contains("Connected"), "{card}");
+    story.shot("x-connected").await;
+
+    assert_eq!(story.accounts_listed().await, 3, "each listed for the user");
+    story.end().await;
+}

@@ -11,7 +11,7 @@ use crate::domain::notification::ReconnectLink;
 use crate::domain::state_token::StateKey;
 use crate::domain::transitions::TransitionPolicy;
 use crate::domain::webhook::{WebhookAuth, WebhookUrl};
-use crate::flows::account_reconciliation::{
+use crate::flows::account_reconciler::{
     DEFAULT_RECONCILE_MAX_PAGES, RECONCILE_MAX_PAGES_RANGE, ReconcileSettings,
 };
 use crate::flows::cookie_sync::{

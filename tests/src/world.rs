@@ -27,7 +27,7 @@ use unipile_connect::deps::{Deps, FollowUpDeps};
 use unipile_connect::domain::notification::ReconnectLink;
 use unipile_connect::domain::transitions::TransitionPolicy;
 use unipile_connect::domain::{AccountId, AccountStatus, Email, Provider, RedirectPolicy, UserId};
-use unipile_connect::flows::account_reconciliation::ReconcileSettings;
+use unipile_connect::flows::account_reconciler::ReconcileSettings;
 use unipile_connect::flows::cookie_sync::CookieSettings;
 use unipile_connect::flows::follow_ups::FollowUpSettings;
 use unipile_connect::flows::hosted_link::LinkSettings;

@@ -10,9 +10,7 @@ use std::process::ExitCode;
 use unipile_connect::config::{self, ConfigError};
 use unipile_connect::domain::{AccountId, LinkedinMemberId, UserId};
 use unipile_connect::flows::FlowError;
-use unipile_connect::flows::account_reconciliation::{
-    self, ReconcilePorts, ReconcileSettings, survey,
-};
+use unipile_connect::flows::account_reconciler::{self, ReconcilePorts, ReconcileSettings, survey};
 use unipile_connect::runtime;
 
 pub const USAGE: &str = "\
@@ -176,7 +174,7 @@ pub async fn adopt(
         .map(LinkedinMemberId::parse)
         .transpose()
         .map_err(|e| CliError::Invalid(e.to_string()))?;
-    let adopted = account_reconciliation::adopt(ports, &account_id, &user_id, member.as_ref())
+    let adopted = account_reconciler::adopt(ports, &account_id, &user_id, member.as_ref())
         .await
         .map_err(|error| CliError::Failed {
             doing: "adopt the account",
@@ -202,7 +200,7 @@ pub async fn adopt(
 
 pub async fn delete(ports: ReconcilePorts<'_>, account_id: &str) -> Result<String, CliError> {
     let account_id = AccountId::parse(account_id).map_err(|e| CliError::Invalid(e.to_string()))?;
-    account_reconciliation::delete_unattributed(ports, &account_id)
+    account_reconciler::delete_unattributed(ports, &account_id)
         .await
         .map_err(|error| CliError::Failed {
             doing: "delete the account",

@@ -2,7 +2,7 @@
 //! table, so that none is lost or goes unseen: settles the accounts a user's records claim,
 //! marks DELETED the ones Unipile no longer has, reports the rest (a log line each and the
 //! `UnattributedAccounts` metric). The decisions live in
-//! [`unipile_connect::flows::account_reconciliation`]. Given arguments, the same binary is the
+//! [`unipile_connect::flows::account_reconciler`]. Given arguments, the same binary is the
 //! operator's CLI ([`cli`]): `report`, `adopt`, `delete`.
 
 pub mod cli;
@@ -11,9 +11,7 @@ use lambda_http::Error;
 use serde_json::{Value, json};
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::Deps;
-use unipile_connect::flows::account_reconciliation::{
-    ReconcilePorts, ReconcileSettings, reconcile,
-};
+use unipile_connect::flows::account_reconciler::{ReconcilePorts, ReconcileSettings, reconcile};
 
 pub struct AccountReconciler {
     pub deps: Deps,

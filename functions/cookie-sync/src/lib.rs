@@ -213,7 +213,7 @@ mod tests {
     use unipile_connect::domain::{
         AccountId, AccountStatus, CookieRecord, LinkedinMemberId, Provider, UserId,
     };
-    use unipile_connect::flows::account_reconciliation::{
+    use unipile_connect::flows::account_reconciler::{
         ReconcilePorts, ReconcileSettings, adopt, survey,
     };
     use unipile_connect::http::with_jwt_claims;

@@ -12,7 +12,7 @@ use unipile_connect::adapters::unipile::HttpUnipile;
 use unipile_connect::config::{self, ConfigError};
 use unipile_connect::domain::WebhookId;
 use unipile_connect::domain::webhook::{WebhookAuth, WebhookRegistration, WebhookUrl};
-use unipile_connect::flows::webhook_registration::{self, Registered};
+use unipile_connect::flows::webhook_setup::{self, Registered};
 use unipile_connect::ports::{UnipileError, WebhookDeletion, WebhookRegistry};
 use unipile_connect::runtime;
 
@@ -137,7 +137,7 @@ pub async fn register(
     registration: &WebhookRegistration,
 ) -> Result<String, CliError> {
     let url = &registration.request_url;
-    match webhook_registration::ensure_registered(registry, registration).await {
+    match webhook_setup::ensure_registered(registry, registration).await {
         Ok(Registered::Created(id)) => Ok(format!("created webhook {id} for {url}")),
         Ok(Registered::AlreadyThere(id)) => Ok(format!(
             "already registered: webhook {id} for {url} carries this secret; nothing changed"
@@ -191,7 +191,7 @@ pub async fn list(
 
 pub async fn delete(registry: &dyn WebhookRegistry, id: &str) -> Result<String, CliError> {
     let id = WebhookId::parse(id).map_err(|e| CliError::Invalid(e.to_string()))?;
-    match webhook_registration::remove(registry, &id).await {
+    match webhook_setup::remove(registry, &id).await {
         Ok(WebhookDeletion::Deleted) => Ok(format!("deleted webhook {id}")),
         Ok(WebhookDeletion::AlreadyGone) => Ok(format!("webhook {id} was already gone")),
         Err(error) => Err(CliError::Unipile {

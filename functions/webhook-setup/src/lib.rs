@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deadline;
-use unipile_connect::flows::webhook_registration::{
+use unipile_connect::flows::webhook_setup::{
     self, CustomResourceRequest, NotConfigured, StackWebhook,
 };
 use unipile_connect::ports::WebhookRegistry;
@@ -90,7 +90,7 @@ pub async fn handler(app: &WebhookSetup, event: Value) -> Result<Value, Error> {
     let response = match &app.registrar {
         Ok(registrar) => {
             let budget = deadline::remaining().map(|left| left.saturating_sub(ANSWER_RESERVE));
-            webhook_registration::answer(
+            webhook_setup::answer(
                 registrar.registry.as_ref(),
                 &registrar.webhook,
                 &request,
@@ -116,7 +116,7 @@ mod tests {
     use std::collections::HashMap;
     use unipile_connect::adapters::memory::MemoryWebhooks;
     use unipile_connect::domain::webhook::{WebhookRegistration, WebhookUrl};
-    use unipile_connect::flows::webhook_registration::{ResponseStatus, ensure_registered};
+    use unipile_connect::flows::webhook_setup::{ResponseStatus, ensure_registered};
 
     const URL: &str = "https://status.lambda-url.eu-west-1.on.aws/";
 
@@ -171,7 +171,7 @@ mod tests {
         registrar.registry = memory.clone() as Arc<dyn WebhookRegistry>;
         let id = registered.id().to_string();
 
-        let create = webhook_registration::answer(
+        let create = webhook_setup::answer(
             registrar.registry.as_ref(),
             &registrar.webhook,
             &request("Create", None),
@@ -184,7 +184,7 @@ mod tests {
             "webhook-setup is not configured: STATUS_WEBHOOK_URL is not set"
         );
 
-        let delete = webhook_registration::answer(
+        let delete = webhook_setup::answer(
             registrar.registry.as_ref(),
             &registrar.webhook,
             &request("Delete", Some(&id)),

@@ -5,7 +5,7 @@
 use std::time::Duration;
 use unipile_connect::config::ConfigError;
 use unipile_connect::deadline;
-use unipile_connect::flows::webhook_registration::CustomResourceResponse;
+use unipile_connect::flows::webhook_setup::CustomResourceResponse;
 use url::Url;
 
 /// Tries in all: S3 rarely fails, but an unanswered request stalls the stack for an hour.

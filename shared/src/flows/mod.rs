@@ -1,7 +1,7 @@
 //! The use cases, each a function over ports: what a handler calls once it has parsed its
 //! request. They decide; the handlers only translate HTTP.
 
-pub mod account_reconciliation;
+pub mod account_reconciler;
 pub mod accounts;
 pub mod checkpoint;
 pub mod confirmed_connection;
@@ -26,6 +26,6 @@ pub mod reconnect_retry;
 pub mod service_accounts;
 mod settle;
 pub mod status_webhook;
-pub mod webhook_registration;
+pub mod webhook_setup;
 
 pub use error::{FlowError, LoginRefusal};

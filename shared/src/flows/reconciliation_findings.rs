@@ -1,5 +1,5 @@
 //! What the hourly reconciliation finds before it writes anything (its settings, the evidence
-//! and each kind of finding): below both the run ([`super::account_reconciliation`]) and the
+//! and each kind of finding): below both the run ([`super::account_reconciler`]) and the
 //! ledger that weighs the evidence ([`super::reconciliation_ledger`]).
 
 use crate::domain::events::How;

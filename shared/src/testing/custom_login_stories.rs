@@ -8,7 +8,7 @@ use crate::domain::custom_login::{LoginHints, LoginRequest, LoginTarget};
 use crate::domain::login_attempt::AttemptLimit;
 use crate::domain::{AccountId, AccountStatus, Caller, Provider, UserId};
 use crate::domain::{Email, UnipileEvent};
-use crate::flows::account_reconciliation::{ReconcilePorts, ReconcileSettings, reconcile};
+use crate::flows::account_reconciler::{ReconcilePorts, ReconcileSettings, reconcile};
 use crate::flows::custom_login::*;
 use crate::flows::status_webhook::{WebhookOutcome, handle_status_event};
 use crate::flows::{FlowError, LoginRefusal};

@@ -417,7 +417,7 @@ async fn cookie_reconnect_gives_up(fault: Option<(usize, Fault)>) -> Run {
 /// The hourly reconciliation's runs for `hours`, the sweeper every five minutes between: a
 /// failed run is the next hour's work.
 async fn hourly_runs(t: &TestWorld, hours: i64) {
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     let settings = ReconcileSettings::default();
     for _ in 0..hours {
         let run = reconcile(t.reconcile_ports(), &settings);
@@ -672,7 +672,7 @@ async fn extension_connects(
     use crate::domain::LinkedinMemberId;
     use crate::domain::checkpoint::{CheckpointAnswer, CheckpointCode};
     use crate::domain::cookies::{CookieSync, LinkedinCookies};
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     use crate::flows::checkpoint::solve_checkpoint;
     use crate::flows::cookie_sync::{CookieSettings, sync_cookies};
     let t = TestWorld::new();

@@ -11,7 +11,7 @@ use crate::domain::custom_login::{ConnectBody, LoginHints, LoginRequest};
 use crate::domain::events::EventType as E;
 use crate::domain::{AccountId, AccountStatus as S, Caller, UserId};
 use crate::flows::FlowError;
-use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
 use crate::flows::custom_login::{
     LoginSettings, LoginStep, LoginWait, answer_checkpoint, poll, start,
 };

@@ -319,7 +319,7 @@ async fn given_a_cookie_record_past_its_expiry_but_not_yet_swept_then_credential
 #[tokio::test]
 async fn given_a_credentials_status_no_webhook_ever_delivered_then_the_next_reconciliation_gets_the_owner_emailed_once()
  {
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
     // Unipile's status changes; every delivery is lost (none arrives at all).
@@ -348,7 +348,7 @@ async fn given_a_credentials_status_no_webhook_ever_delivered_then_the_next_reco
 
 #[tokio::test]
 async fn given_a_missed_ok_then_the_reconciliation_ends_the_outage_without_an_email() {
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let id = t.given_an_account("acc_1", Provider::Whatsapp).await;
     t.unipile_says(&id, S::Connecting);
@@ -447,7 +447,7 @@ async fn given_an_email_ses_refused_that_cannot_be_owed_then_its_loss_is_counted
 #[tokio::test]
 async fn given_a_reconnect_attempt_that_failed_for_good_then_the_next_reconciliation_ends_it_and_the_owner_is_emailed_once()
  {
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let (id, _) = t.linkedin_reconnect_waiting_at(2).await;
     // Attempt 2's invocation failed three times and went to the dead-letter queue: its
@@ -488,7 +488,7 @@ async fn given_a_reconnect_attempt_that_failed_for_good_then_the_next_reconcilia
 
 #[tokio::test]
 async fn given_a_reconnect_on_time_then_the_reconciliation_leaves_it_alone() {
-    use crate::flows::account_reconciliation::{ReconcileSettings, reconcile};
+    use crate::flows::account_reconciler::{ReconcileSettings, reconcile};
     let t = TestWorld::new();
     let (id, _) = t.linkedin_reconnect_waiting_at(1).await;
     t.world.clock.advance(Duration::minutes(30));

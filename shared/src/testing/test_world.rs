@@ -329,8 +329,8 @@ impl TestWorld {
     }
 
     /// The hourly reconciliation's view, through the fault plan.
-    pub fn reconcile_ports(&self) -> crate::flows::account_reconciliation::ReconcilePorts<'_> {
-        crate::flows::account_reconciliation::ReconcilePorts {
+    pub fn reconcile_ports(&self) -> crate::flows::account_reconciler::ReconcilePorts<'_> {
+        crate::flows::account_reconciler::ReconcilePorts {
             store: &self.store,
             unipile: &self.unipile,
             clock: self.world.clock.as_ref(),

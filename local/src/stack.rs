@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get, post};
 use connect_callback::ConnectCallback;
-use cookie_sync::ExtensionCookies;
+use cookie_sync::CookieSync;
 use follow_up_sweeper::FollowUpSweeper;
 use hosted_link::HostedLink;
 use lambda_http::RequestExt;
@@ -78,7 +78,7 @@ struct App {
     connect_callback: Arc<ConnectCallback>,
     accounts: Arc<Accounts>,
     status_webhook: Arc<StatusWebhook>,
-    extension_cookies: Arc<ExtensionCookies>,
+    cookie_sync: Arc<CookieSync>,
     reconnect_retry: Arc<ReconnectRetry>,
     follow_up_sweeper: Arc<FollowUpSweeper>,
     account_reconciler: Arc<AccountReconciler>,
@@ -218,7 +218,7 @@ impl LocalStack {
                 follow_ups: follow_up_deps.clone(),
                 secret: webhook_secret.into(),
             }),
-            extension_cookies: Arc::new(ExtensionCookies {
+            cookie_sync: Arc::new(CookieSync {
                 deps: deps.clone(),
                 scheduler: scheduler.clone(),
                 cipher: cipher.clone(),
@@ -553,7 +553,7 @@ async fn extension_route(State(app): State<App>, request: axum::extract::Request
                 }
                 None => request,
             };
-            respond(cookie_sync::handler(&app.extension_cookies, request).await)
+            respond(cookie_sync::handler(&app.cookie_sync, request).await)
         }
         Err(refused) => refused,
     }

@@ -130,7 +130,7 @@ async fn cases() -> Vec<(&'static str, u16, Call)> {
         }),
     ));
 
-    let cookies = Arc::new(cookie_sync::ExtensionCookies {
+    let cookies = Arc::new(cookie_sync::CookieSync {
         deps: w.deps(),
         scheduler: w.scheduler.clone(),
         cipher: Arc::new(LocalCipher::random().expect("key")),

@@ -6,7 +6,7 @@ use crate::aws_calls::AwsCalls;
 use account_reconciler::AccountReconciler;
 use accounts::Accounts;
 use connect_callback::ConnectCallback;
-use cookie_sync::ExtensionCookies;
+use cookie_sync::CookieSync;
 use follow_up_sweeper::FollowUpSweeper;
 use hosted_link::HostedLink;
 use local_stack::simulator::Simulator;
@@ -64,7 +64,7 @@ pub struct World {
     pub connect_callback: ConnectCallback,
     pub accounts: Accounts,
     pub status_webhook: StatusWebhook,
-    pub extension_cookies: ExtensionCookies,
+    pub cookie_sync: CookieSync,
     pub reconnect_retry: ReconnectRetry,
     pub account_reconciler: AccountReconciler,
     pub follow_up_sweeper: FollowUpSweeper,
@@ -259,7 +259,7 @@ impl World {
                     .expect("secret")
                     .into(),
             },
-            extension_cookies: ExtensionCookies {
+            cookie_sync: CookieSync {
                 deps: deps.clone(),
                 scheduler: retry_scheduler.clone(),
                 cipher: cipher.clone(),

@@ -717,7 +717,7 @@ async fn every_answer_of_the_http_api_handlers_is_documented_and_fits_its_schema
     answers.record("/accounts/{id}", "DELETE", &response);
 
     // POST /extension/cookies
-    let cookies = cookie_sync::ExtensionCookies {
+    let cookies = cookie_sync::CookieSync {
         deps: world.deps(),
         scheduler: world.scheduler.clone(),
         cipher: Arc::new(LocalCipher::random().expect("key")),

@@ -6,26 +6,22 @@
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use unipile_connect::config::{self, ConfigError, EnvSource};
 use unipile_connect::deps::{self, Deps};
 use unipile_connect::domain::LinkedinMemberId;
-use unipile_connect::domain::checkpoint::{CheckpointAnswer, CheckpointBody, WaitingCheckpoint};
-use unipile_connect::domain::cookies::{CookieSync, CookieSyncBody};
-use unipile_connect::flows::checkpoint::{CheckpointOutcome, solve_checkpoint};
-use unipile_connect::flows::cookie_sync::{
-    CookieSettings, CookieSyncPorts, SyncOutcome, sync_cookies,
-};
-use unipile_connect::flows::extension_identities::{
-    CheckpointView, delete_cookies, list_identities, set_paused,
-};
+use unipile_connect::domain::checkpoint::{CheckpointAnswer, CheckpointBody};
+use unipile_connect::domain::cookies::{self, CookieSyncBody};
+use unipile_connect::flows::checkpoint::solve_checkpoint;
+use unipile_connect::flows::cookie_sync::{CookieSettings, CookieSyncPorts, sync_cookies};
+use unipile_connect::flows::extension_identities::{delete_cookies, list_identities, set_paused};
 use unipile_connect::http::{
-    Caller, ClaimNames, Problem, caller, json_body, json_response, path_param,
+    Caller, ClaimNames, CookiesDeletedView, ExtensionStepView, Problem, caller, json_body,
+    json_response, path_param,
 };
 use unipile_connect::ports::{Cipher, RetryScheduler};
 
-pub struct ExtensionCookies {
+pub struct CookieSync {
     pub deps: Deps,
     pub scheduler: Arc<dyn RetryScheduler>,
     pub cipher: Arc<dyn Cipher>,
@@ -33,7 +29,7 @@ pub struct ExtensionCookies {
     pub claims: ClaimNames,
 }
 
-impl ExtensionCookies {
+impl CookieSync {
     pub async fn from_env(env: impl EnvSource) -> Result<Self, ConfigError> {
         let aws = config::aws_sdk_config(&env).await;
         Ok(Self {
@@ -56,7 +52,7 @@ impl ExtensionCookies {
     }
 }
 
-pub async fn handler(app: &ExtensionCookies, request: Request) -> Result<Response<Body>, Error> {
+pub async fn handler(app: &CookieSync, request: Request) -> Result<Response<Body>, Error> {
     Ok(handle(app, request)
         .await
         .unwrap_or_else(Problem::into_response))
@@ -87,7 +83,7 @@ fn route(request: &Request) -> Option<Route> {
 const ROUTES: &str = "use POST or DELETE /extension/cookies, POST /extension/checkpoint, \
     GET /extension/identities or PUT /extension/identities/{member_id}";
 
-async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Body>, Problem> {
+async fn handle(app: &CookieSync, request: Request) -> Result<Response<Body>, Problem> {
     let method = request.method().as_str();
     let Some(route) = route(&request) else {
         return Err(Problem::not_found("no such route"));
@@ -99,7 +95,7 @@ async fn handle(app: &ExtensionCookies, request: Request) -> Result<Response<Bod
         ("POST", Route::Cookies) => sync(app, &caller, &request).await,
         ("DELETE", Route::Cookies) => {
             let deleted = delete_cookies(store, &caller.user_id).await?;
-            Ok(json_response(200, &json!({"deleted": deleted})))
+            Ok(json_response(200, &CookiesDeletedView { deleted }))
         }
         ("POST", Route::Checkpoint) => checkpoint(app, &caller, &request).await,
         ("GET", Route::Identities) => Ok(json_response(
@@ -124,83 +120,30 @@ struct PauseBody {
     paused: bool,
 }
 
-fn checkpoint_json(checkpoint: &WaitingCheckpoint) -> CheckpointView {
-    CheckpointView::from(checkpoint)
-}
-
 async fn sync(
-    app: &ExtensionCookies,
+    app: &CookieSync,
     caller: &Caller,
     request: &Request,
 ) -> Result<Response<Body>, Problem> {
     let body: CookieSyncBody = json_body(request.body())?;
-    let sync = CookieSync::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let sync = cookies::CookieSync::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
     let member = sync.member_id.clone();
-    Ok(
-        match sync_cookies(app.ports(), &app.settings, caller, sync).await? {
-            SyncOutcome::Connected(account_id) => json_response(
-                201,
-                &json!({"status": "connected", "account_id": account_id.as_str()}),
-            ),
-            SyncOutcome::Checkpoint {
-                account_id,
-                checkpoint,
-            } => json_response(
-                202,
-                &json!({"status": "checkpoint", "checkpoint": checkpoint_json(&checkpoint), "account_id": account_id.map(String::from)}),
-            ),
-            SyncOutcome::Reconnected(account_id) => json_response(
-                200,
-                &json!({"status": "reconnected", "account_id": account_id.as_str()}),
-            ),
-            SyncOutcome::Stored => json_response(200, &json!({"status": "stored"})),
-            SyncOutcome::Throttled => {
-                json_response(200, &json!({"status": "stored", "connect": "throttled"}))
-            }
-            SyncOutcome::Linked(account_id) => json_response(
-                200,
-                &json!({"status": "linked", "account_id": account_id.as_str()}),
-            ),
-            SyncOutcome::Settling => {
-                json_response(200, &json!({"status": "stored", "connect": "settling"}))
-            }
-            SyncOutcome::Paused => json_response(
-                200,
-                &json!({"status": "paused", "linkedin_member_id": member.as_str()}),
-            ),
-        },
-    )
+    let outcome = sync_cookies(app.ports(), &app.settings, caller, sync).await?;
+    let (status, view) = ExtensionStepView::of_sync(outcome, &member);
+    Ok(json_response(status, &view))
 }
 
 async fn checkpoint(
-    app: &ExtensionCookies,
+    app: &CookieSync,
     caller: &Caller,
     request: &Request,
 ) -> Result<Response<Body>, Problem> {
     let body: CheckpointBody = json_body(request.body())?;
     let (member, answer) =
         CheckpointAnswer::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
-    Ok(
-        match solve_checkpoint(app.ports(), caller, &member, answer).await? {
-            CheckpointOutcome::Done {
-                account_id,
-                reconnect,
-            } => json_response(
-                200,
-                &json!({
-                    "status": if reconnect { "reconnected" } else { "connected" },
-                    "account_id": account_id.as_str(),
-                }),
-            ),
-            CheckpointOutcome::Waiting {
-                account_id,
-                checkpoint,
-            } => json_response(
-                202,
-                &json!({"status": "checkpoint", "checkpoint": checkpoint_json(&checkpoint), "account_id": account_id.as_str()}),
-            ),
-        },
-    )
+    let outcome = solve_checkpoint(app.ports(), caller, &member, answer).await?;
+    let (status, view) = ExtensionStepView::of_checkpoint(outcome);
+    Ok(json_response(status, &view))
 }
 
 #[cfg(test)]
@@ -232,12 +175,12 @@ mod tests {
         )
     }
 
-    fn app(world: &MemoryWorld) -> ExtensionCookies {
+    fn app(world: &MemoryWorld) -> CookieSync {
         app_with_cap(world, 3)
     }
 
-    fn app_with_cap(world: &MemoryWorld, cap: u32) -> ExtensionCookies {
-        ExtensionCookies {
+    fn app_with_cap(world: &MemoryWorld, cap: u32) -> CookieSync {
+        CookieSync {
             deps: world.deps(),
             scheduler: world.scheduler.clone(),
             cipher: Arc::new(LocalCipher::random().expect("key")),

@@ -1,8 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    unipile_connect::runtime::serve(
-        cookie_sync::ExtensionCookies::from_env,
-        cookie_sync::handler,
-    )
-    .await
+    unipile_connect::runtime::serve(cookie_sync::CookieSync::from_env, cookie_sync::handler).await
 }

@@ -1,6 +1,7 @@
 //! The HTTP edge shared by every handler: who is calling, what a response looks like.
 
 mod authorizer;
+mod extension_views;
 mod identity;
 mod login_views;
 mod problem;
@@ -11,6 +12,7 @@ mod webhook_secret;
 pub use crate::domain::state_token::{StateKey, StateToken, StateTokenError};
 pub use crate::domain::{Caller, ClaimNames, IdentityError, ServiceCaller};
 pub use authorizer::with_jwt_claims;
+pub use extension_views::{CookiesDeletedView, ExtensionStepView};
 pub use identity::{caller, service_caller};
 pub use login_views::{CodeSentView, LoginStepView, LoginWaitView, qr_data_url, step_status};
 pub use problem::Problem;

@@ -23,7 +23,7 @@ async fn sync(world: &World, user: &str, li_at: &str) -> (u16, serde_json::Value
         r#"{{"li_at":"{li_at}","li_a":"AQJ-premium","user_agent":"{UA}","country":"fr","linkedin_member_id":"7001"}}"#
     );
     let response = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", user, Some(&body)),
     )
     .await

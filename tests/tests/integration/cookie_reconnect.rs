@@ -24,7 +24,7 @@ async fn sync(world: &World, user: &str, member: &str, tag: &str) -> (u16, Value
         li_at(tag)
     );
     let response = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", user, Some(&body)),
     )
     .await
@@ -469,7 +469,7 @@ async fn given_every_cookie_test_when_the_logs_are_scanned_then_no_cookie_value_
     let bad =
         r#"{"li_at":"cookie-value-never-logged bad","user_agent":"x","linkedin_member_id":"1"}"#;
     let response = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", &user, Some(bad)),
     )
     .await

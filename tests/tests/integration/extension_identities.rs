@@ -17,7 +17,7 @@ async fn call(
     user: &str,
     body: Option<&str>,
 ) -> (u16, Value) {
-    let response = cookie_sync::handler(&world.extension_cookies, api(method, uri, user, body))
+    let response = cookie_sync::handler(&world.cookie_sync, api(method, uri, user, body))
         .await
         .expect("handled");
     let status = response.status().as_u16();

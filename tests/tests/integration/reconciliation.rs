@@ -68,7 +68,7 @@ async fn given_orphans_a_gone_account_and_a_stray_one_when_the_reconciler_runs_t
     // 2. A cookie connect whose account row is missing (its second write failed).
     let body = r#"{"li_at":"AQEDAR-reconcile","user_agent":"Mozilla/5.0 Chrome/131.0","country":"fr","linkedin_member_id":"77"}"#;
     let synced = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", "u3", Some(body)),
     )
     .await
@@ -181,7 +181,7 @@ async fn sync(world: &World, user: &str, member: &str) -> (u16, serde_json::Valu
         r#"{{"li_at":"AQEDAR-cap-{member}","user_agent":"Mozilla/5.0 Chrome/131.0","linkedin_member_id":"{member}"}}"#
     );
     let response = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", user, Some(&body)),
     )
     .await
@@ -291,7 +291,7 @@ async fn given_a_lost_connect_answer_when_the_reconciler_runs_then_the_member_s_
         r#"{{"li_at":"AQEDAR-9001-first","user_agent":"Mozilla/5.0 (X11) Chrome/131.0","linkedin_member_id":"9001","linkedin_profile_id":"{profile}"}}"#
     );
     let lost = cookie_sync::handler(
-        &world.extension_cookies,
+        &world.cookie_sync,
         api("POST", "/extension/cookies", &user, Some(&body)),
     )
     .await

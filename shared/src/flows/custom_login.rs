@@ -28,7 +28,8 @@ use crate::domain::login_attempt::{
 use crate::domain::{Account, AccountId, AccountStatus, Caller, Provider, UserId};
 use crate::ports::{
     AccountStore, Clock, ConnectedAccount, CustomLogin, LoginOutcome, MAX_ACCOUNT_PAGE,
-    RetryScheduler, StoreError, Unipile, UnipileError, UnipileErrorType, UserProfile,
+    RetryScheduler, StoreError, Unipile, UnipileAccount, UnipileError, UnipileErrorType,
+    UserProfile,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -171,7 +172,7 @@ pub async fn start(
                 Some(account) if account.account_id == account_id => Some(account),
                 _ => f.store.get_account(&account_id).await?,
             };
-            finish_connected(f, &attempt, before.as_ref(), now).await?;
+            finish_connected(f, &attempt, before.as_ref(), None, now).await?;
             let _ = write_slot(f, slot.answered(None)).await;
             Ok(LoginStep::Connected {
                 account_id,
@@ -249,7 +250,7 @@ pub async fn answer_checkpoint(
                 account_id: id.clone(),
                 ..attempt
             };
-            finish_connected(f, &attempt, before.as_ref(), now).await?;
+            finish_connected(f, &attempt, before.as_ref(), None, now).await?;
             end_slot(f, &attempt).await;
             Ok(LoginStep::Connected {
                 account_id: id,
@@ -284,9 +285,9 @@ pub async fn answer_checkpoint(
             error_type: UnipileErrorType::AuthenticationIntentError,
             ..
         }) => match f.unipile.account(account_id).await {
-            Ok(found) if is_connected(&found.source_statuses, attempt.reconnect) => {
+            Ok(found) if is_connected(&found.source_statuses) => {
                 let before = f.store.get_account(account_id).await?;
-                finish_connected(f, &attempt, before.as_ref(), now).await?;
+                finish_connected(f, &attempt, before.as_ref(), Some(found), now).await?;
                 end_slot(f, &attempt).await;
                 Ok(LoginStep::Connected {
                     account_id: account_id.clone(),
@@ -370,9 +371,9 @@ pub async fn poll(
             Err(error) => return Err(error),
         }
         match f.unipile.account(account_id).await {
-            Ok(found) if is_connected(&found.source_statuses, attempt.reconnect) => {
+            Ok(found) if is_connected(&found.source_statuses) => {
                 let before = f.store.get_account(account_id).await?;
-                finish_connected(f, &attempt, before.as_ref(), now).await?;
+                finish_connected(f, &attempt, before.as_ref(), Some(found), now).await?;
                 end_slot(f, &attempt).await;
                 return Ok(LoginWait::Connected);
             }
@@ -408,20 +409,20 @@ pub async fn settle_from_webhook(
         return Ok(false);
     };
     let found = f.unipile.account(account_id).await?;
-    if !is_connected(&found.source_statuses, attempt.reconnect) {
+    if !is_connected(&found.source_statuses) {
         return Ok(false);
     }
     let now = f.clock.now();
     let before = f.store.get_account(account_id).await?;
-    finish_connected(f, &attempt, before.as_ref(), now).await?;
+    finish_connected(f, &attempt, before.as_ref(), Some(found), now).await?;
     end_slot(f, &attempt).await;
     tracing::info!(account_id = %account_id, user_id = %attempt.user_id, "custom sign-in completed, heard through the status webhook");
     Ok(true)
 }
 
-/// Every source OK: a new account is connected. A reconnect's account existed (OK before its
-/// outage, perhaps): only its sources being OK again tells, so the same test holds.
-fn is_connected(sources: &[AccountStatus], _reconnect: bool) -> bool {
+/// Every source OK: the account is connected, a new one or a reconnected one alike (only its
+/// sources being OK again tells a reconnect's end).
+fn is_connected(sources: &[AccountStatus]) -> bool {
     !sources.is_empty() && sources.iter().all(|s| *s == AccountStatus::Ok)
 }
 
@@ -498,11 +499,17 @@ async fn finish_connected(
     f: LoginPorts<'_>,
     attempt: &LoginAttempt,
     before: Option<&Account>,
+    found: Option<UnipileAccount>,
     now: DateTime<Utc>,
 ) -> Result<(), FlowError> {
-    // The name Unipile shows (the person, the mailbox) and its sources' statuses; without
-    // them the account is recorded as Unipile's answer said: connected.
-    let (display_name, sources) = match f.unipile.account(&attempt.account_id).await {
+    // The name Unipile shows (the person, the mailbox) and its sources' statuses, read once:
+    // a caller that just read the account hands it over. Without them the account is
+    // recorded as Unipile's answer said: connected.
+    let read = match found {
+        Some(found) => Ok(found),
+        None => f.unipile.account(&attempt.account_id).await,
+    };
+    let (display_name, sources) = match read {
         Ok(found) => (found.display_name, found.source_statuses),
         Err(error) => {
             tracing::info!(account_id = %attempt.account_id, %error, "connected account not read back: recorded as connected");
@@ -595,7 +602,7 @@ async fn abandon(
         // Connected after all (scanned at the last second): the user's, not to delete; the
         // poll, the webhook or the reconciliation records it.
         match f.unipile.account(account_id).await {
-            Ok(found) if is_connected(&found.source_statuses, false) => {
+            Ok(found) if is_connected(&found.source_statuses) => {
                 tracing::info!(account_id = %account_id, "an ending sign-in's account connected meanwhile: kept");
                 return;
             }
@@ -665,7 +672,7 @@ async fn resolve_lost_start(
             {
                 continue;
             }
-            if is_connected(&account.source_statuses, false) {
+            if is_connected(&account.source_statuses) {
                 connected.push(account.account_id);
             } else {
                 unfinished.push(account.account_id);
@@ -695,7 +702,7 @@ async fn resolve_lost_start(
                 finished_at: None,
             };
             f.store.put_login_attempt(&attempt).await.map_err(owned)?;
-            finish_connected(f, &attempt, None, now).await?;
+            finish_connected(f, &attempt, None, None, now).await?;
             let current = f.store.login_slot(user, &slot.provider).await?;
             if let Some(current) = current {
                 let _ = write_slot(f, current.answered(None)).await;

@@ -110,8 +110,14 @@ async fn given_a_whatsapp_qr_code_when_the_user_scans_it_then_the_poll_records_t
     assert_eq!(owner_of(&world, &id).await, None);
 
     world.unipile.approve_in_app(&id);
+    let reads = world.unipile.account_reads();
     let after = poll(ports(&world), &caller("u1"), &id, NO_HOLD).await;
     assert_eq!(after.expect("poll"), LoginWait::Connected);
+    assert_eq!(
+        world.unipile.account_reads(),
+        reads + 1,
+        "the account Unipile showed connected is recorded without reading it again"
+    );
     assert_eq!(
         owner_of(&world, &id).await.map(|u| u.to_string()),
         Some("u1".into())

@@ -36,6 +36,18 @@ pub(super) const COOKIE_SK_PREFIX: &str = "LINKEDIN#";
 /// should vanish on their own carry it.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
+/// An item's key: its partition and sort values.
+pub(super) fn table_key(
+    pk: String,
+    sk: String,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    std::collections::HashMap::from([
+        ("PK".to_owned(), AttributeValue::S(pk)),
+        ("SK".to_owned(), AttributeValue::S(sk)),
+    ])
+}
+
 pub(super) fn account_pk(id: &AccountId) -> String {
     format!("ACCOUNT#{id}")
 }

@@ -11,15 +11,13 @@
 
 use super::DynamoStore;
 use super::expression::{corrupt, is_condition_failure, unavailable, value};
-use super::items::user_pk;
+use super::items::{table_key as key, user_pk};
 use crate::domain::login_attempt::{LoginAttempt, LoginSlot, WaitingLogin};
 use crate::domain::{AccountId, Provider, UserId};
 use crate::ports::{LoginAttempts, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub(super) const ATTEMPT_SK: &str = "ATTEMPT";
 const SLOT_SK_PREFIX: &str = "LOGIN#";
@@ -103,13 +101,6 @@ impl AttemptItem {
             finished_at: self.login_finished_at,
         }
     }
-}
-
-fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("PK".to_owned(), AttributeValue::S(pk)),
-        ("SK".to_owned(), AttributeValue::S(sk)),
-    ])
 }
 
 #[async_trait]

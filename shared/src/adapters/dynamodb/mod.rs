@@ -113,17 +113,11 @@ impl DynamoStore {
     }
 
     fn account_key(id: &AccountId) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            ("PK".to_owned(), AttributeValue::S(account_pk(id))),
-            ("SK".to_owned(), AttributeValue::S(ACCOUNT_SK.to_owned())),
-        ])
+        items::table_key(account_pk(id), ACCOUNT_SK.to_owned())
     }
 
     fn cookie_key(user: &UserId, member: &LinkedinMemberId) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            ("PK".to_owned(), AttributeValue::S(user_pk(user))),
-            ("SK".to_owned(), AttributeValue::S(cookie_sk(member))),
-        ])
+        items::table_key(user_pk(user), cookie_sk(member))
     }
 
     /// A conditional UpdateItem whose failed condition means "not this time", not an error.

@@ -10,7 +10,8 @@ use unipile_connect::domain::custom_login::{ConnectBody, LoginHints, LoginReques
 use unipile_connect::domain::{AccountId, Caller};
 use unipile_connect::flows::custom_login::{self, LoginPorts, LoginSettings};
 use unipile_connect::http::{
-    CodeSentView, LoginStepView, LoginWaitView, Problem, json_response, path_param, step_status,
+    CodeSentView, LoginStepView, LoginWaitView, Problem, json_body, json_response, path_param,
+    step_status,
 };
 
 /// How long `GET /accounts/connect/{id}` holds while nothing happened (the page asks again).
@@ -79,7 +80,7 @@ async fn start(
     caller: &Caller,
     request: &Request,
 ) -> Result<Response<Body>, Problem> {
-    let body: ConnectBody = body(request)?;
+    let body: ConnectBody = json_body(request.body())?;
     let login = LoginRequest::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
     let settings = LoginSettings {
         limit: app.attempt_limit,
@@ -96,7 +97,7 @@ async fn answer(
     caller: &Caller,
     request: &Request,
 ) -> Result<Response<Body>, Problem> {
-    let body: CheckpointAnswerBody = body(request)?;
+    let body: CheckpointAnswerBody = json_body(request.body())?;
     let account_id = account_id(body.account_id)?;
     let code = CheckpointCode::parse(&body.code)
         .map_err(|e| Problem::bad_request(format!("`code`: {e}")))?;
@@ -112,7 +113,7 @@ async fn resend(
     caller: &Caller,
     request: &Request,
 ) -> Result<Response<Body>, Problem> {
-    let body: ResendBody = body(request)?;
+    let body: ResendBody = json_body(request.body())?;
     let account_id = account_id(body.account_id)?;
     let expires_at = custom_login::resend(ports(app), caller, &account_id).await?;
     Ok(json_response(
@@ -129,42 +130,6 @@ async fn poll(app: &Accounts, caller: &Caller, raw: &str) -> Result<Response<Bod
 
 fn account_id(raw: String) -> Result<AccountId, Problem> {
     AccountId::parse(raw).map_err(|e| Problem::bad_request(format!("`account_id`: {e}")))
-}
-
-/// The body as our schema; serde's words name fields and positions, never a value (a password
-/// sent as a number must not come back in the error).
-fn body<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, Problem> {
-    let bytes: &[u8] = request.body().as_ref();
-    if bytes.is_empty() {
-        return Err(Problem::bad_request("the request has no JSON body"));
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let detail = match e.classify() {
-            serde_json::error::Category::Data => {
-                let text = e.to_string();
-                let field = text.split('`').nth(1).filter(|_| {
-                    text.starts_with("unknown field") || text.starts_with("missing field")
-                });
-                match field {
-                    Some(field) if text.starts_with("unknown field") => {
-                        format!("unknown field `{field}`")
-                    }
-                    Some(field) => format!("missing field `{field}`"),
-                    None => format!(
-                        "a field has the wrong type (line {}, column {})",
-                        e.line(),
-                        e.column()
-                    ),
-                }
-            }
-            _ => format!(
-                "the body is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        };
-        Problem::bad_request(format!("the body is not valid: {detail}"))
-    })
 }
 
 /// The browser's user agent and the user's IPv4 address, as API Gateway saw them.

@@ -2,15 +2,40 @@ use super::Problem;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
-/// Parses a JSON body, answering 400 with serde's explanation (field names and positions,
-/// never the offending values' surroundings) when it does not fit.
+/// Parses a JSON body, answering 400 with what does not fit: an unknown or missing field by
+/// name, anything else by position only. serde's own words for a value of the wrong type
+/// quote the value, and a body may hold a password or a code.
 pub fn json_body<T: DeserializeOwned>(body: &Body) -> Result<T, Problem> {
     let bytes: &[u8] = body.as_ref();
     if bytes.is_empty() {
         return Err(Problem::bad_request("the request has no JSON body"));
     }
     serde_json::from_slice(bytes)
-        .map_err(|e| Problem::bad_request(format!("the body is not valid: {e}")))
+        .map_err(|e| Problem::bad_request(format!("the body is not valid: {}", unquoted(&e))))
+}
+
+/// serde_json's error without the value it quotes.
+fn unquoted(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let field = text.split('`').nth(1);
+    match (error.classify(), field) {
+        (serde_json::error::Category::Data, Some(field)) if text.starts_with("unknown field") => {
+            format!("unknown field `{field}`")
+        }
+        (serde_json::error::Category::Data, Some(field)) if text.starts_with("missing field") => {
+            format!("missing field `{field}`")
+        }
+        (serde_json::error::Category::Data, _) => format!(
+            "a field has the wrong type or value (line {}, column {})",
+            error.line(),
+            error.column()
+        ),
+        _ => format!(
+            "not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ),
+    }
 }
 
 /// A path parameter as API Gateway extracts it (`/accounts/{id}`), or, where no gateway did
@@ -59,6 +84,38 @@ mod tests {
             .body(Body::Empty)
             .expect("valid");
         assert_eq!(path_param(&bare, "id", "/accounts/"), None);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_never_quoted_back() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Login {
+            port: u16,
+            password: String,
+        }
+        let body = Body::from(r#"{"port":"never-logged-secret","password":"x"}"#);
+        let problem = json_body::<Login>(&body).expect_err("wrong type");
+        assert!(
+            !problem.detail.contains("never-logged"),
+            "{}",
+            problem.detail
+        );
+        assert!(problem.detail.contains("line 1"), "{}", problem.detail);
+        let unknown = json_body::<Login>(&Body::from(r#"{"port":1,"password":"x","pin":2}"#))
+            .expect_err("unknown field");
+        assert!(
+            unknown.detail.contains("unknown field `pin`"),
+            "{}",
+            unknown.detail
+        );
+        let missing = json_body::<Login>(&Body::from(r#"{"port":1}"#)).expect_err("missing");
+        assert!(
+            missing.detail.contains("missing field `password`"),
+            "{}",
+            missing.detail
+        );
     }
 
     #[test]
